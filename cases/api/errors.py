@@ -1,0 +1,41 @@
+"""One JSON shape for every API error.
+
+    {"errors": [{"field": "date_after", "message": "Enter a valid date."}], "status": 400}
+
+`field` names the query parameter or body field at fault, or is null for errors about the
+request as a whole (authentication, permissions, throttling, unknown resource).
+"""
+
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail, prefix=""):
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = key if key != "non_field_errors" else None
+            if prefix and name is not None:
+                name = f"{prefix}.{name}"
+            elif prefix:
+                name = prefix
+            yield from _flatten(value, name or "")
+    elif isinstance(detail, list):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict):
+                yield from _flatten(item, f"{prefix}[{index}]" if prefix else str(index))
+            else:
+                yield from _flatten(item, prefix)
+    else:
+        yield {"field": prefix or None, "message": str(detail)}
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        errors = [{"field": None, "message": str(data["detail"])}]
+    else:
+        errors = list(_flatten(data))
+    response.data = {"status": response.status_code, "errors": errors}
+    return response

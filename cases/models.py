@@ -1,0 +1,312 @@
+import re
+import unicodedata
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from cases.search import update_search_vectors
+
+
+def unique_slug(model, text, max_length=100, exclude_pk=None):
+    """Slugify text and add -2, -3… until no other row of model has the slug."""
+    base = slugify(text, allow_unicode=False)[:max_length].strip("-") or "item"
+    slug, n = base, 1
+    others = model.objects.all()
+    if exclude_pk is not None:
+        others = others.exclude(pk=exclude_pk)
+    while others.filter(slug=slug).exists():
+        n += 1
+        suffix = f"-{n}"
+        slug = base[: max_length - len(suffix)] + suffix
+    return slug
+
+
+def normalize_title(title):
+    """The form under which titles are compared: pending related references match on it."""
+    text = unicodedata.normalize("NFKC", title).replace("\u2019", "'").replace("\u2018", "'")
+    text = text.replace("\u201c", '"').replace("\u201d", '"')
+    text = re.sub(r"\s+", " ", text).strip().rstrip(".").strip()
+    return text.casefold()
+
+
+class SluggedModel(models.Model):
+    """A taxonomy value with a name and a URL slug made from it once."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(type(self), self.name, exclude_pk=self.pk)
+        super().save(*args, **kwargs)
+
+
+class Keyword(SluggedModel):
+    class Meta(SluggedModel.Meta):
+        pass
+
+
+class Outlet(SluggedModel):
+    domain = models.CharField(max_length=255, blank=True, help_text="e.g. sputniknews.com")
+
+    class Meta(SluggedModel.Meta):
+        pass
+
+
+class Country(SluggedModel):
+    class Kind(models.TextChoices):
+        COUNTRY = "country", "Country"
+        REGION = "region", "Region"
+
+    iso_code = models.CharField(
+        "ISO 3166-1 alpha-2 code", max_length=2, blank=True, help_text="Empty for regions."
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COUNTRY)
+
+    class Meta(SluggedModel.Meta):
+        verbose_name_plural = "countries and regions"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="region", iso_code="") | Q(kind="country"),
+                name="region_has_no_iso_code",
+            ),
+        ]
+
+
+class Language(models.Model):
+    code = models.CharField("ISO 639 code", max_length=12, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Issue(models.Model):
+    """The weekly review a case was reported in."""
+
+    number = models.PositiveIntegerField(unique=True)
+    date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+
+    def __str__(self):
+        return f"Issue {self.number}"
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self):
+        """The one definition of what the public may see."""
+        return self.filter(status=Case.Status.PUBLISHED)
+
+    def with_related_data(self):
+        """Everything a list of cases renders, in a fixed number of queries."""
+        return self.select_related("issue").prefetch_related(
+            "languages",
+            "countries",
+            "keywords",
+            models.Prefetch(
+                "appearances", queryset=Appearance.objects.select_related("outlet").order_by("id")
+            ),
+        )
+
+    def search(self, query):
+        from cases.search import search_cases
+
+        return search_cases(self, query)
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        PUBLISHED = "published", "Published"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    title = models.CharField(max_length=500, help_text='The claim\'s headline, without "Disinfo:".')
+    slug = models.SlugField(max_length=120, editable=False)
+    summary = models.TextField(blank=True, help_text="What the outlet claimed.")
+    disproof = models.TextField(blank=True, help_text="The debunk. Markdown; links allowed.")
+    date = models.DateField(
+        "date of publication", null=True, blank=True, help_text="When the claim was published."
+    )
+    issue = models.ForeignKey(
+        Issue, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    languages = models.ManyToManyField(Language, blank=True, related_name="cases")
+    countries = models.ManyToManyField(Country, blank=True, related_name="cases")
+    keywords = models.ManyToManyField(Keyword, blank=True, related_name="cases")
+    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    withdrawal_reason = models.TextField(blank=True)
+    # Bumped on every save; optimistic locking in the admin and If-Match in the API use it.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    is_synthetic = models.BooleanField(default=False, editable=False)
+    search_vector = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            # The default list order: newest claims first, published only.
+            models.Index(
+                models.F("date").desc(nulls_last=True),
+                models.F("id").desc(),
+                name="case_published_date_idx",
+                condition=Q(status="published"),
+            ),
+            # updated_since for partner sync.
+            models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
+            # Full-text search (q).
+            GinIndex(fields=["search_vector"], name="case_search_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="published_case_has_published_at",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("cases:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    def save(self, *args, **kwargs):
+        self.title = self.title.strip()
+        self.slug = slugify(self.title)[:120].strip("-") or "case"
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        if self.pk is not None:
+            self.version += 1
+        self.updated_at = timezone.now()
+        super().save(*args, **kwargs)
+        update_search_vectors([self.pk])
+        PendingReference.link_to(self)
+
+    def touch(self):
+        """Record a change made outside save() (many-to-many links, appearances)."""
+        now = timezone.now()
+        Case.objects.filter(pk=self.pk).update(updated_at=now)
+        self.updated_at = now
+
+
+class Appearance(models.Model):
+    """Where the claim appeared, with an archived copy."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="appearances")
+    outlet = models.ForeignKey(
+        Outlet, null=True, blank=True, on_delete=models.PROTECT, related_name="appearances"
+    )
+    url = models.URLField(max_length=2000, blank=True)
+    archive_url = models.URLField("archived copy", max_length=2000, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outlet__isnull=False) | ~Q(url=""),
+                name="appearance_has_outlet_or_url",
+            ),
+        ]
+
+    def __str__(self):
+        return self.url or str(self.outlet)
+
+
+class PendingReference(models.Model):
+    """A related case named by title that the database does not hold yet.
+
+    It turns into a `related` link as soon as a case with that title is saved.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pending_references")
+    title = models.CharField(max_length=500)
+    normalized_title = models.CharField(max_length=500, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "normalized_title"], name="pending_reference_once_per_case"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.normalized_title = normalize_title(self.title)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def add(cls, case, title):
+        """Link case to the case titled `title`, or remember the title until it exists."""
+        key = normalize_title(title)
+        target = (
+            Case.objects.exclude(pk=case.pk)
+            .filter(title__iexact=title.strip().rstrip("."))
+            .order_by("id")
+            .first()
+        )
+        if target is None:
+            candidates = Case.objects.exclude(pk=case.pk).filter(
+                title__istartswith=title.strip()[:20]
+            )
+            target = next((c for c in candidates if normalize_title(c.title) == key), None)
+        if target is not None:
+            case.related.add(target)
+            return target
+        cls.objects.get_or_create(case=case, normalized_title=key, defaults={"title": title})
+        return None
+
+    @classmethod
+    def link_to(cls, case):
+        """Resolve every pending reference to `case`'s title."""
+        pending = cls.objects.filter(normalized_title=normalize_title(case.title)).exclude(
+            case=case
+        )
+        for reference in pending.select_related("case"):
+            reference.case.related.add(case)
+            reference.delete()
+
+
+@receiver(m2m_changed, sender=Case.keywords.through)
+def keywords_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """Keyword names are part of the search vector, and a link change is a change to the case."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:
+        case_ids = pk_set if pk_set is not None else []
+        if action == "post_clear":
+            return
+    else:
+        case_ids = [instance.pk]
+    update_search_vectors(case_ids)
+    Case.objects.filter(pk__in=case_ids).update(updated_at=timezone.now())
