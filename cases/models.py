@@ -118,13 +118,18 @@ class CaseQuerySet(models.QuerySet):
 
     def with_related_data(self):
         """Everything a list of cases renders, in a fixed number of queries."""
-        return self.select_related("issue").prefetch_related(
-            "languages",
-            "countries",
-            "keywords",
-            models.Prefetch(
-                "appearances", queryset=Appearance.objects.select_related("outlet").order_by("id")
-            ),
+        return (
+            self.defer("search_vector")
+            .select_related("issue")
+            .prefetch_related(
+                "languages",
+                "countries",
+                "keywords",
+                models.Prefetch(
+                    "appearances",
+                    queryset=Appearance.objects.select_related("outlet").order_by("id"),
+                ),
+            )
         )
 
     def search(self, query):
@@ -168,6 +173,10 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
+        permissions = [
+            ("submit_case", "Can submit a case for review"),
+            ("publish_case", "Can publish and withdraw cases"),
+        ]
         indexes = [
             # The default list order: newest claims first, published only.
             models.Index(
@@ -191,13 +200,6 @@ class Case(models.Model):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
-        return reverse("cases:detail", kwargs={"pk": self.pk, "slug": self.slug})
-
-    @property
-    def is_published(self):
-        return self.status == self.Status.PUBLISHED
-
     def save(self, *args, **kwargs):
         self.title = self.title.strip()
         self.slug = slugify(self.title)[:120].strip("-") or "case"
@@ -209,6 +211,13 @@ class Case(models.Model):
         super().save(*args, **kwargs)
         update_search_vectors([self.pk])
         PendingReference.link_to(self)
+
+    def get_absolute_url(self):
+        return reverse("cases:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
 
     def touch(self):
         """Record a change made outside save() (many-to-many links, appearances)."""

@@ -40,6 +40,4 @@ def search_query(text):
 def search_cases(queryset, text):
     """Cases matching `text` in websearch syntax, annotated with `rank`."""
     query = search_query(text)
-    return queryset.filter(search_vector=query).annotate(
-        rank=SearchRank(F("search_vector"), query)
-    )
+    return queryset.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))

@@ -1,2 +1,12 @@
+from django.urls import path
+
+from cases import views
+
 app_name = "cases"
-urlpatterns = []
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases/", views.case_list, name="list"),
+    path("cases/<int:pk>/", views.case_detail, name="detail-short"),
+    path("cases/<int:pk>/<slug:slug>/", views.case_detail, name="detail"),
+]

@@ -1,1 +1,13 @@
-urlpatterns = []
+from rest_framework.routers import DefaultRouter
+
+from cases.api import views
+
+router = DefaultRouter()
+router.register("cases", views.CaseViewSet, basename="case")
+router.register("keywords", views.KeywordViewSet, basename="keyword")
+router.register("countries", views.CountryViewSet, basename="country")
+router.register("languages", views.LanguageViewSet, basename="language")
+router.register("outlets", views.OutletViewSet, basename="outlet")
+router.register("issues", views.IssueViewSet, basename="issue")
+
+urlpatterns = router.urls

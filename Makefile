@@ -1,0 +1,51 @@
+# Everything needs only Python 3.11+ and make. The virtualenv lives in .venv/.
+# With DATABASE_URL unset, an embedded PostgreSQL in .pgdata/ is started as needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install db-start db-stop migrate seed run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+db-start: install
+ifndef DATABASE_URL
+	$(BIN)/python -m disinfo_db.embedded_db start
+endif
+
+db-stop: install
+ifndef DATABASE_URL
+	$(BIN)/python -m disinfo_db.embedded_db stop
+endif
+
+migrate: db-start
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py import_cases fixtures/seed_cases.txt --status published
+
+run: seed
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: db-start
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean: db-stop
+	rm -rf $(VENV) .pgdata staticfiles

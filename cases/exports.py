@@ -1,0 +1,97 @@
+"""Cases as CSV rows and JSON text, one chunk of cases at a time.
+
+The export_cases command and the site's streaming export both use these generators, so a
+file exported anywhere can be read back by import_cases.
+
+    rows = csv_rows(Case.objects.published().order_by("id"))
+    lines = json_lines(Case.objects.published().order_by("id"), request=request)
+"""
+
+import csv
+import json
+
+from cases.api.serializers import (
+    CaseSerializer,
+    prefetch_for_case_serializer,
+    visible_related_cases,
+)
+
+CSV_COLUMNS = [
+    "title",
+    "date",
+    "summary",
+    "disproof",
+    "issue",
+    "languages",
+    "countries",
+    "keywords",
+    "outlets",
+    "urls",
+    "archive_urls",
+    "related",
+]
+DEFAULT_SEPARATOR = ";"
+CHUNK_SIZE = 500
+
+
+def iterate_cases(queryset, chunk_size=CHUNK_SIZE):
+    """The queryset's cases with their related data, prefetched chunk by chunk."""
+    return prefetch_for_case_serializer(queryset).iterator(chunk_size=chunk_size)
+
+
+def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False):
+    """One case as cells in CSV_COLUMNS order; multi-value cells joined with `sep`."""
+    appearances = list(case.appearances.all())
+    return [
+        case.title,
+        case.date.isoformat() if case.date else "",
+        case.summary,
+        case.disproof,
+        str(case.issue.number) if case.issue else "",
+        sep.join(language.name for language in case.languages.all()),
+        sep.join(country.name for country in case.countries.all()),
+        sep.join(keyword.name for keyword in case.keywords.all()),
+        # Outlets, URLs and archive URLs pair up by position, so empty items stay.
+        sep.join(a.outlet.name if a.outlet else "" for a in appearances),
+        sep.join(a.url for a in appearances),
+        sep.join(a.archive_url for a in appearances),
+        sep.join(other.title for other in visible_related_cases(case, include_drafts)),
+    ]
+
+
+def csv_rows(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE):
+    """The header, then one row per case."""
+    yield list(CSV_COLUMNS)
+    for case in iterate_cases(queryset, chunk_size):
+        yield csv_row(case, sep, include_drafts)
+
+
+class _Echo:
+    """A file-like object whose write() hands back the text, for streaming csv.writer."""
+
+    def write(self, text):
+        return text
+
+
+def csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE):
+    """CSV text, one row per item (a row's quoted cells may hold newlines)."""
+    writer = csv.writer(_Echo())
+    for row in csv_rows(queryset, sep, include_drafts, chunk_size):
+        yield writer.writerow(row)
+
+
+def case_json(case, request=None, include_drafts=False):
+    """One case as the API represents it."""
+    context = {"request": request, "include_drafts": include_drafts}
+    return CaseSerializer(case, context=context).data
+
+
+def json_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
+    """A JSON list of cases, written a case at a time."""
+    yield "["
+    separator = "\n"
+    for case in iterate_cases(queryset, chunk_size):
+        data = case_json(case, request, include_drafts)
+        yield separator + json.dumps(data, ensure_ascii=False, indent=2)
+        separator = ",\n"
+    yield "\n]\n"

@@ -1,0 +1,147 @@
+"""The one query contract: every public surface filters cases through CaseFilter.
+
+See DESIGN.md, "One filter contract, everywhere". The same URL query means the same
+thing on the HTML list, the API, exports, feeds and statistics.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import Exists, F, OuterRef
+
+from cases.models import Case, Country, Keyword, Language, Outlet
+
+ORDERINGS = {
+    "-date": "Newest first",
+    "date": "Oldest first",
+    "relevance": "Most relevant (with a search)",
+    "-updated_at": "Recently updated",
+}
+DEFAULT_ORDERING = "-date"
+
+
+def order_cases(queryset, ordering, searching):
+    """Apply a whitelisted ordering; each one ends with id as the unique tie-breaker."""
+    if ordering == "relevance" and searching:
+        return queryset.order_by(F("rank").desc(), F("date").desc(nulls_last=True), "-id")
+    if ordering == "date":
+        return queryset.order_by(F("date").asc(nulls_last=True), "id")
+    if ordering == "-updated_at":
+        return queryset.order_by("-updated_at", "-id")
+    return queryset.order_by(F("date").desc(nulls_last=True), "-id")
+
+
+class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """A repeatable slug parameter: OR within the facet, AND across facets.
+
+    An unknown slug is a validation error naming the parameter, not an empty result.
+    Filtering uses EXISTS on the link table rather than a join, so no DISTINCT is needed.
+    """
+
+    def __init__(self, *args, through_field, **kwargs):
+        self.through_field = through_field
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        through = getattr(Case, self.field_name).through
+        links = through.objects.filter(
+            case_id=OuterRef("pk"), **{f"{self.through_field}__in": value}
+        )
+        return qs.filter(Exists(links))
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        help_text='Full-text search: "exact phrase", -exclude, or.',
+    )
+    keyword = SlugMultipleChoiceFilter(
+        field_name="keywords",
+        through_field="keyword",
+        to_field_name="slug",
+        queryset=Keyword.objects.all(),
+        label="Keyword",
+    )
+    country = SlugMultipleChoiceFilter(
+        field_name="countries",
+        through_field="country",
+        to_field_name="slug",
+        queryset=Country.objects.all(),
+        label="Country or region",
+    )
+    language = SlugMultipleChoiceFilter(
+        field_name="languages",
+        through_field="language",
+        to_field_name="code",
+        queryset=Language.objects.all(),
+        label="Language",
+    )
+    outlet = django_filters.ModelMultipleChoiceFilter(
+        method="filter_outlet",
+        to_field_name="slug",
+        queryset=Outlet.objects.all(),
+        label="Outlet",
+    )
+    issue = django_filters.NumberFilter(
+        field_name="issue__number", label="Review issue", min_value=1
+    )
+    date_after = django_filters.DateFilter(
+        field_name="date",
+        lookup_expr="gte",
+        label="Published on or after",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_before = django_filters.DateFilter(
+        field_name="date",
+        lookup_expr="lte",
+        label="Published on or before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    updated_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="Updated since (ISO 8601)"
+    )
+    ordering = django_filters.ChoiceFilter(
+        method="filter_ordering",
+        choices=list(ORDERINGS.items()),
+        label="Order by",
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.search(value) if value else queryset
+
+    def filter_outlet(self, queryset, name, value):
+        if not value:
+            return queryset
+        from cases.models import Appearance
+
+        appearances = Appearance.objects.filter(case_id=OuterRef("pk"), outlet__in=value)
+        return queryset.filter(Exists(appearances))
+
+    def filter_ordering(self, queryset, name, value):
+        # Ordering is applied in filter_queryset, after every filter, so relevance can see q.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        searching = bool(self.form.cleaned_data.get("q", "").strip())
+        ordering = self.form.cleaned_data.get("ordering") or (
+            "relevance" if searching else DEFAULT_ORDERING
+        )
+        return order_cases(queryset, ordering, searching)
+
+    @property
+    def active_ordering(self):
+        if self.is_bound and self.form.is_valid():
+            searching = bool(self.form.cleaned_data.get("q", "").strip())
+            return self.form.cleaned_data.get("ordering") or (
+                "relevance" if searching else DEFAULT_ORDERING
+            )
+        return DEFAULT_ORDERING

@@ -1,0 +1,42 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.exports import DEFAULT_SEPARATOR, csv_lines, json_lines
+from cases.models import Case
+
+
+class Command(BaseCommand):
+    help = "Export cases as JSON (the API representation) or CSV; import_cases reads both back."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument("--output", help="File to write (default: standard output).")
+        parser.add_argument(
+            "--status",
+            choices=["published", "all"],
+            default="published",
+            help="Published cases only (default), or every case including drafts.",
+        )
+        parser.add_argument(
+            "--sep", default=DEFAULT_SEPARATOR, help="Separator of multi-value CSV cells."
+        )
+
+    def handle(self, *args, **options):
+        output, sep = options["output"], options["sep"]
+        include_drafts = options["status"] == "all"
+        cases = Case.objects.all() if include_drafts else Case.objects.published()
+        cases = cases.order_by("id")
+        if options["format"] == "csv":
+            chunks = csv_lines(cases, sep=sep, include_drafts=include_drafts)
+        else:
+            chunks = json_lines(cases, include_drafts=include_drafts)
+
+        if output is None:
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
+            return
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as file:
+                file.writelines(chunks)
+        except OSError as error:
+            raise CommandError(f"{output}: {error.strerror or error}") from error
+        self.stderr.write(f"Wrote {output}.")

@@ -1,0 +1,41 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from cases.importers import FORMATS, CaseImportError, guess_format, parse_file, save_cases
+from cases.models import Case
+
+
+class Command(BaseCommand):
+    help = (
+        "Import cases from a text (EUvsDisinfo layout), CSV or JSON file. Existing cases "
+        "(same title and date) are updated; a file with an error changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument(
+            "--format", choices=FORMATS, help="Default: from the extension (.txt, .csv, .json)."
+        )
+        parser.add_argument("--sep", default=";", help="Separator of multi-value CSV cells.")
+        parser.add_argument(
+            "--status",
+            choices=[Case.Status.DRAFT, Case.Status.PUBLISHED],
+            default=Case.Status.DRAFT,
+            help="Status of the cases the import creates (default: draft).",
+        )
+
+    def handle(self, *args, **options):
+        path, sep, status = options["path"], options["sep"], options["status"]
+        file_format = options["format"] or guess_format(path)
+        if file_format is None:
+            raise CommandError(f"{path}: unknown extension; pass --format text, csv or json")
+        if not sep:
+            raise CommandError("--sep cannot be empty")
+        try:
+            parsed_cases = parse_file(path, file_format, sep=sep)
+            summary = save_cases(parsed_cases, status)
+        except CaseImportError as error:
+            raise CommandError(str(error)) from error
+        self.stdout.write(
+            f"{path}: {summary.total} cases, {summary.created} created, "
+            f"{summary.updated} updated, {summary.unchanged} unchanged."
+        )
