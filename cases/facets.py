@@ -45,6 +45,8 @@ def facet_counts(case_filter, limit=None):
 
 
 def exact_facet_counts(case_filter, limit=None):
+    if not case_filter.is_valid():
+        raise ValueError(f"facet counts need a valid filter: {case_filter.errors.as_text()}")
     total = case_filter.cases_without().count()
     facets = {}
     for name in FACETS:
