@@ -2,6 +2,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 
+from cases.claimreview import citation, claim_review, permalink
 from cases.filters import ORDERINGS, CaseFilter
 from cases.models import Case
 
@@ -46,7 +47,12 @@ def case_detail(request, pk, slug=None):
     case = get_object_or_404(queryset, pk=pk)
     if slug != case.slug:
         return redirect(case, permanent=True)
-    context = {"case": case}
+    context = {
+        "case": case,
+        "claim_review": claim_review(case, request),
+        "citation": citation(case, request),
+        "permalink": permalink(case, request),
+    }
     return render(request, "cases/case_detail.html", context)
 
 
