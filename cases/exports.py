@@ -1,7 +1,8 @@
 """Cases as CSV rows and JSON text, one chunk of cases at a time.
 
-The export_cases command and the site's streaming export both use these generators, so a
-file exported anywhere can be read back by import_cases.
+The export_cases command and the site's streaming export (/cases/export/, export_view
+below) both use these generators, so a file exported anywhere can be read back by
+import_cases.
 
     rows = csv_rows(Case.objects.published().order_by("id"))
     lines = json_lines(Case.objects.published().order_by("id"), request=request)
@@ -10,11 +11,17 @@ file exported anywhere can be read back by import_cases.
 import csv
 import json
 
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+
 from cases.api.serializers import (
     CaseSerializer,
     prefetch_for_case_serializer,
     visible_related_cases,
 )
+from cases.filtered import bad_request, parameter_errors, published_case_filter
 
 CSV_COLUMNS = [
     "title",
@@ -95,3 +102,49 @@ def json_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SI
         yield separator + json.dumps(data, ensure_ascii=False, indent=2)
         separator = ",\n"
     yield "\n]\n"
+
+
+def ndjson_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
+    """Newline-delimited JSON: one case per line, in the API representation."""
+    for case in iterate_cases(queryset, chunk_size):
+        yield json.dumps(case_json(case, request, include_drafts), ensure_ascii=False) + "\n"
+
+
+# format parameter -> (content type, file extension)
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json; charset=utf-8", "json"),
+    "ndjson": ("application/x-ndjson; charset=utf-8", "ndjson"),
+}
+
+
+def export_filename(extension):
+    site = slugify(settings.SITE_NAME) or "cases"
+    return f"{site}-cases-{timezone.localdate().isoformat()}.{extension}"
+
+
+def export_view(request):
+    """Every published case the filter parameters select, streamed as CSV, JSON or NDJSON.
+
+    The cases come in the view's ordering, a chunk at a time, so a large export starts at
+    once and holds one chunk in memory.
+    """
+    export_format = request.GET.get("format") or "csv"
+    case_filter = published_case_filter(request)
+    errors = [] if case_filter.is_valid() else parameter_errors(case_filter)
+    if export_format not in EXPORT_FORMATS:
+        errors.insert(0, ("format", f"must be one of {', '.join(EXPORT_FORMATS)}."))
+    if errors:
+        return bad_request(errors)
+
+    cases = case_filter.qs
+    if export_format == "csv":
+        chunks = csv_lines(cases)
+    elif export_format == "json":
+        chunks = json_lines(cases, request=request)
+    else:
+        chunks = ndjson_lines(cases, request=request)
+    content_type, extension = EXPORT_FORMATS[export_format]
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(extension)}"'
+    return response

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from cases import views
+from cases import exports, views
 
 app_name = "cases"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.case_list, name="list"),
+    path("cases/export/", exports.export_view, name="export"),
     path("cases/<int:pk>/", views.case_detail, name="detail-short"),
     path("cases/<int:pk>/<slug:slug>/", views.case_detail, name="detail"),
 ]
