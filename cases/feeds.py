@@ -10,7 +10,13 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import linebreaks
 
-from cases.filtered import bad_request, parameter_errors, published_case_filter
+from cases.filtered import (
+    bad_request,
+    describe_filters,
+    filter_query,
+    parameter_errors,
+    published_case_filter,
+)
 
 FEED_LENGTH = 50
 
@@ -19,31 +25,6 @@ class BadParameters(Exception):
     def __init__(self, errors):
         self.errors = errors
         super().__init__(errors)
-
-
-def filter_query(case_filter):
-    """The bound filter's non-empty parameters, without ordering, as a query string."""
-    query = case_filter.data.copy()
-    for name in list(query):
-        values = [value for value in query.getlist(name) if value.strip()]
-        if name not in case_filter.filters or name == "ordering" or not values:
-            del query[name]
-        else:
-            query.setlist(name, values)
-    return query.urlencode()
-
-
-def describe_filters(case_filter):
-    """'Keyword: NATO, MI6; Country or region: Kazakhstan', from the cleaned parameters."""
-    parts = []
-    for name, field in case_filter.form.fields.items():
-        value = case_filter.form.cleaned_data.get(name)
-        if name == "ordering" or not value:
-            continue
-        if isinstance(value, list | tuple) or hasattr(value, "model"):
-            value = ", ".join(str(item) for item in value)
-        parts.append(f"{field.label}: {value}")
-    return "; ".join(parts)
 
 
 class LatestCasesFeed(Feed):

@@ -32,3 +32,28 @@ def bad_request(errors):
     lines = [f"{name}: {message}" if name else message for name, message in errors]
     text = "Bad request.\n" + "\n".join(lines) + "\n"
     return HttpResponseBadRequest(text, content_type="text/plain; charset=utf-8")
+
+
+def filter_query(case_filter):
+    """The bound filter's non-empty parameters, without ordering, as a query string."""
+    query = case_filter.data.copy()
+    for name in list(query):
+        values = [value for value in query.getlist(name) if value.strip()]
+        if name not in case_filter.filters or name == "ordering" or not values:
+            del query[name]
+        else:
+            query.setlist(name, values)
+    return query.urlencode()
+
+
+def describe_filters(case_filter):
+    """'Keyword: NATO, MI6; Country or region: Kazakhstan', from the cleaned parameters."""
+    parts = []
+    for name, field in case_filter.form.fields.items():
+        value = case_filter.form.cleaned_data.get(name)
+        if name == "ordering" or not value:
+            continue
+        if isinstance(value, list | tuple) or hasattr(value, "model"):
+            value = ", ".join(str(item) for item in value)
+        parts.append(f"{field.label}: {value}")
+    return "; ".join(parts)
