@@ -149,11 +149,11 @@ def export_view(request):
 
     cases = case_filter.qs
     if export_format == "csv":
-        chunks = csv_lines(cases)
+        chunks = csv_lines(cases, chunk_size=CHUNK_SIZE)
     elif export_format == "json":
-        chunks = json_lines(cases, request=request)
+        chunks = json_lines(cases, request=request, chunk_size=CHUNK_SIZE)
     else:
-        chunks = ndjson_lines(cases, request=request)
+        chunks = ndjson_lines(cases, request=request, chunk_size=CHUNK_SIZE)
     content_type, extension = EXPORT_FORMATS[export_format]
     response = StreamingHttpResponse(chunks, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_filename(extension)}"'

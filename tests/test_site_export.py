@@ -8,6 +8,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases.exports import CSV_COLUMNS
 from cases.models import Case
@@ -115,6 +117,26 @@ def test_the_export_holds_every_matching_case_not_just_a_page(client):
     titles = [json.loads(line)["title"] for line in text.splitlines()]
     assert len(titles) == 45
     assert "Unrelated claim" not in titles
+
+
+def test_the_export_reads_cases_a_chunk_at_a_time_as_it_streams(client, monkeypatch):
+    monkeypatch.setattr("cases.exports.CHUNK_SIZE", 2)
+    for n in range(5):
+        CaseFactory(title=f"Claim {n}", keywords=[KeywordFactory(name=f"Keyword {n}")])
+    response = client.get("/cases/export/?format=ndjson&ordering=date")
+    lines = iter(response.streaming_content)
+
+    with CaptureQueriesContext(connection) as first_chunk:
+        first = next(lines)
+    with CaptureQueriesContext(connection) as the_rest:
+        rest = list(lines)
+
+    assert json.loads(first)["title"] == "Claim 0"
+    assert len(rest) == 4
+    # The cursor over the cases, then languages, countries, keywords, appearances and
+    # related cases of the first chunk only; then the same five for each later chunk.
+    assert len(first_chunk.captured_queries) == 1 + 5
+    assert len(the_rest.captured_queries) == 2 * 5
 
 
 class TestFiltersOnTheExport:
