@@ -185,6 +185,13 @@ class Case(models.Model):
                 name="case_published_date_idx",
                 condition=Q(status="published"),
             ),
+            # Feeds: the latest cases published on the database first.
+            models.Index(
+                models.F("published_at").desc(),
+                models.F("id").desc(),
+                name="case_published_at_idx",
+                condition=Q(status="published"),
+            ),
             # updated_since for partner sync.
             models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
             # Full-text search (q).

@@ -3,6 +3,7 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from cases.claimreview import citation, claim_review, permalink
 from cases.facets import FACETS, facet_counts
 from cases.filters import ORDERINGS, CaseFilter
 from cases.keyset import Cursor, CursorError, paginate
@@ -195,7 +196,12 @@ def case_detail(request, pk, slug=None):
     case = get_object_or_404(queryset, pk=pk)
     if slug != case.slug:
         return redirect(case, permanent=True)
-    context = {"case": case}
+    context = {
+        "case": case,
+        "claim_review": claim_review(case, request),
+        "citation": citation(case, request),
+        "permalink": permalink(case, request),
+    }
     return render(request, "cases/case_detail.html", context)
 
 

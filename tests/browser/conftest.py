@@ -85,3 +85,9 @@ def assert_no_serious_axe_violations(page):
         for v in violations
     ]
     assert not violations, "axe found:\n" + "\n".join(details)
+
+
+@pytest.fixture
+def page(live_browser_page):
+    """The same page under its short name."""
+    return live_browser_page
