@@ -7,8 +7,7 @@
 
 Faceting is disjunctive: a value's count is the number of cases that would match if that
 value were added to the filters. Values within one facet are ORed, so a facet's own
-selected values do not narrow its own counts; every other filter does. The year facet's
-own filter is the date range (date_after/date_before).
+selected values do not narrow its own counts; every other filter does.
 
 Exact SQL is too slow for this at a million cases (docs/performance.md), so each process
 keeps an in-memory index of the published cases: a roaring bitmap of case ids per keyword,
@@ -54,13 +53,13 @@ FACET_PARAMS = {
     "country": ("country",),
     "language": ("language",),
     "outlet": ("outlet",),
-    "year": ("date_after", "date_before"),
+    "year": ("year",),
 }
 LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}
 # Parameters that do not filter.
 NON_FILTERS = ("ordering",)
 # Parameters the index evaluates itself; any other non-empty one is fetched as an id set.
-NATIVE_PARAMS = {p for params in FACET_PARAMS.values() for p in params} | {"issue"}
+NATIVE_PARAMS = {*FACETS, "issue", "date_after", "date_before"}
 
 # A text search expected to match more than this share of the published cases is answered
 # from a sample (approximate=True) instead of fetching every matching id.
@@ -82,13 +81,13 @@ class FacetValue:
     value: str  # the filter parameter's value: slug, language code or year
     label: str
     count: int
-    selected: bool
+    selected: bool = False
 
 
 @dataclass
 class FacetResult:
     total: int
-    approximate: bool
+    approximate: bool = False
     facets: dict = field(default_factory=dict)  # facet name -> [FacetValue]
 
 
@@ -143,8 +142,7 @@ def exact_facet_counts(case_filter, limit=None):
                 .order_by()
             )
             counts = {year: n for year, n in rows}
-            labels = {year: (str(year), str(year)) for year in counts}
-            labels.update({y: (str(y), str(y)) for y in _selected_years(cleaned)})
+            labels = {y: (str(y), str(y)) for y in set(counts) | _selected(cleaned, facet)}
         elif facet == "outlet":
             rows = (
                 Appearance.objects.filter(case_id__in=ids, outlet__isnull=False)
@@ -224,11 +222,7 @@ def _filter_key(cleaned):
     """A hashable form of the active filters."""
     parts = []
     for name, value in sorted(_active(cleaned).items()):
-        if isinstance(value, str):
-            value = value.strip()
-        elif hasattr(value, "__iter__"):
-            value = tuple(sorted(obj.pk for obj in value))
-        parts.append((name, value))
+        parts.append((name, _hashable(value)))
     return tuple(parts)
 
 
@@ -245,22 +239,12 @@ def _filtered(case_filter, cleaned, exclude):
 
 
 def _selected(cleaned, facet):
-    if facet == "year":
-        return _selected_years(cleaned)
     value = cleaned.get(facet)
     if _is_empty(value):
         return set()
+    if facet == "year":
+        return {int(year) for year in value}
     return {obj.pk for obj in value}
-
-
-def _selected_years(cleaned):
-    """The year whose whole span the date range is, if it is one."""
-    after, before = cleaned.get("date_after"), cleaned.get("date_before")
-    if not (after and before) or after.year != before.year:
-        return set()
-    if (after.month, after.day, before.month, before.day) == (1, 1, 12, 31):
-        return {after.year}
-    return set()
 
 
 def _labels(model, key, pks):
@@ -564,9 +548,10 @@ class FacetIndex:
         approximate = False
         active = _active(cleaned)
         for name, value in active.items():
-            if name in ("keyword", "country", "language", "outlet"):
+            if name in FACETS:
                 facet_values = self.values[name]
-                parts = [facet_values[obj.pk] for obj in value if obj.pk in facet_values]
+                keys = [int(v) for v in value] if name == "year" else [obj.pk for obj in value]
+                parts = [facet_values[key] for key in keys if key in facet_values]
                 out[name] = BitMap.union(*parts) if parts else BitMap()
             elif name == "issue":
                 issue_id = self.issue_numbers.get(int(value))
@@ -604,7 +589,7 @@ class FacetIndex:
 
     def _id_set(self, case_filter, name, value):
         """(BitMap, approximate) of the published cases a non-native filter lets through."""
-        key = (name, value.strip() if isinstance(value, str) else _hashable(value))
+        key = (name, _hashable(value))
         cached = self.id_sets.get(key)
         if cached is not None:
             self.id_sets.move_to_end(key)
@@ -667,7 +652,7 @@ class FacetIndex:
                         if n:
                             counts[key] = round(n * scale)
             if facet == "year":
-                labels = {y: (str(y), str(y)) for y in set(counts) | _selected_years(cleaned)}
+                labels = {y: (str(y), str(y)) for y in set(counts) | _selected(cleaned, facet)}
             else:
                 labels = self.labels[facet]
             facets[facet] = _facet_values(counts, labels, _selected(cleaned, facet), limit)
@@ -688,6 +673,8 @@ def _intersect(base, bitmaps):
 
 
 def _hashable(value):
+    if isinstance(value, str):
+        return value.strip()
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "__iter__"):
