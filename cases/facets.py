@@ -125,8 +125,11 @@ def count(case_filter):
 
 
 def exact_facet_counts(case_filter, limit=None):
-    """facet_counts() computed with plain SQL, through the FilterSet's own filters."""
-    from cases.models import Appearance, Case, Country, Keyword, Language, Outlet
+    """facet_counts() computed with plain SQL, through the FilterSet's own filters.
+
+    One query for the total and one per facet, whatever the number of values.
+    """
+    from cases.models import Appearance, Case
 
     cleaned = _cleaned(case_filter)
     total = _filtered(case_filter, cleaned, exclude=()).count()
@@ -137,34 +140,30 @@ def exact_facet_counts(case_filter, limit=None):
             rows = (
                 Case.objects.filter(id__in=ids, date__isnull=False)
                 .annotate(year=ExtractYear("date"))
-                .values_list("year")
+                .values_list("year", "year", "year")
                 .annotate(n=Count("id"))
                 .order_by()
             )
-            counts = {year: n for year, n in rows}
-            labels = {y: (str(y), str(y)) for y in set(counts) | _selected(cleaned, facet)}
         elif facet == "outlet":
             rows = (
                 Appearance.objects.filter(case_id__in=ids, outlet__isnull=False)
-                .values_list("outlet_id")
+                .values_list("outlet_id", "outlet__slug", "outlet__name")
                 .annotate(n=Count("case_id", distinct=True))
                 .order_by()
             )
-            counts = dict(rows)
-            labels = _labels(Outlet, "slug", set(counts) | _selected(cleaned, facet))
         else:
-            model = {"keyword": Keyword, "country": Country, "language": Language}[facet]
-            through = getattr(Case, LINK_FIELDS[facet]).through
-            column = f"{facet}_id"
+            key = "code" if facet == "language" else "slug"
             rows = (
-                through.objects.filter(case_id__in=ids)
-                .values_list(column)
+                getattr(Case, LINK_FIELDS[facet])
+                .through.objects.filter(case_id__in=ids)
+                .values_list(f"{facet}_id", f"{facet}__{key}", f"{facet}__name")
                 .annotate(n=Count("case_id"))
                 .order_by()
             )
-            counts = dict(rows)
-            key = "code" if facet == "language" else "slug"
-            labels = _labels(model, key, set(counts) | _selected(cleaned, facet))
+        counts, labels = {}, _selected_labels(cleaned, facet)
+        for pk, value, label, n in rows:
+            counts[pk] = n
+            labels[pk] = (str(value), str(label))
         facets[facet] = _facet_values(counts, labels, _selected(cleaned, facet), limit)
     return FacetResult(total=total, approximate=False, facets=facets)
 
@@ -247,11 +246,16 @@ def _selected(cleaned, facet):
     return {obj.pk for obj in value}
 
 
-def _labels(model, key, pks):
-    return {
-        pk: (value, str(name))
-        for pk, value, name in model.objects.filter(pk__in=pks).values_list("pk", key, "name")
-    }
+def _selected_labels(cleaned, facet):
+    """{key: (value, label)} of the facet's selected values, from the validated form."""
+    value = cleaned.get(facet)
+    if _is_empty(value):
+        return {}
+    if facet == "year":
+        return {int(year): (str(year), str(year)) for year in value}
+    if facet == "language":
+        return {obj.pk: (obj.code, str(obj)) for obj in value}
+    return {obj.pk: (obj.slug, str(obj)) for obj in value}
 
 
 def _facet_values(counts, labels, selected, limit):
