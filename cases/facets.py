@@ -64,6 +64,8 @@ NATIVE_PARAMS = {*FACETS, "issue", "date_after", "date_before"}
 # A text search expected to match more than this share of the published cases is answered
 # from a sample (approximate=True) instead of fetching every matching id.
 COMMON_SHARE = 0.10
+# ... and more than this many: fetching fewer ids than this is cheap enough to stay exact.
+COMMON_MIN_ROWS = 20_000
 # The sample used for those estimates: one block of SAMPLE_BLOCK consecutive ids in every
 # SAMPLE_RATE. Consecutive ids sit together on disk, so the sample costs few page reads.
 SAMPLE_RATE = 32
@@ -626,7 +628,7 @@ class FacetIndex:
 
             plan = json.loads(plan)
         rows = plan[0]["Plan"]["Plan Rows"]
-        return rows > COMMON_SHARE * max(len(self.published), 1)
+        return rows > max(COMMON_SHARE * len(self.published), COMMON_MIN_ROWS)
 
     def matching(self, case_filter, cleaned):
         """(BitMap of matching cases, approximate); approximate sets hold sample cases only."""

@@ -21,6 +21,7 @@ import itertools
 import math
 import multiprocessing
 import random
+import re
 import sys
 import threading
 import time
@@ -410,7 +411,7 @@ def case_dates(seed, count):
 
 
 def issue_number_for(date):
-    """Weekly issues, numbered from the first week of 2015."""
+    """Weekly issues, numbered from the first week of 2015: a case is in its week's issue."""
     return (date - FIRST_DATE).days // 7 + 1
 
 
@@ -532,7 +533,7 @@ class CaseGenerator:
                 created = self.now
                 date_text = r"\N"
             else:
-                issue = self.issue_ids[issue_number_for(date) + lag // 7 - 1]
+                issue = self.issue_ids[issue_number_for(date) - 1]
                 created = datetime.datetime.combine(
                     date + datetime.timedelta(days=lag), datetime.time(10), datetime.UTC
                 )
@@ -735,6 +736,7 @@ def generate(count, seed=0, stream=None, vector_workers=2):
     try:
         compute_search_vectors(first_id, first_id + count - 1, stream, workers=vector_workers)
         timings["search_vectors"] = time.monotonic() - mark
+        add_search_words()
     finally:
         if search_index is not None:
             mark = time.monotonic()
@@ -853,6 +855,29 @@ def compute_search_vectors(first_id, last_id, stream=None, workers=2, batch=20_0
         record_full_change(cursor)
 
 
+def add_search_words():
+    """Offer the generator's words to the search suggestions (cases_searchword).
+
+    The same words cases.search.WORDS_SQL would collect from the synthetic cases, taken
+    from the vocabulary instead of from a million texts.
+    """
+    from cases.models import Keyword
+
+    words = set()
+    texts = [*VOCABULARY, *TOPIC_TERMS, *_TITLE_SUBJECTS, *_TITLE_VERBS, *_TITLE_OBJECTS]
+    texts += [name for name, _ in COUNTRIES] + REGIONS
+    texts += list(Keyword.objects.filter(name__in=KEYWORD_NAMES).values_list("name", flat=True))
+    for text in texts:
+        for word in re.findall(r"[^\W\d_]+", text.lower()):
+            if len(word) >= 3:
+                words.add(word[:100])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO cases_searchword (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
+            [sorted(words)],
+        )
+
+
 def remove_synthetic(stream=None):
     """Delete every synthetic case with its links; returns how many cases went."""
     from cases.dataversion import bulk_write, record_full_change
@@ -885,4 +910,8 @@ def remove_synthetic(stream=None):
             "AND NOT EXISTS (SELECT 1 FROM cases_appearance a WHERE a.outlet_id = o.id)",
             [OUTLET_NAMES],
         )
+    if count:
+        from cases.search import rebuild_search_words
+
+        rebuild_search_words()
     return count
