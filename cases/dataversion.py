@@ -23,6 +23,7 @@ Bulk loaders that know better (the synthetic case generator) switch the per-case
 off with bulk_write() and call record_full_change() once.
 """
 
+import threading
 from contextlib import contextmanager
 
 from django.db import connection
@@ -188,11 +189,26 @@ class VersionState:
         self.own_pending = own_pending
 
 
+_request = threading.local()
+
+
+@contextmanager
+def version_for_request(state):
+    """Within a read-only request, let read_version() answer `state` without asking again."""
+    _request.state = state
+    try:
+        yield
+    finally:
+        _request.state = None
+
+
 def read_version(using=None):
     """The committed data version, and whether this connection has uncommitted changes.
 
-    One query, on an index and a single-row table.
+    One query, on an index and a single-row table (or none inside version_for_request).
     """
+    if using is None and getattr(_request, "state", None) is not None:
+        return _request.state
     conn = using or connection
     with conn.cursor() as cursor:
         cursor.execute(

@@ -170,6 +170,14 @@ def exact_facet_counts(case_filter, limit=None):
     return FacetResult(total=total, approximate=False, facets=facets)
 
 
+def warm_up():
+    """Build this process's index now (a server calls it before taking requests)."""
+    from django.db import close_old_connections
+
+    _current_index()
+    close_old_connections()
+
+
 def reset():
     """Forget this process's index (tests; after restoring a database)."""
     global _index

@@ -16,3 +16,9 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _pages_computed_afresh(settings):
+    """No whole-page cache in tests, except where tests/test_page_cache.py turns it on."""
+    settings.PAGE_CACHE = False

@@ -296,9 +296,9 @@ def test_uncommitted_writes_of_this_connection_are_counted_exactly():
 
 @committed
 def test_a_search_matching_most_cases_is_estimated_and_flagged(world, monkeypatch):
+    # Any search counts as common here: the planner's estimate is all that is asked for.
     monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE cases_case")
+    monkeypatch.setattr(facets, "COMMON_SHARE", 0)
     result = facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
     exact = exact_facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
 
