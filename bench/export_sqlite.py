@@ -101,6 +101,7 @@ def export(path, stream=sys.stderr):
     started = time.monotonic()
     copied = 0
     connection.ensure_connection()
+    connection.set_autocommit(False)  # a server-side cursor lives in a transaction
     with connection.connection.cursor(name="bench_export") as cursor:
         cursor.itersize = 5000
         cursor.execute(QUERY)

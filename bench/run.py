@@ -45,7 +45,8 @@ FIRST_VARIANTS = 20  # different variants asked once each
 REPEATS = 60  # repeats of one variant at concurrency 1
 CONCURRENT_REQUESTS = 400  # requests at concurrency 8 (per question, at most)
 CONCURRENT_SECONDS = 15  # ... or this long, whichever comes first
-REQUEST_TIMEOUT = 120
+REQUEST_TIMEOUT = 600
+DATASETTE_BUDGET = 60  # seconds per question and phase; at least one request is made
 
 
 # --- Database and data -------------------------------------------------------------------
@@ -106,12 +107,13 @@ def ensure_cases(count, seed, env):
 
 
 def ensure_sqlite(count, env):
-    """The SQLite copy for Datasette, made again when the case count changed."""
-    path = DATA / f"bench-{count}.db"
+    """The SQLite copy for Datasette (database "bench"), made again when the count changed."""
+    path = DATA / f"sqlite-{count}" / "bench.db"
     if path.exists():
         return path, None
-    for old in DATA.glob("bench-*.db"):
+    for old in DATA.glob("sqlite-*/bench.db"):
         old.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     subprocess.run(
         [sys.executable, str(BASE / "bench" / "export_sqlite.py"), str(path)], env=env, check=True
@@ -254,9 +256,13 @@ def summary(seconds):
     }
 
 
-def ask_each(port, paths, check=None):
+def ask_each(port, paths, check=None, budget=None):
+    """Ask each path once, in order; with a budget (seconds), stop when it is spent."""
     times, statuses = [], []
+    deadline = time.monotonic() + budget if budget else None
     for path in paths:
+        if deadline and times and time.monotonic() > deadline:
+            break
         status, body, seconds = get(port, path)
         statuses.append(status)
         if status == 200:
@@ -624,8 +630,10 @@ def run_question(question, port, ds_port, quick):
     if question.raw is not None:
         result["raw_sql_ms"] = question.raw() * 1000
     if ds_port and question.datasette:
-        ds_first, ds_status = ask_each(ds_port, question.datasette_first)
-        ds_rep, ds_status2 = ask_each(ds_port, [question.datasette] * (2 if quick else 5))
+        ds_first, ds_status = ask_each(ds_port, question.datasette_first, budget=DATASETTE_BUDGET)
+        ds_rep, ds_status2 = ask_each(
+            ds_port, [question.datasette] * (2 if quick else 5), budget=DATASETTE_BUDGET
+        )
         result["datasette"] = {
             "first": summary(ds_first),
             "repeat": summary(ds_rep),

@@ -66,6 +66,8 @@ NATIVE_PARAMS = {*FACETS, "issue", "date_after", "date_before"}
 COMMON_SHARE = 0.10
 # ... and more than this many: fetching fewer ids than this is cheap enough to stay exact.
 COMMON_MIN_ROWS = 20_000
+# Estimates need a sample of at least this many published cases.
+SAMPLE_MIN = 2_000
 # The sample used for those estimates: one block of SAMPLE_BLOCK consecutive ids in every
 # SAMPLE_RATE. Consecutive ids sit together on disk, so the sample costs few page reads.
 SAMPLE_RATE = 32
@@ -611,7 +613,7 @@ class FacetIndex:
         from cases.models import Case
 
         queryset = case_filter.filters[name].filter(Case.objects.published(), value).order_by()
-        if name == "q" and self._is_common(queryset):
+        if name == "q" and len(self.sample) >= SAMPLE_MIN and self._is_common(queryset):
             # Only the sample is fetched: the counts are scaled up and flagged as estimates.
             blocks = _sample_ranges(self.sample)
             where = " OR ".join(["cases_case.id BETWEEN %s AND %s"] * len(blocks)) or "false"

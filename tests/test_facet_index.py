@@ -296,14 +296,17 @@ def test_uncommitted_writes_of_this_connection_are_counted_exactly():
 
 @committed
 def test_a_search_matching_most_cases_is_estimated_and_flagged(world, monkeypatch):
-    # Any search counts as common here: the planner's estimate is all that is asked for.
+    # Any search counts as common here, and every case is in the sample.
     monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
     monkeypatch.setattr(facets, "COMMON_SHARE", 0)
+    monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facets, "SAMPLE_RATE", 1)
+    facets.reset()
     result = facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
     exact = exact_facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
 
     assert result.approximate and not exact.approximate
-    # With ids this small every case is in the sample, so the estimate is exact here.
+    # With every case in the sample, the estimate is exact.
     assert (result.total, result.facets) == (exact.total, exact.facets)
 
 
