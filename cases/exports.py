@@ -11,6 +11,7 @@ import_cases.
 import csv
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -134,20 +135,31 @@ ORDER BY chunk.position
 SQL_CHUNK_SIZE = 5000
 
 
+def _chunk_rows(params, own_connection):
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(CSV_CHUNK_SQL, params)
+            return cursor.fetchall()
+    finally:
+        if own_connection:
+            connection.close()
+
+
 def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False):
-    """csv_lines() for large exports: the same text, a chunk of rows per item."""
+    """csv_lines() for large exports: the same text, a chunk of rows per item.
+
+    Outside a transaction, the next chunk is read on a second connection while this one is
+    written out, so PostgreSQL and the CSV writer work at the same time. Inside one (the
+    test suite's), other connections could not see its rows: chunks are read in turn.
+    """
     from django.db import connection
 
     writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    ids = queryset.values_list("id", flat=True).iterator(chunk_size=SQL_CHUNK_SIZE)
-    while chunk := list(itertools.islice(ids, SQL_CHUNK_SIZE)):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                CSV_CHUNK_SQL, {"sep": sep, "include_drafts": include_drafts, "ids": chunk}
-            )
-            rows = cursor.fetchall()
-        yield "".join(
+
+    def text(rows):
+        return "".join(
             writer.writerow(
                 [
                     title,
@@ -160,6 +172,26 @@ def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False):
             )
             for title, date, summary, disproof, issue, *cells in rows
         )
+
+    yield writer.writerow(CSV_COLUMNS)
+    ids = queryset.values_list("id", flat=True).iterator(chunk_size=SQL_CHUNK_SIZE)
+    chunks = (
+        {"sep": sep, "include_drafts": include_drafts, "ids": chunk}
+        for chunk in iter(lambda: list(itertools.islice(ids, SQL_CHUNK_SIZE)), [])
+    )
+    if connection.in_atomic_block:
+        for params in chunks:
+            yield text(_chunk_rows(params, own_connection=False))
+        return
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = None
+        for params in chunks:
+            following = reader.submit(_chunk_rows, params, True)
+            if pending is not None:
+                yield text(pending.result())
+            pending = following
+        if pending is not None:
+            yield text(pending.result())
 
 
 def case_serializer(request=None, include_drafts=False):

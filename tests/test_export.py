@@ -342,3 +342,16 @@ class TestSqlCsvExport:
         body = b"".join(response.streaming_content).decode()
         published = Case.objects.published().order_by(F("date").desc(nulls_last=True), "-id")
         assert body == "".join(csv_lines(published))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sql_export_reads_ahead_on_a_second_connection_with_the_same_result(
+    sample, monkeypatch
+):
+    from cases import exports
+
+    published = Case.objects.published().order_by("id")
+    expected = "".join(exports.csv_lines(published))
+    # One case per chunk: every chunk but the first is read ahead.
+    monkeypatch.setattr(exports, "SQL_CHUNK_SIZE", 1)
+    assert "".join(exports.sql_csv_lines(published)) == expected
