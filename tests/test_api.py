@@ -78,16 +78,27 @@ def test_case_detail_has_every_field(api_client):
     assert datetime.datetime.fromisoformat(body["updated_at"]) == case.updated_at
 
 
-def test_case_list_is_paginated_with_a_count(api_client):
+def test_case_list_is_paginated_by_cursor_with_a_count(api_client):
     for n in range(3):
         CaseFactory(title=f"Claim {n}", date=datetime.date(2022, 1, 1 + n))
-    response = api_client.get("/api/v1/cases/?page_size=2")
-    body = response.json()
-    assert response.status_code == 200
+
+    first = api_client.get("/api/v1/cases/?page_size=2")
+    assert first.status_code == 200
+    body = first.json()
     assert body["count"] == 3
     assert [c["title"] for c in body["results"]] == ["Claim 2", "Claim 1"]
-    assert body["next"].endswith("page=2&page_size=2")
     assert body["previous"] is None
+    assert body["next"].startswith("http://testserver/api/v1/cases/?cursor=")
+    assert "page_size=2" in body["next"]
+
+    second = api_client.get(body["next"]).json()
+    assert [c["title"] for c in second["results"]] == ["Claim 0"]
+    assert second["count"] == 3
+    assert second["next"] is None
+
+    back = api_client.get(second["previous"]).json()
+    assert [c["title"] for c in back["results"]] == ["Claim 2", "Claim 1"]
+    assert back["previous"] is None
 
 
 @pytest.mark.parametrize("status", [Case.Status.DRAFT, Case.Status.IN_REVIEW])
@@ -248,5 +259,6 @@ def test_the_case_list_runs_a_constant_number_of_queries(api_client):
         case = CaseFactory(keywords=[KeywordFactory()], countries=[CountryFactory()])
         case.related.add(CaseFactory())
         AppearanceFactory(case=case)
-    # count, page, languages, countries, keywords, appearances, related
-    assert queries_for_list() == few == 7
+    # last change (Last-Modified), page, languages, countries, keywords, appearances,
+    # related, count
+    assert queries_for_list() == few == 8

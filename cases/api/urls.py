@@ -1,3 +1,5 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from cases.api import views
@@ -10,4 +12,7 @@ router.register("languages", views.LanguageViewSet, basename="language")
 router.register("outlets", views.OutletViewSet, basename="outlet")
 router.register("issues", views.IssueViewSet, basename="issue")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    *router.urls,
+]
