@@ -14,14 +14,17 @@ import json
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import F, Q
+from django.db.models import F, FloatField, Q
 from django.db.models.expressions import OrderBy
+from django.db.models.functions import Cast
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 NOTHING = Q(pk__in=[])
+# After case 123 of 10 January 2022, in the default order.
+EXAMPLE_CURSOR = "eyJvIjoiLWRhdGUsLWlkIiwicyI6MCwidiI6W3siZCI6IjIwMjItMDEtMTAifSwxMjNdfQ=="
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,11 @@ class SortKey:
         return Q(**{self.name: value})
 
 
+def cursor_name(queryset, name):
+    """Computed sort keys (a search rank) are compared through a float8 copy, see keyset()."""
+    return f"cursor_{name}" if name in queryset.query.annotations else name
+
+
 def sort_keys(queryset):
     """The queryset's ORDER BY as SortKeys.
 
@@ -58,7 +66,8 @@ def sort_keys(queryset):
     for item in queryset.query.order_by:
         if isinstance(item, str):
             descending = item.startswith("-")
-            keys.append(SortKey(item.lstrip("-"), descending, not descending))
+            name = cursor_name(queryset, item.lstrip("-"))
+            keys.append(SortKey(name, descending, not descending))
         elif isinstance(item, OrderBy) and isinstance(item.expression, F):
             if item.nulls_last:
                 nulls_last = True
@@ -66,12 +75,27 @@ def sort_keys(queryset):
                 nulls_last = False
             else:
                 nulls_last = not item.descending
-            keys.append(SortKey(item.expression.name, item.descending, nulls_last))
+            name = cursor_name(queryset, item.expression.name)
+            keys.append(SortKey(name, item.descending, nulls_last))
         else:
             raise ImproperlyConfigured(f"Cursor pagination cannot sort by {item!r}.")
     if not keys or keys[-1].name not in ("id", "pk", "case_id"):
         raise ImproperlyConfigured("Cursor pagination needs an ordering that ends with the id.")
     return keys
+
+
+def keyset(queryset):
+    """The queryset with an exact float8 copy of each computed sort key.
+
+    A search rank is a float4: read into Python and sent back, it would no longer equal
+    itself in SQL, and the page after it would start with it again.
+    """
+    copies = {
+        f"cursor_{name}": Cast(F(name), FloatField())
+        for name in queryset.query.annotations
+        if not name.startswith("cursor_")
+    }
+    return queryset.annotate(**copies) if copies else queryset
 
 
 def after(keys, values):
@@ -198,6 +222,7 @@ class CursorPagination(BasePagination):
     def paginate_segments(self, segments, request):
         """The page's rows, walking the segments in order; remembers links for the envelope."""
         self.request = request
+        segments = [keyset(segment) for segment in segments]
         self.segments = segments
         size = self.get_page_size(request)
         position = self.decode_cursor(request, segments)
@@ -290,6 +315,7 @@ class CursorPagination(BasePagination):
                 "in": "query",
                 "description": "Where the page starts: the `next` or `previous` link carries it.",
                 "schema": {"type": "string"},
+                "example": EXAMPLE_CURSOR,
             },
             {
                 "name": self.page_size_query_param,

@@ -4,7 +4,7 @@ from dataclasses import asdict
 
 from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, parse_etags
@@ -20,7 +20,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import JSONParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -91,8 +91,16 @@ class ConditionalGetMixin:
     last_modified = None
     etag_prefix = ""
 
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404 as error:
+            formats = ", ".join(renderer.format for renderer in self.get_renderers())
+            raise ValidationError({"format": [f"Must be one of: {formats}."]}) from error
+
     def finalize_response(self, request, response, *args, **kwargs):
-        if getattr(response, "exception", False) and request.accepted_renderer.format in (
+        renderer = getattr(request, "accepted_renderer", None)
+        if getattr(response, "exception", False) and getattr(renderer, "format", "") in (
             "csv",
             "jsonld",
         ):
@@ -200,6 +208,12 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     @property
     def editor(self):
         return shows_drafts(self.request.user)
+
+    def perform_content_negotiation(self, request, force=False):
+        # CSV and JSON-LD are read formats; a write always answers with the case as JSON.
+        if request.method not in SAFE_METHODS:
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
 
     def visible_cases(self, with_tombstones=False):
         """Cases this user may read; plus, for a public sync, those that were ever public."""
