@@ -1,7 +1,8 @@
 """Cases as CSV rows and JSON text, one chunk of cases at a time.
 
-The export_cases command and the site's streaming export both use these generators, so a
-file exported anywhere can be read back by import_cases.
+The export_cases command and the site's streaming export (/cases/export/, export_view
+below) both use these generators, so a file exported anywhere can be read back by
+import_cases.
 
     rows = csv_rows(Case.objects.published().order_by("id"))
     lines = json_lines(Case.objects.published().order_by("id"), request=request)
@@ -10,11 +11,17 @@ file exported anywhere can be read back by import_cases.
 import csv
 import json
 
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+
 from cases.api.serializers import (
     CaseSerializer,
     prefetch_for_case_serializer,
     visible_related_cases,
 )
+from cases.filtered import bad_request, parameter_errors, published_case_filter
 
 CSV_COLUMNS = [
     "title",
@@ -80,18 +87,74 @@ def csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=
         yield writer.writerow(row)
 
 
+def case_serializer(request=None, include_drafts=False):
+    """A CaseSerializer to call to_representation(case) on, case after case.
+
+    Building a serializer's fields costs far more than using them, so a long export builds
+    them once rather than once per case.
+    """
+    return CaseSerializer(context={"request": request, "include_drafts": include_drafts})
+
+
 def case_json(case, request=None, include_drafts=False):
     """One case as the API represents it."""
-    context = {"request": request, "include_drafts": include_drafts}
-    return CaseSerializer(case, context=context).data
+    return case_serializer(request, include_drafts).to_representation(case)
 
 
 def json_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
     """A JSON list of cases, written a case at a time."""
+    serializer = case_serializer(request, include_drafts)
     yield "["
     separator = "\n"
     for case in iterate_cases(queryset, chunk_size):
-        data = case_json(case, request, include_drafts)
+        data = serializer.to_representation(case)
         yield separator + json.dumps(data, ensure_ascii=False, indent=2)
         separator = ",\n"
     yield "\n]\n"
+
+
+def ndjson_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
+    """Newline-delimited JSON: one case per line, in the API representation."""
+    serializer = case_serializer(request, include_drafts)
+    for case in iterate_cases(queryset, chunk_size):
+        yield json.dumps(serializer.to_representation(case), ensure_ascii=False) + "\n"
+
+
+# format parameter -> (content type, file extension)
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "json": ("application/json; charset=utf-8", "json"),
+    "ndjson": ("application/x-ndjson; charset=utf-8", "ndjson"),
+}
+
+
+def export_filename(extension):
+    site = slugify(settings.SITE_NAME) or "cases"
+    return f"{site}-cases-{timezone.localdate().isoformat()}.{extension}"
+
+
+def export_view(request):
+    """Every published case the filter parameters select, streamed as CSV, JSON or NDJSON.
+
+    The cases come in the view's ordering, a chunk at a time, so a large export starts at
+    once and holds one chunk in memory.
+    """
+    export_format = request.GET.get("format") or "csv"
+    case_filter = published_case_filter(request)
+    errors = [] if case_filter.is_valid() else parameter_errors(case_filter)
+    if export_format not in EXPORT_FORMATS:
+        errors.insert(0, ("format", f"must be one of {', '.join(EXPORT_FORMATS)}."))
+    if errors:
+        return bad_request(errors)
+
+    cases = case_filter.qs
+    if export_format == "csv":
+        chunks = csv_lines(cases, chunk_size=CHUNK_SIZE)
+    elif export_format == "json":
+        chunks = json_lines(cases, request=request, chunk_size=CHUNK_SIZE)
+    else:
+        chunks = ndjson_lines(cases, request=request, chunk_size=CHUNK_SIZE)
+    content_type, extension = EXPORT_FORMATS[export_format]
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(extension)}"'
+    return response

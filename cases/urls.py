@@ -1,12 +1,35 @@
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from cases import views
+from cases import exports, feeds, sitemaps, stats, views
 
 app_name = "cases"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.case_list, name="list"),
+    path("cases/export/", exports.export_view, name="export"),
+    path("cases/feed/atom/", feeds.LatestCasesAtomFeed(), name="feed-atom"),
+    path("cases/feed/rss/", feeds.LatestCasesFeed(), name="feed-rss"),
+    path("stats/", stats.stats_view, name="stats"),
+    path(
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "cases:sitemap-section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        sitemap_views.sitemap,
+        {"sitemaps": sitemaps.SITEMAPS},
+        name="sitemap-section",
+    ),
+    path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("cases/<int:pk>/", views.case_detail, name="detail-short"),
     path("cases/<int:pk>/<slug:slug>/", views.case_detail, name="detail"),
+    path("keywords/", views.keyword_browse, name="keywords"),
+    path("countries/", views.country_browse, name="countries"),
+    path("languages/", views.language_browse, name="languages"),
+    path("outlets/", views.outlet_browse, name="outlets"),
+    path("issues/", views.issue_browse, name="issues"),
 ]

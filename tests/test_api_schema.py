@@ -39,7 +39,7 @@ def test_the_schema_validates_without_warnings():
 
 @pytest.mark.parametrize(
     "name",
-    ["q", "keyword", "country", "language", "outlet", "issue", "date_after", "date_before"]
+    ["q", "keyword", "country", "language", "outlet", "year", "issue", "date_after", "date_before"]
     + ["updated_since", "ordering", "cursor", "page_size", "format"],
 )
 def test_every_filter_parameter_is_documented_with_a_type_and_an_example(api_client, name):

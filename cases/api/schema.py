@@ -49,6 +49,13 @@ CASE_FILTER_PARAMETERS = [
     slug_list("country", "Country or region slug", "ukraine", "slugs as in /api/v1/countries/"),
     slug_list("language", "Language code", "ru", "codes as in /api/v1/languages/"),
     slug_list("outlet", "Outlet slug", "sputnik", "slugs as in /api/v1/outlets/"),
+    query(
+        "year",
+        OpenApiTypes.INT,
+        "Year the claim was published (1900–2100); repeat for several (any of them).",
+        [2022],
+        many=True,
+    ),
     query("issue", OpenApiTypes.INT, "Number of the weekly review issue.", 270, minimum=1),
     query(
         "date_after",

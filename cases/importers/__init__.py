@@ -1,4 +1,4 @@
-"""Reading case files: the seed text layout, CSV and JSON.
+"""Reading case files: the seed text layout, CSV, JSON and NDJSON.
 
 parsed_cases = parse_file(path)          # reads everything; raises CaseImportError
 summary = save_cases(parsed_cases, status)  # writes everything in one transaction
@@ -14,11 +14,17 @@ from cases.importers.base import (
     save_cases,
 )
 from cases.importers.csv import parse_csv
-from cases.importers.json import parse_json
+from cases.importers.json import parse_json, parse_ndjson
 from cases.importers.text import parse_text
 
-FORMATS_BY_EXTENSION = {".txt": "text", ".csv": "csv", ".json": "json"}
-FORMATS = ("text", "csv", "json")
+FORMATS_BY_EXTENSION = {
+    ".txt": "text",
+    ".csv": "csv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+FORMATS = ("text", "csv", "json", "ndjson")
 
 __all__ = [
     "FORMATS",
@@ -59,6 +65,8 @@ def parse_file(path, file_format=None, sep=";"):
         parsed_cases = parse_csv(text, str(path), sep=sep)
     elif file_format == "json":
         parsed_cases = parse_json(text, str(path))
+    elif file_format == "ndjson":
+        parsed_cases = parse_ndjson(text, str(path))
     else:
         raise ValueError(f"unknown format {file_format!r}")
     check_no_duplicates(parsed_cases)

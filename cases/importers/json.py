@@ -1,6 +1,7 @@
 """JSON in the API's case representation (cases.api.serializers.CaseSerializer).
 
 The file holds a list of cases, or one API page: an object whose "results" is that list.
+NDJSON holds one case object per line, as the site's export writes it.
 Taxonomy values may also be given as plain names ("keywords": ["Protest", "MI6"]).
 """
 
@@ -45,6 +46,19 @@ def parse_json(text, path):
         parse_case(item, path, line)
         for item, line in zip(items, line_numbers(text, offsets), strict=True)
     ]
+
+
+def parse_ndjson(text, path):
+    parsed_cases = []
+    for line, row in enumerate(text.splitlines(), start=1):
+        if not row.strip():
+            continue
+        try:
+            item = json.loads(row)
+        except json.JSONDecodeError as error:
+            raise CaseImportError(path, line, f"invalid JSON: {error.msg}") from None
+        parsed_cases.append(parse_case(item, path, line))
+    return parsed_cases
 
 
 # json.loads gives no positions, so walk the (already valid) document to find where each

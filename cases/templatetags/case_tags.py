@@ -3,6 +3,8 @@ import nh3
 from django import template
 from django.utils.safestring import mark_safe
 
+from cases.claimreview import json_ld_script
+
 register = template.Library()
 
 ALLOWED_TAGS = {"p", "a", "em", "strong", "ul", "ol", "li", "blockquote", "code", "br", "h3", "h4"}
@@ -22,3 +24,15 @@ def render_markdown(text):
         link_rel="nofollow noopener noreferrer",
     )
     return mark_safe(clean)
+
+
+@register.filter
+def thousands(number):
+    """12345 -> "12,345"."""
+    return f"{number:,}"
+
+
+@register.filter
+def json_ld(data):
+    """A dict as a <script type="application/ld+json"> element (see cases.claimreview)."""
+    return json_ld_script(data)

@@ -6,14 +6,16 @@ from cases.models import Case
 
 class Command(BaseCommand):
     help = (
-        "Import cases from a text (EUvsDisinfo layout), CSV or JSON file. Existing cases "
+        "Import cases from a text (EUvsDisinfo layout), CSV, JSON or NDJSON file. Existing cases "
         "(same title and date) are updated; a file with an error changes nothing."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("path")
         parser.add_argument(
-            "--format", choices=FORMATS, help="Default: from the extension (.txt, .csv, .json)."
+            "--format",
+            choices=FORMATS,
+            help="Default: from the extension (.txt, .csv, .json, .ndjson).",
         )
         parser.add_argument("--sep", default=";", help="Separator of multi-value CSV cells.")
         parser.add_argument(
@@ -27,7 +29,9 @@ class Command(BaseCommand):
         path, sep, status = options["path"], options["sep"], options["status"]
         file_format = options["format"] or guess_format(path)
         if file_format is None:
-            raise CommandError(f"{path}: unknown extension; pass --format text, csv or json")
+            raise CommandError(
+                f"{path}: unknown extension; pass --format text, csv, json or ndjson"
+            )
         if not sep:
             raise CommandError("--sep cannot be empty")
         try:

@@ -1,0 +1,93 @@
+"""Atom and RSS feeds of the latest published cases of any view.
+
+/cases/feed/atom/?keyword=nato is what a researcher subscribes to for new NATO cases: the
+parameters are those of the case list (CaseFilter), and a bad one is a 400 naming it.
+"""
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.html import linebreaks
+
+from cases.filtered import (
+    bad_request,
+    describe_filters,
+    filter_query,
+    parameter_errors,
+    published_case_filter,
+)
+
+FEED_LENGTH = 50
+
+
+class BadParameters(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__(errors)
+
+
+class LatestCasesFeed(Feed):
+    feed_type = Rss201rev2Feed
+    kind = "rss"
+
+    def __call__(self, request, *args, **kwargs):
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except BadParameters as error:
+            return bad_request(error.errors)
+
+    def get_object(self, request):
+        case_filter = published_case_filter(request)
+        if not case_filter.is_valid():
+            raise BadParameters(parameter_errors(case_filter))
+        return case_filter
+
+    def items(self, case_filter):
+        # Newest on the database first, whatever the ordering parameter says.
+        return (
+            case_filter.qs.defer("search_vector")
+            .prefetch_related("keywords")
+            .order_by("-published_at", "-id")[:FEED_LENGTH]
+        )
+
+    def title(self, case_filter):
+        description = describe_filters(case_filter)
+        title = f"{settings.SITE_NAME}: latest disinformation cases"
+        return f"{title} ({description})" if description else title
+
+    def description(self, case_filter):
+        return (
+            f"The {FEED_LENGTH} disinformation cases most recently published on "
+            f"{settings.SITE_NAME} that match this view."
+        )
+
+    subtitle = description
+
+    def link(self, case_filter):
+        query = filter_query(case_filter)
+        return reverse("cases:list") + (f"?{query}" if query else "")
+
+    def feed_url(self, case_filter):
+        query = filter_query(case_filter)
+        return reverse(f"cases:feed-{self.kind}") + (f"?{query}" if query else "")
+
+    def author_name(self):
+        return settings.SITE_ORGANISATION
+
+    def item_description(self, case):
+        return linebreaks(case.summary, autoescape=True)
+
+    def item_pubdate(self, case):
+        return case.published_at
+
+    def item_updateddate(self, case):
+        return case.updated_at
+
+    def item_categories(self, case):
+        return [keyword.name for keyword in case.keywords.all()]
+
+
+class LatestCasesAtomFeed(LatestCasesFeed):
+    feed_type = Atom1Feed
+    kind = "atom"

@@ -1,0 +1,118 @@
+"""Statistics of a view at /stats/: cases per month, top countries, keywords, outlets, languages.
+
+Every number is an aggregate query over the published cases the filter parameters select
+(the one CaseFilter), so the page takes five queries whatever the number of cases, plus one
+per slug parameter to check it.
+"""
+
+from django.db.models import Count, F
+from django.db.models.functions import TruncMonth
+from django.shortcuts import render
+
+from cases.charts import bar_chart, fill_months, timeline_chart
+from cases.filtered import (
+    describe_filters,
+    filter_query,
+    parameter_errors,
+    published_case_filter,
+)
+from cases.models import Appearance, Case
+
+TOP = 15
+
+
+def cases_per_month(cases):
+    """({first of month: count}, number of undated cases) in one query."""
+    rows = (
+        cases.annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(count=Count("id"))
+        .order_by("month")
+    )
+    per_month, undated = {}, 0
+    for row in rows:
+        if row["month"] is None:
+            undated = row["count"]
+        else:
+            per_month[row["month"]] = row["count"]
+    return per_month, undated
+
+
+def top_linked(through, field, case_ids, limit=TOP, key="slug"):
+    """The most frequent values of a many-to-many field among the cases, with their counts."""
+    rows = (
+        through.objects.filter(case_id__in=case_ids)
+        .values(name=F(f"{field}__name"), key=F(f"{field}__{key}"))
+        .annotate(count=Count("case_id"))
+        .order_by("-count", "name")
+    )
+    return list(rows[:limit] if limit else rows)
+
+
+def top_outlets(case_ids, limit=TOP):
+    rows = (
+        Appearance.objects.filter(case_id__in=case_ids, outlet__isnull=False)
+        .values(name=F("outlet__name"), key=F("outlet__slug"))
+        .annotate(count=Count("case_id", distinct=True))
+        .order_by("-count", "name")
+    )
+    return list(rows[:limit])
+
+
+def case_statistics(cases):
+    """Every number on the statistics page, for a queryset of published cases."""
+    cases = cases.order_by()
+    case_ids = cases.values("pk")
+    per_month, undated = cases_per_month(cases)
+    return {
+        "total": sum(per_month.values()) + undated,
+        "dated": sum(per_month.values()),
+        "undated": undated,
+        "months": fill_months(per_month),
+        "countries": top_linked(Case.countries.through, "country", case_ids),
+        "keywords": top_linked(Case.keywords.through, "keyword", case_ids),
+        "outlets": top_outlets(case_ids),
+        "languages": top_linked(Case.languages.through, "language", case_ids, None, "code"),
+    }
+
+
+# (section id, heading, statistics key, filter parameter)
+BREAKDOWNS = [
+    ("countries", f"Top {TOP} countries and regions", "countries", "country"),
+    ("keywords", f"Top {TOP} keywords", "keywords", "keyword"),
+    ("outlets", f"Top {TOP} outlets", "outlets", "outlet"),
+    ("languages", "Languages", "languages", "language"),
+]
+
+
+def stats_view(request):
+    case_filter = published_case_filter(request)
+    query = filter_query(case_filter) if case_filter.is_valid() else ""
+    context = {
+        "filter": case_filter,
+        "errors": [],
+        "query": query,
+        "description": "",
+        "stats": None,
+    }
+    if not case_filter.is_valid():
+        context["errors"] = parameter_errors(case_filter)
+        return render(request, "cases/stats.html", context, status=400)
+
+    stats = case_statistics(case_filter.qs)
+    prefix = f"{query}&" if query else ""
+    breakdowns = []
+    for section, heading, key, parameter in BREAKDOWNS:
+        rows = [{**row, "list_query": f"{prefix}{parameter}={row['key']}"} for row in stats[key]]
+        breakdowns.append(
+            {"id": section, "heading": heading, "rows": rows, "chart": bar_chart(rows)}
+        )
+    context.update(
+        {
+            "stats": stats,
+            "description": describe_filters(case_filter),
+            "timeline": timeline_chart(stats["months"]),
+            "breakdowns": breakdowns,
+        }
+    )
+    return render(request, "cases/stats.html", context)

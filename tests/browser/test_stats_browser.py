@@ -1,0 +1,110 @@
+"""In a real browser: downloading an export, the statistics charts, and axe-core checks."""
+
+import csv
+import datetime
+import io
+
+import pytest
+
+from cases.models import Case
+from tests.browser.conftest import assert_no_serious_axe_violations, save_screenshot
+from tests.factories import AppearanceFactory, CaseFactory, CountryFactory, KeywordFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def cases():
+    nato, other = KeywordFactory(name="NATO"), KeywordFactory(name="Elections")
+    countries = [CountryFactory(name=name) for name in ("Kazakhstan", "Ukraine", "Georgia")]
+    nato_titles = []
+    for n in range(24):
+        keyword = nato if n % 2 == 0 else other
+        case = CaseFactory(
+            title=f"Claim {n} about {keyword.name}",
+            date=datetime.date(2021, 1 + n % 12, 1 + n),
+            keywords=[keyword],
+            countries=countries[: 1 + n % 3],
+        )
+        AppearanceFactory(case=case)
+        if keyword == nato:
+            nato_titles.append(case.title)
+    CaseFactory(title="Draft about NATO", keywords=[nato], status=Case.Status.DRAFT)
+    return {"nato_titles": nato_titles}
+
+
+def test_downloading_the_csv_export_of_a_view_gives_its_rows(page, live_server, cases, tmp_path):
+    page.goto(f"{live_server.url}/cases/?keyword=nato")
+    save_screenshot(page, "list-with-view-links")
+
+    with page.expect_download() as download_info:
+        page.locator("nav.view-links").get_by_role("link", name="CSV").click()
+    download = download_info.value
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+
+    assert download.suggested_filename.endswith(".csv")
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    assert sorted(row["title"] for row in rows) == sorted(cases["nato_titles"])
+    assert all(row["keywords"] == "NATO" for row in rows)
+
+
+def test_the_statistics_charts_render_as_svg_with_bars(page, live_server, cases):
+    page.goto(f"{live_server.url}/stats/?keyword=nato")
+
+    # Timeline, countries, keywords and outlets; the cases record no language.
+    assert page.locator("svg.chart-svg").count() == 4
+    assert page.get_by_text("None recorded for these cases.").is_visible()
+    timeline_bars = page.locator("figure.timeline rect.bar")
+    # NATO cases fall in odd months of 2021: January to November, empty months included.
+    assert timeline_bars.count() == 11
+    heights = [timeline_bars.nth(i).bounding_box()["height"] for i in range(11)]
+    assert min(heights[0::2]) > 50
+    assert max(heights[1::2]) == 0
+    country_bars = page.locator("#countries-heading ~ figure rect.bar")
+    assert country_bars.count() == 3
+    assert country_bars.first.bounding_box()["width"] > country_bars.last.bounding_box()["width"]
+    save_screenshot(page, "stats-nato")
+
+    page.get_by_text("Top 15 countries and regions as a table").click()
+    table = page.get_by_role("table", name="Top 15 countries and regions")
+    assert table.get_by_role("row").count() == 4
+    assert table.get_by_role("link", name="Kazakhstan").is_visible()
+
+
+def test_the_statistics_page_reads_on_a_phone(chromium, live_server, cases):
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/stats/")
+    # Nothing but the timeline may be wider than the screen.
+    overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    save_screenshot(page, "stats-phone")
+    context.close()
+    assert overflow <= 390
+
+
+def test_the_case_page_has_no_serious_accessibility_violation(page, live_server, cases):
+    case = Case.objects.published().order_by("id").first()
+    page.goto(f"{live_server.url}{case.get_absolute_url()}")
+    assert page.locator('script[type="application/ld+json"]').count() == 1
+    save_screenshot(page, "case-page")
+    assert_no_serious_axe_violations(page)
+
+
+def test_the_statistics_page_has_no_serious_accessibility_violation(page, live_server, cases):
+    page.goto(f"{live_server.url}/stats/")
+    assert_no_serious_axe_violations(page)
+
+
+def test_an_empty_statistics_view_has_no_serious_accessibility_violation(page, live_server):
+    page.goto(f"{live_server.url}/stats/")
+    assert page.get_by_text("No published case matches these filters").is_visible()
+    save_screenshot(page, "stats-empty")
+    assert_no_serious_axe_violations(page)
+
+
+def test_the_not_found_page_has_no_serious_accessibility_violation(page, live_server):
+    page.goto(f"{live_server.url}/no/such/page/")
+    assert page.get_by_role("heading", name="Page not found").is_visible()
+    save_screenshot(page, "not-found")
+    assert_no_serious_axe_violations(page)

@@ -1,0 +1,232 @@
+"""Statistics of a view at /stats/, and the SVG chart geometry behind them."""
+
+import datetime
+import re
+
+import pytest
+
+from cases.charts import bar_chart, fill_months, nice_ceiling, timeline_chart
+from cases.models import Case
+from cases.stats import case_statistics
+from tests.factories import (
+    AppearanceFactory,
+    CaseFactory,
+    CountryFactory,
+    KeywordFactory,
+    LanguageFactory,
+    OutletFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def month(year, number):
+    return datetime.date(year, number, 1)
+
+
+@pytest.fixture
+def world():
+    """Three published cases and, for each, drafts and hidden cases tagged the same way."""
+    nato, mi6 = KeywordFactory(name="NATO"), KeywordFactory(name="MI6")
+    kazakhstan, uk = CountryFactory(name="Kazakhstan"), CountryFactory(name="UK")
+    russian, english = (
+        LanguageFactory(code="ru", name="Russian"),
+        LanguageFactory(code="en", name="English"),
+    )
+    sputnik, rt = OutletFactory(name="Sputnik"), OutletFactory(name="RT")
+
+    def case(title, date, keywords, countries, languages, outlets, status=Case.Status.PUBLISHED):
+        created = CaseFactory(
+            title=title,
+            date=date,
+            keywords=keywords,
+            countries=countries,
+            languages=languages,
+            status=status,
+        )
+        for outlet in outlets:
+            AppearanceFactory(case=created, outlet=outlet)
+        return created
+
+    case("One", datetime.date(2022, 1, 10), [nato, mi6], [kazakhstan], [russian], [sputnik, rt])
+    case("Two", datetime.date(2022, 3, 5), [nato], [kazakhstan, uk], [russian], [sputnik, sputnik])
+    case("Three", None, [mi6], [uk], [english], [rt])
+    for status in (Case.Status.DRAFT, Case.Status.IN_REVIEW, Case.Status.WITHDRAWN):
+        case(
+            f"Hidden {status}",
+            datetime.date(2021, 6, 1),
+            [nato, mi6, KeywordFactory(name=f"Only {status}")],
+            [kazakhstan, CountryFactory(name=f"Land {status}")],
+            [russian, LanguageFactory(code=f"x-{status}", name=f"Tongue {status}")],
+            [sputnik, OutletFactory(name=f"Outlet {status}")],
+            status=status,
+        )
+
+
+def counts(rows):
+    return {row["name"]: row["count"] for row in rows}
+
+
+def test_the_statistics_count_published_cases_per_month_and_per_value(world):
+    stats = case_statistics(Case.objects.published())
+
+    assert stats["total"] == 3
+    assert stats["dated"] == 2
+    assert stats["undated"] == 1
+    assert stats["months"] == [(month(2022, 1), 1), (month(2022, 2), 0), (month(2022, 3), 1)]
+    assert counts(stats["keywords"]) == {"NATO": 2, "MI6": 2}
+    assert counts(stats["countries"]) == {"Kazakhstan": 2, "UK": 2}
+    assert counts(stats["languages"]) == {"Russian": 2, "English": 1}
+    # A case citing an outlet twice counts once for it.
+    assert counts(stats["outlets"]) == {"Sputnik": 2, "RT": 2}
+
+
+def test_no_draft_or_hidden_case_is_counted_in_any_statistic(client, world):
+    html = client.get("/stats/").content.decode()
+    stats = client.get("/stats/").context["stats"]
+
+    assert stats["total"] == 3
+    assert month(2021, 6) not in dict(stats["months"])
+    for key in ("keywords", "countries", "languages", "outlets"):
+        names = counts(stats[key])
+        assert not [name for name in names if name.split()[0] in ("Only", "Land", "Tongue")]
+        assert not [name for name in names if name.startswith("Outlet ")]
+    for status in ("draft", "in_review", "withdrawn"):
+        assert f"Only {status}" not in html
+        assert f"Land {status}" not in html
+    assert "June 2021" not in html
+
+
+def test_the_most_frequent_values_come_first_with_ties_by_name(world):
+    CaseFactory(keywords=[KeywordFactory(name="NATO")])
+
+    stats = case_statistics(Case.objects.published())
+
+    assert [(row["name"], row["count"]) for row in stats["keywords"]] == [
+        ("NATO", 3),
+        ("MI6", 2),
+    ]
+    assert [row["key"] for row in stats["keywords"]] == ["nato", "mi6"]
+    assert [row["key"] for row in stats["languages"]] == ["ru", "en"]
+
+
+class TestFiltersOnTheStatistics:
+    def test_keyword(self, client, world):
+        stats = client.get("/stats/?keyword=mi6").context["stats"]
+        assert stats["total"] == 2
+        assert counts(stats["keywords"]) == {"MI6": 2, "NATO": 1}
+        assert client.get("/stats/?keyword=topic-nobody-uses").status_code == 400
+        # A keyword only drafts carry counts nothing.
+        assert client.get("/stats/?keyword=only-draft").context["stats"]["total"] == 0
+
+    def test_country_and_language(self, client, world):
+        stats = client.get("/stats/?country=uk&language=ru").context["stats"]
+        assert stats["total"] == 1
+        assert stats["months"] == [(month(2022, 3), 1)]
+        empty = client.get("/stats/?country=kazakhstan&language=en").context["stats"]
+        assert empty["total"] == 0
+
+    def test_outlet(self, client, world):
+        stats = client.get("/stats/?outlet=rt").context["stats"]
+        assert stats["total"] == 2
+        assert counts(stats["outlets"]) == {"RT": 2, "Sputnik": 1}
+
+    def test_search_and_dates(self, client, world):
+        assert client.get("/stats/?q=two").context["stats"]["total"] == 1
+        stats = client.get("/stats/?date_after=2022-02-01").context["stats"]
+        assert stats["total"] == 1
+        assert stats["undated"] == 0
+
+
+def test_the_page_draws_svg_charts_with_a_bar_per_value_and_tables_of_the_numbers(client, world):
+    html = client.get("/stats/").content.decode()
+
+    charts = re.findall(r'<svg [^>]*role="img"[^>]*>.*?</svg>', html, re.DOTALL)
+    assert len(charts) == 5
+    timeline, countries = charts[0], charts[1]
+    assert len(re.findall(r'<rect class="bar"', timeline)) == 3
+    assert "<title>January 2022: 1 case</title>" in timeline
+    assert "<title>February 2022: 0 cases</title>" in timeline
+    assert len(re.findall(r'<rect class="bar"', countries)) == 2
+    assert "<title>Kazakhstan: 2 cases</title>" in countries
+    assert "<caption>Cases per month</caption>" in html
+    assert '<tr><th scope="row">March 2022</th><td class="num">1</td></tr>' in html
+    assert (
+        '<tr><th scope="row"><a href="/cases/?country=kazakhstan">Kazakhstan</a></th>'
+        '<td class="num">2</td></tr>'
+    ) in html
+    assert "1 case without a known date is not shown." in html
+
+
+def test_table_links_add_the_value_to_the_current_filters(client, world):
+    html = client.get("/stats/?keyword=nato").content.decode()
+    assert '<a href="/cases/?keyword=nato&amp;country=uk">UK</a>' in html
+    assert "Keyword: NATO" in html
+
+
+def test_an_empty_view_says_there_is_nothing_to_count(client):
+    response = client.get("/stats/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No published case matches these filters" in html
+    assert "<svg" not in html
+
+
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("keyword=no-such-keyword", "keyword"),
+        ("date_after=31-12-2020", "date_after"),
+        ("ordering=sideways", "ordering"),
+    ],
+)
+def test_a_bad_parameter_is_a_400_naming_it_on_the_page(client, query, parameter):
+    response = client.get(f"/stats/?{query}")
+    assert response.status_code == 400
+    assert f"<strong>{parameter}</strong>: " in response.content.decode()
+
+
+def test_the_statistics_take_a_constant_number_of_queries(client, world, django_assert_num_queries):
+    # Cases per month, then the top countries, keywords, outlets and languages.
+    with django_assert_num_queries(5):
+        client.get("/stats/")
+    for n in range(5):
+        case = CaseFactory(
+            keywords=[KeywordFactory(name=f"More {n}")], countries=[CountryFactory()]
+        )
+        AppearanceFactory(case=case)
+    with django_assert_num_queries(5):
+        client.get("/stats/")
+    # Each slug parameter is looked up once to check it.
+    with django_assert_num_queries(7):
+        client.get("/stats/?keyword=nato&country=uk&q=claim")
+
+
+class TestCharts:
+    def test_missing_months_are_filled_with_zero(self):
+        assert fill_months({month(2021, 11): 2, month(2022, 2): 1}) == [
+            (month(2021, 11), 2),
+            (month(2021, 12), 0),
+            (month(2022, 1), 0),
+            (month(2022, 2), 1),
+        ]
+        assert fill_months({}) == []
+
+    def test_the_scale_ends_on_a_round_number(self):
+        assert [nice_ceiling(n) for n in (0, 1, 7, 10, 11, 55, 230)] == [1, 1, 8, 10, 20, 60, 300]
+
+    def test_the_tallest_column_reaches_the_top_of_the_scale(self):
+        chart = timeline_chart([(month(2022, 1), 4), (month(2022, 2), 8), (month(2022, 3), 0)])
+        heights = [column["height"] for column in chart["columns"]]
+        assert heights[1] == chart["baseline"] - chart["ticks"][-1]["y"]
+        assert heights[0] == heights[1] / 2
+        assert heights[2] == 0
+        assert [tick["value"] for tick in chart["ticks"]] == [0, 4, 8]
+        assert chart["peak"]["month"] == month(2022, 2)
+        assert [label["year"] for label in chart["year_labels"]] == [2022]
+
+    def test_bars_are_as_long_as_their_share_of_the_largest(self):
+        chart = bar_chart([{"name": "A", "count": 10}, {"name": "B" * 40, "count": 5}])
+        assert chart["bars"][1]["width"] == chart["bars"][0]["width"] / 2
+        assert chart["bars"][1]["label"].endswith("…")
+        assert chart["bars"][1]["name"] == "B" * 40
