@@ -281,13 +281,14 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         self.last_modified = last_change()
         if csv:
             return self.csv_list(case_filter.qs)
-        segments = [self.with_prefetch(case_filter.qs)]
         count = self.count_cases(case_filter)
         since = case_filter.form.cleaned_data.get("updated_since")
-        if since is not None:
-            segments.append(self.deleted_since(since))
-            count += segments[-1].count()
-        rows = self.paginator.paginate_segments(segments, request)
+        deleted = self.deleted_since(since) if since is not None else None
+        if deleted is not None:
+            count += deleted.count()
+        rows = self.paginator.paginate_cases(
+            self.with_prefetch(case_filter.qs), case_filter.active_ordering, request, deleted
+        )
         return self.paginator.get_paginated_response([self.represent(r) for r in rows], count)
 
     def csv_list(self, queryset):
