@@ -155,6 +155,10 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Separate request and response components: what editors send differs from what is shown.
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cases.api.schema.add_tombstone_component",
+    ],
 }
 
 # Browser-based partner tools may read the API from any origin; writes stay same-origin.

@@ -1,6 +1,7 @@
 """The OpenAPI schema is valid, and the API keeps its promises under generated input."""
 
 import io
+import re
 
 import pytest
 import schemathesis
@@ -35,6 +36,15 @@ def test_the_schema_validates_without_warnings():
     out = io.StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
     assert out.getvalue().startswith("openapi: 3.0.3")
+
+
+def test_every_reference_in_the_schema_resolves(api_client):
+    schema = api_client.get("/api/v1/schema/?format=json").json()
+    text = str(schema)
+    references = set(re.findall(r"'#/components/schemas/(\w+)'", text))
+    assert "Tombstone" in references
+    assert references <= set(schema["components"]["schemas"])
+    assert all(path.startswith("/api/v1/") for path in schema["paths"])
 
 
 @pytest.mark.parametrize(

@@ -137,3 +137,34 @@ WRITE_ERRORS = {
     **error(429, "Too many requests."),
 }
 STALE_WRITE = error(412, "If-Match names an older version of the case. Nothing was written.")
+
+
+# A list item is a Case or a Tombstone. The tombstone's schema is closed (no other
+# properties), so that a full case never passes for one.
+TOMBSTONE_SCHEMA = {
+    "type": "object",
+    "description": "A case deleted or unpublished since `updated_since`: delete your copy.",
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"type": "string", "enum": ["withdrawn"]},
+        "updated_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it was deleted or unpublished.",
+        },
+    },
+    "required": ["id", "status", "updated_at"],
+    "additionalProperties": False,
+}
+CASE_LIST_ITEM = {
+    "anyOf": [
+        {"$ref": "#/components/schemas/Case"},
+        {"$ref": "#/components/schemas/Tombstone"},
+    ]
+}
+
+
+def add_tombstone_component(result, generator, request, public):
+    """Postprocessing hook: the Tombstone schema that CASE_LIST_ITEM refers to."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Tombstone"] = TOMBSTONE_SCHEMA
+    return result
