@@ -507,3 +507,10 @@ def test_unknown_api_urls_answer_in_the_error_shape(api_client):
     assert response.status_code == 404
     assert response.json() == {"status": 404, "errors": [{"field": None, "message": "Not found."}]}
     assert api_client.get("/api/v1/cases/not-a-number/").status_code == 404
+
+
+def test_taxonomy_lists_are_in_name_order(api_client):
+    for name in ["Zeta", "Alpha", "Mu"]:
+        CaseFactory(keywords=[KeywordFactory(name=name)])
+    names = [keyword["name"] for keyword in api_client.get("/api/v1/keywords/").json()]
+    assert names == ["Alpha", "Mu", "Zeta"]

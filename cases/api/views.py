@@ -453,7 +453,9 @@ class TaxonomyViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     permission_classes = [AllowAny]
 
     def get_queryset(self):
-        return self.model.objects.annotate(case_count=Count("cases", filter=PUBLISHED_CASES))
+        counted = self.model.objects.annotate(case_count=Count("cases", filter=PUBLISHED_CASES))
+        # Aggregation drops Meta.ordering; a stable order keeps ETags and diffs stable.
+        return counted.order_by(*self.model._meta.ordering, "pk")
 
 
 @taxonomy_schema(CountedKeywordSerializer, "keywords")
@@ -495,7 +497,7 @@ class OutletViewSet(TaxonomyViewSet):
         published = Q(appearances__case__status=Case.Status.PUBLISHED)
         return Outlet.objects.annotate(
             case_count=Count("appearances__case", filter=published, distinct=True)
-        )
+        ).order_by("name", "pk")
 
 
 class OfflineRedocView(SpectacularRedocView):
