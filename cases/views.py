@@ -1,14 +1,20 @@
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import Prefetch
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 
 from cases.filters import ORDERINGS, CaseFilter
 from cases.models import Case
+from cases.taxonomy import redirected_query
 
 PAGE_SIZE = 20
 
 
 def case_list(request):
+    # A merged or renamed keyword, country or outlet keeps its old links working.
+    redirected = redirected_query(request.GET)
+    if redirected is not None:
+        return HttpResponsePermanentRedirect(f"{request.path}?{redirected.urlencode()}")
     case_filter = CaseFilter(request.GET, queryset=Case.objects.published().with_related_data())
     page = None
     status = 200
