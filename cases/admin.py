@@ -68,7 +68,7 @@ class CorrectionNoteInline(admin.TabularInline):
     extra = 0
     fields = ["created_at", "text", "author", "case_version"]
     readonly_fields = ["created_at", "author", "case_version"]
-    verbose_name_plural = "public correction notes (add one with the field above the save buttons)"
+    verbose_name_plural = "public correction notes (add one under “This change” above)"
 
     def has_add_permission(self, request, obj=None):
         return False  # Notes come with an edit, through CaseAdminForm.correction_note.
@@ -154,7 +154,7 @@ class CaseAdminForm(forms.ModelForm):
         self.data[self.add_prefix("loaded_version")] = stored.version
         raise ValidationError(
             "Another editor saved this case since you opened it (your version %(mine)s, "
-            "now %(theirs)s). Nothing was saved. Their changes are listed above; your "
+            "now %(theirs)s). Nothing was saved. Their changes are listed below; your "
             "edits are still in the form. Merge them, then save again.",
             code="stale",
             params={"mine": submitted, "theirs": stored.version},
