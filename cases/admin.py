@@ -128,6 +128,11 @@ class CaseAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        # Browsers post textareas with CRLF line ends; stored text uses LF, so an untouched
+        # field doesn't show up as changed in the history.
+        for name in ("summary", "disproof", "withdrawal_reason"):
+            if isinstance(cleaned.get(name), str):
+                cleaned[name] = cleaned[name].replace("\r\n", "\n")
         if self.instance.pk:
             self._check_version(cleaned)
         self._check_status(cleaned)

@@ -108,6 +108,7 @@ def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live
     editor = log_in(browser, live_server, "erin")
     editor.goto(f"{live_server.url}/admin/cases/case/")
     editor.click("text=Paste import")
+    editor.wait_for_selector("#id_text")
     editor.fill("#id_text", PASTED)
     editor.click("input[name=preview]")
     editor.wait_for_selector(".import-preview")
@@ -121,6 +122,7 @@ def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live
     assert case.status == Case.Status.DRAFT
 
     editor.click(f"text={case.title}")
+    editor.wait_for_selector("#id_status")
     status_options = editor.eval_on_selector_all("#id_status option", "os => os.map(o => o.value)")
     assert status_options == ["draft", "in_review"], "an editor cannot publish"
     editor.select_option("#id_status", "in_review")
@@ -138,7 +140,9 @@ def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live
     assert "1 case waiting for review" in publisher.inner_text(".review-queue")
     shot(publisher, "3-review-queue")
     publisher.click(".review-queue a")
+    publisher.wait_for_url("**status__exact=in_review**")
     publisher.click(f"text={case.title}")
+    publisher.wait_for_selector("#id_status")
     publisher.select_option("#id_status", "published")
     publisher.click("input[name=_save]")
     publisher.wait_for_selector(".messagelist .success")

@@ -183,3 +183,12 @@ class TestTwoEditors:
             case.save()
         assert history.changes_since(case, version) == [("Title", "One", "Two")]
         assert history.changes_since(case, 999) is None
+
+
+def test_a_textarea_posted_with_crlf_line_ends_is_not_recorded_as_a_change(editor_client):
+    case = CaseFactory(status=Status.DRAFT, summary="One.\n\nTwo.", disproof="Three.\n\nFour.")
+    data = case_form_data(case, summary="One.\r\n\r\nTwo.", disproof="Three.\r\n\r\nFour.")
+    assert editor_client.post(change_url(case), data).status_code == 302
+    case.refresh_from_db()
+    assert case.summary == "One.\n\nTwo."
+    assert history.changes_in(case.history.first()) == []
