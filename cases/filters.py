@@ -6,7 +6,8 @@ thing on the HTML list, the API, exports, feeds and statistics.
 
 import django_filters
 from django import forms
-from django.db.models import Exists, F, OuterRef
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, F, OuterRef, Q
 
 from cases.models import Case, Country, Keyword, Language, Outlet
 
@@ -51,6 +52,47 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
         return qs.filter(Exists(links))
 
 
+class YearsField(forms.Field):
+    """Repeatable year parameter: `?year=2021&year=2022`."""
+
+    widget = forms.MultipleHiddenInput
+    MIN_YEAR, MAX_YEAR = 1900, 2100
+
+    def to_python(self, value):
+        if not value:
+            return []
+        years = set()
+        for item in value:
+            try:
+                year = int(str(item).strip())
+            except ValueError:
+                raise ValidationError(
+                    f"Enter a year as a number, like 2022 (got “{item}”).", code="invalid"
+                ) from None
+            if not self.MIN_YEAR <= year <= self.MAX_YEAR:
+                raise ValidationError(
+                    f"Enter a year between {self.MIN_YEAR} and {self.MAX_YEAR} (got {year}).",
+                    code="invalid",
+                )
+            years.add(year)
+        return sorted(years)
+
+
+class YearFilter(django_filters.Filter):
+    """Cases published in any of the given years (OR within the facet)."""
+
+    field_class = YearsField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        # date__year=… compiles to a date range, which the date index can serve.
+        in_any_year = Q()
+        for year in value:
+            in_any_year |= Q(date__year=year)
+        return qs.filter(in_any_year)
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
@@ -84,6 +126,7 @@ class CaseFilter(django_filters.FilterSet):
         queryset=Outlet.objects.all(),
         label="Outlet",
     )
+    year = YearFilter(label="Year", help_text="Year the claim was published; repeatable.")
     issue = django_filters.NumberFilter(
         field_name="issue__number", label="Review issue", min_value=1
     )
@@ -136,6 +179,17 @@ class CaseFilter(django_filters.FilterSet):
             "relevance" if searching else DEFAULT_ORDERING
         )
         return order_cases(queryset, ordering, searching)
+
+    def cases_without(self, *names):
+        """Published cases matching every valid filter except `names`, unordered.
+
+        Facet counts use it: a facet's own values are not applied to its own counts.
+        """
+        queryset = Case.objects.published()
+        for name, value in self.form.cleaned_data.items():
+            if name not in names and name != "ordering":
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset.order_by()
 
     @property
     def active_ordering(self):

@@ -1,7 +1,7 @@
 import re
 import unicodedata
 
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -417,6 +417,25 @@ class PendingReference(models.Model):
         for reference in pending.select_related("case"):
             reference.case.related.add(case)
             reference.delete()
+
+
+class SearchWord(models.Model):
+    """A word of a published case (unaccented, lower case), for typo-tolerant search.
+
+    search.update_search_vectors() adds the words of every published case it indexes;
+    `manage.py rebuild_search_words` starts the table over.
+    """
+
+    word = models.CharField(max_length=100, primary_key=True)
+
+    class Meta:
+        indexes = [
+            # The trigram fallback of search: `word % 'kazakstan'` ordered by similarity.
+            GinIndex(OpClass("word", name="gin_trgm_ops"), name="search_word_trigram_idx"),
+        ]
+
+    def __str__(self):
+        return self.word
 
 
 @receiver(m2m_changed, sender=Case.keywords.through)

@@ -4,11 +4,19 @@ Each case has a stored tsvector: title (weight A), keyword names (A), summary (B
 disproof (C), in the `disinfo` text search configuration (English stemming with unaccent),
 which migration 0001 creates. update_search_vectors() keeps it current; it is called on
 every write path.
+
+Typos: a search that finds nothing is retried with each unknown word replaced by the most
+similar word of a published case (pg_trgm over the SearchWord table), and the page says so.
 """
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+import re
+import unicodedata
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 SEARCH_CONFIG = "disinfo"
 
@@ -23,14 +31,39 @@ UPDATE cases_case AS c SET search_vector =
     setweight(to_tsvector('disinfo', coalesce(c.disproof, '')), 'C')
 """
 
+# The words a published case is searchable by, unaccented and lower case, without numbers.
+# Only published cases contribute: a suggestion must never reveal a draft.
+WORDS_SQL = """
+INSERT INTO cases_searchword (word)
+SELECT DISTINCT left(w.word, 100)
+FROM cases_case c
+CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('simple', unaccent(
+    c.title || ' ' || c.summary || ' ' || c.disproof || ' ' || coalesce((
+        SELECT string_agg(k.name, ' ') FROM cases_case_keywords ck
+        JOIN cases_keyword k ON k.id = ck.keyword_id WHERE ck.case_id = c.id
+    ), '')
+)))) AS w(word)
+WHERE c.status = 'published' AND length(w.word) >= 3 AND w.word !~ '[0-9_]'
+"""
+
 
 def update_search_vectors(case_ids=None):
     """Recompute the stored search vector of the given cases (all when None)."""
     with connection.cursor() as cursor:
         if case_ids is None:
             cursor.execute(UPDATE_SQL)
+            cursor.execute(WORDS_SQL + " ON CONFLICT DO NOTHING")
         else:
-            cursor.execute(UPDATE_SQL + " WHERE c.id = ANY(%s)", [list(case_ids)])
+            case_ids = list(case_ids)
+            cursor.execute(UPDATE_SQL + " WHERE c.id = ANY(%s)", [case_ids])
+            cursor.execute(WORDS_SQL + " AND c.id = ANY(%s) ON CONFLICT DO NOTHING", [case_ids])
+
+
+def rebuild_search_words():
+    """Start the word list over, so words of deleted or withdrawn cases go away."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cases_searchword")
+        cursor.execute(WORDS_SQL + " ON CONFLICT DO NOTHING")
 
 
 def search_query(text):
@@ -41,3 +74,80 @@ def search_cases(queryset, text):
     """Cases matching `text` in websearch syntax, annotated with `rank`."""
     query = search_query(text)
     return queryset.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+
+
+# Word characters of a query, outside of the websearch operators `"`, `-` and `or`.
+QUERY_WORD = re.compile(r"\w+", re.UNICODE)
+# A word is corrected only when it is at least this similar to a known word (pg_trgm 0..1).
+MIN_SIMILARITY = 0.35
+
+CORRECTION_SQL = """
+SELECT t.token, best.word
+FROM unnest(%s::text[]) AS t(token)
+CROSS JOIN LATERAL (
+    SELECT w.word FROM cases_searchword w
+    WHERE w.word %% lower(unaccent(t.token))
+      AND similarity(w.word, lower(unaccent(t.token))) >= %s
+    ORDER BY similarity(w.word, lower(unaccent(t.token))) DESC,
+             abs(length(w.word) - length(t.token)), w.word
+    LIMIT 1
+) AS best
+"""
+
+
+def approximate_query(text):
+    """`text` with each word that no published case contains replaced by the closest one.
+
+    Returns None when nothing could be corrected. Operators (quotes, -, or) are kept, so
+    `"kazakstan protests" -lituania` becomes `"kazakhstan protests" -lithuania`.
+    """
+    tokens = sorted(
+        {m.group() for m in QUERY_WORD.finditer(text) if len(m.group()) >= 3} - {"or", "OR", "Or"}
+    )
+    if not tokens:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(CORRECTION_SQL, [tokens, MIN_SIMILARITY])
+        best = dict(cursor.fetchall())
+    corrections = {
+        token: word
+        for token, word in best.items()
+        if word != _fold(token)  # the word exists as typed: nothing to correct
+    }
+    if not corrections:
+        return None
+    return QUERY_WORD.sub(lambda m: corrections.get(m.group(), m.group()), text)
+
+
+def _fold(word):
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Headlines mark matches with control characters that cannot occur in text typed by an
+# editor; the text is then HTML-escaped and only those marks become <mark> elements.
+MARK_START, MARK_STOP = "\x02", "\x03"
+
+
+def with_headlines(queryset, text):
+    """Annotate `title_headline` and `summary_headline`: the matches of `text` marked."""
+    query = search_query(text)
+    marks = {"start_sel": MARK_START, "stop_sel": MARK_STOP, "config": SEARCH_CONFIG}
+    return queryset.annotate(
+        title_headline=SearchHeadline("title", query, highlight_all=True, **marks),
+        summary_headline=SearchHeadline(
+            "summary",
+            query,
+            max_words=40,
+            min_words=20,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+            **marks,
+        ),
+    )
+
+
+def highlighted(headline):
+    """Safe HTML of a headline: everything escaped, only the matches in <mark>."""
+    html = escape(headline).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
+    return mark_safe(html)

@@ -1,47 +1,196 @@
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Prefetch
-from django.http import HttpResponsePermanentRedirect
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.http import HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
+from cases.facets import FACETS, facet_counts
 from cases.filters import ORDERINGS, CaseFilter
-from cases.models import Case
+from cases.keyset import Cursor, CursorError, paginate
+from cases.models import Case, Country, Issue, Keyword, Language, Outlet
+from cases.search import approximate_query, highlighted, with_headlines
 from cases.taxonomy import redirected_query
 
 PAGE_SIZE = 20
+FACET_TOP = 10  # values shown per facet before its "more" link
+
+FACET_TITLES = {
+    "keyword": "Keywords",
+    "country": "Countries and regions",
+    "language": "Languages",
+    "outlet": "Outlets",
+    "year": "Years",
+}
+# The form edits these; facets and chips edit the others.
+FORM_FIELDS = ("q", "date_after", "date_before", "issue", "ordering")
+# Parameters that only move through the current view; a new filter starts at page one.
+VIEW_PARAMS = ("cursor", "more")
+
+
+def _link(params, **changes):
+    """`?query` for `params` without the paging parameters, with `changes` applied.
+
+    A change is a list of values (replacing the parameter) or None (removing it).
+    """
+    params = params.copy()
+    for name in VIEW_PARAMS:
+        params.pop(name, None)
+    for name, values in changes.items():
+        params.setlist(name, values or [])
+    query = params.urlencode()
+    return f"?{query}" if query else "?"
+
+
+def _toggled(params, name, value):
+    values = params.getlist(name)
+    if value in values:
+        return _link(params, **{name: [v for v in values if v != value]})
+    return _link(params, **{name: values + [value]})
+
+
+def _active_filter_chips(params, case_filter):
+    """The filters in force, each with a link that removes it."""
+    data = case_filter.form.cleaned_data
+    chips = []
+    if data.get("q"):
+        chips.append((f"Search: “{data['q']}”", _link(params, q=None)))
+    for name in FACETS:
+        title = case_filter.filters[name].label
+        for item in data.get(name) or []:
+            value = str(getattr(item, "code", None) or getattr(item, "slug", item))
+            chips.append((f"{title}: {item}", _toggled(params, name, value)))
+    if data.get("issue"):
+        chips.append((f"Issue {data['issue']}", _link(params, issue=None)))
+    if data.get("date_after"):
+        chips.append((f"From {data['date_after']:%-d %b %Y}", _link(params, date_after=None)))
+    if data.get("date_before"):
+        chips.append((f"Until {data['date_before']:%-d %b %Y}", _link(params, date_before=None)))
+    if data.get("updated_since"):
+        chips.append((f"Updated since {data['updated_since']}", _link(params, updated_since=None)))
+    return [{"label": label, "remove_url": url} for label, url in chips]
+
+
+def _facet_panels(params, result, expanded):
+    panels = []
+    for name in FACETS:
+        values = result.facets.get(name, [])
+        show_all = name == expanded
+        shown = [v for i, v in enumerate(values) if show_all or i < FACET_TOP or v.selected]
+        panels.append(
+            {
+                "name": name,
+                "title": FACET_TITLES[name],
+                "values": [
+                    {
+                        "value": v.value,
+                        "label": v.label,
+                        "count": v.count,
+                        "selected": v.selected,
+                        "url": _toggled(params, name, v.value),
+                    }
+                    for v in shown
+                ],
+                "more_url": (
+                    _link(params, more=[name]) if not show_all and len(values) > FACET_TOP else None
+                ),
+                "less_url": _link(params) if show_all else None,
+            }
+        )
+    return panels
 
 
 def case_list(request):
-    # A merged or renamed keyword, country or outlet keeps its old links working.
-    redirected = redirected_query(request.GET)
-    if redirected is not None:
-        return HttpResponsePermanentRedirect(f"{request.path}?{redirected.urlencode()}")
-    case_filter = CaseFilter(request.GET, queryset=Case.objects.published().with_related_data())
-    page = None
-    status = 200
-    if case_filter.is_valid():
-        paginator = Paginator(case_filter.qs, PAGE_SIZE)
-        try:
-            page = paginator.page(request.GET.get("page") or 1)
-        except PageNotAnInteger:
-            case_filter.form.add_error(None, "page: must be a whole number.")
-            status = 400
-        except EmptyPage:
-            page = paginator.page(paginator.num_pages)
-    else:
-        status = 400
-
-    query_without_page = request.GET.copy()
-    query_without_page.pop("page", None)
+    params = request.GET
+    listing = Case.objects.published().with_related_data()
+    case_filter = CaseFilter(params, queryset=listing)
     context = {
         "filter": case_filter,
         "form": case_filter.form,
-        "page": page,
-        "cases": page.object_list if page else [],
-        "orderings": ORDERINGS,
-        "query_without_page": query_without_page.urlencode(),
-        "is_filtered": any(v for k, v in request.GET.items() if k not in ("page", "ordering")),
+        "form_fields": [case_filter.form[name] for name in FORM_FIELDS],
+        "cases": [],
+        "page": None,
+        "approximate": None,
     }
-    return render(request, "cases/case_list.html", context, status=status)
+    if not case_filter.is_valid():
+        # A merged or renamed keyword, country or outlet keeps its old links working:
+        # looked up only when a slug is unknown, so valid queries pay nothing for it.
+        redirected = redirected_query(params)
+        if redirected is not None:
+            return HttpResponsePermanentRedirect(f"{request.path}?{redirected.urlencode()}")
+        return render(request, "cases/case_list.html", context, status=400)
+
+    ordering = case_filter.active_ordering
+    expanded = params.get("more")
+    if expanded and expanded not in FACETS:
+        case_filter.form.add_error(None, f"more: choose one of {', '.join(FACETS)}.")
+    cursor = None
+    if params.get("cursor"):
+        try:
+            cursor = Cursor.decode(params["cursor"], ordering)
+        except CursorError as error:
+            case_filter.form.add_error(None, f"cursor: {error}")
+    if case_filter.form.errors:
+        return render(request, "cases/case_list.html", context, status=400)
+
+    typed_filter = case_filter
+    facet_limit = None if expanded else FACET_TOP + 1
+    result = facet_counts(case_filter, limit=facet_limit)
+    query = case_filter.form.cleaned_data.get("q", "").strip()
+    if query and result.total == 0:
+        # Nothing matched as typed: retry with each unknown word replaced by the closest one.
+        corrected = approximate_query(query)
+        if corrected:
+            corrected_params = params.copy()
+            corrected_params["q"] = corrected
+            corrected_filter = CaseFilter(corrected_params, queryset=listing)
+            if corrected_filter.is_valid():
+                corrected_result = facet_counts(corrected_filter, limit=facet_limit)
+                if corrected_result.total:
+                    case_filter, result, query = corrected_filter, corrected_result, corrected
+                    context["approximate"] = {
+                        "typed": params.get("q"),
+                        "corrected": corrected,
+                        "url": _link(params, q=[corrected]),
+                    }
+
+    # The page query reads plain rows; their related data is fetched once for the page.
+    page_queryset = case_filter.qs.prefetch_related(None)
+    if query:
+        page_queryset = with_headlines(page_queryset, query)
+    page = paginate(page_queryset, ordering, cursor, PAGE_SIZE)
+    prefetch_related_objects(page.object_list, *listing._prefetch_related_lookups)
+    for case in page.object_list:
+        if query:
+            case.title_html = highlighted(case.title_headline)
+            case.summary_html = highlighted(case.summary_headline)
+
+    context.update(
+        {
+            # The form and the chips keep showing what was typed, as the URL does.
+            "page": page,
+            "cases": page.object_list,
+            "total": result.total,
+            "total_is_approximate": result.approximate,
+            "ordering": ordering,
+            "facets": _facet_panels(params, result, expanded),
+            "chips": _active_filter_chips(params, typed_filter),
+            "ordering_label": ORDERINGS[ordering],
+            "orderings": ORDERINGS,
+            "last_item": page.first_item + len(page.object_list) - 1 if page.first_item else None,
+            # Filters set by links, carried when the form is submitted.
+            "hidden_values": [
+                (name, value)
+                for name in (*FACETS, "updated_since")
+                for value in params.getlist(name)
+            ],
+            "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,
+            "previous_url": (
+                _link(params, cursor=[page.previous_cursor]) if page.previous_cursor else None
+            ),
+            "first_url": _link(params) if cursor else None,
+            "clear_url": "?",
+        }
+    )
+    return render(request, "cases/case_list.html", context)
 
 
 def case_detail(request, pk, slug=None):
@@ -58,3 +207,119 @@ def case_detail(request, pk, slug=None):
 
 def home(request):
     return redirect("cases:list")
+
+
+PUBLISHED = Case.Status.PUBLISHED
+BROWSE_SORTS = {"name": "Name", "count": "Number of cases"}
+
+
+def _browse(request, *, title, intro, param, values):
+    """A browse page: every value with published cases, linking to the filtered list.
+
+    `values` yields (url value, label, published case count), ordered by name.
+    """
+    sort = request.GET.get("sort", "name")
+    error = None
+    if sort not in BROWSE_SORTS:
+        error = f"sort: choose one of {', '.join(BROWSE_SORTS)}."
+        sort = "name"
+    list_url = reverse("cases:list")
+    rows = [
+        {
+            "label": label,
+            "count": count,
+            "url": f"{list_url}?{QueryDict.fromkeys([param], value).urlencode()}",
+        }
+        for value, label, count in values
+    ]
+    if sort == "count":
+        rows.sort(key=lambda row: -row["count"])  # stable: ties stay in name order
+    context = {
+        "title": title,
+        "intro": intro,
+        "rows": rows,
+        "total_cases": sum(row["count"] for row in rows),
+        "sort": sort,
+        "sorts": BROWSE_SORTS,
+        "error": error,
+    }
+    return render(request, "cases/browse.html", context, status=400 if error else 200)
+
+
+def _named_values(model, value_field):
+    """(value, name, published cases) of each value that tags a published case."""
+    return (
+        model.objects.annotate(case_count=Count("cases", filter=Q(cases__status=PUBLISHED)))
+        .filter(case_count__gt=0)
+        .order_by("name")
+        .values_list(value_field, "name", "case_count")
+    )
+
+
+def keyword_browse(request):
+    return _browse(
+        request,
+        title="Keywords",
+        intro="The themes cases are tagged with.",
+        param="keyword",
+        values=_named_values(Keyword, "slug"),
+    )
+
+
+def country_browse(request):
+    return _browse(
+        request,
+        title="Countries and regions",
+        intro="The countries and regions the claims are about.",
+        param="country",
+        values=_named_values(Country, "slug"),
+    )
+
+
+def language_browse(request):
+    return _browse(
+        request,
+        title="Languages",
+        intro="The languages the claims were published in.",
+        param="language",
+        values=_named_values(Language, "code"),
+    )
+
+
+def outlet_browse(request):
+    published = Q(appearances__case__status=PUBLISHED)
+    values = (
+        Outlet.objects.annotate(
+            case_count=Count("appearances__case", filter=published, distinct=True)
+        )
+        .filter(case_count__gt=0)
+        .order_by("name")
+        .values_list("slug", "name", "case_count")
+    )
+    return _browse(
+        request,
+        title="Outlets",
+        intro="The media outlets where the claims appeared.",
+        param="outlet",
+        values=values,
+    )
+
+
+def issue_browse(request):
+    issues = (
+        Issue.objects.annotate(case_count=Count("cases", filter=Q(cases__status=PUBLISHED)))
+        .filter(case_count__gt=0)
+        .order_by("-number")
+        .values_list("number", "date", "case_count")
+    )
+    values = [
+        (number, f"Issue {number}" + (f", {date:%-d %B %Y}" if date else ""), count)
+        for number, date, count in issues
+    ]
+    return _browse(
+        request,
+        title="Review issues",
+        intro="The weekly reviews the cases were reported in, newest first.",
+        param="issue",
+        values=values,
+    )

@@ -22,3 +22,9 @@ def render_markdown(text):
         link_rel="nofollow noopener noreferrer",
     )
     return mark_safe(clean)
+
+
+@register.filter
+def thousands(number):
+    """12345 -> "12,345"."""
+    return f"{number:,}"

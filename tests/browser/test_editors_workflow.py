@@ -5,36 +5,14 @@ Screenshots go to test-artifacts/.
 """
 
 import importlib
-import os
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 
 from cases.models import Case
+from tests.browser.conftest import save_screenshot
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.path.exists(CHROMIUM), reason=f"Debian chromium is not installed at {CHROMIUM}"
-    ),
-]
-
-# Playwright's sync API runs an event loop; Django must still allow the ORM in the test.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASTED = """Disinfo: The Baltic states will be handed over to a foreign administration
 
@@ -57,7 +35,7 @@ see more
 
 def ensure_groups():
     """Transactional tests flush the database, and the groups with it: recreate them."""
-    migration = importlib.import_module("cases.migrations.0004_editor_groups")
+    migration = importlib.import_module("cases.migrations.0005_editor_groups")
     for name, codenames in (
         ("Editors", migration.EDITOR_PERMISSIONS),
         ("Publishers", migration.PUBLISHER_PERMISSIONS),
@@ -77,13 +55,19 @@ def new_user(username, group):
 
 
 @pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+def browser(chromium):
+    """Each user gets a context of their own (their own cookies) in the shared Chromium."""
+    contexts = []
+
+    class Browser:
+        def new_context(self, **kwargs):
+            context = chromium.new_context(**kwargs)
+            contexts.append(context)
+            return context
+
+    yield Browser()
+    for context in contexts:
+        context.close()
 
 
 def log_in(browser, live_server, username):
@@ -97,7 +81,7 @@ def log_in(browser, live_server, username):
 
 
 def shot(page, name):
-    page.screenshot(path=str(ARTIFACTS / f"editors-{name}.png"), full_page=True)
+    save_screenshot(page, f"editors-{name}")
 
 
 def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live_server):

@@ -74,7 +74,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("cases", "0003_editors_workflow"),
+        ("cases", "0004_editors_workflow"),
     ]
 
     operations = [migrations.RunPython(create_groups, remove_groups)]

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0002_case_permissions'),
+        ('cases', '0003_search_words'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,181 @@
+import pytest
+
+from cases.models import Case, SearchWord
+from cases.search import approximate_query, highlighted, rebuild_search_words
+from tests.factories import CaseFactory, KeywordFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def listed_titles(response):
+    return [case.title for case in response.context["cases"]]
+
+
+def test_a_title_match_ranks_above_a_disproof_only_match(client):
+    CaseFactory(title="Claim about elections", disproof="Nothing about gas here.")
+    CaseFactory(title="Unrelated claim", disproof="The pipeline was never sabotaged.")
+    CaseFactory(title="The pipeline was sabotaged by the West", disproof="No evidence.")
+
+    response = client.get("/cases/?q=pipeline")
+
+    assert listed_titles(response) == [
+        "The pipeline was sabotaged by the West",
+        "Unrelated claim",
+    ]
+
+
+def test_a_summary_match_ranks_between_a_title_and_a_disproof_match(client):
+    CaseFactory(title="Disproof only", summary="x", disproof="A word about sanctions.")
+    CaseFactory(title="Summary only", summary="A word about sanctions.", disproof="x")
+    CaseFactory(title="Sanctions in the title", summary="x", disproof="x")
+
+    assert listed_titles(client.get("/cases/?q=sanctions")) == [
+        "Sanctions in the title",
+        "Summary only",
+        "Disproof only",
+    ]
+
+
+def test_keyword_names_are_searchable(client):
+    CaseFactory(title="Tagged", keywords=[KeywordFactory(name="Hybrid warfare")])
+    CaseFactory(title="Untagged")
+    assert listed_titles(client.get("/cases/?q=hybrid")) == ["Tagged"]
+
+
+class TestWebsearchSyntax:
+    def test_a_quoted_phrase_matches_only_the_words_in_that_order(self, client):
+        CaseFactory(title="The colour revolution in Kazakhstan")
+        CaseFactory(title="A revolution in colour television")
+        assert listed_titles(client.get('/cases/?q="colour revolution"')) == [
+            "The colour revolution in Kazakhstan"
+        ]
+
+    def test_a_minus_excludes_a_word(self, client):
+        CaseFactory(title="NATO troops in Lithuania")
+        CaseFactory(title="NATO troops in Poland")
+        assert listed_titles(client.get("/cases/?q=nato -poland")) == ["NATO troops in Lithuania"]
+
+    def test_or_matches_either_word(self, client):
+        CaseFactory(title="Claim about Lithuania")
+        CaseFactory(title="Claim about Poland")
+        CaseFactory(title="Claim about Spain")
+        assert sorted(listed_titles(client.get("/cases/?q=lithuania or poland"))) == [
+            "Claim about Lithuania",
+            "Claim about Poland",
+        ]
+
+
+def test_relevance_is_the_default_order_with_a_search_and_date_can_override_it(client):
+    import datetime
+
+    CaseFactory(title="Old pipeline pipeline claim", date=datetime.date(2020, 1, 1))
+    CaseFactory(title="New claim", summary="pipeline", date=datetime.date(2023, 1, 1))
+
+    by_relevance = client.get("/cases/?q=pipeline")
+    by_date = client.get("/cases/?q=pipeline&ordering=-date")
+
+    assert listed_titles(by_relevance) == ["Old pipeline pipeline claim", "New claim"]
+    assert 'value="relevance" selected' in by_relevance.content.decode()
+    assert listed_titles(by_date) == ["New claim", "Old pipeline pipeline claim"]
+
+
+class TestAccents:
+    def test_an_accented_query_finds_unaccented_text(self, client):
+        CaseFactory(title="Protests in Kazakhstan")
+        CaseFactory(title="Protests in Lithuania")
+        assert listed_titles(client.get("/cases/?q=Kazakhstán")) == ["Protests in Kazakhstan"]
+
+    def test_an_unaccented_query_finds_accented_text(self, client):
+        CaseFactory(title="Élections à Bogotá")
+        CaseFactory(title="Elections in Lima")
+        assert listed_titles(client.get("/cases/?q=bogota")) == ["Élections à Bogotá"]
+
+
+class TestTypos:
+    def test_a_misspelt_word_finds_the_cases_of_the_closest_word_and_says_so(self, client):
+        CaseFactory(title="MI6 behind the protests in Kazakhstan")
+        CaseFactory(title="Riots in Kazakhstan were staged")
+        CaseFactory(title="Lithuania under Soviet rule")
+
+        response = client.get("/cases/?q=Kazakstan")
+
+        assert response.status_code == 200
+        assert sorted(listed_titles(response)) == [
+            "MI6 behind the protests in Kazakhstan",
+            "Riots in Kazakhstan were staged",
+        ]
+        html = response.content.decode()
+        assert "No case contains “Kazakstan”" in html
+        assert "approximate matches for" in html
+        assert 'href="?q=kazakhstan"' in html
+        # The search box still shows what was typed.
+        assert 'value="Kazakstan"' in html
+
+    def test_an_exact_match_shows_no_approximate_notice(self, client):
+        CaseFactory(title="Protests in Kazakhstan")
+        html = client.get("/cases/?q=kazakhstan").content.decode()
+        assert "approximate matches" not in html
+
+    def test_a_word_unlike_any_other_finds_nothing_and_says_no_case_matches(self, client):
+        CaseFactory(title="Protests in Kazakhstan")
+        response = client.get("/cases/?q=zzyzx")
+        assert listed_titles(response) == []
+        assert "No published case matches these filters." in response.content.decode()
+
+    def test_operators_survive_the_correction(self):
+        CaseFactory(title="Protests in Kazakhstan", summary="Lithuania is mentioned too.")
+        assert approximate_query('"kazakstan protests" -lituania') == (
+            '"kazakhstan protests" -lithuania'
+        )
+
+    def test_words_of_drafts_are_never_suggested(self, client):
+        CaseFactory(title="Secret draft about Turkmenistan", status=Case.Status.DRAFT)
+        assert not SearchWord.objects.filter(word="turkmenistan").exists()
+        assert approximate_query("turkmenistn") is None
+        assert "turkmenistan" not in client.get("/cases/?q=turkmenistn").content.decode().lower()
+
+    def test_publishing_a_case_makes_its_words_known(self):
+        case = CaseFactory(title="Claim about Turkmenistan", status=Case.Status.DRAFT)
+        case.status = Case.Status.PUBLISHED
+        case.save()
+        assert approximate_query("turkmenistn") == "turkmenistan"
+
+    def test_rebuilding_forgets_the_words_of_withdrawn_cases(self):
+        case = CaseFactory(title="Claim about Turkmenistan")
+        case.status = Case.Status.WITHDRAWN
+        case.save()
+        rebuild_search_words()
+        assert not SearchWord.objects.filter(word="turkmenistan").exists()
+
+
+class TestSnippets:
+    def test_matches_are_marked_in_the_title_and_summary(self, client):
+        CaseFactory(
+            title="Pipeline sabotage claim",
+            summary="The outlet said the pipeline was blown up by divers.",
+        )
+        html = client.get("/cases/?q=pipeline").content.decode()
+        assert "<mark>Pipeline</mark> sabotage claim" in html
+        assert "the <mark>pipeline</mark> was blown up" in html
+
+    def test_markup_in_the_text_is_escaped_and_only_marks_are_html(self, client):
+        CaseFactory(
+            title="<b>Bold</b> pipeline claim",
+            summary='The pipeline <script>alert(1)</script> <img src=x onerror="y">',
+        )
+        html = client.get("/cases/?q=pipeline").content.decode()
+        results = html[html.index('id="results-heading"') :]
+        assert "<script>alert" not in results
+        assert "<img" not in results
+        assert "<b>" not in results
+        assert "<mark>pipeline</mark> claim" in results
+
+    def test_a_headline_is_escaped_except_for_its_marks(self):
+        html = highlighted('a < b & "c" \x02match\x03 <i>')
+        assert html == "a &lt; b &amp; &quot;c&quot; <mark>match</mark> &lt;i&gt;"
+
+    def test_without_a_search_the_summary_shows_unmarked(self, client):
+        CaseFactory(title="Pipeline claim", summary="About the pipeline.")
+        html = client.get("/cases/").content.decode()
+        assert "<mark>" not in html
+        assert "About the pipeline." in html
