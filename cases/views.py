@@ -1,5 +1,5 @@
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
-from django.http import QueryDict
+from django.http import HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -9,6 +9,7 @@ from cases.filters import ORDERINGS, CaseFilter
 from cases.keyset import Cursor, CursorError, paginate
 from cases.models import Case, Country, Issue, Keyword, Language, Outlet
 from cases.search import approximate_query, highlighted, with_headlines
+from cases.taxonomy import redirected_query
 
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link
@@ -111,6 +112,11 @@ def case_list(request):
         "approximate": None,
     }
     if not case_filter.is_valid():
+        # A merged or renamed keyword, country or outlet keeps its old links working:
+        # looked up only when a slug is unknown, so valid queries pay nothing for it.
+        redirected = redirected_query(params)
+        if redirected is not None:
+            return HttpResponsePermanentRedirect(f"{request.path}?{redirected.urlencode()}")
         return render(request, "cases/case_list.html", context, status=400)
 
     ordering = case_filter.active_ordering
@@ -192,7 +198,11 @@ def case_detail(request, pk, slug=None):
     published_related = Prefetch(
         "related", queryset=Case.objects.published().only("id", "title", "slug", "date")
     )
-    queryset = Case.objects.published().with_related_data().prefetch_related(published_related)
+    queryset = (
+        Case.objects.published()
+        .with_related_data()
+        .prefetch_related(published_related, "correction_notes")
+    )
     case = get_object_or_404(queryset, pk=pk)
     if slug != case.slug:
         return redirect(case, permanent=True)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0004_case_published_at_index'),
+        ('cases', '0006_editor_groups'),
     ]
 
     operations = [
