@@ -205,26 +205,49 @@ class TestStatusChanges:
         assert response.status_code == 200
         assert response.json()["status"] == "in_review"
 
-    @pytest.mark.parametrize("status", ["published", "withdrawn"])
-    def test_an_editor_may_not_publish_or_withdraw(self, editor_client, status):
-        case = CaseFactory(status=Case.Status.IN_REVIEW)
+    def test_an_editor_may_not_publish(self, editor_client):
+        case = CaseFactory(status=Case.Status.IN_REVIEW, title="Original")
         response = editor_client.patch(
-            f"/api/v1/cases/{case.pk}/", {"status": status, "title": "Changed"}, format="json"
+            f"/api/v1/cases/{case.pk}/", {"status": "published", "title": "Changed"}, format="json"
         )
         assert response.status_code == 403
         assert response.json()["errors"][0]["field"] == "status"
         case.refresh_from_db()
-        assert (case.status, case.title) == (Case.Status.IN_REVIEW, case.title)
-        assert case.title != "Changed"
+        assert (case.status, case.title) == (Case.Status.IN_REVIEW, "Original")
 
-    def test_an_editor_may_not_unpublish(self, editor_client):
+    def test_an_editor_may_not_withdraw(self, editor_client):
         case = CaseFactory(status=Case.Status.PUBLISHED)
         response = editor_client.patch(
-            f"/api/v1/cases/{case.pk}/", {"status": "draft"}, format="json"
+            f"/api/v1/cases/{case.pk}/",
+            {"status": "withdrawn", "withdrawal_reason": "Wrong."},
+            format="json",
         )
         assert response.status_code == 403
         case.refresh_from_db()
         assert case.status == Case.Status.PUBLISHED
+
+    def test_a_published_case_cannot_go_straight_back_to_draft(self, publisher_client):
+        case = CaseFactory(status=Case.Status.PUBLISHED)
+        response = publisher_client.patch(
+            f"/api/v1/cases/{case.pk}/", {"status": "draft"}, format="json"
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "status"
+        case.refresh_from_db()
+        assert case.status == Case.Status.PUBLISHED
+
+    def test_withdrawing_needs_a_reason(self, publisher_client, api_client):
+        case = CaseFactory(status=Case.Status.PUBLISHED)
+        url = f"/api/v1/cases/{case.pk}/"
+        response = publisher_client.patch(url, {"status": "withdrawn"}, format="json")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "withdrawal_reason"
+
+        reason = {"status": "withdrawn", "withdrawal_reason": "The outlet was misidentified."}
+        assert publisher_client.patch(url, reason, format="json").status_code == 200
+        case.refresh_from_db()
+        assert case.withdrawal_reason == "The outlet was misidentified."
+        assert api_client.get(url).status_code == 404
 
     def test_an_editor_may_not_create_a_published_case(self, editor_client):
         response = editor_client.post(

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
+from cases import workflow
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
 from cases.search import update_search_vectors
 
@@ -246,8 +247,9 @@ class CaseWriteSerializer(serializers.ModelSerializer):
         choices=Case.Status.choices,
         required=False,
         help_text=(
-            "New cases start as drafts. in_review needs the submit permission; "
-            "published and withdrawn need the publish permission."
+            "New cases start as drafts. Submitting for review (in_review) needs the submit "
+            "permission; publishing and withdrawing need the publish permission. A published "
+            "case is withdrawn (with a withdrawal_reason) before it can become a draft again."
         ),
     )
 
@@ -265,6 +267,7 @@ class CaseWriteSerializer(serializers.ModelSerializer):
             "appearances",
             "related",
             "status",
+            "withdrawal_reason",
         ]
 
     def validate_title(self, value):
@@ -277,21 +280,28 @@ class CaseWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("A case cannot be related to itself.")
         return value
 
-    def validate_status(self, value):
-        old = self.instance.status if self.instance is not None else Case.Status.DRAFT
-        if value == old:
-            return value
+    def validate(self, attrs):
+        """The editorial workflow (cases.workflow) decides which status changes are allowed.
+
+        A change the user lacks the permission for is a 403; one the workflow does not
+        allow at all, or a withdrawal without a reason, is a 400 naming the field.
+        """
+        status = attrs.get("status")
+        if status is None and self.instance is not None:
+            return attrs
+        status = status or Case.Status.DRAFT
         user = self.context["request"].user
-        guarded = {Case.Status.PUBLISHED, Case.Status.WITHDRAWN}
-        if value in guarded or old in guarded:
-            allowed = user.has_perm("cases.publish_case")
-        elif value == Case.Status.IN_REVIEW:
-            allowed = user.has_perm("cases.submit_case") or user.has_perm("cases.publish_case")
-        else:
-            allowed = True
-        if not allowed:
-            raise PermissionDenied({"status": [f"You may not change the status to {value}."]})
-        return value
+        try:
+            workflow.check_transition(user, self.instance, status, attrs.get("withdrawal_reason"))
+        except workflow.TransitionError as error:
+            old = workflow.current_status(self.instance)
+            permission = workflow.TRANSITIONS.get((old, status))
+            if status != old and permission and not user.has_perm(permission):
+                raise PermissionDenied({"status": [str(error)]}) from error
+            allowed = status == old or (old, status) in workflow.TRANSITIONS
+            field = "withdrawal_reason" if allowed and status == Case.Status.WITHDRAWN else "status"
+            raise serializers.ValidationError({field: [str(error)]}) from error
+        return attrs
 
     def save_case(self, case):
         """Write the case and everything linked to it; the caller holds a transaction."""
