@@ -5,7 +5,7 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -458,3 +458,37 @@ def keywords_changed(sender, instance, action, reverse, pk_set, **kwargs):
         case_ids = [instance.pk]
     update_search_vectors(case_ids)
     Case.objects.filter(pk__in=case_ids).update(updated_at=timezone.now())
+
+
+class DeletedCase(models.Model):
+    """A case that was deleted, kept as a tombstone for partners syncing with updated_since.
+
+    Recorded by a post_delete signal, so admin deletes, queryset deletes and API deletes
+    all leave one.
+    """
+
+    case_id = models.BigIntegerField(primary_key=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+    # Only cases the public had seen are announced to anonymous partners.
+    was_published = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["deleted_at", "case_id"]
+        indexes = [
+            # Tombstones for updated_since in the API, in keyset order.
+            models.Index(fields=["deleted_at", "case_id"], name="deletedcase_deleted_idx"),
+        ]
+
+    def __str__(self):
+        return f"Case {self.case_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
+@receiver(post_delete, sender=Case)
+def record_deleted_case(sender, instance, **kwargs):
+    DeletedCase.objects.update_or_create(
+        case_id=instance.pk,
+        defaults={
+            "deleted_at": timezone.now(),
+            "was_published": instance.published_at is not None,
+        },
+    )
