@@ -363,3 +363,14 @@ def test_editors_see_drafts_and_status_in_the_list(editor_client, api_client):
     ]
     assert [c["title"] for c in public_view] == ["Public"]
     assert "status" not in public_view[0]
+
+
+def test_each_api_write_is_one_history_entry_by_its_author(editor_client, taxonomy):
+    response = editor_client.post("/api/v1/cases/", new_case(), format="json")
+    case = Case.objects.get(pk=response.json()["id"])
+    editor_client.patch(f"/api/v1/cases/{case.pk}/", {"keywords": ["nato"]}, format="json")
+
+    entries = list(case.history.order_by("history_date"))
+    assert [entry.history_type for entry in entries] == ["+", "~"]
+    assert {entry.history_user.username for entry in entries} == {"editor"}
+    assert entries[0].history_change_reason == "Created through the API"

@@ -25,6 +25,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from cases import history
 from cases.api.pagination import CursorPagination
 from cases.api.renderers import CSVRenderer, JSONLDRenderer
 from cases.api.schema import (
@@ -353,7 +354,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         serializer = CaseWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
-            case = serializer.save_case(Case())
+            case = Case()
+            with history.recording_one_change(case, request.user, "Created through the API"):
+                serializer.save_case(case)
         return self.written(case, status.HTTP_201_CREATED)
 
     def update(self, request, *args, partial=False, **kwargs):
@@ -363,7 +366,8 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                 case, data=request.data, partial=partial, context=self.get_serializer_context()
             )
             serializer.is_valid(raise_exception=True)
-            serializer.save_case(case)
+            with history.recording_one_change(case, request.user, "Changed through the API"):
+                serializer.save_case(case)
         return self.written(case)
 
     def destroy(self, request, *args, **kwargs):
