@@ -1,8 +1,9 @@
 """Taxonomy hygiene: merging keywords, countries and outlets, and old slugs that redirect.
 
 A merged-away or renamed value leaves a TaxonomyRedirect behind, so every URL that named
-it keeps working: redirected_query() maps ?keyword=old-slug to ?keyword=new-slug for the
-HTML list (a 301) and the API alike, and resolve_slug() does it for a single slug.
+it keeps working: the shared CaseFilter reads an old slug as the value it became (through
+current_slugs()), so the API, exports, feeds and statistics accept it, and the HTML list
+answers a 301 to the URL with the current slug. resolve_slug() does it for a single slug.
 """
 
 from django.db import transaction
@@ -42,38 +43,28 @@ def resolve_slug(kind, slug):
     return model.objects.filter(pk=target_id).values_list("slug", flat=True).first()
 
 
-def redirected_query(query):
-    """A copy of the QueryDict `query` with old slugs replaced, or None if none is old.
+def current_slugs(kind, slugs):
+    """`slugs` with each merged-away or renamed slug replaced by the slug it became.
 
-    One query per taxonomy parameter present (two when one of its slugs is unknown).
+    Unknown slugs without a redirect stay as they are (and fail validation later).
     """
-    replaced = query.copy()
-    changed = False
-    for kind, model in MODELS_BY_KIND.items():
-        values = query.getlist(kind)
-        if not values:
-            continue
-        live = set(model.objects.filter(slug__in=values).values_list("slug", flat=True))
-        unknown = [value for value in values if value not in live]
-        if not unknown:
-            continue
-        targets = dict(
-            TaxonomyRedirect.objects.filter(kind=kind, old_slug__in=unknown).values_list(
-                "old_slug", "target_id"
-            )
+    model = MODELS_BY_KIND[kind]
+    live = set(model.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+    unknown = [slug for slug in slugs if slug not in live]
+    if not unknown:
+        return list(slugs)
+    targets = dict(
+        TaxonomyRedirect.objects.filter(kind=kind, old_slug__in=unknown).values_list(
+            "old_slug", "target_id"
         )
-        if not targets:
-            continue
-        slugs = dict(model.objects.filter(pk__in=targets.values()).values_list("pk", "slug"))
-        new_values = []
-        for value in values:
-            new = slugs.get(targets.get(value), value)
-            if new not in new_values:
-                new_values.append(new)
-        if new_values != values:
-            replaced.setlist(kind, new_values)
-            changed = True
-    return replaced if changed else None
+    )
+    new_slugs = dict(model.objects.filter(pk__in=targets.values()).values_list("pk", "slug"))
+    result = []
+    for slug in slugs:
+        current = new_slugs.get(targets.get(slug), slug)
+        if current not in result:
+            result.append(current)
+    return result
 
 
 def merge(keep, others, user=None):

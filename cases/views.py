@@ -9,7 +9,6 @@ from cases.filters import ORDERINGS, CaseFilter
 from cases.keyset import Cursor, CursorError, paginate
 from cases.models import Case, Country, Issue, Keyword, Language, Outlet
 from cases.search import approximate_query, highlighted, with_headlines
-from cases.taxonomy import redirected_query
 
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link
@@ -99,6 +98,16 @@ def _facet_panels(params, result, expanded):
     return panels
 
 
+def _canonical_slugs(params, case_filter):
+    """`params` with old taxonomy slugs replaced by current ones, or None if all are current."""
+    canonical = params.copy()
+    for name in ("keyword", "country", "outlet"):
+        slugs = [item.slug for item in case_filter.form.cleaned_data.get(name) or []]
+        if slugs and sorted(slugs) != sorted(set(params.getlist(name))):
+            canonical.setlist(name, slugs)
+    return canonical if canonical != params else None
+
+
 def case_list(request):
     params = request.GET
     listing = Case.objects.published().with_related_data()
@@ -112,12 +121,11 @@ def case_list(request):
         "approximate": None,
     }
     if not case_filter.is_valid():
-        # A merged or renamed keyword, country or outlet keeps its old links working:
-        # looked up only when a slug is unknown, so valid queries pay nothing for it.
-        redirected = redirected_query(params)
-        if redirected is not None:
-            return HttpResponsePermanentRedirect(f"{request.path}?{redirected.urlencode()}")
         return render(request, "cases/case_list.html", context, status=400)
+    canonical = _canonical_slugs(params, case_filter)
+    if canonical is not None:
+        # The URL named a merged or renamed value by its old slug: point it at the new one.
+        return HttpResponsePermanentRedirect(f"{request.path}?{canonical.urlencode()}")
 
     ordering = case_filter.active_ordering
     expanded = params.get("more")
