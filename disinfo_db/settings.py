@@ -4,6 +4,7 @@ DATABASE_URL      a PostgreSQL URL; unset means the embedded server in .pgdata/ 
 DJANGO_DEBUG      "1" for development (the default), "0" in production
 DJANGO_SECRET_KEY required when DJANGO_DEBUG=0
 DJANGO_ALLOWED_HOSTS  comma-separated, required when DJANGO_DEBUG=0
+CACHE_URL         optional redis:// URL shared by all web processes (API throttling)
 DISINFO_API_ANON_RATE requests an anonymous API client may make, e.g. "1000/hour" (the default);
                       empty for no limit
 """
@@ -96,6 +97,18 @@ else:
     }
 
 FORMS_URLFIELD_ASSUME_HTTPS = True
+
+# Sessions live in the database, and the cache (API throttling counters) in Redis when
+# CACHE_URL names one, so any number of web processes can serve any request.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
