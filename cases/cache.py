@@ -8,7 +8,8 @@ a write makes every older entry unreachable, and the LRU drops it in time.
 Each response also carries an ETag made of the version and the URL, so a browser, a
 reverse proxy or a CDN can revalidate with If-None-Match and get a 304.
 
-What is never kept: requests with cookies (editors, sessions), anything but GET, responses
+What is never kept: requests with cookies or credentials (editors, sessions, API tokens),
+anything but GET, responses
 that set cookies or are streamed, errors, the admin, exports, and answers computed while
 the connection had uncommitted writes of its own.
 """
@@ -19,6 +20,8 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
 
 from cases.dataversion import read_version, version_for_request
 
@@ -63,6 +66,10 @@ class _LRU:
 _responses = _LRU(getattr(settings, "PAGE_CACHE_BYTES", DEFAULT_MAX_BYTES))
 
 
+def _timestamp(http_date):
+    return parse_http_date_safe(http_date) if http_date else None
+
+
 def clear():
     _responses.clear()
 
@@ -72,6 +79,7 @@ def _cacheable_request(request):
     return (
         request.method == "GET"
         and not request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
         and path.startswith(CACHED_PREFIXES)
         and not path.startswith(NEVER_CACHED_PREFIXES)
     )
@@ -114,7 +122,13 @@ class DataVersionCacheMiddleware:
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
-            return response
+            # The view's own validators (an API ETag, Last-Modified) answer as the view would.
+            return get_conditional_response(
+                request,
+                etag=response.get("ETag"),
+                last_modified=_timestamp(response.get("Last-Modified")),
+                response=response,
+            )
         with version_for_request(state):  # the view's facet counts reuse this reading
             response = self.get_response(request)
         if _cacheable_response(response):

@@ -15,6 +15,7 @@ TIMELINE_LEFT = 44  # room for the y-axis numbers
 TIMELINE_TOP = 12
 TIMELINE_BOTTOM = 28  # room for the year labels
 MAX_YEAR_LABELS = 12
+MIN_TIMELINE_SLOTS = 12
 
 # Horizontal bars (top countries, keywords, outlets, languages).
 BAR_WIDTH = 480
@@ -59,7 +60,8 @@ def timeline_chart(month_counts):
     plot_height = TIMELINE_HEIGHT - TIMELINE_TOP - TIMELINE_BOTTOM
     baseline = TIMELINE_TOP + plot_height
     top = nice_ceiling(max((count for _, count in month_counts), default=0))
-    slot = plot_width / max(len(month_counts), 1)
+    # A year's room at least, so a view of a few months does not draw a few giant columns.
+    slot = plot_width / max(len(month_counts), MIN_TIMELINE_SLOTS)
     gap = min(2.0, slot * 0.2)
 
     columns = []

@@ -31,7 +31,33 @@ def order_cases(queryset, ordering, searching):
     return queryset.order_by(F("date").desc(nulls_last=True), "-id")
 
 
-class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+class RedirectingSlugsField(django_filters.fields.ModelMultipleChoiceField):
+    """Slugs of keywords, countries or outlets; an old slug counts as the value it became.
+
+    Merged-away and renamed values leave a TaxonomyRedirect behind. It is looked up only
+    when a slug is unknown, so valid queries pay nothing for it.
+    """
+
+    def __init__(self, *args, redirect_kind=None, **kwargs):
+        self.redirect_kind = redirect_kind
+        super().__init__(*args, **kwargs)
+
+    def _check_values(self, value):
+        try:
+            return super()._check_values(value)
+        except ValidationError as error:
+            if self.redirect_kind is None or error.code != "invalid_choice":
+                raise
+        from cases.taxonomy import current_slugs
+
+        return super()._check_values(current_slugs(self.redirect_kind, [str(v) for v in value]))
+
+
+class RedirectingSlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = RedirectingSlugsField
+
+
+class SlugMultipleChoiceFilter(RedirectingSlugsFilter):
     """A repeatable slug parameter: OR within the facet, AND across facets.
 
     An unknown slug is a validation error naming the parameter, not an empty result.
@@ -102,6 +128,7 @@ class CaseFilter(django_filters.FilterSet):
     keyword = SlugMultipleChoiceFilter(
         field_name="keywords",
         through_field="keyword",
+        redirect_kind="keyword",
         to_field_name="slug",
         queryset=Keyword.objects.all(),
         label="Keyword",
@@ -109,6 +136,7 @@ class CaseFilter(django_filters.FilterSet):
     country = SlugMultipleChoiceFilter(
         field_name="countries",
         through_field="country",
+        redirect_kind="country",
         to_field_name="slug",
         queryset=Country.objects.all(),
         label="Country or region",
@@ -120,7 +148,8 @@ class CaseFilter(django_filters.FilterSet):
         queryset=Language.objects.all(),
         label="Language",
     )
-    outlet = django_filters.ModelMultipleChoiceFilter(
+    outlet = RedirectingSlugsFilter(
+        redirect_kind="outlet",
         method="filter_outlet",
         to_field_name="slug",
         queryset=Outlet.objects.all(),

@@ -5,11 +5,12 @@ from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 
 from cases.search import update_search_vectors
 
@@ -50,9 +51,18 @@ class SluggedModel(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        old_slug = None
+        if self.pk is not None and self.slug:
+            old = type(self).objects.filter(pk=self.pk).values_list("name", "slug").first()
+            if old is not None and old[0] != self.name:
+                # A rename gets a new slug; the old one keeps redirecting (TaxonomyRedirect).
+                old_slug = old[1]
+                self.slug = unique_slug(type(self), self.name, exclude_pk=self.pk)
         if not self.slug:
             self.slug = unique_slug(type(self), self.name, exclude_pk=self.pk)
         super().save(*args, **kwargs)
+        if old_slug and old_slug != self.slug:
+            TaxonomyRedirect.remember(self, old_slug)
 
 
 class Keyword(SluggedModel):
@@ -65,6 +75,22 @@ class Outlet(SluggedModel):
 
     class Meta(SluggedModel.Meta):
         pass
+
+
+class OutletAlias(models.Model):
+    """Another name or domain under which an outlet appears ("pl.sputniknews.com")."""
+
+    outlet = models.ForeignKey(Outlet, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(
+        max_length=255, unique=True, help_text="Another name, or a domain such as pl.example.com"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "outlet aliases"
+
+    def __str__(self):
+        return self.name
 
 
 class Country(SluggedModel):
@@ -138,6 +164,13 @@ class CaseQuerySet(models.QuerySet):
         return search_cases(self, query)
 
 
+# Kept at module level so cases.history can write one consolidated record per edit.
+CASE_HISTORY = HistoricalRecords(
+    m2m_fields=["languages", "countries", "keywords"],
+    excluded_fields=["search_vector", "updated_at"],
+)
+
+
 class Case(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -170,6 +203,7 @@ class Case(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
+    history = CASE_HISTORY
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -196,6 +230,8 @@ class Case(models.Model):
             models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
             # Full-text search (q).
             GinIndex(fields=["search_vector"], name="case_search_idx"),
+            # Duplicate warnings in the admin: title % 'typed title' (cases.duplicates).
+            GinIndex(fields=["title"], name="case_title_trgm_idx", opclasses=["gin_trgm_ops"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -233,6 +269,12 @@ class Case(models.Model):
         self.updated_at = now
 
 
+class LinkStatus(models.TextChoices):
+    UNCHECKED = "", "Not checked"
+    OK = "ok", "Working"
+    DEAD = "dead", "Dead"
+
+
 class Appearance(models.Model):
     """Where the claim appeared, with an archived copy."""
 
@@ -242,9 +284,27 @@ class Appearance(models.Model):
     )
     url = models.URLField(max_length=2000, blank=True)
     archive_url = models.URLField("archived copy", max_length=2000, blank=True)
+    # Written by `manage.py check_links`.
+    url_status = models.CharField(
+        max_length=4, choices=LinkStatus.choices, blank=True, default="", editable=False
+    )
+    archive_status = models.CharField(
+        max_length=4, choices=LinkStatus.choices, blank=True, default="", editable=False
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["url_status", "archive_status", "last_checked_at"])
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The admin's "has dead links" filter.
+            models.Index(
+                fields=["case"],
+                name="appearance_dead_link_idx",
+                condition=Q(url_status="dead") | Q(archive_status="dead"),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outlet__isnull=False) | ~Q(url=""),
@@ -254,6 +314,59 @@ class Appearance(models.Model):
 
     def __str__(self):
         return self.url or str(self.outlet)
+
+
+class CorrectionNote(models.Model):
+    """A public note about a correction to a published case, listed on its page."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_notes")
+    text = models.TextField()
+    author = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    case_version = models.PositiveIntegerField(
+        null=True, blank=True, editable=False, help_text="The case version the note came with."
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.text[:80]
+
+
+class TaxonomyRedirect(models.Model):
+    """An old keyword, country or outlet slug (renamed or merged away) and where it went.
+
+    /cases/?keyword=old-slug answers 301 to ?keyword=new-slug; see cases.taxonomy.
+    """
+
+    class Kind(models.TextChoices):
+        KEYWORD = "keyword", "Keyword"
+        COUNTRY = "country", "Country or region"
+        OUTLET = "outlet", "Outlet"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    old_slug = models.SlugField(max_length=100)
+    target_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["kind", "old_slug"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "old_slug"], name="taxonomy_redirect_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.old_slug} → {self.target_id}"
+
+    @classmethod
+    def remember(cls, target, old_slug):
+        kind = type(target).__name__.lower()
+        cls.objects.update_or_create(
+            kind=kind, old_slug=old_slug, defaults={"target_id": target.pk}
+        )
 
 
 class PendingReference(models.Model):
@@ -345,3 +458,37 @@ def keywords_changed(sender, instance, action, reverse, pk_set, **kwargs):
         case_ids = [instance.pk]
     update_search_vectors(case_ids)
     Case.objects.filter(pk__in=case_ids).update(updated_at=timezone.now())
+
+
+class DeletedCase(models.Model):
+    """A case that was deleted, kept as a tombstone for partners syncing with updated_since.
+
+    Recorded by a post_delete signal, so admin deletes, queryset deletes and API deletes
+    all leave one.
+    """
+
+    case_id = models.BigIntegerField(primary_key=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+    # Only cases the public had seen are announced to anonymous partners.
+    was_published = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["deleted_at", "case_id"]
+        indexes = [
+            # Tombstones for updated_since in the API, in keyset order.
+            models.Index(fields=["deleted_at", "case_id"], name="deletedcase_deleted_idx"),
+        ]
+
+    def __str__(self):
+        return f"Case {self.case_id} deleted {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
+@receiver(post_delete, sender=Case)
+def record_deleted_case(sender, instance, **kwargs):
+    DeletedCase.objects.update_or_create(
+        case_id=instance.pk,
+        defaults={
+            "deleted_at": timezone.now(),
+            "was_published": instance.published_at is not None,
+        },
+    )

@@ -18,6 +18,7 @@ takes them all out again.
 
 import datetime
 import itertools
+import json
 import math
 import multiprocessing
 import random
@@ -28,7 +29,7 @@ import time
 from array import array
 from bisect import bisect
 
-from django.db import connection, connections, transaction
+from django.db import connection, connections, models, transaction
 from django.utils.text import slugify
 
 from cases.search import UPDATE_SQL
@@ -499,6 +500,8 @@ class CaseGenerator:
         self.languages = _Picker([pk for pk, _ in taxonomy.languages], 1.6)
         self.outlets = _Picker([pk for pk, _ in taxonomy.outlets], 1.0)
         self.topics = list(TOPIC_TERMS.items())
+        self.case_defaults = copy_defaults("cases_case", CASE_COLUMNS)[1]
+        self.appearance_defaults = copy_defaults("cases_appearance", LINK_COPIES[3][1])[1]
 
     def chunk_lines(self, chunk_index):
         """COPY text for one chunk: (cases, keywords, countries, languages, appearances)."""
@@ -559,6 +562,7 @@ class CaseGenerator:
                         r"\N" if draft else created_text,
                     )
                 )
+                + self.case_defaults
             )
             for pk in keywords:
                 kw.append(f"{case_id}\t{pk}")
@@ -571,7 +575,7 @@ class CaseGenerator:
                 domain = self.taxonomy.outlet_domains[pk]
                 ap.append(
                     f"{case_id}\t{pk}\thttps://{domain}/{month}/{case_id}-{n}\t"
-                    f"https://archive.example/{case_id:x}{n}"
+                    f"https://archive.example/{case_id:x}{n}{self.appearance_defaults}"
                 )
         return tuple("\n".join(lines) + "\n" for lines in (cases, kw, co, la, ap))
 
@@ -660,6 +664,48 @@ def _ensure_issues(cursor, last_number):
     return [numbers[n] for n in range(1, last_number + 1)]
 
 
+def _copy_text(value):
+    """A value in COPY's text format."""
+    if value is None:
+        return r"\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        value = json.dumps(value)
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def copy_defaults(table, columns):
+    """The table's other columns COPY must fill: ([column], text to append to each line).
+
+    Columns added to the models after this generator was written get their field default,
+    so that a new NOT NULL column does not break the load.
+    """
+    from django.apps import apps
+
+    model = next(m for m in apps.get_models(include_auto_created=True) if m._meta.db_table == table)
+    known = {column.strip() for column in columns.split(",")}
+    names, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in known or field.primary_key or field.generated:
+            continue
+        if getattr(field, "db_default", None) is not models.NOT_PROVIDED:
+            continue
+        if field.null and not field.has_default():
+            continue
+        names.append(field.column)
+        values.append(_copy_text(field.get_prep_value(field.get_default())))
+    return names, "".join("\t" + value for value in values)
+
+
+def copy_columns(table, columns):
+    extra = copy_defaults(table, columns)[0]
+    return ", ".join([columns, *extra]) if extra else columns
+
+
 LINK_COPIES = (
     ("cases_case_keywords", "case_id, keyword_id"),
     ("cases_case_countries", "case_id, country_id"),
@@ -714,7 +760,9 @@ def generate(count, seed=0, stream=None, vector_workers=2):
                 progress.update(min((index + 1) * CHUNK, count))
 
         cursor.copy_expert(
-            f"COPY cases_case ({CASE_COLUMNS}) FROM STDIN", _ChunkStream(pieces()), 1 << 20
+            f"COPY cases_case ({copy_columns('cases_case', CASE_COLUMNS)}) FROM STDIN",
+            _ChunkStream(pieces()),
+            1 << 20,
         )
         progress.finish()
         timings["copy_cases"] = time.monotonic() - started
@@ -722,6 +770,7 @@ def generate(count, seed=0, stream=None, vector_workers=2):
         mark = time.monotonic()
         links = Progress("links", 4, stream)
         for n, ((table, columns), lines) in enumerate(zip(LINK_COPIES, link_lines, strict=True)):
+            columns = copy_columns(table, columns)
             cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", _ChunkStream(lines), 1 << 20)
             lines.clear()
             links.update(n + 1, force=True)
@@ -890,17 +939,16 @@ def remove_synthetic(stream=None):
         cursor.execute("SELECT count(*) FROM synthetic_ids")
         count = cursor.fetchone()[0]
         if count:
-            for table, column in (
-                ("cases_case_keywords", "case_id"),
-                ("cases_case_countries", "case_id"),
-                ("cases_case_languages", "case_id"),
-                ("cases_appearance", "case_id"),
-                ("cases_pendingreference", "case_id"),
-                ("cases_case_related", "from_case_id"),
-                ("cases_case_related", "to_case_id"),
-            ):
+            # Every row that points at a synthetic case first, whichever table holds it.
+            cursor.execute(
+                "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c"
+                " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+                " WHERE c.contype = 'f' AND c.confrelid = 'cases_case'::regclass"
+                " AND c.conrelid <> 'cases_case'::regclass ORDER BY 1, 2"
+            )
+            for table, column in cursor.fetchall():
                 cursor.execute(
-                    f"DELETE FROM {table} WHERE {column} IN (SELECT id FROM synthetic_ids)"
+                    f'DELETE FROM {table} WHERE "{column}" IN (SELECT id FROM synthetic_ids)'
                 )
             cursor.execute("DELETE FROM cases_case WHERE id IN (SELECT id FROM synthetic_ids)")
             record_full_change(cursor)

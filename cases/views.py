@@ -1,5 +1,5 @@
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
-from django.http import QueryDict
+from django.http import HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -98,6 +98,16 @@ def _facet_panels(params, result, expanded):
     return panels
 
 
+def _canonical_slugs(params, case_filter):
+    """`params` with old taxonomy slugs replaced by current ones, or None if all are current."""
+    canonical = params.copy()
+    for name in ("keyword", "country", "outlet"):
+        slugs = [item.slug for item in case_filter.form.cleaned_data.get(name) or []]
+        if slugs and sorted(slugs) != sorted(set(params.getlist(name))):
+            canonical.setlist(name, slugs)
+    return canonical if canonical != params else None
+
+
 def case_list(request):
     params = request.GET
     listing = Case.objects.published().with_related_data()
@@ -112,6 +122,10 @@ def case_list(request):
     }
     if not case_filter.is_valid():
         return render(request, "cases/case_list.html", context, status=400)
+    canonical = _canonical_slugs(params, case_filter)
+    if canonical is not None:
+        # The URL named a merged or renamed value by its old slug: point it at the new one.
+        return HttpResponsePermanentRedirect(f"{request.path}?{canonical.urlencode()}")
 
     ordering = case_filter.active_ordering
     expanded = params.get("more")
@@ -195,7 +209,11 @@ def case_detail(request, pk, slug=None):
     published_related = Prefetch(
         "related", queryset=Case.objects.published().only("id", "title", "slug", "date")
     )
-    queryset = Case.objects.published().with_related_data().prefetch_related(published_related)
+    queryset = (
+        Case.objects.published()
+        .with_related_data()
+        .prefetch_related(published_related, "correction_notes")
+    )
     case = get_object_or_404(queryset, pk=pk)
     if slug != case.slug:
         return redirect(case, permanent=True)

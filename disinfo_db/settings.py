@@ -4,6 +4,9 @@ DATABASE_URL      a PostgreSQL URL; unset means the embedded server in .pgdata/ 
 DJANGO_DEBUG      "1" for development (the default), "0" in production
 DJANGO_SECRET_KEY required when DJANGO_DEBUG=0
 DJANGO_ALLOWED_HOSTS  comma-separated, required when DJANGO_DEBUG=0
+CACHE_URL         optional redis:// URL shared by all web processes (API throttling)
+DISINFO_API_ANON_RATE requests an anonymous API client may make, e.g. "1000/hour" (the default);
+                      empty for no limit
 """
 
 import os
@@ -32,7 +35,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "rest_framework",
+    "rest_framework.authtoken",
     "django_filters",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "simple_history",
     "cases",
 ]
 
@@ -41,11 +49,15 @@ MIDDLEWARE = [
     # Anonymous GETs of public pages, kept until the next write (cases/cache.py).
     "cases.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware, so that redirects carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change in the case history.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 if not DEBUG:
@@ -88,6 +100,18 @@ else:
 
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
+# Sessions live in the database, and the cache (API throttling counters) in Redis when
+# CACHE_URL names one, so any number of web processes can serve any request.
+if os.environ.get("CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -117,14 +141,49 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Partner tools send "Authorization: Token <key>"; keys are managed in the admin.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
-    "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.CasePagination",
+    "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": ["cases.api.throttling.AnonymousRateThrottle"],
     "EXCEPTION_HANDLER": "cases.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+DISINFO_API_ANON_RATE = os.environ.get("DISINFO_API_ANON_RATE", "1000/hour")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Disinfo DB API",
+    "DESCRIPTION": (
+        "Disinformation cases and their keywords, countries, languages, outlets and review "
+        "issues. Read without credentials; editors write with a token. Guide: docs/api.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Tag operations by resource (cases, keywords, …) rather than by "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Separate request and response components: what editors send differs from what is shown.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cases.api.schema.add_tombstone_component",
+    ],
+}
+
+# Browser-based partner tools may read the API from any origin; writes stay same-origin.
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 
 # Shown in page footers and as the author of ClaimReview markup.
 SITE_NAME = os.environ.get("DISINFO_SITE_NAME", "Disinfo DB")

@@ -53,6 +53,8 @@ def test_an_editor_creates_a_case_with_an_appearance(editor_client):
             "appearances-0-archive_url": "https://archive.example/nato",
             "pending_references-TOTAL_FORMS": "0",
             "pending_references-INITIAL_FORMS": "0",
+            "correction_notes-TOTAL_FORMS": "0",
+            "correction_notes-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

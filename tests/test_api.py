@@ -78,16 +78,27 @@ def test_case_detail_has_every_field(api_client):
     assert datetime.datetime.fromisoformat(body["updated_at"]) == case.updated_at
 
 
-def test_case_list_is_paginated_with_a_count(api_client):
+def test_case_list_is_paginated_by_cursor_with_a_count(api_client):
     for n in range(3):
         CaseFactory(title=f"Claim {n}", date=datetime.date(2022, 1, 1 + n))
-    response = api_client.get("/api/v1/cases/?page_size=2")
-    body = response.json()
-    assert response.status_code == 200
+
+    first = api_client.get("/api/v1/cases/?page_size=2")
+    assert first.status_code == 200
+    body = first.json()
     assert body["count"] == 3
     assert [c["title"] for c in body["results"]] == ["Claim 2", "Claim 1"]
-    assert body["next"].endswith("page=2&page_size=2")
     assert body["previous"] is None
+    assert body["next"].startswith("http://testserver/api/v1/cases/?cursor=")
+    assert "page_size=2" in body["next"]
+
+    second = api_client.get(body["next"]).json()
+    assert [c["title"] for c in second["results"]] == ["Claim 0"]
+    assert second["count"] == 3
+    assert second["next"] is None
+
+    back = api_client.get(second["previous"]).json()
+    assert [c["title"] for c in back["results"]] == ["Claim 2", "Claim 1"]
+    assert back["previous"] is None
 
 
 @pytest.mark.parametrize("status", [Case.Status.DRAFT, Case.Status.IN_REVIEW])
@@ -248,6 +259,258 @@ def test_the_case_list_runs_a_constant_number_of_queries(api_client):
         case = CaseFactory(keywords=[KeywordFactory()], countries=[CountryFactory()])
         case.related.add(CaseFactory())
         AppearanceFactory(case=case)
-    # data version, count (exact SQL: the test's writes are uncommitted), page, languages,
-    # countries, keywords, appearances, related
-    assert queries_for_list() == few == 8
+    # last change (Last-Modified), data version, count (exact SQL: the test's writes are
+    # uncommitted), page, languages, countries, keywords, appearances, related
+    assert queries_for_list() == few == 9
+
+
+def test_case_list_payload_with_its_envelope(api_client):
+    case = CaseFactory(
+        title="Only one",
+        summary="S.",
+        disproof="D.",
+        date=datetime.date(2022, 2, 2),
+        keywords=[KeywordFactory(name="NATO")],
+    )
+    case.refresh_from_db()
+
+    body = api_client.get("/api/v1/cases/").json()
+
+    assert body == {
+        "count": 1,
+        "next": None,
+        "previous": None,
+        "results": [
+            {
+                "id": case.pk,
+                "url": f"http://testserver/cases/{case.pk}/only-one/",
+                "title": "Only one",
+                "summary": "S.",
+                "disproof": "D.",
+                "date": "2022-02-02",
+                "issue": None,
+                "languages": [],
+                "countries": [],
+                "keywords": [{"slug": "nato", "name": "NATO"}],
+                "appearances": [],
+                "related": [],
+                "created_at": case.created_at.isoformat().replace("+00:00", "Z"),
+                "updated_at": case.updated_at.isoformat().replace("+00:00", "Z"),
+            }
+        ],
+    }
+
+
+def test_the_facets_endpoint_returns_the_site_facet_counts(api_client):
+    from cases.facets import facet_counts
+    from cases.filters import CaseFilter
+
+    nato, eu = KeywordFactory(name="NATO"), KeywordFactory(name="EU")
+    CaseFactory(date=datetime.date(2022, 1, 1), keywords=[nato, eu])
+    CaseFactory(date=datetime.date(2023, 1, 1), keywords=[nato])
+    CaseFactory(date=datetime.date(2023, 1, 1), keywords=[eu])
+    CaseFactory(status=Case.Status.DRAFT, keywords=[nato])
+
+    body = api_client.get("/api/v1/cases/facets/?keyword=nato").json()
+
+    assert body == {
+        "count": 2,
+        "approximate": False,
+        "facets": {
+            # Disjunctive, as on the site: a facet's own selection does not narrow it.
+            "keyword": [
+                {"value": "eu", "label": "EU", "count": 2, "selected": False},
+                {"value": "nato", "label": "NATO", "count": 2, "selected": True},
+            ],
+            "country": [],
+            "language": [],
+            "outlet": [],
+            "year": [
+                {"value": "2022", "label": "2022", "count": 1, "selected": False},
+                {"value": "2023", "label": "2023", "count": 1, "selected": False},
+            ],
+        },
+    }
+    site = CaseFilter({"keyword": ["nato"]}, queryset=Case.objects.published())
+    assert site.is_valid()
+    result = facet_counts(site)
+    assert body["count"] == result.total
+    assert body["facets"]["keyword"] == [
+        {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+        for v in result.facets["keyword"]
+    ]
+
+
+def test_the_facets_endpoint_rejects_bad_filters_and_limits(api_client):
+    response = api_client.get("/api/v1/cases/facets/?keyword=nope")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "keyword"
+    response = api_client.get("/api/v1/cases/facets/?limit=0")
+    assert response.json()["errors"][0]["field"] == "limit"
+
+
+class TestFormats:
+    def test_csv_list_has_the_site_export_columns_and_streams_every_match(self, api_client):
+        import csv
+        import io
+
+        from cases.exports import CSV_COLUMNS
+
+        for n in range(3):
+            CaseFactory(title=f"Claim {n}", date=datetime.date(2022, 1, 1 + n))
+        CaseFactory(title="Draft", status=Case.Status.DRAFT)
+
+        response = api_client.get("/api/v1/cases/?format=csv&page_size=1&ordering=date")
+
+        assert response.status_code == 200
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert response["ETag"] and response["Last-Modified"]
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0] == CSV_COLUMNS
+        assert [row[0] for row in rows[1:]] == ["Claim 0", "Claim 1", "Claim 2"]
+
+    def test_csv_detail_is_one_row(self, api_client):
+        from cases.exports import CSV_COLUMNS
+
+        case = CaseFactory(title="One", date=datetime.date(2022, 1, 1))
+        response = api_client.get(f"/api/v1/cases/{case.pk}/?format=csv")
+        lines = response.content.decode().splitlines()
+        assert lines[0] == ",".join(CSV_COLUMNS)
+        assert lines[1].startswith("One,2022-01-01,")
+
+    @pytest.mark.parametrize(
+        "url, headers",
+        [
+            ("/api/v1/cases/{pk}/?format=jsonld", {}),
+            ("/api/v1/cases/{pk}/", {"HTTP_ACCEPT": "application/ld+json"}),
+        ],
+    )
+    def test_claimreview_json_ld(self, api_client, settings, url, headers):
+        settings.SITE_ORGANISATION = "EUvsDisinfo"
+        case = CaseFactory(title="The claim", date=datetime.date(2022, 1, 10))
+        AppearanceFactory(case=case, url="https://outlet.example/a")
+
+        response = api_client.get(url.format(pk=case.pk), **headers)
+
+        assert response["Content-Type"] == "application/ld+json"
+        data = response.json()
+        assert data["@context"] == "https://schema.org"
+        assert data["@type"] == "ClaimReview"
+        assert data["claimReviewed"] == "The claim"
+        assert data["url"] == f"http://testserver/cases/{case.pk}/the-claim/"
+        assert data["author"]["name"] == "EUvsDisinfo"
+        assert data["reviewRating"]["alternateName"] == "Disinformation"
+        assert data["itemReviewed"]["@type"] == "Claim"
+        assert data["itemReviewed"]["appearance"][0]["url"] == "https://outlet.example/a"
+
+    def test_json_ld_list_has_claimreviews_in_the_envelope(self, api_client):
+        CaseFactory(title="The claim")
+        body = api_client.get("/api/v1/cases/?format=jsonld").json()
+        assert [item["claimReviewed"] for item in body["results"]] == ["The claim"]
+        assert body["count"] == 1
+
+    def test_an_unknown_format_gets_a_400_naming_it(self, api_client):
+        response = api_client.get("/api/v1/cases/?format=xml")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "format"
+
+    def test_errors_are_json_whatever_the_format(self, api_client):
+        response = api_client.get("/api/v1/cases/?format=csv&keyword=nope")
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["errors"][0]["field"] == "keyword"
+
+
+class TestCaching:
+    def test_a_detail_answers_304_to_its_etag(self, api_client):
+        case = CaseFactory()
+        first = api_client.get(f"/api/v1/cases/{case.pk}/")
+        assert first["ETag"].startswith(f'"v{case.version}-')
+        assert first["Last-Modified"]
+
+        again = api_client.get(f"/api/v1/cases/{case.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+        assert again.content == b""
+        assert again["ETag"] == first["ETag"]
+
+        case.title = "Changed"
+        case.save()
+        changed = api_client.get(f"/api/v1/cases/{case.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert changed.status_code == 200
+        assert changed["ETag"] != first["ETag"]
+
+    def test_a_list_answers_304_to_its_etag_until_a_case_changes(self, api_client):
+        case = CaseFactory()
+        first = api_client.get("/api/v1/cases/")
+        assert first["Last-Modified"]
+        assert api_client.get("/api/v1/cases/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+        case.delete()
+        assert api_client.get("/api/v1/cases/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+    def test_a_list_answers_304_to_if_modified_since(self, api_client):
+        CaseFactory()
+        first = api_client.get("/api/v1/cases/")
+        since = first["Last-Modified"]
+        assert api_client.get("/api/v1/cases/", HTTP_IF_MODIFIED_SINCE=since).status_code == 304
+        Case.objects.update(updated_at=datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC))
+        assert api_client.get("/api/v1/cases/", HTTP_IF_MODIFIED_SINCE=since).status_code == 200
+
+    def test_editors_and_the_public_get_different_etags(self, api_client, editor_client):
+        case = CaseFactory()
+        public = api_client.get(f"/api/v1/cases/{case.pk}/")
+        editor = editor_client.get(f"/api/v1/cases/{case.pk}/")
+        assert public["ETag"] != editor["ETag"]
+        assert "Authorization" in public["Vary"]
+
+    def test_taxonomy_lists_have_etags_too(self, api_client):
+        KeywordFactory()
+        first = api_client.get("/api/v1/keywords/")
+        again = api_client.get("/api/v1/keywords/", HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304
+
+
+def test_anonymous_clients_are_throttled_with_retry_after(api_client, editor_client, settings):
+    settings.DISINFO_API_ANON_RATE = "3/minute"
+    for _ in range(3):
+        assert api_client.get("/api/v1/keywords/").status_code == 200
+
+    response = api_client.get("/api/v1/keywords/")
+
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert response.json()["status"] == 429
+    # Editors with a token are not limited.
+    assert editor_client.get("/api/v1/keywords/").status_code == 200
+
+
+def test_get_requests_are_allowed_from_any_origin(client):
+    response = client.get("/api/v1/cases/", HTTP_ORIGIN="https://partner.example")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response["Access-Control-Expose-Headers"]
+
+    preflight = client.options(
+        "/api/v1/cases/",
+        HTTP_ORIGIN="https://partner.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+    )
+    assert set(preflight["Access-Control-Allow-Methods"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_the_site_pages_get_no_cors_headers(client):
+    response = client.get("/cases/", HTTP_ORIGIN="https://partner.example")
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_unknown_api_urls_answer_in_the_error_shape(api_client):
+    response = api_client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"status": 404, "errors": [{"field": None, "message": "Not found."}]}
+    assert api_client.get("/api/v1/cases/not-a-number/").status_code == 404
+
+
+def test_taxonomy_lists_are_in_name_order(api_client):
+    for name in ["Zeta", "Alpha", "Mu"]:
+        CaseFactory(keywords=[KeywordFactory(name=name)])
+    names = [keyword["name"] for keyword in api_client.get("/api/v1/keywords/").json()]
+    assert names == ["Alpha", "Mu", "Zeta"]

@@ -158,13 +158,13 @@ def test_the_case_page_query_count_does_not_grow_with_appearances(
     client, case, django_assert_num_queries
 ):
     # The case with its issue, then languages, countries, keywords, appearances with
-    # outlets and published related cases.
-    with django_assert_num_queries(6):
+    # outlets, published related cases and correction notes.
+    with django_assert_num_queries(7):
         client.get(case.get_absolute_url())
     for _ in range(3):
         AppearanceFactory(case=case)
     case.keywords.add(KeywordFactory(name="NATO"))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         client.get(case.get_absolute_url())
 
 

@@ -11,7 +11,12 @@ from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 
-from cases.api.serializers import CaseSerializer, KeywordSerializer, prefetch_for_case_serializer
+from cases.api.serializers import (
+    CaseSerializer,
+    CountedKeywordSerializer,
+    KeywordSerializer,
+    prefetch_for_case_serializer,
+)
 from cases.exports import CSV_COLUMNS, csv_rows
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
 from tests.factories import (
@@ -306,11 +311,15 @@ class TestSerializers:
             }
         ]
 
-    def test_taxonomy_values_carry_a_case_count_only_when_it_was_counted(self, sample):
+    def test_taxonomy_values_carry_a_case_count_only_in_the_taxonomy_lists(self, sample):
         keyword = Keyword.objects.annotate(case_count=Count("cases")).get(name="MI6")
 
-        assert KeywordSerializer(keyword).data == {"slug": "mi6", "name": "MI6", "case_count": 1}
-        assert KeywordSerializer(Keyword.objects.get(name="MI6")).data == {
+        assert CountedKeywordSerializer(keyword).data == {
+            "slug": "mi6",
+            "name": "MI6",
+            "case_count": 1,
+        }
+        assert KeywordSerializer(keyword).data == {
             "slug": "mi6",
             "name": "MI6",
         }

@@ -225,6 +225,11 @@ class TestCharts:
         assert chart["peak"]["month"] == month(2022, 2)
         assert [label["year"] for label in chart["year_labels"]] == [2022]
 
+    def test_a_few_months_take_a_twelfth_of_the_width_each_not_all_of_it(self):
+        chart = timeline_chart([(month(2022, 1), 1)])
+        plot_width = chart["width"] - chart["left"]
+        assert chart["columns"][0]["width"] < plot_width / 12
+
     def test_bars_are_as_long_as_their_share_of_the_largest(self):
         chart = bar_chart([{"name": "A", "count": 10}, {"name": "B" * 40, "count": 5}])
         assert chart["bars"][1]["width"] == chart["bars"][0]["width"] / 2

@@ -13,7 +13,10 @@ def _flatten(detail, prefix=""):
     if isinstance(detail, dict):
         for key, value in detail.items():
             name = key if key != "non_field_errors" else None
-            if prefix and name is not None:
+            if prefix and str(name).isdigit():
+                # A list item's errors, keyed by position: appearances[0].url
+                name = f"{prefix}[{name}]"
+            elif prefix and name is not None:
                 name = f"{prefix}.{name}"
             elif prefix:
                 name = prefix

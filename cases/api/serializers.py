@@ -5,9 +5,14 @@ JSON exports use the same CaseSerializer, and import_cases reads it back.
 
 from django.conf import settings
 from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 
+from cases import workflow
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
+from cases.search import update_search_vectors
 
 
 def prefetch_for_case_serializer(queryset):
@@ -23,44 +28,74 @@ def absolute_case_url(case, request=None):
     return settings.SITE_URL.rstrip("/") + path
 
 
-class CaseCountMixin:
-    """Adds `case_count` when the queryset annotated it (the taxonomy lists do)."""
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if hasattr(instance, "case_count"):
-            data["case_count"] = instance.case_count
-        return data
-
-
-class KeywordSerializer(CaseCountMixin, serializers.ModelSerializer):
+class KeywordSerializer(serializers.ModelSerializer):
     class Meta:
         model = Keyword
         fields = ["slug", "name"]
 
 
-class CountrySerializer(CaseCountMixin, serializers.ModelSerializer):
+class CountrySerializer(serializers.ModelSerializer):
     class Meta:
         model = Country
         fields = ["slug", "name", "iso_code", "kind"]
 
 
-class LanguageSerializer(CaseCountMixin, serializers.ModelSerializer):
+class LanguageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Language
         fields = ["code", "name"]
 
 
-class OutletSerializer(CaseCountMixin, serializers.ModelSerializer):
+class OutletSerializer(serializers.ModelSerializer):
     class Meta:
         model = Outlet
         fields = ["slug", "name", "domain"]
 
 
-class IssueSerializer(CaseCountMixin, serializers.ModelSerializer):
+class IssueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Issue
         fields = ["number", "date"]
+
+
+class CaseCountField(serializers.IntegerField):
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, help_text="How many published cases it tags.", **kwargs)
+
+
+class CountedKeywordSerializer(KeywordSerializer):
+    case_count = CaseCountField()
+
+    class Meta(KeywordSerializer.Meta):
+        fields = [*KeywordSerializer.Meta.fields, "case_count"]
+
+
+class CountedCountrySerializer(CountrySerializer):
+    case_count = CaseCountField()
+
+    class Meta(CountrySerializer.Meta):
+        fields = [*CountrySerializer.Meta.fields, "case_count"]
+
+
+class CountedLanguageSerializer(LanguageSerializer):
+    case_count = CaseCountField()
+
+    class Meta(LanguageSerializer.Meta):
+        fields = [*LanguageSerializer.Meta.fields, "case_count"]
+
+
+class CountedOutletSerializer(OutletSerializer):
+    case_count = CaseCountField()
+
+    class Meta(OutletSerializer.Meta):
+        fields = [*OutletSerializer.Meta.fields, "case_count"]
+
+
+class CountedIssueSerializer(IssueSerializer):
+    case_count = CaseCountField()
+
+    class Meta(IssueSerializer.Meta):
+        fields = [*IssueSerializer.Meta.fields, "case_count"]
 
 
 class AppearanceSerializer(serializers.ModelSerializer):
@@ -71,25 +106,38 @@ class AppearanceSerializer(serializers.ModelSerializer):
         fields = ["outlet", "url", "archive_url"]
 
 
-class CaseSerializer(serializers.ModelSerializer):
-    """One case. Related drafts are left out unless the context says include_drafts=True.
+class RelatedCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.URLField()
 
-    Use prefetch_for_case_serializer() on the queryset.
-    """
+
+class CaseSerializer(serializers.ModelSerializer):
+    """One disinformation case: the claim, where it appeared, and its debunk."""
+
+    # Related drafts are left out unless the context says include_drafts=True.
+    # Use prefetch_for_case_serializer() on the queryset.
 
     url = serializers.SerializerMethodField()
-    issue = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    issue = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
     languages = LanguageSerializer(many=True, read_only=True)
     countries = CountrySerializer(many=True, read_only=True)
     keywords = KeywordSerializer(many=True, read_only=True)
     appearances = AppearanceSerializer(many=True, read_only=True)
     related = serializers.SerializerMethodField()
+    # Not read_only, so that the schema does not call it required: only editors get it.
+    status = serializers.ChoiceField(
+        choices=Case.Status.choices,
+        required=False,
+        help_text="Only shown to editors; the public sees published cases only.",
+    )
 
     class Meta:
         model = Case
         fields = [
             "id",
             "url",
+            "status",
             "title",
             "summary",
             "disproof",
@@ -105,9 +153,17 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.context.get("include_drafts", False):
+            del data["status"]
+        return data
+
+    @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, case):
         return absolute_case_url(case, self.context.get("request"))
 
+    @extend_schema_field(RelatedCaseSerializer(many=True))
     def get_related(self, case):
         request = self.context.get("request")
         return [
@@ -130,3 +186,141 @@ def visible_related_cases(case, include_drafts=False):
         for other in others
         if "status" in other.get_deferred_fields() or other.status == Case.Status.PUBLISHED
     ]
+
+
+class TombstoneSerializer(serializers.Serializer):
+    """A case the public may no longer see: deleted, or unpublished since `updated_since`."""
+
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.ChoiceField(choices=[Case.Status.WITHDRAWN], read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True, help_text="When it went away.")
+
+
+class AppearanceWriteSerializer(serializers.ModelSerializer):
+    outlet = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Outlet.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Outlet slug, as in /api/v1/outlets/.",
+    )
+
+    class Meta:
+        model = Appearance
+        fields = ["outlet", "url", "archive_url"]
+
+    def validate(self, attrs):
+        if attrs.get("outlet") is None and not attrs.get("url"):
+            raise serializers.ValidationError("Give an outlet, a url, or both.")
+        return attrs
+
+
+class CaseWriteSerializer(serializers.ModelSerializer):
+    """What editors send to create or change a case.
+
+    Taxonomy values are referred to by slug (languages by code) and must exist already;
+    `issue` is the number of an existing issue. `appearances` and the many-valued fields
+    replace what the case had. The response is the case as CaseSerializer shows it.
+    """
+
+    issue = serializers.SlugRelatedField(
+        slug_field="number",
+        queryset=Issue.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The number of an existing review issue (see /api/v1/issues/).",
+    )
+    languages = serializers.SlugRelatedField(
+        slug_field="code", queryset=Language.objects.all(), many=True, required=False
+    )
+    countries = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Country.objects.all(), many=True, required=False
+    )
+    keywords = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Keyword.objects.all(), many=True, required=False
+    )
+    related = serializers.PrimaryKeyRelatedField(
+        queryset=Case.objects.all(), many=True, required=False, help_text="Case ids."
+    )
+    appearances = AppearanceWriteSerializer(many=True, required=False)
+    status = serializers.ChoiceField(
+        choices=Case.Status.choices,
+        required=False,
+        help_text=(
+            "New cases start as drafts. Submitting for review (in_review) needs the submit "
+            "permission; publishing and withdrawing need the publish permission. A published "
+            "case is withdrawn (with a withdrawal_reason) before it can become a draft again."
+        ),
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "title",
+            "summary",
+            "disproof",
+            "date",
+            "issue",
+            "languages",
+            "countries",
+            "keywords",
+            "appearances",
+            "related",
+            "status",
+            "withdrawal_reason",
+        ]
+
+    def validate_title(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate_related(self, value):
+        if self.instance is not None and any(other.pk == self.instance.pk for other in value):
+            raise serializers.ValidationError("A case cannot be related to itself.")
+        return value
+
+    def validate(self, attrs):
+        """The editorial workflow (cases.workflow) decides which status changes are allowed.
+
+        A change the user lacks the permission for is a 403; one the workflow does not
+        allow at all, or a withdrawal without a reason, is a 400 naming the field.
+        """
+        status = attrs.get("status")
+        if status is None and self.instance is not None:
+            return attrs
+        status = status or Case.Status.DRAFT
+        user = self.context["request"].user
+        try:
+            workflow.check_transition(user, self.instance, status, attrs.get("withdrawal_reason"))
+        except workflow.TransitionError as error:
+            old = workflow.current_status(self.instance)
+            permission = workflow.TRANSITIONS.get((old, status))
+            if status != old and permission and not user.has_perm(permission):
+                raise PermissionDenied({"status": [str(error)]}) from error
+            allowed = status == old or (old, status) in workflow.TRANSITIONS
+            field = "withdrawal_reason" if allowed and status == Case.Status.WITHDRAWN else "status"
+            raise serializers.ValidationError({field: [str(error)]}) from error
+        return attrs
+
+    def save_case(self, case):
+        """Write the case and everything linked to it; the caller holds a transaction."""
+        data = dict(self.validated_data)
+        links = {name: data.pop(name) for name in self.LINKS if name in data}
+        appearances = data.pop("appearances", None)
+        for name, value in data.items():
+            setattr(case, name, value)
+        case.save()
+        for name, values in links.items():
+            getattr(case, name).set(values)
+        if appearances is not None:
+            case.appearances.all().delete()
+            Appearance.objects.bulk_create(
+                Appearance(case=case, **appearance) for appearance in appearances
+            )
+        # Links and appearances are part of the case: a syncing partner must see them change.
+        case.touch()
+        update_search_vectors([case.pk])
+        return case
+
+    LINKS = ["languages", "countries", "keywords", "related"]

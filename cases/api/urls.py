@@ -1,3 +1,7 @@
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from cases.api import views
@@ -10,4 +14,16 @@ router.register("languages", views.LanguageViewSet, basename="language")
 router.register("outlets", views.OutletViewSet, basename="outlet")
 router.register("issues", views.IssueViewSet, basename="issue")
 
-urlpatterns = router.urls
+
+@csrf_exempt
+def not_found(request):
+    """Any other URL under /api/v1/ answers in the API's error shape, not an HTML page."""
+    body = {"status": 404, "errors": [{"field": None, "message": "Not found."}]}
+    return JsonResponse(body, status=404)
+
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    *router.urls,
+    re_path(r"^.*/$", not_found),
+]

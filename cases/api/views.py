@@ -1,74 +1,527 @@
-from django.db.models import Count, Prefetch, Q
-from rest_framework import viewsets
+import hashlib
+import re
+from dataclasses import asdict
 
+from django.db import connection, transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date, parse_etags
+from django_filters.utils import translate_validation
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from drf_spectacular.views import SpectacularRedocView
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from cases import facets, history
+from cases.api.pagination import CursorPagination
+from cases.api.renderers import CSVRenderer, JSONLDRenderer
+from cases.api.schema import (
+    CASE_FILTER_PARAMETERS,
+    CASE_LIST_ITEM,
+    DETAIL_ERRORS,
+    FACET_LIMIT_PARAMETER,
+    FORMAT_PARAMETER,
+    READ_ERRORS,
+    STALE_WRITE,
+    WRITE_ERRORS,
+    error,
+)
 from cases.api.serializers import (
     CaseSerializer,
-    CountrySerializer,
-    IssueSerializer,
-    KeywordSerializer,
-    LanguageSerializer,
-    OutletSerializer,
+    CaseWriteSerializer,
+    CountedCountrySerializer,
+    CountedIssueSerializer,
+    CountedKeywordSerializer,
+    CountedLanguageSerializer,
+    CountedOutletSerializer,
+    TombstoneSerializer,
 )
+from cases.claimreview import claim_review
+from cases.exports import CSV_COLUMNS, csv_lines, csv_row
+from cases.facets import facet_counts
 from cases.filters import CaseFilter
-from cases.models import Case, Country, Issue, Keyword, Language, Outlet
+from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
+
+# Either lets a user see drafts and the status field in the API.
+EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
+VERSION_IN_ETAG = re.compile(r'^(?:W/)?"v(\d+)-')
+LAST_CHANGE_SQL = """
+SELECT GREATEST(
+    (SELECT max(updated_at) FROM cases_case),
+    (SELECT max(deleted_at) FROM cases_deletedcase)
+)
+"""
 
 
-class CaseViewSet(viewsets.ReadOnlyModelViewSet):
-    """Published disinformation cases. Filters follow the site's query contract."""
+def shows_drafts(user):
+    return user.is_authenticated and any(user.has_perm(p) for p in EDITOR_PERMISSIONS)
+
+
+def last_change():
+    """When any case last changed or was deleted: the Last-Modified of every case list."""
+    with connection.cursor() as cursor:
+        cursor.execute(LAST_CHANGE_SQL)
+        return cursor.fetchone()[0]
+
+
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The resource changed since you read it."
+    default_code = "precondition_failed"
+
+
+class ConditionalGetMixin:
+    """ETag and Last-Modified on every successful answer; If-None-Match gets a 304.
+
+    The ETag is a digest of the rendered body, so it changes with anything shown,
+    including other formats and what an editor sees. A view may set `self.last_modified`
+    (a datetime) and `self.etag_prefix` (the case version on a case, for If-Match).
+    """
+
+    last_modified = None
+    etag_prefix = ""
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404 as error:
+            formats = ", ".join(renderer.format for renderer in self.get_renderers())
+            raise ValidationError({"format": [f"Must be one of: {formats}."]}) from error
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if getattr(response, "exception", False) and getattr(renderer, "format", "") in (
+            "csv",
+            "jsonld",
+        ):
+            # One error shape for every format.
+            request.accepted_renderer, request.accepted_media_type = (
+                JSONRenderer(),
+                "application/json",
+            )
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, max_age=60)
+        patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
+        if not isinstance(response, Response) or not 200 <= response.status_code < 300:
+            return response
+        if response.status_code == status.HTTP_204_NO_CONTENT:
+            return response
+        response.render()
+        digest = hashlib.md5(response.content, usedforsecurity=False).hexdigest()[:20]
+        response["ETag"] = f'"{self.etag_prefix}{digest}"'
+        timestamp = None
+        if self.last_modified is not None:
+            timestamp = int(self.last_modified.timestamp())
+            response["Last-Modified"] = http_date(timestamp)
+        if request.method not in ("GET", "HEAD"):
+            return response
+        return get_conditional_response(
+            request, etag=response["ETag"], last_modified=timestamp, response=response
+        )
+
+
+JSONLD_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="A schema.org ClaimReview.")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List cases",
+        description=(
+            "Published cases (editors also see drafts, with `status`), filtered like the "
+            "site's list, one page at a time: follow `next` until it is null. With "
+            "`updated_since`, deleted and unpublished cases come as tombstones."
+        ),
+        parameters=[*CASE_FILTER_PARAMETERS, FORMAT_PARAMETER],
+        responses={
+            (200, "application/json"): CASE_LIST_ITEM,
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+            **READ_ERRORS,
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One case",
+        description="The ETag carries the case version: send it back in If-Match to update.",
+        parameters=[FORMAT_PARAMETER],
+        responses={
+            (200, "application/json"): CaseSerializer,
+            (200, "application/ld+json"): JSONLD_OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+            **DETAIL_ERRORS,
+        },
+    ),
+    create=extend_schema(
+        summary="Create a case",
+        request=CaseWriteSerializer,
+        responses={(201, "application/json"): CaseSerializer, **WRITE_ERRORS},
+    ),
+    update=extend_schema(
+        summary="Replace a case's fields",
+        request=CaseWriteSerializer,
+        responses={(200, "application/json"): CaseSerializer, **STALE_WRITE, **WRITE_ERRORS},
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a case's fields",
+        request=CaseWriteSerializer,
+        responses={(200, "application/json"): CaseSerializer, **STALE_WRITE, **WRITE_ERRORS},
+    ),
+    destroy=extend_schema(
+        summary="Delete a case",
+        description="Partners syncing with updated_since see a tombstone for it.",
+        responses={
+            204: None,
+            **STALE_WRITE,
+            **WRITE_ERRORS,
+        },
+    ),
+)
+class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
+    """Disinformation cases. Filters follow the site's query contract (cases.filters)."""
 
     serializer_class = CaseSerializer
-    filterset_class = CaseFilter
+    # list() runs CaseFilter itself (it needs the cleaned values); schema.py documents it.
+    filter_backends = []
+    pagination_class = CursorPagination
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer, JSONLDRenderer, CSVRenderer]
+    parser_classes = [JSONParser]
+    lookup_value_regex = "[0-9]+"
+
+    @property
+    def editor(self):
+        return shows_drafts(self.request.user)
+
+    def perform_content_negotiation(self, request, force=False):
+        # CSV and JSON-LD are read formats; a write always answers with the case as JSON.
+        if request.method not in SAFE_METHODS:
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def visible_cases(self, with_tombstones=False):
+        """Cases this user may read; plus, for a public sync, those that were ever public."""
+        if self.editor:
+            return Case.objects.all()
+        if with_tombstones:
+            return Case.objects.filter(
+                Q(status=Case.Status.PUBLISHED) | Q(published_at__isnull=False)
+            )
+        return Case.objects.published()
+
+    def with_prefetch(self, queryset):
+        related = Case.objects.all() if self.editor else Case.objects.published()
+        related = related.only("id", "title", "slug", "status").order_by("id")
+        return queryset.with_related_data().prefetch_related(Prefetch("related", queryset=related))
 
     def get_queryset(self):
-        published_related = Prefetch(
-            "related", queryset=Case.objects.published().only("id", "title", "slug").order_by("id")
+        return self.with_prefetch(self.visible_cases())
+
+    def filter_queryset(self, queryset):
+        # Filters apply to the list (see list()); a case's URL answers whatever the query.
+        return queryset
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "include_drafts": self.editor}
+
+    @property
+    def output_format(self):
+        return getattr(self.request.accepted_renderer, "format", "json")
+
+    def case_filter(self, queryset):
+        case_filter = CaseFilter(self.request.query_params, queryset=queryset, request=self.request)
+        if not case_filter.is_valid():
+            raise translate_validation(case_filter.errors)
+        return case_filter
+
+    def count_cases(self, case_filter):
+        """How many cases match: the count in the list envelope."""
+        if not self.editor and not case_filter.form.cleaned_data.get("updated_since"):
+            # Published cases only: the facet index counts them without reading them.
+            return facets.count(case_filter)
+        return case_filter.qs.count()
+
+    def deleted_since(self, since):
+        deleted = DeletedCase.objects.filter(deleted_at__gte=since)
+        if not self.editor:
+            deleted = deleted.filter(was_published=True)
+        return deleted.order_by("deleted_at", "case_id")
+
+    def tombstone(self, case_id, when):
+        return TombstoneSerializer(
+            {"id": case_id, "status": Case.Status.WITHDRAWN, "updated_at": when}
+        ).data
+
+    def represent(self, row):
+        if isinstance(row, DeletedCase):
+            return self.tombstone(row.case_id, row.deleted_at)
+        if not self.editor and row.status != Case.Status.PUBLISHED:
+            return self.tombstone(row.pk, row.updated_at)
+        if self.output_format == "jsonld":
+            return claim_review(row, self.request)
+        return CaseSerializer(row, context=self.get_serializer_context()).data
+
+    def list(self, request, *args, **kwargs):
+        syncing = bool(request.query_params.get("updated_since"))
+        csv = self.output_format == "csv"
+        case_filter = self.case_filter(self.visible_cases(with_tombstones=syncing and not csv))
+        self.last_modified = last_change()
+        if csv:
+            return self.csv_list(case_filter.qs)
+        count = self.count_cases(case_filter)
+        since = case_filter.form.cleaned_data.get("updated_since")
+        deleted = self.deleted_since(since) if since is not None else None
+        if deleted is not None:
+            count += deleted.count()
+        rows = self.paginator.paginate_cases(
+            self.with_prefetch(case_filter.qs), case_filter.active_ordering, request, deleted
         )
-        return Case.objects.published().with_related_data().prefetch_related(published_related)
+        return self.paginator.get_paginated_response([self.represent(r) for r in rows], count)
+
+    def csv_list(self, queryset):
+        """Every matching case as CSV, streamed in chunks: exports are not paginated."""
+        variant = f"{self.request.get_full_path()}|{self.editor}|{self.last_modified}"
+        etag = f'W/"{hashlib.md5(variant.encode(), usedforsecurity=False).hexdigest()}"'
+        timestamp = int(self.last_modified.timestamp()) if self.last_modified else None
+        not_modified = get_conditional_response(self.request, etag=etag, last_modified=timestamp)
+        if not_modified is not None:
+            return not_modified
+        response = StreamingHttpResponse(
+            csv_lines(queryset, include_drafts=self.editor), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="cases.csv"'
+        response["ETag"] = etag
+        if timestamp is not None:
+            response["Last-Modified"] = http_date(timestamp)
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_object()
+        self.last_modified = case.updated_at
+        self.etag_prefix = f"v{case.version}-"
+        if self.output_format == "csv":
+            return Response([CSV_COLUMNS, csv_row(case, include_drafts=self.editor)])
+        if self.output_format == "jsonld":
+            return Response(claim_review(case, request))
+        return Response(self.get_serializer(case).data)
+
+    def written(self, case, status_code=status.HTTP_200_OK):
+        case = self.with_prefetch(Case.objects.all()).get(pk=case.pk)
+        self.last_modified = case.updated_at
+        self.etag_prefix = f"v{case.version}-"
+        context = {**self.get_serializer_context(), "include_drafts": True}
+        headers = {}
+        if status_code == status.HTTP_201_CREATED:
+            headers["Location"] = self.request.build_absolute_uri(f"{case.pk}/")
+        return Response(CaseSerializer(case, context=context).data, status_code, headers=headers)
+
+    def check_if_match(self, case):
+        """An If-Match naming another version than the case's current one is refused."""
+        header = self.request.headers.get("If-Match")
+        if not header:
+            return
+        tags = parse_etags(header)
+        if "*" in tags:
+            return
+        versions = {match[1] for match in map(VERSION_IN_ETAG.match, tags) if match}
+        if str(case.version) not in versions:
+            raise PreconditionFailed(
+                {
+                    "If-Match": [
+                        f"The case changed since you read it (it is now at version "
+                        f"{case.version}). Fetch it again, then reapply your change."
+                    ]
+                }
+            )
+
+    def locked_case(self, pk):
+        case = get_object_or_404(Case.objects.select_for_update(), pk=pk)
+        self.check_object_permissions(self.request, case)
+        self.check_if_match(case)
+        return case
+
+    def create(self, request, *args, **kwargs):
+        serializer = CaseWriteSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            case = Case()
+            with history.recording_one_change(case, request.user, "Created through the API"):
+                serializer.save_case(case)
+        return self.written(case, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        with transaction.atomic():
+            case = self.locked_case(kwargs["pk"])
+            serializer = CaseWriteSerializer(
+                case, data=request.data, partial=partial, context=self.get_serializer_context()
+            )
+            serializer.is_valid(raise_exception=True)
+            with history.recording_one_change(case, request.user, "Changed through the API"):
+                serializer.save_case(case)
+        return self.written(case)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            self.locked_case(kwargs["pk"]).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Facet counts",
+        description=(
+            "How many published cases match the filters, and how many of them carry each "
+            "keyword, country, language, outlet and year: the site's facet counts."
+        ),
+        parameters=[*CASE_FILTER_PARAMETERS, FACET_LIMIT_PARAMETER],
+        responses={
+            200: inline_serializer(
+                "Facets",
+                {
+                    "count": serializers.IntegerField(),
+                    "approximate": serializers.BooleanField(),
+                    "facets": serializers.DictField(
+                        child=inline_serializer(
+                            "FacetValue",
+                            {
+                                "value": serializers.CharField(),
+                                "label": serializers.CharField(),
+                                "count": serializers.IntegerField(),
+                                "selected": serializers.BooleanField(),
+                            },
+                            many=True,
+                        ),
+                        help_text="keyword, country, language, outlet and year.",
+                    ),
+                },
+            ),
+            **READ_ERRORS,
+        },
+    )
+    @action(
+        detail=False,
+        renderer_classes=[JSONRenderer, BrowsableAPIRenderer],
+        pagination_class=None,
+        permission_classes=[AllowAny],
+    )
+    def facets(self, request):
+        case_filter = self.case_filter(Case.objects.published())
+        limit = request.query_params.get("limit") or None
+        if limit is not None:
+            if not limit.isdigit() or int(limit) < 1:
+                raise ValidationError({"limit": ["Must be a whole number from 1."]})
+            limit = int(limit)
+        result = facet_counts(case_filter, limit=limit)
+        self.last_modified = last_change()
+        return Response(
+            {
+                "count": result.total,
+                "approximate": result.approximate,
+                "facets": {
+                    name: [asdict(value) for value in values]
+                    for name, values in result.facets.items()
+                },
+            }
+        )
 
 
 PUBLISHED_CASES = Q(cases__status=Case.Status.PUBLISHED)
 
 
-class TaxonomyViewSet(viewsets.ReadOnlyModelViewSet):
+def taxonomy_schema(serializer_class, what):
+    return extend_schema_view(
+        list=extend_schema(
+            summary=f"List {what}",
+            responses={200: serializer_class(many=True), **READ_ERRORS},
+        ),
+        retrieve=extend_schema(
+            summary=f"One of the {what}",
+            responses={200: serializer_class, **error(404, "No such value."), **READ_ERRORS},
+        ),
+    )
+
+
+class TaxonomyViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     """A taxonomy list; each value carries the number of published cases it tags."""
 
     pagination_class = None
+    # Read-only for everybody (editors change taxonomy in the admin): writes get a 405.
+    permission_classes = [AllowAny]
 
     def get_queryset(self):
-        return self.model.objects.annotate(case_count=Count("cases", filter=PUBLISHED_CASES))
+        counted = self.model.objects.annotate(case_count=Count("cases", filter=PUBLISHED_CASES))
+        # Aggregation drops Meta.ordering; a stable order keeps ETags and diffs stable.
+        return counted.order_by(*self.model._meta.ordering, "pk")
 
 
+@taxonomy_schema(CountedKeywordSerializer, "keywords")
 class KeywordViewSet(TaxonomyViewSet):
     model = Keyword
-    serializer_class = KeywordSerializer
+    serializer_class = CountedKeywordSerializer
     lookup_field = "slug"
 
 
+@taxonomy_schema(CountedCountrySerializer, "countries and regions")
 class CountryViewSet(TaxonomyViewSet):
     model = Country
-    serializer_class = CountrySerializer
+    serializer_class = CountedCountrySerializer
     lookup_field = "slug"
 
 
+@taxonomy_schema(CountedLanguageSerializer, "languages")
 class LanguageViewSet(TaxonomyViewSet):
     model = Language
-    serializer_class = LanguageSerializer
+    serializer_class = CountedLanguageSerializer
     lookup_field = "code"
 
 
+@taxonomy_schema(CountedIssueSerializer, "review issues")
 class IssueViewSet(TaxonomyViewSet):
     model = Issue
-    serializer_class = IssueSerializer
+    serializer_class = CountedIssueSerializer
     lookup_field = "number"
+    lookup_value_regex = "[0-9]+"
 
 
+@taxonomy_schema(CountedOutletSerializer, "outlets")
 class OutletViewSet(TaxonomyViewSet):
     model = Outlet
-    serializer_class = OutletSerializer
+    serializer_class = CountedOutletSerializer
     lookup_field = "slug"
 
     def get_queryset(self):
         published = Q(appearances__case__status=Case.Status.PUBLISHED)
         return Outlet.objects.annotate(
             case_count=Count("appearances__case", filter=published, distinct=True)
-        )
+        ).order_by("name", "pk")
+
+
+class OfflineRedocView(SpectacularRedocView):
+    """Redoc from the vendored bundle, with no web fonts and nothing fetched elsewhere.
+
+    The bundle shows a logo from the Redocly CDN; the Content-Security-Policy stops that
+    request (Redoc then leaves the logo out).
+    """
+
+    template_name = "api/redoc.html"
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self' 'unsafe-inline' blob:; worker-src 'self' blob:; font-src 'self' data:"
+    )
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = self.CONTENT_SECURITY_POLICY
+        return response

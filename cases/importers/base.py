@@ -14,6 +14,7 @@ from django.core.validators import URLValidator
 from django.db import DatabaseError, transaction
 from django.utils.text import slugify
 
+from cases.history import record_now
 from cases.models import (
     Appearance,
     Case,
@@ -22,6 +23,7 @@ from cases.models import (
     Keyword,
     Language,
     Outlet,
+    OutletAlias,
     PendingReference,
     normalize_title,
 )
@@ -375,6 +377,10 @@ class TaxonomyResolver:
     def __init__(self):
         self.keywords = {k.name.casefold(): k for k in Keyword.objects.all()}
         self.outlets = {o.name.casefold(): o for o in Outlet.objects.all()}
+        # Other names and domains of outlets: "Sputnik Poland", "pl.sputniknews.com".
+        self.outlet_aliases = {o.domain.casefold(): o for o in self.outlets.values() if o.domain}
+        for alias in OutletAlias.objects.select_related("outlet"):
+            self.outlet_aliases[alias.name.casefold()] = alias.outlet
         self.countries = {c.name.casefold(): c for c in Country.objects.all()}
         self.languages = {}
         self.language_codes = {}
@@ -386,17 +392,34 @@ class TaxonomyResolver:
         self.languages[language.name.casefold()] = language
         self.language_codes[language.code.casefold()] = language
 
+    def find_keyword(self, name):
+        return self.keywords.get(name.casefold())
+
     def keyword(self, name):
         key = name.casefold()
         if key not in self.keywords:
             self.keywords[key] = Keyword.objects.create(name=name)
         return self.keywords[key]
 
-    def outlet(self, name, domain=""):
+    def find_outlet(self, name, domain=""):
+        """The outlet known by this name, by it as an alias or domain, or by `domain`."""
         key = name.casefold()
-        if key not in self.outlets:
-            self.outlets[key] = Outlet.objects.create(name=name, domain=domain)
-        return self.outlets[key]
+        found = self.outlets.get(key) or self.outlet_aliases.get(key)
+        if found is None and domain:
+            found = self.outlet_aliases.get(domain.casefold())
+        return found
+
+    def outlet(self, name, domain=""):
+        found = self.find_outlet(name, domain)
+        if found is None:
+            found = Outlet.objects.create(name=name, domain=domain)
+            self.outlets[name.casefold()] = found
+            if domain:
+                self.outlet_aliases[domain.casefold()] = found
+        return found
+
+    def find_country(self, ref):
+        return self.countries.get(ref.name.casefold())
 
     def country(self, ref):
         key = ref.name.casefold()
@@ -413,14 +436,19 @@ class TaxonomyResolver:
         self.countries[key] = country
         return country
 
-    def language(self, ref):
+    def find_language(self, ref):
         name_key = ref.name.casefold()
         code = ref.code or LANGUAGE_CODES.get(name_key, "")
-        existing = (
+        return (
             self.language_codes.get(code.casefold())
             or self.languages.get(name_key)
             or self.language_codes.get(name_key)
         )
+
+    def language(self, ref):
+        name_key = ref.name.casefold()
+        code = ref.code or LANGUAGE_CODES.get(name_key, "")
+        existing = self.find_language(ref)
         if existing:
             return existing
         name = ref.name
@@ -481,10 +509,11 @@ class ExistingCases:
         return pk
 
 
-def save_cases(parsed_cases, status=Case.Status.DRAFT):
+def save_cases(parsed_cases, status=Case.Status.DRAFT, user=None):
     """Create or update every parsed case in one transaction; new cases get `status`.
 
-    Related titles are resolved last, once every case of the file exists.
+    Related titles are resolved last, once every case of the file exists. Each created or
+    changed case gets one history entry, attributed to `user`.
     """
     summary = ImportSummary()
     with transaction.atomic():
@@ -493,7 +522,7 @@ def save_cases(parsed_cases, status=Case.Status.DRAFT):
         saved = []
         for parsed in parsed_cases:
             with database_errors_reported_at(parsed):
-                case, outcome = save_case(parsed, existing, resolver, status)
+                case, outcome = save_case(parsed, existing, resolver, status, user)
             summary.count(outcome)
             saved.append((parsed, case))
         for parsed, case in saved:
@@ -513,7 +542,7 @@ def database_errors_reported_at(parsed):
         raise parsed.error(f"could not be saved: {error}") from error
 
 
-def save_case(parsed, existing, resolver, status):
+def save_case(parsed, existing, resolver, status, user=None):
     """Write one case; returns (case, "created" | "updated" | "unchanged")."""
     pk = existing.find(parsed.title, parsed.date)
     if pk is None:
@@ -523,13 +552,20 @@ def save_case(parsed, existing, resolver, status):
         case = Case.objects.select_related("issue").get(pk=pk)
         given = {"title", *parsed.given}
 
-    changed = set_fields(case, parsed, given, resolver)
-    if pk is None or changed:
-        case.save()
+    # One history entry for the case, its links and appearances together.
+    case.skip_history_when_saving = True
+    try:
+        changed = set_fields(case, parsed, given, resolver)
+        if pk is None or changed:
+            case.save()
 
-    links_changed = set_links(case, parsed, given, resolver)
-    if pk is not None and links_changed:
-        case.touch()
+        links_changed = set_links(case, parsed, given, resolver)
+        if pk is not None and links_changed:
+            case.touch()
+    finally:
+        del case.skip_history_when_saving
+    if pk is None or changed or links_changed:
+        record_now(case, user, "Imported", "+" if pk is None else "~")
 
     if pk is None:
         return case, "created"
@@ -588,9 +624,9 @@ def set_appearances(case, refs, resolver):
     current = list(case.appearances.order_by("id").values_list("outlet_id", "url", "archive_url"))
     if current == wanted:
         return False
-    case.appearances.all().delete()
-    Appearance.objects.bulk_create(
-        Appearance(case=case, outlet_id=outlet_id, url=url, archive_url=archive_url)
-        for outlet_id, url, archive_url in wanted
-    )
+    # One by one rather than in bulk, so each appearance's history is recorded.
+    for appearance in case.appearances.all():
+        appearance.delete()
+    for outlet_id, url, archive_url in wanted:
+        Appearance.objects.create(case=case, outlet_id=outlet_id, url=url, archive_url=archive_url)
     return True

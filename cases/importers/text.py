@@ -50,18 +50,38 @@ DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 def parse_text(text, path):
+    parsed_cases, errors = parse_text_collecting_errors(text, path)
+    if errors:
+        raise errors[0]
+    return parsed_cases
+
+
+def parse_text_collecting_errors(text, path):
+    """Parse every case it can; returns (parsed cases, errors), errors in line order.
+
+    A case with an error is left out; the others are still parsed, so a preview can show
+    all the problems of a pasted text at once.
+    """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     title_indexes = [i for i, line in enumerate(lines) if line.startswith(TITLE_PREFIX)]
     if not title_indexes:
-        raise_at(path, 1, f"no {TITLE_PREFIX!r} title line found")
+        return [], [CaseImportError(path, 1, f"no {TITLE_PREFIX!r} title line found")]
+    errors = []
     for i, line in enumerate(lines[: title_indexes[0]]):
         if line.strip():
-            raise_at(path, i + 1, f"text before the first {TITLE_PREFIX!r} title line")
+            errors.append(
+                CaseImportError(path, i + 1, f"text before the first {TITLE_PREFIX!r} title line")
+            )
+            break
 
+    parsed_cases = []
     ends = title_indexes[1:] + [len(lines)]
-    return [
-        parse_case(path, lines, start, end) for start, end in zip(title_indexes, ends, strict=True)
-    ]
+    for start, end in zip(title_indexes, ends, strict=True):
+        try:
+            parsed_cases.append(parse_case(path, lines, start, end))
+        except CaseImportError as error:
+            errors.append(error)
+    return parsed_cases, errors
 
 
 def raise_at(path, line, reason):

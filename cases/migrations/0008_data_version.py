@@ -5,7 +5,7 @@ from cases.dataversion import INSTALL_SQL, UNINSTALL_SQL
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0004_case_published_at_index"),
+        ("cases", "0007_deletedcase"),
     ]
 
     operations = [

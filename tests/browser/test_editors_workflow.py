@@ -1,0 +1,177 @@
+"""An editor and a publisher, as new users in a real browser, take a pasted case from
+draft to published; and a second editor's stale save is refused without losing anything.
+
+Screenshots go to test-artifacts/.
+"""
+
+import importlib
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+
+from cases.models import Case
+from tests.browser.conftest import save_screenshot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASTED = """Disinfo: The Baltic states will be handed over to a foreign administration
+
+
+The outlet claimed that the governments of the Baltic states had secretly agreed to hand \
+their countries over to a foreign administration.
+
+
+No such agreement exists. The claim repeats a recurring narrative about the Baltic \
+states' sovereignty.
+
+  \u2022 Reported in: Issue 301
+  \u2022 DATE OF PUBLICATION: 12/03/2023
+  \u2022 Article language(s) Russian
+  \u2022 Countries and/or Regions discussed in the disinformation: Latvia, Baltic states
+  \u2022 Keywords: Sovereignty
+see more
+"""
+
+
+def ensure_groups():
+    """Transactional tests flush the database, and the groups with it: recreate them."""
+    migration = importlib.import_module("cases.migrations.0006_editor_groups")
+    for name, codenames in (
+        ("Editors", migration.EDITOR_PERMISSIONS),
+        ("Publishers", migration.PUBLISHER_PERMISSIONS),
+    ):
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="cases", codename__in=codenames)
+        )
+
+
+def new_user(username, group):
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user(username, password="a long passphrase", is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def browser(chromium):
+    """Each user gets a context of their own (their own cookies) in the shared Chromium."""
+    contexts = []
+
+    class Browser:
+        def new_context(self, **kwargs):
+            context = chromium.new_context(**kwargs)
+            contexts.append(context)
+            return context
+
+    yield Browser()
+    for context in contexts:
+        context.close()
+
+
+def log_in(browser, live_server, username):
+    page = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "a long passphrase")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    return page
+
+
+def shot(page, name):
+    save_screenshot(page, f"editors-{name}")
+
+
+def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live_server):
+    ensure_groups()
+    new_user("erin", "Editors")
+    new_user("paul", "Publishers")
+
+    editor = log_in(browser, live_server, "erin")
+    editor.goto(f"{live_server.url}/admin/cases/case/")
+    editor.click("text=Paste import")
+    editor.wait_for_selector("#id_text")
+    editor.fill("#id_text", PASTED)
+    editor.click("input[name=preview]")
+    editor.wait_for_selector(".import-preview")
+    assert "Sovereignty (new)" in editor.inner_text(".import-preview")
+    assert Case.objects.count() == 0, "nothing is written before confirmation"
+    shot(editor, "1-paste-preview")
+
+    editor.click("input[name=confirm]")
+    editor.wait_for_selector("text=Imported 1 new draft case")
+    case = Case.objects.get()
+    assert case.status == Case.Status.DRAFT
+
+    editor.click(f"text={case.title}")
+    editor.wait_for_selector("#id_status")
+    status_options = editor.eval_on_selector_all("#id_status option", "os => os.map(o => o.value)")
+    assert status_options == ["draft", "in_review"], "an editor cannot publish"
+    editor.select_option("#id_status", "in_review")
+    editor.click("input[name=_save]")
+    editor.wait_for_selector(".messagelist .success")
+    case.refresh_from_db()
+    assert case.status == Case.Status.IN_REVIEW
+    shot(editor, "2-submitted")
+
+    anonymous = browser.new_context().new_page()
+    assert anonymous.goto(f"{live_server.url}/cases/{case.pk}/").status == 404
+
+    publisher = log_in(browser, live_server, "paul")
+    publisher.goto(f"{live_server.url}/admin/cases/case/")
+    assert "1 case waiting for review" in publisher.inner_text(".review-queue")
+    shot(publisher, "3-review-queue")
+    publisher.click(".review-queue a")
+    publisher.wait_for_url("**status__exact=in_review**")
+    publisher.click(f"text={case.title}")
+    publisher.wait_for_selector("#id_status")
+    publisher.select_option("#id_status", "published")
+    publisher.click("input[name=_save]")
+    publisher.wait_for_selector(".messagelist .success")
+    case.refresh_from_db()
+    assert case.status == Case.Status.PUBLISHED and case.published_at is not None
+
+    anonymous.goto(f"{live_server.url}/cases/{case.pk}/")
+    assert anonymous.inner_text("h1") == case.title
+    shot(anonymous, "4-public-page")
+
+
+def test_a_second_editors_stale_save_is_refused_without_losing_anything(browser, live_server):
+    ensure_groups()
+    new_user("alice", "Editors")
+    new_user("bob", "Editors")
+    case = Case.objects.create(
+        title="A claim two editors work on", summary="The first summary.", status="draft"
+    )
+    url = f"{live_server.url}/admin/cases/case/{case.pk}/change/"
+
+    alice = log_in(browser, live_server, "alice")
+    bob = log_in(browser, live_server, "bob")
+    alice.goto(url)
+    bob.goto(url)
+
+    alice.fill("#id_summary", "Alice rewrote the summary.")
+    alice.click("input[name=_save]")
+    alice.wait_for_selector(".messagelist .success")
+
+    bob.fill("#id_title", "Bob's better title")
+    bob.click("input[name=_save]")
+    bob.wait_for_selector(".case-conflict")
+    conflict = bob.inner_text(".case-conflict")
+    assert "another editor changed this case" in conflict
+    assert "The first summary." in conflict and "Alice rewrote the summary." in conflict
+    assert bob.input_value("#id_title") == "Bob's better title", "Bob's edit is kept"
+    shot(bob, "5-stale-save-refused")
+
+    case.refresh_from_db()
+    assert case.title == "A claim two editors work on"
+    assert case.summary == "Alice rewrote the summary."
+
+    # Bob takes Alice's summary into his edit and saves again, deliberately.
+    bob.fill("#id_summary", "Alice rewrote the summary.")
+    bob.click("input[name=_save]")
+    bob.wait_for_selector(".messagelist .success")
+    case.refresh_from_db()
+    assert (case.title, case.summary) == ("Bob's better title", "Alice rewrote the summary.")

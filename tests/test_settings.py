@@ -1,0 +1,26 @@
+import importlib
+import os
+from unittest import mock
+
+from disinfo_db import settings
+
+
+def reload_settings(**environ):
+    with mock.patch.dict(os.environ, environ):
+        return importlib.reload(settings)
+
+
+def test_cache_url_puts_the_shared_cache_in_redis():
+    try:
+        reloaded = reload_settings(CACHE_URL="redis://127.0.0.1:6379/3")
+        assert reloaded.CACHES["default"] == {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/3",
+        }
+    finally:
+        os.environ.pop("CACHE_URL", None)
+        importlib.reload(settings)
+
+
+def test_without_cache_url_each_process_keeps_its_own_cache():
+    assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
