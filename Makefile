@@ -47,5 +47,18 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The bench's own virtualenv holds Datasette, the reference it is compared to.
+BENCH_VENV := bench/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+
+$(BENCH_STAMP):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet "datasette>=0.65,<1"
+	touch $(BENCH_STAMP)
+
+# BENCH_CASES=100000 make bench for a shorter run; results in bench/results.json.
+bench: db-start $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --datasette $(BENCH_VENV)/bin/datasette $(BENCH_ARGS)
+
 clean: db-stop
 	rm -rf $(VENV) .pgdata staticfiles

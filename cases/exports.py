@@ -9,7 +9,9 @@ import_cases.
 """
 
 import csv
+import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.http import StreamingHttpResponse
@@ -87,6 +89,111 @@ def csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=
         yield writer.writerow(row)
 
 
+# csv_rows() in one SQL query per chunk: the same cells, without building model instances,
+# which costs a hundred times more than the query at export sizes.
+CSV_CHUNK_SQL = """
+WITH chunk AS (
+    SELECT id, position FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS c(id, position)
+), languages AS (
+    SELECT cl.case_id, string_agg(l.name, %(sep)s ORDER BY l.name) AS cell
+    FROM cases_case_languages cl JOIN cases_language l ON l.id = cl.language_id
+    WHERE cl.case_id = ANY(%(ids)s) GROUP BY cl.case_id
+), countries AS (
+    SELECT cc.case_id, string_agg(x.name, %(sep)s ORDER BY x.name) AS cell
+    FROM cases_case_countries cc JOIN cases_country x ON x.id = cc.country_id
+    WHERE cc.case_id = ANY(%(ids)s) GROUP BY cc.case_id
+), keywords AS (
+    SELECT ck.case_id, string_agg(k.name, %(sep)s ORDER BY k.name) AS cell
+    FROM cases_case_keywords ck JOIN cases_keyword k ON k.id = ck.keyword_id
+    WHERE ck.case_id = ANY(%(ids)s) GROUP BY ck.case_id
+), appearances AS (
+    SELECT a.case_id,
+        string_agg(coalesce(o.name, ''), %(sep)s ORDER BY a.id) AS outlets,
+        string_agg(a.url, %(sep)s ORDER BY a.id) AS urls,
+        string_agg(a.archive_url, %(sep)s ORDER BY a.id) AS archive_urls
+    FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
+    WHERE a.case_id = ANY(%(ids)s) GROUP BY a.case_id
+), related AS (
+    SELECT cr.from_case_id AS case_id, string_agg(r.title, %(sep)s ORDER BY r.id) AS cell
+    FROM cases_case_related cr JOIN cases_case r ON r.id = cr.to_case_id
+    WHERE cr.from_case_id = ANY(%(ids)s) AND (%(include_drafts)s OR r.status = 'published')
+    GROUP BY cr.from_case_id
+)
+SELECT c.title, c.date, c.summary, c.disproof, i.number, languages.cell, countries.cell,
+    keywords.cell, appearances.outlets, appearances.urls, appearances.archive_urls,
+    related.cell
+FROM chunk
+JOIN cases_case c ON c.id = chunk.id
+LEFT JOIN cases_issue i ON i.id = c.issue_id
+LEFT JOIN languages ON languages.case_id = c.id
+LEFT JOIN countries ON countries.case_id = c.id
+LEFT JOIN keywords ON keywords.case_id = c.id
+LEFT JOIN appearances ON appearances.case_id = c.id
+LEFT JOIN related ON related.case_id = c.id
+ORDER BY chunk.position
+"""
+SQL_CHUNK_SIZE = 5000
+
+
+def _chunk_rows(params, own_connection):
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(CSV_CHUNK_SQL, params)
+            return cursor.fetchall()
+    finally:
+        if own_connection:
+            connection.close()
+
+
+def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False):
+    """csv_lines() for large exports: the same text, a chunk of rows per item.
+
+    Outside a transaction, the next chunk is read on a second connection while this one is
+    written out, so PostgreSQL and the CSV writer work at the same time. Inside one (the
+    test suite's), other connections could not see its rows: chunks are read in turn.
+    """
+    from django.db import connection
+
+    writer = csv.writer(_Echo())
+
+    def text(rows):
+        return "".join(
+            writer.writerow(
+                [
+                    title,
+                    date.isoformat() if date else "",
+                    summary,
+                    disproof,
+                    str(issue) if issue is not None else "",
+                    *(cell or "" for cell in cells),
+                ]
+            )
+            for title, date, summary, disproof, issue, *cells in rows
+        )
+
+    yield writer.writerow(CSV_COLUMNS)
+    ids = queryset.values_list("id", flat=True).iterator(chunk_size=SQL_CHUNK_SIZE)
+    chunks = (
+        {"sep": sep, "include_drafts": include_drafts, "ids": chunk}
+        for chunk in iter(lambda: list(itertools.islice(ids, SQL_CHUNK_SIZE)), [])
+    )
+    if connection.in_atomic_block:
+        for params in chunks:
+            yield text(_chunk_rows(params, own_connection=False))
+        return
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = None
+        for params in chunks:
+            following = reader.submit(_chunk_rows, params, True)
+            if pending is not None:
+                yield text(pending.result())
+            pending = following
+        if pending is not None:
+            yield text(pending.result())
+
+
 def case_serializer(request=None, include_drafts=False):
     """A CaseSerializer to call to_representation(case) on, case after case.
 
@@ -149,7 +256,7 @@ def export_view(request):
 
     cases = case_filter.qs
     if export_format == "csv":
-        chunks = csv_lines(cases, chunk_size=CHUNK_SIZE)
+        chunks = sql_csv_lines(cases)
     elif export_format == "json":
         chunks = json_lines(cases, request=request, chunk_size=CHUNK_SIZE)
     else:

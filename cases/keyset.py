@@ -40,9 +40,15 @@ class KeyOrdering:
         """ORDER BY for a range of rows whose field is never null (or always null).
 
         Inside such a range the position of nulls is free, so it is chosen to match
-        case_published_date_idx (date DESC NULLS LAST, id DESC), read either way.
+        case_published_date_idx (date DESC NULLS LAST, id DESC), read either way. A field
+        that is never null gets the plain order, which its own index (case_updated_idx)
+        serves read either way.
         """
         descending = self.descending != reverse
+        if not self.nullable:
+            if descending:
+                return [F(self.field).desc(), F("id").desc()]
+            return [F(self.field).asc(), F("id").asc()]
         if descending:
             return [F(self.field).desc(nulls_last=True), F("id").desc()]
         return [F(self.field).asc(nulls_first=True), F("id").asc()]

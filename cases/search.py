@@ -66,6 +66,17 @@ def rebuild_search_words():
         cursor.execute(WORDS_SQL + " ON CONFLICT DO NOTHING")
 
 
+# Matches a very common word's search ranks: ranking reads every match's search vector,
+# seconds for hundreds of thousands of matches, and past the first pages nobody reads on.
+RANKED_MATCHES = 5000
+
+
+def newest_matches(queryset, limit=RANKED_MATCHES):
+    """The queryset limited to its `limit` newest cases, keeping its own ordering."""
+    newest = queryset.order_by(F("date").desc(nulls_last=True), "-id").values("id")[:limit]
+    return queryset.filter(id__in=newest)
+
+
 def search_query(text):
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 

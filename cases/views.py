@@ -8,7 +8,7 @@ from cases.facets import FACETS, facet_counts
 from cases.filters import ORDERINGS, CaseFilter
 from cases.keyset import Cursor, CursorError, paginate
 from cases.models import Case, Country, Issue, Keyword, Language, Outlet
-from cases.search import approximate_query, highlighted, with_headlines
+from cases.search import approximate_query, highlighted, newest_matches, with_headlines
 
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link
@@ -163,6 +163,9 @@ def case_list(request):
 
     # The page query reads plain rows; their related data is fetched once for the page.
     page_queryset = case_filter.qs.prefetch_related(None)
+    if ordering == "relevance" and result.approximate:
+        # A word in a large share of the cases: rank its newest matches, not all of them.
+        page_queryset = newest_matches(page_queryset)
     if query:
         page_queryset = with_headlines(page_queryset, query)
     page = paginate(page_queryset, ordering, cursor, PAGE_SIZE)

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Anonymous GETs of public pages, kept until the next write (cases/cache.py).
+    "cases.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, so that redirects carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",

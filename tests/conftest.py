@@ -19,6 +19,12 @@ def api_client():
 
 
 @pytest.fixture(autouse=True)
+def _pages_computed_afresh(settings):
+    """No whole-page cache in tests, except where tests/test_page_cache.py turns it on."""
+    settings.PAGE_CACHE = False
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """The API throttle counts requests in the cache; each test starts from zero."""
     from django.core.cache import cache

@@ -1,0 +1,828 @@
+"""make bench: the site under production settings against N cases, next to exact SQL and
+Datasette.
+
+    python bench/run.py [--cases N] [--datasette PATH] [--quick]
+
+1. Loads (or reuses) N synthetic cases (BENCH_CASES, default 1,000,000) into a database of
+   its own, disinfo_bench, on the server of DATABASE_URL (or the embedded one).
+2. Serves the site with DJANGO_DEBUG=0 and collected static files under gunicorn on
+   127.0.0.1, each worker building its facet index before it takes requests.
+3. For every question of a fixed mix it measures:
+   - first asks: several different variants of the question, each asked once, so that no
+     answer of ours is cached (the facet index is built; PostgreSQL's buffers are warm);
+   - repeats of one variant, at concurrency 1 and at concurrency 8 (latency percentiles
+     and throughput);
+   - the exact SQL answer computed directly against PostgreSQL (total, five facet counts
+     and the first page, no index, no cache);
+   - Datasette asked the same question over the same cases exported to SQLite (JSON array
+     columns with _facet_array, FTS5 for _search).
+4. Prints one table and writes bench/results.json.
+
+Only loopback addresses are used; every loop is bounded in requests and in time.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+DATA = BASE / "bench" / "data"
+RESULTS = BASE / "bench" / "results.json"
+HOST = "127.0.0.1"
+
+FIRST_VARIANTS = 20  # different variants asked once each
+REPEATS = 60  # repeats of one variant at concurrency 1
+CONCURRENT_REQUESTS = 400  # requests at concurrency 8 (per question, at most)
+CONCURRENT_SECONDS = 15  # ... or this long, whichever comes first
+REQUEST_TIMEOUT = 600
+DATASETTE_BUDGET = 60  # seconds of further asks per question, after the first one
+DATASETTE_LIMIT_MS = 60_000  # Datasette's own limit per SQL query (and per facet)
+
+
+# --- Database and data -------------------------------------------------------------------
+
+
+def bench_database_url():
+    """BENCH_DATABASE_URL, or DATABASE_URL's server with the disinfo_bench database."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"]
+    if os.environ.get("DATABASE_URL"):
+        parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+        return urllib.parse.urlunsplit(parts._replace(path="/disinfo_bench"))
+    socket_dir = urllib.parse.quote(str(BASE / ".pgdata"), safe="")
+    return f"postgres://postgres@{socket_dir}/disinfo_bench"
+
+
+def ensure_database(url):
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(url)
+    params = {
+        "dbname": "postgres",
+        "user": config["USER"] or None,
+        "password": config["PASSWORD"] or None,
+        "host": config["HOST"] or None,
+        "port": config["PORT"] or None,
+    }
+    conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    conn.close()
+
+
+def manage(*args, env, **kwargs):
+    return subprocess.run(
+        [sys.executable, str(BASE / "manage.py"), *args], env=env, check=True, **kwargs
+    )
+
+
+def ensure_cases(count, seed, env):
+    """Load `count` synthetic cases unless exactly that many are there; returns seconds spent."""
+    manage("migrate", "--noinput", "-v0", env=env)
+    from cases.models import Case
+
+    have = Case.objects.filter(is_synthetic=True).count()
+    if have == count:
+        print(f"Reusing the {count:,} synthetic cases of the bench database.")
+        return None
+    if have:
+        manage("generate_cases", "--remove", env=env)
+    started = time.monotonic()
+    manage("generate_cases", "--count", str(count), "--seed", str(seed), env=env)
+    return time.monotonic() - started
+
+
+def ensure_sqlite(count, env):
+    """The SQLite copy for Datasette (database "bench"), made again when the count changed."""
+    path = DATA / f"sqlite-{count}" / "bench.db"
+    if path.exists():
+        return path, None
+    for old in DATA.glob("sqlite-*/bench.db"):
+        old.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, str(BASE / "bench" / "export_sqlite.py"), str(path)], env=env, check=True
+    )
+    return path, time.monotonic() - started
+
+
+# --- Servers ------------------------------------------------------------------------------
+
+
+def server_env(url):
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SETTINGS_MODULE": "disinfo_db.settings",
+        }
+    )
+    return env
+
+
+def wait_until_up(port, path="/", seconds=300):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            status, _, _ = get(port, path, timeout=10)
+            if status < 500:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def start_gunicorn(env, port, workers):
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = open(DATA / "gunicorn.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [
+            str(gunicorn),
+            "disinfo_db.wsgi",
+            "--config",
+            str(BASE / "bench" / "gunicorn_conf.py"),
+            "--bind",
+            f"{HOST}:{port}",
+            "--workers",
+            str(workers),
+        ],
+        cwd=BASE,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    if not wait_until_up(port, "/robots.txt"):
+        process.terminate()
+        raise SystemExit("gunicorn did not come up; see bench/data/gunicorn.log")
+    return process
+
+
+def start_datasette(datasette, db_path, port):
+    log = open(DATA / "datasette.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [
+            datasette,
+            "serve",
+            "-i",
+            str(db_path),
+            "-h",
+            HOST,
+            "-p",
+            str(port),
+            "--setting",
+            "sql_time_limit_ms",
+            str(DATASETTE_LIMIT_MS),
+            "--setting",
+            "facet_time_limit_ms",
+            str(DATASETTE_LIMIT_MS),
+            "--setting",
+            "suggest_facets",
+            "off",
+            "--setting",
+            "default_page_size",
+            "20",
+            "--setting",
+            "max_returned_rows",
+            "1000",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    if not wait_until_up(port, "/-/versions.json", seconds=600):
+        process.terminate()
+        raise SystemExit("datasette did not come up; see bench/data/datasette.log")
+    return process
+
+
+def stop(process):
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+def get(port, path, timeout=REQUEST_TIMEOUT):
+    """(status, body bytes, seconds) of one GET over a fresh loopback connection."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"Host": "localhost"})
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, body, time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    values = sorted(values)
+    index = min(len(values) - 1, max(0, round(p / 100 * (len(values) - 1))))
+    return values[index]
+
+
+def summary(seconds):
+    ms = [s * 1000 for s in seconds]
+    return {
+        "n": len(ms),
+        "p50": percentile(ms, 50),
+        "p95": percentile(ms, 95),
+        "p99": percentile(ms, 99),
+    }
+
+
+def ask_each(port, paths, check=None, budget=None):
+    """Ask each path once, in order; with a budget (seconds), stop when it is spent."""
+    times, statuses = [], []
+    deadline = time.monotonic() + budget if budget else None
+    for path in paths:
+        if deadline and times and time.monotonic() > deadline:
+            break
+        status, body, seconds = get(port, path)
+        statuses.append(status)
+        if status == 200:
+            times.append(seconds)
+            if check:
+                check(body)
+    return times, statuses
+
+
+def ask_concurrently(port, path, concurrency, requests, seconds):
+    times, errors = [], []
+    lock = threading.Lock()
+    remaining = [requests]
+    deadline = time.monotonic() + seconds
+
+    def worker():
+        while time.monotonic() < deadline:
+            with lock:
+                if remaining[0] <= 0:
+                    return
+                remaining[0] -= 1
+            try:
+                status, _, took = get(port, path)
+            except OSError as error:
+                errors.append(str(error))
+                continue
+            with lock:
+                (times if status == 200 else errors).append(took if status == 200 else status)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return times, errors, (len(times) / elapsed if elapsed else 0)
+
+
+# --- Questions ----------------------------------------------------------------------------
+
+
+@dataclass
+class Question:
+    name: str
+    kind: str  # list | search | page | api | export | stats
+    first: list  # paths of distinct variants, each asked once
+    repeat: str  # the path asked again and again
+    raw: object = None  # () -> seconds of the exact SQL answer, or None
+    datasette: str = None  # the same question of Datasette, or None
+    datasette_first: list = field(default_factory=list)
+    note: str = ""
+    concurrent: bool = True
+    rows: int = None  # cases an export returns
+
+
+def build_questions(quick):
+    """The request mix, with variants chosen from the data."""
+    from django.db.models import Count, Q
+
+    from cases import synthetic
+    from cases.keyset import Cursor
+    from cases.models import Case, Country, Keyword, Language
+
+    published = Case.objects.published()
+    n_published = published.count()
+    top = {
+        model: list(
+            model.objects.annotate(n=Count("cases", filter=Q(cases__status="published")))
+            .order_by("-n")
+            .values_list(key, flat=True)[:40]
+        )
+        for model, key in ((Keyword, "slug"), (Country, "slug"), (Language, "code"))
+    }
+    kws, cos, las = top[Keyword], top[Country], top[Language]
+    variants = 5 if quick else FIRST_VARIANTS
+
+    def qs(**params):
+        return urllib.parse.urlencode(params, doseq=True)
+
+    facets = (
+        "_facet_array=keywords&_facet_array=countries&_facet_array=languages"
+        "&_facet_array=outlets&_facet=year"
+    )
+
+    def ds(params="", with_facets=True, sort="_sort_desc=date"):
+        parts = ["_size=20", sort, facets if with_facets else "", params]
+        return "/bench/cases.json?" + "&".join(p for p in parts if p)
+
+    def ds_filters(keyword=None, country=None, language=None):
+        parts = []
+        if keyword:
+            parts.append(f"keywords__arraycontains={keyword}")
+        if country:
+            parts.append(f"countries__arraycontains={country}")
+        if language:
+            parts.append(f"languages__arraycontains={language}")
+        return "&".join(parts)
+
+    questions = []
+
+    one = [(kws[i % len(kws)],) for i in range(variants + 1)]
+    two = [(kws[i % len(kws)], cos[(i * 7) % min(len(cos), 12)]) for i in range(variants + 1)]
+    three = [
+        (kws[i % len(kws)], cos[(i * 7) % min(len(cos), 12)], las[i % 3])
+        for i in range(variants + 1)
+    ]
+    questions.append(
+        Question(
+            "list, unfiltered",
+            "list",
+            first=["/cases/"] + [f"/cases/?{qs(ordering=o)}" for o in ("date", "-updated_at")],
+            repeat="/cases/",
+            raw=raw_list(""),
+            datasette=ds(),
+        )
+    )
+    for label, combos in (("1 facet", one), ("2 facets", two), ("3 facets", three)):
+        names = ("keyword", "country", "language")
+
+        def path(combo, names=names):
+            return "/cases/?" + qs(**dict(zip(names, combo, strict=False)))
+
+        def ds_path(combo, names=names):
+            return ds(ds_filters(**dict(zip(names, combo, strict=False))))
+
+        questions.append(
+            Question(
+                f"list, {label}",
+                "list",
+                first=[path(c) for c in combos[1:]],
+                repeat=path(combos[0]),
+                raw=raw_list(path(combos[0]).split("?", 1)[1]),
+                datasette=ds_path(combos[0]),
+                datasette_first=[ds_path(c) for c in combos[1:]],
+            )
+        )
+
+    common = [synthetic.COMMON_TERM, "NATO", "Kremlin", "Europe", "evidence", "government"]
+    rare = [synthetic.RARE_TERM] + synthetic.VOCABULARY[6000 : 6000 + variants]
+    very_rare = [synthetic.VERY_RARE_TERM, "uranium", "Manghystau"] + synthetic.VOCABULARY[
+        -variants:
+    ]
+    for label, terms in (("common", common), ("rare", rare), ("very rare", very_rare)):
+        matches = published.search(terms[0]).count() if label != "common" else None
+        questions.append(
+            Question(
+                f"search, {label} term",
+                "search",
+                first=[f"/cases/?{qs(q=t)}" for t in terms[1 : variants + 1]],
+                repeat=f"/cases/?{qs(q=terms[0])}",
+                raw=raw_list(qs(q=terms[0])),
+                datasette=ds(f"_search={terms[0]}", sort=""),
+                datasette_first=[ds(f"_search={t}", sort="") for t in terms[1 : variants + 1]],
+                note=f"“{terms[0]}”" + (f": {matches:,} cases" if matches is not None else ""),
+            )
+        )
+    mixed = [(rare[i % len(rare)], kws[i % len(kws)]) for i in range(variants + 1)]
+    questions.append(
+        Question(
+            "search + facets",
+            "search",
+            first=[f"/cases/?{qs(q=t, keyword=k)}" for t, k in mixed[1:]]
+            + [f"/cases/?{qs(q=common[0], country=cos[i])}" for i in range(3)],
+            repeat=f"/cases/?{qs(q=mixed[0][0], keyword=mixed[0][1])}",
+            raw=raw_list(qs(q=mixed[0][0], keyword=mixed[0][1])),
+            datasette=ds(f"_search={mixed[0][0]}&" + ds_filters(keyword=mixed[0][1]), sort=""),
+            datasette_first=[
+                ds(f"_search={t}&" + ds_filters(keyword=k), sort="") for t, k in mixed[1:]
+            ],
+        )
+    )
+
+    # Deep pages: cursors pointing half-way down the list and further.
+    order = published.order_by("-date", "-id").values_list("date", "id")
+    deep_keys = [order[int(n_published * (0.3 + 0.6 * i / variants))] for i in range(variants + 1)]
+
+    def deep(key):
+        return "/cases/?" + qs(cursor=Cursor("-date", "next", key).encode())
+
+    def ds_deep(key):
+        date, pk = key
+        return ds(with_facets=False) + "&_next=" + urllib.parse.quote(f"{date.isoformat()},{pk}")
+
+    questions.append(
+        Question(
+            "list, deep page",
+            "list",
+            first=[deep(k) for k in deep_keys[1:]],
+            repeat=deep(deep_keys[0]),
+            raw=raw_deep_page(deep_keys[0]),
+            datasette=ds_deep(deep_keys[0]),
+            datasette_first=[ds_deep(k) for k in deep_keys[1:]],
+            note="a cursor half-way down the list and deeper",
+        )
+    )
+    sample = list(published.order_by("?").values_list("id", "slug")[: variants + 1])
+    questions.append(
+        Question(
+            "case page",
+            "page",
+            first=[f"/cases/{pk}/{slug}/" for pk, slug in sample[1:]],
+            repeat=f"/cases/{sample[0][0]}/{sample[0][1]}/",
+            raw=raw_case_page(sample[0][0]),
+            datasette=f"/bench/cases/{sample[0][0]}.json",
+            datasette_first=[f"/bench/cases/{pk}.json" for pk, _ in sample[1:]],
+        )
+    )
+    questions.append(
+        Question(
+            "API list",
+            "api",
+            first=[f"/api/v1/cases/?{qs(keyword=k)}" for (k,) in one[1:]],
+            repeat="/api/v1/cases/",
+            raw=raw_api_list(""),
+            datasette=ds(with_facets=False),
+            datasette_first=[ds(ds_filters(keyword=k), with_facets=False) for (k,) in one[1:]],
+        )
+    )
+    questions.append(
+        Question(
+            "facets endpoint",
+            "api",
+            first=[f"/api/v1/cases/facets/?{qs(keyword=k)}" for (k,) in one[1:]],
+            repeat="/api/v1/cases/facets/",
+            raw=raw_list(""),
+            datasette=ds(),
+        )
+    )
+    # An export of about 100,000 cases: the year closest to that.
+    years = published.exclude(date=None).values_list("date__year").annotate(n=Count("id"))
+    year, rows = min(years, key=lambda row: abs(row[1] - 100_000))
+    questions.append(
+        Question(
+            "export, CSV",
+            "export",
+            first=[],
+            repeat=f"/cases/export/?{qs(format='csv', year=year)}",
+            raw=raw_export(year),
+            datasette=f"/bench/cases.csv?_stream=on&_size=max&year={year}",
+            note=f"{rows:,} cases ({year})",
+            concurrent=False,
+            rows=rows,
+        )
+    )
+    questions.append(
+        Question("statistics page", "stats", first=[], repeat="/stats/", concurrent=False)
+    )
+    return questions, n_published
+
+
+# Exact answers straight from PostgreSQL, in this process: no index, no cache.
+
+
+def _timed(function, runs=3, budget=30):
+    times = []
+    deadline = time.monotonic() + budget
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+        if time.monotonic() > deadline:
+            break
+    return statistics.median(times)
+
+
+def _bound_filter(query):
+    from django.http import QueryDict
+
+    from cases.filters import CaseFilter
+    from cases.models import Case
+
+    bound = CaseFilter(QueryDict(query), queryset=Case.objects.published())
+    assert bound.is_valid(), bound.errors
+    return bound
+
+
+def raw_list(query):
+    def run():
+        from cases.facets import exact_facet_counts
+        from cases.keyset import paginate
+
+        bound = _bound_filter(query)
+        exact_facet_counts(bound)
+        list(paginate(bound.qs, bound.active_ordering, None, 20).object_list)
+
+    return lambda: _timed(run)
+
+
+def raw_deep_page(key):
+    def run():
+        from cases.facets import exact_facet_counts
+        from cases.keyset import Cursor, paginate
+
+        bound = _bound_filter("")
+        exact_facet_counts(bound)
+        list(paginate(bound.qs, "-date", Cursor("-date", "next", key), 20).object_list)
+
+    return lambda: _timed(run)
+
+
+def raw_case_page(pk):
+    def run():
+        from cases.models import Case
+
+        case = Case.objects.published().with_related_data().get(pk=pk)
+        list(case.related.all())
+
+    return lambda: _timed(run, runs=5)
+
+
+def raw_api_list(query):
+    def run():
+        bound = _bound_filter(query)
+        bound.qs.count()
+        list(bound.qs.with_related_data()[:20])
+
+    return lambda: _timed(run)
+
+
+def raw_export(year):
+    def run():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.id, c.title, c.summary, c.disproof, c.date FROM cases_case c"
+                " WHERE c.status = 'published' AND c.date >= %s AND c.date < %s"
+                " ORDER BY c.date DESC, c.id DESC",
+                [f"{year}-01-01", f"{year + 1}-01-01"],
+            )
+            while cursor.fetchmany(5000):
+                pass
+
+    return lambda: _timed(run, runs=2)
+
+
+def measure_index():
+    """Build time and size of the facet index, and its patch time for one edited case."""
+    import resource
+
+    from cases import facets
+    from cases.models import Case
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    index = facets.FacetIndex.build()
+    build = time.perf_counter() - started
+    rss = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    bitmaps = [index.published, index.sample, *index.issues.values(), *index.days.values()]
+    bitmaps += [*index.months.values()]
+    for values in index.values.values():
+        bitmaps += values.values()
+    size = sum(len(b.serialize()) for b in bitmaps) / 2**20
+    # One edit, logged as a change, patched in.
+    case = Case.objects.published().order_by("-id").first()
+    facets.reset()
+    facets.warm_up()
+    Case.objects.filter(pk=case.pk).update(date=case.date)
+    started = time.perf_counter()
+    facets._current_index()
+    patch = time.perf_counter() - started
+    return {
+        "build_seconds": round(build, 2),
+        "bitmaps": len(bitmaps),
+        "serialized_mb": round(size, 1),
+        "rss_growth_mb": round(rss, 1),
+        "patch_one_case_ms": round(patch * 1000, 1),
+    }
+
+
+def ask_datasette(port, question, quick):
+    """Datasette's times for the question: one ask, more only if asks are quick.
+
+    Datasette computes facets over a million JSON arrays with no index to help: an ask
+    can take minutes, and the bench has to end. Its own time limits (DATASETTE_LIMIT_MS per
+    query) cut the slowest asks short; those are reported as timed out.
+    """
+    timed_out = []
+
+    def check(body):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return
+        if isinstance(data, dict) and data.get("facets_timed_out"):
+            timed_out.extend(data["facets_timed_out"])
+
+    times, statuses = ask_each(port, [question.datasette], check=check)
+    if times and times[0] < 10 and not timed_out:
+        more = question.datasette_first[:3] + [question.datasette] * (1 if quick else 3)
+        extra, extra_statuses = ask_each(port, more, check=check, budget=DATASETTE_BUDGET)
+        times += extra
+        statuses += extra_statuses
+    return {
+        "asks": summary(times),
+        "errors": [s for s in statuses if s != 200],
+        "timed_out": sorted(set(timed_out)),
+    }
+
+
+# --- Running ------------------------------------------------------------------------------
+
+
+def run_question(question, port, ds_port, quick):
+    result = {"name": question.name, "kind": question.kind, "note": question.note}
+    status, _, _ = get(port, question.repeat)
+    if status == 404:
+        result["skipped"] = f"{question.repeat.split('?')[0]} answers 404 (not built yet)"
+        return result
+    first_times, statuses = ask_each(port, question.first)
+    result["first"] = summary(first_times)
+    result["first_errors"] = [s for s in statuses if s != 200]
+    repeats = 3 if question.kind == "export" else (10 if quick else REPEATS)
+    rep_times, statuses = ask_each(port, [question.repeat] * repeats)
+    result["repeat"] = summary(rep_times)
+    result["repeat_errors"] = [s for s in statuses if s != 200]
+    if question.rows and rep_times:
+        result["cases_per_second"] = question.rows / statistics.median(rep_times)
+    if question.concurrent:
+        times, errors, throughput = ask_concurrently(
+            port,
+            question.repeat,
+            8,
+            100 if quick else CONCURRENT_REQUESTS,
+            5 if quick else CONCURRENT_SECONDS,
+        )
+        result["concurrent"] = summary(times) | {"req_per_s": throughput, "errors": len(errors)}
+    if question.raw is not None:
+        result["raw_sql_ms"] = question.raw() * 1000
+    if ds_port and question.datasette:
+        result["datasette"] = ask_datasette(ds_port, question, quick)
+    return result
+
+
+def fmt(value, unit="ms"):
+    if value is None:
+        return "–"
+    if unit == "ms":
+        return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def print_table(results, meta):
+    print()
+    print(
+        f"{meta['cases']:,} cases ({meta['published']:,} published), {meta['workers']} gunicorn "
+        f"workers, {meta['cpus']} CPUs. Times in ms; ‘first’ = distinct variants asked once."
+    )
+    header = (
+        f"{'question':<24} {'first p50':>9} {'p95':>6} | {'repeat p50':>10} {'p95':>6} {'p99':>6}"
+        f" | {'c=8 p95':>7} {'req/s':>6} | {'exact SQL':>9} {'x':>6} | {'Datasette':>9} {'x':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        if "skipped" in r:
+            print(f"{r['name']:<24} skipped: {r['skipped']}")
+            continue
+        ours = r["first"]["p50"] if r["first"]["n"] else r["repeat"]["p50"]
+        raw = r.get("raw_sql_ms")
+        ds = r.get("datasette", {})
+        ds_time = (ds.get("asks") or {}).get("p50")
+        c8 = r.get("concurrent", {})
+        print(
+            f"{r['name']:<24} {fmt(r['first']['p50']):>9} {fmt(r['first']['p95']):>6} |"
+            f" {fmt(r['repeat']['p50']):>10} {fmt(r['repeat']['p95']):>6}"
+            f" {fmt(r['repeat']['p99']):>6} | {fmt(c8.get('p95')):>7}"
+            f" {fmt(c8.get('req_per_s'), ''):>6} | {fmt(raw):>9}"
+            f" {(f'{raw / ours:,.1f}' if raw and ours else '–'):>6} | {fmt(ds_time):>9}"
+            f" {(f'{ds_time / ours:,.1f}' if ds_time and ours else '–'):>6}"
+        )
+        extra = [r["note"]] if r.get("note") else []
+        if r.get("cases_per_second"):
+            extra.append(f"{r['cases_per_second']:,.0f} cases/s")
+        if ds.get("timed_out") or ds.get("errors"):
+            extra.append(
+                "Datasette: "
+                + ", ".join(
+                    [f"facets {', '.join(ds['timed_out'])} timed out"] * bool(ds.get("timed_out"))
+                    + [f"HTTP {e}" for e in ds.get("errors", [])]
+                )
+            )
+        if extra:
+            print(f"{'':<24} {'; '.join(extra)}")
+    print("x = their time / our time (first ask; repeats when a question has no variants).")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=int(os.environ.get("BENCH_CASES", 1e6)))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
+    parser.add_argument("--datasette", default=os.environ.get("BENCH_DATASETTE"))
+    parser.add_argument("--quick", action="store_true", help="fewer requests, for a smoke run")
+    args = parser.parse_args()
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    url = bench_database_url()
+    ensure_database(url)
+    env = server_env(url)
+    os.environ.update(env)
+    sys.path.insert(0, str(BASE))
+    import django
+
+    django.setup()
+
+    generated = ensure_cases(args.cases, args.seed, env)
+    manage("collectstatic", "--noinput", "-v0", env=env)
+    datasette = args.datasette or shutil.which("datasette")
+    sqlite_path, exported = (None, None)
+    if datasette:
+        sqlite_path, exported = ensure_sqlite(args.cases, env)
+    else:
+        print("Datasette not found (make bench installs it in bench/.venv): column skipped.")
+
+    questions, n_published = build_questions(args.quick)
+    index = measure_index()
+    server = datasette_process = None
+    results = []
+    try:
+        started = time.monotonic()
+        server = start_gunicorn(env, args.port, args.workers)
+        boot = time.monotonic() - started
+        ds_port = None
+        if sqlite_path:
+            ds_port = args.port + 1
+            datasette_process = start_datasette(datasette, sqlite_path, ds_port)
+        for question in questions:
+            print(f"… {question.name}", file=sys.stderr, flush=True)
+            results.append(run_question(question, args.port, ds_port, args.quick))
+    finally:
+        stop(server)
+        stop(datasette_process)
+
+    meta = {
+        "cases": args.cases,
+        "published": n_published,
+        "workers": args.workers,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "generate_seconds": generated,
+        "sqlite_export_seconds": exported,
+        "server_boot_seconds": boot,
+        "index": index,
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    RESULTS.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
+    print_table(results, meta)
+    if generated:
+        print(f"Loading {args.cases:,} cases took {generated:,.0f}s.")
+    print(
+        f"Facet index: built in {index['build_seconds']}s, {index['bitmaps']:,} bitmaps,"
+        f" {index['serialized_mb']} MB serialized, process grew {index['rss_growth_mb']} MB;"
+        f" one edited case patched in {index['patch_one_case_ms']} ms."
+    )
+    print(f"Server boot (index built in every worker): {boot:.1f}s. Results: {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Whole public pages kept in memory, keyed on the data version.
+
+An anonymous GET of a public page is a pure function of its URL and of the data, and the
+data version (cases.dataversion) moves forward on every committed write. So a response
+can be kept until the version moves, with no expiry to tune and no invalidation code:
+a write makes every older entry unreachable, and the LRU drops it in time.
+
+Each response also carries an ETag made of the version and the URL, so a browser, a
+reverse proxy or a CDN can revalidate with If-None-Match and get a 304.
+
+What is never kept: requests with cookies or credentials (editors, sessions, API tokens),
+anything but GET, responses
+that set cookies or are streamed, errors, the admin, exports, and answers computed while
+the connection had uncommitted writes of its own.
+"""
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe
+
+from cases.dataversion import read_version, version_for_request
+
+# Paths whose anonymous GETs may be kept; exports stream and are never kept.
+CACHED_PREFIXES = ("/cases/", "/api/v1/", "/stats/", "/keywords/", "/countries/",
+                   "/languages/", "/outlets/", "/issues/")  # fmt: skip
+NEVER_CACHED_PREFIXES = ("/cases/export/",)
+MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+class _LRU:
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.items = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            item = self.items.get(key)
+            if item is not None:
+                self.items.move_to_end(key)
+            return item
+
+    def put(self, key, item, size):
+        with self.lock:
+            if key in self.items:
+                return
+            self.items[key] = (item, size)
+            self.bytes += size
+            while self.bytes > self.max_bytes and self.items:
+                _, (_, dropped) = self.items.popitem(last=False)
+                self.bytes -= dropped
+
+    def clear(self):
+        with self.lock:
+            self.items.clear()
+            self.bytes = 0
+
+
+_responses = _LRU(getattr(settings, "PAGE_CACHE_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _timestamp(http_date):
+    return parse_http_date_safe(http_date) if http_date else None
+
+
+def clear():
+    _responses.clear()
+
+
+def _cacheable_request(request):
+    path = request.path
+    return (
+        request.method == "GET"
+        and not request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
+        and path.startswith(CACHED_PREFIXES)
+        and not path.startswith(NEVER_CACHED_PREFIXES)
+    )
+
+
+def _cacheable_response(response):
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "no-store" not in response.get("Cache-Control", "")
+        and "private" not in response.get("Cache-Control", "")
+        and len(response.content) <= MAX_RESPONSE_BYTES
+    )
+
+
+class DataVersionCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not getattr(settings, "PAGE_CACHE", True) or not _cacheable_request(request):
+            return self.get_response(request)
+        state = read_version()
+        if state.own_pending:
+            return self.get_response(request)
+        key = (
+            state.version,
+            request.get_host(),
+            request.get_full_path(),
+            request.headers.get("Accept", ""),
+        )
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
+        etag = f'"v{state.version}-{digest}"'
+        if etag in request.headers.get("If-None-Match", ""):
+            return HttpResponseNotModified(headers={"ETag": etag})
+        kept = _responses.get(key)
+        if kept is not None:
+            (content, status, headers), _ = kept
+            response = HttpResponse(content, status=status)
+            for name, value in headers:
+                response[name] = value
+            # The view's own validators (an API ETag, Last-Modified) answer as the view would.
+            return get_conditional_response(
+                request,
+                etag=response.get("ETag"),
+                last_modified=_timestamp(response.get("Last-Modified")),
+                response=response,
+            )
+        with version_for_request(state):  # the view's facet counts reuse this reading
+            response = self.get_response(request)
+        if _cacheable_response(response):
+            if not response.has_header("ETag"):
+                response["ETag"] = etag
+            headers = list(response.items())
+            _responses.put(
+                key, (response.content, response.status_code, headers), len(response.content)
+            )
+        return response

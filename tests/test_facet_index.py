@@ -1,0 +1,337 @@
+"""The facet index answers exactly what plain SQL answers, after every kind of write.
+
+Most tests here commit their writes (transaction=True): the index is only used for data
+that every connection can see, and the point is to prove it notices each write.
+"""
+
+import datetime
+
+import psycopg2
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from cases import facets
+from cases.facets import FACETS, count, exact_facet_counts, facet_counts
+from cases.filters import CaseFilter
+from cases.models import Appearance, Case, Issue, Keyword
+from tests.factories import (
+    AppearanceFactory,
+    CaseFactory,
+    CountryFactory,
+    IssueFactory,
+    KeywordFactory,
+    LanguageFactory,
+    OutletFactory,
+)
+
+committed = pytest.mark.django_db(transaction=True)
+
+QUERIES = [
+    "",
+    "keyword=nato",
+    "keyword=nato&keyword=biolabs",
+    "country=ukraine",
+    "keyword=nato&country=ukraine",
+    "keyword=nato&country=ukraine&language=ru",
+    "language=en",
+    "outlet=daily-truth",
+    "outlet=daily-truth&outlet=eurasia-review",
+    "year=2021",
+    "year=2021&year=2022&keyword=biolabs",
+    "issue=101",
+    "date_after=2021-03-01",
+    "date_before=2021-06-30",
+    "date_after=2021-01-15&date_before=2022-02-10",
+    "q=biolabs",
+    "q=biolabs&country=ukraine",
+    "q=%22secret+laboratories%22",
+    "q=nato+-biolabs",
+    "updated_since=2000-01-01T00:00:00Z",
+    "updated_since=2999-01-01T00:00:00Z",
+    "keyword=elections&year=2020",
+]
+
+
+def case_filter(query=""):
+    bound = CaseFilter(QueryDict(query), queryset=Case.objects.published())
+    assert bound.is_valid(), bound.errors
+    return bound
+
+
+def assert_index_agrees_with_sql():
+    assert facets._current_index() is not None, "the index should serve committed data"
+    for query in QUERIES:
+        from_index = facet_counts(case_filter(query))
+        from_sql = exact_facet_counts(case_filter(query))
+        assert from_index == from_sql, query
+        assert count(case_filter(query)) == from_sql.total, query
+
+
+@pytest.fixture
+def world():
+    """A dozen cases over three years, with drafts, an undated case and shared values."""
+    facets.reset()
+    nato, biolabs, elections = (
+        KeywordFactory(name="NATO"),
+        KeywordFactory(name="Biolabs"),
+        KeywordFactory(name="Elections"),
+    )
+    ukraine, russia = CountryFactory(name="Ukraine"), CountryFactory(name="Russia")
+    eu = CountryFactory(name="EU", kind="region")
+    ru, en = LanguageFactory(code="ru", name="Russian"), LanguageFactory(code="en", name="English")
+    truth, review = OutletFactory(name="Daily Truth"), OutletFactory(name="Eurasia Review")
+    issue_101, issue_102 = IssueFactory(number=101), IssueFactory(number=102)
+    rows = [
+        ("NATO is preparing biolabs", "2020-05-01", [nato, biolabs], [ukraine], [ru], [truth]),
+        ("Secret laboratories in Ukraine", "2021-02-03", [biolabs], [ukraine, russia], [ru], []),
+        ("Elections were rigged", "2020-11-11", [elections], [eu], [en], [review, review]),
+        ("NATO wants war", "2021-06-30", [nato], [russia], [ru, en], [truth, review]),
+        ("The EU is collapsing", "2022-02-10", [elections, nato], [eu], [en], [review]),
+        ("Biolabs again", "2022-03-01", [biolabs], [ukraine], [ru], [truth]),
+        ("An undated claim about NATO", None, [nato], [], [ru], []),
+        ("Kyiv staged everything", "2021-01-15", [], [ukraine], [], [truth]),
+        ("Draft about biolabs", "2021-03-03", [biolabs], [ukraine], [ru], [truth]),
+    ]
+    cases = {}
+    for n, (title, date, keywords, countries, languages, outlets) in enumerate(rows):
+        draft = title.startswith("Draft")
+        case = CaseFactory(
+            title=title,
+            summary=f"{title}. The outlet repeated it.",
+            date=datetime.date.fromisoformat(date) if date else None,
+            issue=issue_101 if n % 2 else issue_102,
+            status=Case.Status.DRAFT if draft else Case.Status.PUBLISHED,
+            keywords=keywords,
+            countries=countries,
+            languages=languages,
+        )
+        for outlet in outlets:
+            AppearanceFactory(case=case, outlet=outlet)
+        cases[title] = case
+    return cases
+
+
+@committed
+def test_the_index_agrees_with_sql_on_every_filter(world):
+    assert_index_agrees_with_sql()
+
+
+@committed
+def test_counts_are_disjunctive_within_a_facet_and_conjunctive_across(world):
+    result = facet_counts(case_filter("keyword=nato&country=ukraine"))
+
+    keywords = {v.value: (v.count, v.selected) for v in result.facets["keyword"]}
+    countries = {v.value: v.count for v in result.facets["country"]}
+    assert result.total == 1  # only "NATO is preparing biolabs" is NATO and Ukraine
+    # Keyword counts ignore the keyword filter but keep the country one.
+    assert keywords == {"biolabs": (3, False), "nato": (1, True)}
+    # Country counts ignore the country filter but keep the keyword one.
+    assert countries == {"ukraine": 1, "russia": 1, "eu": 1}
+
+
+@committed
+def test_drafts_never_count(world):
+    result = facet_counts(case_filter("q=draft"))
+    assert result.total == 0
+    assert all(values == [] for values in result.facets.values())
+
+
+@committed
+def test_values_come_sorted_by_count_then_label_and_limit_keeps_selected_ones(world):
+    result = facet_counts(case_filter("keyword=elections"), limit=1)
+
+    assert [(v.value, v.count) for v in result.facets["keyword"]] == [
+        ("nato", 4),
+        ("elections", 2),
+    ]
+    years = facet_counts(case_filter("")).facets["year"]
+    assert [(v.value, v.count) for v in years] == [("2021", 3), ("2020", 2), ("2022", 2)]
+
+
+@committed
+def test_a_selected_value_that_matches_nothing_still_shows_with_zero(world):
+    result = facet_counts(case_filter("year=2021&language=en&keyword=biolabs"))
+    biolabs = next(v for v in result.facets["keyword"] if v.value == "biolabs")
+    assert (biolabs.count, biolabs.selected) == (0, True)
+    assert result == exact_facet_counts(case_filter("year=2021&language=en&keyword=biolabs"))
+
+
+@committed
+def test_an_edit_is_patched_into_the_index_without_a_rebuild(world):
+    assert_index_agrees_with_sql()
+    built = facets.index_status()
+
+    case = world["Kyiv staged everything"]
+    case.date = datetime.date(2019, 12, 31)
+    case.issue = Issue.objects.get(number=101)
+    case.title = "Kyiv staged biolabs"
+    case.save()
+    case.keywords.set([Keyword.objects.get(slug="biolabs")])
+    case.languages.set([])
+
+    assert_index_agrees_with_sql()
+    status = facets.index_status()
+    assert status["build_seconds"] == built["build_seconds"]  # the same build, patched
+    assert status["patches"] > built["patches"]
+    assert "2019" in [v.value for v in facet_counts(case_filter("")).facets["year"]]
+
+
+@committed
+def test_publishing_withdrawing_and_deleting_are_noticed(world):
+    assert_index_agrees_with_sql()
+
+    draft = world["Draft about biolabs"]
+    draft.status = Case.Status.PUBLISHED
+    draft.save()
+    assert_index_agrees_with_sql()
+    assert facet_counts(case_filter("q=draft")).total == 1
+
+    withdrawn = world["NATO wants war"]
+    withdrawn.status = Case.Status.WITHDRAWN
+    withdrawn.withdrawal_reason = "Duplicate."
+    withdrawn.save()
+    assert_index_agrees_with_sql()
+
+    world["Biolabs again"].delete()
+    assert_index_agrees_with_sql()
+    assert facet_counts(case_filter("")).total == 8 + 1 - 1 - 1
+
+
+@committed
+def test_appearances_and_taxonomy_changes_are_noticed(world):
+    assert_index_agrees_with_sql()
+
+    AppearanceFactory(case=world["Biolabs again"], outlet=OutletFactory(name="New Outlet"))
+    Appearance.objects.filter(
+        outlet__slug="eurasia-review", case__title__startswith="NATO"
+    ).delete()
+    assert_index_agrees_with_sql()
+
+    # A rename changes labels (and the slug the URL uses).
+    Keyword.objects.filter(slug="elections").update(name="Manipulated elections")
+    Issue.objects.filter(number=102).update(number=103)
+    result = facet_counts(case_filter(""))
+    assert "Manipulated elections" in [v.label for v in result.facets["keyword"]]
+    assert (
+        facet_counts(case_filter("issue=103")).total
+        == exact_facet_counts(case_filter("issue=103")).total
+    )
+    assert_index_agrees_with_sql()
+
+
+@committed
+def test_merging_two_keywords_is_noticed(world):
+    assert_index_agrees_with_sql()
+    nato, biolabs = Keyword.objects.get(slug="nato"), Keyword.objects.get(slug="biolabs")
+    links = Case.keywords.through.objects
+    with transaction.atomic():
+        already = links.filter(keyword=nato).values("case_id")
+        links.filter(keyword=biolabs).exclude(case_id__in=already).update(keyword=nato)
+        biolabs.delete()  # takes the remaining (duplicate) links with it
+    assert facets._current_index() is not None
+    for query in ("", "keyword=nato", "country=ukraine", "q=biolabs"):
+        assert facet_counts(case_filter(query)) == exact_facet_counts(case_filter(query))
+
+
+@committed
+def test_an_import_is_noticed(world, seed_file):
+    assert_index_agrees_with_sql()
+    call_command("import_cases", str(seed_file), "--status", "published", verbosity=0)
+    assert facet_counts(case_filter("")).total == 8 + 4
+    assert_index_agrees_with_sql()
+
+
+@committed
+def test_a_bulk_update_is_noticed(world):
+    assert_index_agrees_with_sql()
+    Case.objects.filter(title__icontains="nato").update(status=Case.Status.DRAFT)
+    assert_index_agrees_with_sql()
+
+
+@committed
+def test_a_write_from_another_process_is_noticed(world, settings):
+    assert_index_agrees_with_sql()
+    params = connection.get_connection_params()
+    other = psycopg2.connect(**params)
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute(
+                "UPDATE cases_case SET status = 'draft' WHERE title = %s", ["Biolabs again"]
+            )
+            cursor.execute(
+                "DELETE FROM cases_case_countries WHERE case_id = %s",
+                [world["Secret laboratories in Ukraine"].pk],
+            )
+    finally:
+        other.close()
+    assert_index_agrees_with_sql()
+    assert facet_counts(case_filter("keyword=biolabs")).total == 2
+
+
+@committed
+def test_a_rolled_back_write_leaves_the_index_as_it_was(world):
+    before = facet_counts(case_filter(""))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Case.objects.filter(title="Biolabs again").update(status=Case.Status.DRAFT)
+        # Uncommitted writes of our own: the answer comes from SQL and sees them.
+        assert facet_counts(case_filter("")).total == before.total - 1
+        raise RuntimeError
+    assert facet_counts(case_filter("")) == before
+    assert_index_agrees_with_sql()
+
+
+@pytest.mark.django_db
+def test_uncommitted_writes_of_this_connection_are_counted_exactly():
+    facets.reset()
+    CaseFactory(title="A claim about NATO", keywords=[KeywordFactory(name="NATO")])
+
+    result = facet_counts(case_filter("keyword=nato"))
+
+    assert result == exact_facet_counts(case_filter("keyword=nato"))
+    assert result.total == 1
+
+
+@committed
+def test_a_search_matching_most_cases_is_estimated_and_flagged(world, monkeypatch):
+    # Any search counts as common here, and every case is in the sample.
+    monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
+    monkeypatch.setattr(facets, "COMMON_SHARE", 0)
+    monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facets, "SAMPLE_RATE", 1)
+    facets.reset()
+    result = facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
+    exact = exact_facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
+
+    assert result.approximate and not exact.approximate
+    # With every case in the sample, the estimate is exact.
+    assert (result.total, result.facets) == (exact.total, exact.facets)
+
+
+@committed
+def test_answering_from_a_warm_index_takes_the_same_queries_whatever_the_limit(world):
+    facet_counts(case_filter("keyword=nato"))
+
+    def queries(query, limit):
+        bound = case_filter(query)
+        with CaptureQueriesContext(connection) as context:
+            facet_counts(bound, limit=limit)
+        return len(context.captured_queries)
+
+    # Only the data version is read: counts come from the index.
+    assert queries("keyword=nato", 2) == queries("keyword=nato", None) == 1
+    assert queries("country=russia&year=2021", 1) == queries("country=russia&year=2021", 50) == 1
+
+
+def test_every_facet_has_a_filter_parameter():
+    assert set(FACETS) <= set(CaseFilter.base_filters)
+
+
+@committed
+def test_synthetic_cases_are_indexed_like_any_other(world):
+    call_command("generate_cases", count=300, seed=3, verbosity=0)
+    assert_index_agrees_with_sql()
+    call_command("generate_cases", remove=True, verbosity=0)
+    assert_index_agrees_with_sql()

@@ -1,0 +1,102 @@
+"""generate_cases: realistic, deterministic synthetic cases that go away on request.
+
+The generator commits and computes search vectors on other connections, so these tests
+commit too (transaction=True).
+"""
+
+import statistics
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from cases import synthetic
+from cases.models import Appearance, Case
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def fingerprint():
+    """Everything about the synthetic cases except their ids, oldest id first."""
+    cases = (
+        Case.objects.filter(is_synthetic=True)
+        .order_by("id")
+        .prefetch_related("keywords", "countries", "languages", "appearances__outlet")
+    )
+    return [
+        (
+            case.title,
+            case.summary,
+            case.disproof,
+            case.date,
+            case.status,
+            case.issue.number,
+            sorted(k.name for k in case.keywords.all()),
+            sorted(c.name for c in case.countries.all()),
+            sorted(lang.code for lang in case.languages.all()),
+            [(a.outlet.name, a.url.rsplit("/", 1)[0]) for a in case.appearances.all()],
+        )
+        for case in cases
+    ]
+
+
+def test_the_same_seed_gives_the_same_cases_and_another_seed_others():
+    call_command("generate_cases", count=120, seed=7, verbosity=0)
+    first = fingerprint()
+    call_command("generate_cases", remove=True, verbosity=0)
+    call_command("generate_cases", count=120, seed=7, verbosity=0)
+    again = fingerprint()
+    call_command("generate_cases", remove=True, verbosity=0)
+    call_command("generate_cases", count=120, seed=8, verbosity=0)
+    other = fingerprint()
+
+    assert len(first) == 120
+    assert again == first
+    assert other != first
+
+
+def test_removing_takes_every_synthetic_case_and_nothing_else():
+    real = CaseFactory(title="A real case")
+    call_command("generate_cases", count=50, seed=1, verbosity=0)
+    assert Case.objects.filter(is_synthetic=True).count() == 50
+
+    call_command("generate_cases", remove=True, verbosity=0)
+
+    assert list(Case.objects.all()) == [real]
+    assert not Appearance.objects.exclude(case=real).exists()
+    assert not Case.keywords.through.objects.exclude(case=real).exists()
+
+
+def test_cases_have_the_shape_of_the_real_data():
+    call_command("generate_cases", count=2000, seed=2, verbosity=0)
+    cases = Case.objects.filter(is_synthetic=True)
+
+    def mean(relation):
+        return statistics.mean(
+            cases.annotate(n=Count(relation, distinct=True)).values_list("n", flat=True)
+        )
+
+    assert 2.7 < mean("keywords") < 3.3
+    assert 1.7 < mean("countries") < 2.1
+    assert 1.0 <= mean("languages") < 1.1
+    assert 1.6 < mean("appearances") < 2.0
+    drafts = cases.filter(status=Case.Status.DRAFT).count()
+    assert 40 < drafts < 160  # about 5%
+    words = [len(c.summary.split()) for c in cases[:200]]
+    assert 90 < statistics.mean(words) < 150
+    # Issue numbers rise with the date.
+    dated = list(cases.exclude(date=None).order_by("date", "id").values_list("issue__number"))
+    assert dated == sorted(dated)
+
+
+def test_search_finds_common_rare_and_very_rare_terms():
+    call_command("generate_cases", count=2000, seed=4, verbosity=0)
+    published = Case.objects.published()
+
+    def share(term):
+        return published.search(term).count() / published.count()
+
+    assert share(synthetic.COMMON_TERM) > 0.5
+    assert 0.001 < share(synthetic.RARE_TERM) < 0.02
+    assert share(synthetic.VERY_RARE_TERM) < 0.005

@@ -1,0 +1,80 @@
+"""Anonymous GETs of public pages are kept until the next committed write."""
+
+import psycopg2
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cases import cache
+from cases.models import Case
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def page_cache(settings):
+    settings.PAGE_CACHE = True
+    cache.clear()
+
+
+def get(client, url, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, headers=headers)
+    return response, len(queries.captured_queries)
+
+
+def test_a_repeated_page_costs_one_query_and_a_write_refreshes_it(client):
+    case = CaseFactory(title="NATO is everywhere")
+    first, _ = get(client, "/cases/")
+    again, queries = get(client, "/cases/")
+
+    assert queries == 1  # the data version
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+    case.title = "NATO is nowhere"
+    case.save()
+    fresh, queries = get(client, "/cases/")
+    assert queries > 1
+    assert "NATO is nowhere" in fresh.content.decode()
+    assert fresh["ETag"] != first["ETag"]
+
+
+def test_a_write_from_another_process_refreshes_the_page(client):
+    CaseFactory(title="Biolabs everywhere")
+    assert "Biolabs everywhere" in get(client, "/cases/")[0].content.decode()
+
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other, other.cursor() as cursor:
+            cursor.execute("UPDATE cases_case SET status = 'draft'")
+    finally:
+        other.close()
+
+    assert "Biolabs everywhere" not in get(client, "/cases/")[0].content.decode()
+
+
+def test_an_unchanged_page_revalidates_with_304(client):
+    CaseFactory()
+    etag = get(client, "/api/v1/cases/")[0]["ETag"]
+
+    response, _ = get(client, "/api/v1/cases/", **{"If-None-Match": etag})
+
+    assert response.status_code == 304
+
+
+def test_requests_with_cookies_and_other_methods_are_never_kept(client):
+    CaseFactory()
+    client.cookies["sessionid"] = "someone"
+    get(client, "/cases/")
+    _, queries = get(client, "/cases/")
+    assert queries > 1
+
+
+def test_api_formats_are_kept_apart(client):
+    CaseFactory(title="Kept apart")
+    json_response, _ = get(client, "/api/v1/cases/", Accept="application/json")
+    html_response, _ = get(client, "/api/v1/cases/", Accept="text/html")
+    assert json_response["Content-Type"] != html_response["Content-Type"]
+    assert Case.objects.count() == 1
