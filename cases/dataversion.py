@@ -4,7 +4,8 @@ Caches and the in-memory facet index (cases.facets) are keyed on it. PostgreSQL 
 keep it, so that no write path can forget to: model saves, QuerySet.update(), bulk_create,
 raw SQL, imports, taxonomy merges, and writes from other processes or from psql alike.
 
-How it works (migration 0003 creates the tables, the sequence and the triggers):
+How it works (migration 0008 creates the tables, the sequence and the triggers from
+INSTALL_SQL below; change both together):
 
 - A statement trigger on each table the public data is made of (cases, their links,
   appearances, taxonomy, issues) writes a row to ``cases_datachange``: the id of each
