@@ -92,8 +92,11 @@ class YearsField(forms.Field):
             try:
                 year = int(str(item).strip())
             except ValueError:
+                # The value goes in params, never into the message: it may hold a "%".
                 raise ValidationError(
-                    f"Enter a year as a number, like 2022 (got “{item}”).", code="invalid"
+                    "Enter a year as a number, like 2022 (got “%(value)s”).",
+                    code="invalid",
+                    params={"value": item},
                 ) from None
             if not self.MIN_YEAR <= year <= self.MAX_YEAR:
                 raise ValidationError(

@@ -27,10 +27,13 @@ FIELD_LABELS = {
     "languages": "Languages",
     "countries": "Countries and regions",
     "keywords": "Keywords",
+    "related": "Related cases",
     "appearances": "Appearances",
 }
 PLAIN_FIELDS = ["title", "summary", "disproof", "date", "issue_id", "status", "withdrawal_reason"]
-LINK_MODELS = {"languages": Language, "countries": Country, "keywords": Keyword}
+LINK_MODELS = {"languages": Language, "countries": Country, "keywords": Keyword, "related": Case}
+# The linked id's column in the historical link tables; a case's related cases are "to" links.
+HISTORY_COLUMNS = {"related": "to_case_id"}
 
 
 @contextmanager
@@ -77,7 +80,8 @@ def describe_appearance(appearance):
 
 
 def _link_names(model, ids):
-    names = dict(model.objects.filter(pk__in=ids).values_list("pk", "name"))
+    label = "title" if model is Case else "name"
+    names = dict(model.objects.filter(pk__in=ids).values_list("pk", label))
     return sorted(names.get(pk, f"(removed #{pk})") for pk in ids)
 
 
@@ -85,7 +89,7 @@ def snapshot(record):
     """A historical record as {field: value}; links as id lists, appearances as tuples."""
     data = {name: getattr(record, name) for name in PLAIN_FIELDS}
     for name, model in LINK_MODELS.items():
-        column = f"{model._meta.model_name}_id"
+        column = HISTORY_COLUMNS.get(name, f"{model._meta.model_name}_id")
         data[name] = sorted(getattr(record, name).values_list(column, flat=True))
     data["appearances"] = [
         (a.outlet_id, a.url, a.archive_url) for a in appearances_at(record.id, record.history_date)

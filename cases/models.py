@@ -166,7 +166,7 @@ class CaseQuerySet(models.QuerySet):
 
 # Kept at module level so cases.history can write one consolidated record per edit.
 CASE_HISTORY = HistoricalRecords(
-    m2m_fields=["languages", "countries", "keywords"],
+    m2m_fields=["languages", "countries", "keywords", "related"],
     excluded_fields=["search_vector", "updated_at"],
 )
 

@@ -39,7 +39,7 @@ class TestYearFilter:
         assert [case["title"] for case in body["results"]] == ["Match"]
         assert api_client.get("/api/v1/cases/?year=2019").json()["results"] == []
 
-    @pytest.mark.parametrize("value", ["abc", "20222", "1492"])
+    @pytest.mark.parametrize("value", ["abc", "20222", "1492", "50%25", "%25s"])
     def test_a_bad_year_is_a_400_naming_the_parameter_in_the_api(self, api_client, value):
         response = api_client.get(f"/api/v1/cases/?year={value}")
         assert response.status_code == 400

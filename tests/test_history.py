@@ -90,6 +90,24 @@ def test_reverting_restores_fields_links_and_appearances_as_a_new_version(editor
     assert Case.objects.search("nato").get() == case
 
 
+def test_related_case_links_are_in_the_history_and_restored_by_a_revert(editor_client):
+    other = CaseFactory(title="The other claim")
+    case = CaseFactory(status=Status.DRAFT, title="A claim")
+    case.related.add(other)
+    history.record_now(case)
+    first = case.history.first()
+    case.refresh_from_db()
+    data = case_form_data(case, related=[])
+    assert editor_client.post(change_url(case), data).status_code == 302
+    assert not case.related.exists()
+
+    assert history.changes_in(case.history.first()) == [("Related cases", "The other claim", "")]
+    url = f"/admin/cases/case/{case.pk}/history/{first.history_id}/"
+    assert editor_client.post(url).status_code == 302
+    assert list(case.related.all()) == [other]
+    assert list(other.related.all()) == [case]
+
+
 def test_reverting_does_not_change_the_status(editor_client):
     case = CaseFactory(status=Status.DRAFT, title="Draft title")
     history.record_now(case)

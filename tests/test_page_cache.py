@@ -78,3 +78,17 @@ def test_api_formats_are_kept_apart(client):
     html_response, _ = get(client, "/api/v1/cases/", Accept="text/html")
     assert json_response["Content-Type"] != html_response["Content-Type"]
     assert Case.objects.count() == 1
+
+
+def test_an_editors_token_request_is_never_kept_so_drafts_never_reach_the_public(
+    client, editor_client
+):
+    CaseFactory(title="Public claim")
+    CaseFactory(title="Draft claim", status=Case.Status.DRAFT)
+
+    as_editor = editor_client.get("/api/v1/cases/")
+    as_public = client.get("/api/v1/cases/")
+
+    assert "Draft claim" in as_editor.content.decode()
+    assert "Draft claim" not in as_public.content.decode()
+    assert "Public claim" in as_public.content.decode()
