@@ -369,6 +369,22 @@ class TestFormats:
         assert rows[0] == CSV_COLUMNS
         assert [row[0] for row in rows[1:]] == ["Claim 0", "Claim 1", "Claim 2"]
 
+    def test_csv_list_is_the_export_text_with_drafts_for_editors(self, api_client, editor_client):
+        from cases.exports import csv_lines
+
+        public = CaseFactory(title='Claim, "quoted"', date=datetime.date(2022, 1, 1))
+        draft = CaseFactory(title="Draft", status=Case.Status.DRAFT, date=datetime.date(2022, 1, 2))
+        public.related.add(draft)
+        AppearanceFactory(case=public, url="https://outlet.example/a")
+
+        def body(client):
+            response = client.get("/api/v1/cases/?format=csv")
+            return b"".join(response.streaming_content).decode()
+
+        by_date = Case.objects.order_by("-date", "-id")
+        assert body(api_client) == "".join(csv_lines(by_date.filter(pk=public.pk)))
+        assert body(editor_client) == "".join(csv_lines(by_date, include_drafts=True))
+
     def test_csv_detail_is_one_row(self, api_client):
         from cases.exports import CSV_COLUMNS
 

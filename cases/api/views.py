@@ -50,7 +50,7 @@ from cases.api.serializers import (
     TombstoneSerializer,
 )
 from cases.claimreview import claim_review
-from cases.exports import CSV_COLUMNS, csv_lines, csv_row
+from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
 from cases.filters import CaseFilter
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
@@ -300,7 +300,8 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if not_modified is not None:
             return not_modified
         response = StreamingHttpResponse(
-            csv_lines(queryset, include_drafts=self.editor), content_type="text/csv; charset=utf-8"
+            sql_csv_lines(queryset, include_drafts=self.editor),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="cases.csv"'
         response["ETag"] = etag

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.exports import DEFAULT_SEPARATOR, csv_lines, json_lines
+from cases.exports import DEFAULT_SEPARATOR, json_lines, sql_csv_lines
 from cases.models import Case
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         cases = Case.objects.all() if include_drafts else Case.objects.published()
         cases = cases.order_by("id")
         if options["format"] == "csv":
-            chunks = csv_lines(cases, sep=sep, include_drafts=include_drafts)
+            chunks = sql_csv_lines(cases, sep=sep, include_drafts=include_drafts)
         else:
             chunks = json_lines(cases, include_drafts=include_drafts)
 
