@@ -48,6 +48,7 @@ from cases.api.serializers import (
     CountedLanguageSerializer,
     CountedOutletSerializer,
     TombstoneSerializer,
+    represent_cases,
 )
 from cases.claimreview import claim_review
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
@@ -265,19 +266,32 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             {"id": case_id, "status": Case.Status.WITHDRAWN, "updated_at": when}
         ).data
 
-    def represent(self, row, serializer):
-        """A page's row: `serializer` is one CaseSerializer for the page's cases.
+    def shown_as_case(self, row):
+        return isinstance(row, Case) and (self.editor or row.status == Case.Status.PUBLISHED)
 
-        Building a serializer's fields costs far more than using them, so a page builds
-        them once rather than once per case.
-        """
-        if isinstance(row, DeletedCase):
-            return self.tombstone(row.case_id, row.deleted_at)
-        if not self.editor and row.status != Case.Status.PUBLISHED:
-            return self.tombstone(row.pk, row.updated_at)
+    def represent(self, rows):
+        """A page's rows: cases, and tombstones of those the user may no longer see."""
+        cases = [row for row in rows if self.shown_as_case(row)]
         if self.output_format == "jsonld":
-            return claim_review(row, self.request)
-        return serializer.to_representation(row)
+            shown = [claim_review(case, self.request) for case in cases]
+        else:
+            shown = represent_cases(cases, self.get_serializer_context())
+        shown = iter(shown)
+        results = []
+        for row in rows:
+            if self.shown_as_case(row):
+                results.append(next(shown))
+            elif isinstance(row, DeletedCase):
+                results.append(self.tombstone(row.case_id, row.deleted_at))
+            else:
+                results.append(self.tombstone(row.pk, row.updated_at))
+        return results
+
+    def page_queryset(self, cases):
+        """What a page reads with its cases: JSON-LD reads their relations as instances."""
+        if self.output_format == "jsonld":
+            return self.with_prefetch(cases)
+        return cases.defer("search_vector").select_related("issue")
 
     def list(self, request, *args, **kwargs):
         syncing = bool(request.query_params.get("updated_since"))
@@ -292,11 +306,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if deleted is not None:
             count += deleted.count()
         rows = self.paginator.paginate_cases(
-            self.with_prefetch(case_filter.qs), case_filter.active_ordering, request, deleted
+            self.page_queryset(case_filter.qs), case_filter.active_ordering, request, deleted
         )
-        serializer = CaseSerializer(context=self.get_serializer_context())
-        results = [self.represent(row, serializer) for row in rows]
-        return self.paginator.get_paginated_response(results, count)
+        return self.paginator.get_paginated_response(self.represent(rows), count)
 
     def csv_list(self, queryset):
         """Every matching case as CSV, streamed in chunks: exports are not paginated."""
