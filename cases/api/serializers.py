@@ -247,24 +247,41 @@ def _appearance_json_object():
 # and appearances as JSON shaped like their serializers' output, in the order prefetching
 # gives them, and their related cases as [id, title, slug] (URLs are built in Python).
 NESTED_VALUES_SQL = f"""
-SELECT c.id, json_build_array(
-    (SELECT json_agg({_json_object(LanguageSerializer, "l")} ORDER BY l.name)
-        FROM cases_case_languages cl JOIN cases_language l ON l.id = cl.language_id
-        WHERE cl.case_id = c.id),
-    (SELECT json_agg({_json_object(CountrySerializer, "x")} ORDER BY x.name)
-        FROM cases_case_countries cc JOIN cases_country x ON x.id = cc.country_id
-        WHERE cc.case_id = c.id),
-    (SELECT json_agg({_json_object(KeywordSerializer, "k")} ORDER BY k.name)
-        FROM cases_case_keywords ck JOIN cases_keyword k ON k.id = ck.keyword_id
-        WHERE ck.case_id = c.id),
-    (SELECT json_agg({_appearance_json_object()} ORDER BY a.id)
-        FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
-        WHERE a.case_id = c.id),
-    (SELECT json_agg(json_build_array(r.id, r.title, r.slug) ORDER BY r.id)
-        FROM cases_case_related cr JOIN cases_case r ON r.id = cr.to_case_id
-        WHERE cr.from_case_id = c.id AND (%(include_drafts)s OR r.status = 'published'))
+WITH page AS MATERIALIZED (
+    SELECT id FROM unnest(%(ids)s::bigint[]) AS page(id)
+), languages AS (
+    SELECT cl.case_id, json_agg({_json_object(LanguageSerializer, "l")} ORDER BY l.name) AS list
+    FROM cases_case_languages cl JOIN cases_language l ON l.id = cl.language_id
+    WHERE cl.case_id IN (SELECT id FROM page) GROUP BY cl.case_id
+), countries AS (
+    SELECT cc.case_id, json_agg({_json_object(CountrySerializer, "x")} ORDER BY x.name) AS list
+    FROM cases_case_countries cc JOIN cases_country x ON x.id = cc.country_id
+    WHERE cc.case_id IN (SELECT id FROM page) GROUP BY cc.case_id
+), keywords AS (
+    SELECT ck.case_id, json_agg({_json_object(KeywordSerializer, "k")} ORDER BY k.name) AS list
+    FROM cases_case_keywords ck JOIN cases_keyword k ON k.id = ck.keyword_id
+    WHERE ck.case_id IN (SELECT id FROM page) GROUP BY ck.case_id
+), appearances AS (
+    SELECT a.case_id, json_agg({_appearance_json_object()} ORDER BY a.id) AS list
+    FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
+    WHERE a.case_id IN (SELECT id FROM page) GROUP BY a.case_id
+), related AS (
+    SELECT cr.from_case_id AS case_id,
+        json_agg(json_build_array(r.id, r.title, r.slug) ORDER BY r.id) AS list
+    FROM cases_case_related cr JOIN cases_case r ON r.id = cr.to_case_id
+    WHERE cr.from_case_id IN (SELECT id FROM page)
+        AND (%(include_drafts)s OR r.status = 'published')
+    GROUP BY cr.from_case_id
+)
+SELECT page.id, json_build_array(
+    languages.list, countries.list, keywords.list, appearances.list, related.list
 )::text
-FROM unnest(%(ids)s::bigint[]) AS c(id)
+FROM page
+LEFT JOIN languages ON languages.case_id = page.id
+LEFT JOIN countries ON countries.case_id = page.id
+LEFT JOIN keywords ON keywords.case_id = page.id
+LEFT JOIN appearances ON appearances.case_id = page.id
+LEFT JOIN related ON related.case_id = page.id
 """
 
 
