@@ -536,20 +536,23 @@ def test_taxonomy_lists_are_in_name_order(api_client):
 @pytest.mark.parametrize("as_editor", [False, True])
 def test_each_listed_case_is_shown_as_its_own_page_shows_it(api_client, editor_client, as_editor):
     client = editor_client if as_editor else api_client
+    odd = 'with "quotes", a \\ backslash,\na line break, Россия and 😀'
     for n in range(4):
         case = CaseFactory(
-            title=f"Claim {n}",
+            title=f"Claim {n} {odd}",
             date=datetime.date(2022, 1, 1 + n) if n else None,
             issue=IssueFactory(number=200 + n) if n % 2 else None,
             status=Case.Status.DRAFT if n == 3 else Case.Status.PUBLISHED,
-            keywords=[KeywordFactory(name=f"Keyword {k}") for k in range(n)],
+            keywords=[KeywordFactory(name=f"Keyword {k} {odd}") for k in range(n)],
             countries=[CountryFactory(name=f"Country {k}") for k in range(n % 3)],
             languages=[LanguageFactory(code=f"l{k}", name=f"Language {k}") for k in range(n % 2)],
         )
         for k in range(n):
-            AppearanceFactory(case=case, outlet=OutletFactory(name=f"Outlet {k}") if k else None)
+            AppearanceFactory(
+                case=case, outlet=OutletFactory(name=f"Outlet {k} {odd}") if k else None
+            )
         if n:
-            case.related.add(Case.objects.get(title=f"Claim {n - 1}"))
+            case.related.add(Case.objects.get(title__startswith=f"Claim {n - 1} "))
 
     listed = client.get("/api/v1/cases/?page_size=10").json()["results"]
 
