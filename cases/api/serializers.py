@@ -120,7 +120,7 @@ class CaseSerializer(serializers.ModelSerializer):
     """One disinformation case: the claim, where it appeared, and its debunk."""
 
     # Related drafts are left out unless the context says include_drafts=True.
-    # Use prefetch_for_case_serializer() on the queryset.
+    # Use prefetch_for_case_serializer() on the queryset, or represent_cases() for a list.
 
     url = serializers.SerializerMethodField()
     issue = serializers.SlugRelatedField(slug_field="number", read_only=True, allow_null=True)
