@@ -377,19 +377,24 @@ def _index_scans(cursor):
     A sequential scan that tests a full-text match on every row must fetch every row's
     search vector from TOAST storage; the planner does not count that cost and picks it
     for common words, where a bitmap scan of the GIN index is ten times faster.
+
+    The settings are local to a transaction: without one of its own (autocommit, as in a
+    request), each statement would be its own transaction and the query would not see them.
     """
-    cursor.execute(
-        "SELECT current_setting('enable_seqscan'), current_setting('jit'),"
-        " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
-    )
-    seqscan, jit = cursor.fetchone()[:2]
-    try:
-        yield
-    finally:
+    with transaction.atomic():
         cursor.execute(
-            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
-            [seqscan, jit],
+            "SELECT current_setting('enable_seqscan'), current_setting('jit'),"
+            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
         )
+        seqscan, jit = cursor.fetchone()[:2]
+        try:
+            yield
+        finally:
+            if len(connection.atomic_blocks) > 1:  # not our own transaction: put them back
+                cursor.execute(
+                    "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
+                    [seqscan, jit],
+                )
 
 
 def _sample_blocks(max_id):
