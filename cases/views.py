@@ -1,8 +1,9 @@
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
-from django.http import HttpResponsePermanentRedirect, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import Count, Q, prefetch_related_objects
+from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from cases.case_page import published_case_for_page
 from cases.claimreview import citation, claim_review, permalink
 from cases.facets import FACETS, facet_counts
 from cases.filters import ORDERINGS, CaseFilter
@@ -206,15 +207,9 @@ def case_list(request):
 
 
 def case_detail(request, pk, slug=None):
-    published_related = Prefetch(
-        "related", queryset=Case.objects.published().only("id", "title", "slug", "date")
-    )
-    queryset = (
-        Case.objects.published()
-        .with_related_data()
-        .prefetch_related(published_related, "correction_notes")
-    )
-    case = get_object_or_404(queryset, pk=pk)
+    case = published_case_for_page(pk)
+    if case is None:
+        raise Http404("No published case has this id.")
     if slug != case.slug:
         return redirect(case, permanent=True)
     context = {
