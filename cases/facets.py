@@ -24,6 +24,9 @@ shared index is not used at all and the answer comes from exact SQL.
 
 exact_facet_counts() answers the same question with plain SQL through the FilterSet's own
 filters; the tests hold the two equal after every kind of write.
+
+tally() counts the same bitmaps for the statistics page (cases.stats): per month and per
+value among the cases every filter selects, not disjunctively, and never estimated.
 """
 
 import datetime
