@@ -20,16 +20,29 @@ from django.utils.safestring import mark_safe
 
 SEARCH_CONFIG = "disinfo"
 
-UPDATE_SQL = """
-UPDATE cases_case AS c SET search_vector =
-    setweight(to_tsvector('disinfo', coalesce(c.title, '')), 'A') ||
-    setweight(to_tsvector('disinfo', coalesce((
+
+def vector_sql(case, keyword_names, summary_vector=None, disproof_vector=None):
+    """SQL for the search vector of the row `case`, given its keyword names as SQL.
+
+    A bulk load that already has the weighted vectors of the summary and disproof passes
+    them instead of having them computed.
+    """
+    summary = f"setweight(to_tsvector('disinfo', coalesce({case}.summary, '')), 'B')"
+    disproof = f"setweight(to_tsvector('disinfo', coalesce({case}.disproof, '')), 'C')"
+    return f"""
+    setweight(to_tsvector('disinfo', coalesce({case}.title, '')), 'A') ||
+    setweight(to_tsvector('disinfo', coalesce({keyword_names}, '')), 'A') ||
+    {summary_vector or summary} ||
+    {disproof_vector or disproof}
+"""
+
+
+KEYWORD_NAMES_SQL = """(
         SELECT string_agg(k.name, ' ') FROM cases_case_keywords ck
         JOIN cases_keyword k ON k.id = ck.keyword_id WHERE ck.case_id = c.id
-    ), '')), 'A') ||
-    setweight(to_tsvector('disinfo', coalesce(c.summary, '')), 'B') ||
-    setweight(to_tsvector('disinfo', coalesce(c.disproof, '')), 'C')
-"""
+    )"""
+
+UPDATE_SQL = "UPDATE cases_case AS c SET search_vector =" + vector_sql("c", KEYWORD_NAMES_SQL)
 
 # The words a published case is searchable by, unaccented and lower case, without numbers.
 # Only published cases contribute: a suggestion must never reveal a draft.
