@@ -128,6 +128,22 @@ def count(case_filter):
     return _filtered(case_filter, cleaned, exclude=()).count()
 
 
+def newest_matching(case_filter, limit):
+    """Ids of matching published cases among which are the `limit` newest, or None.
+
+    Whole months of matches, newest first, until there are enough (undated cases come
+    last). None when only SQL can tell: no index, or a search whose count is estimated.
+    """
+    cleaned = _cleaned(case_filter)
+    index = _current_index()
+    if index is None:
+        return None
+    matching, approximate = index.matching(case_filter, cleaned)
+    if approximate:
+        return None
+    return index.newest(matching, limit)
+
+
 def exact_facet_counts(case_filter, limit=None):
     """facet_counts() computed with plain SQL, through the FilterSet's own filters.
 
@@ -645,6 +661,16 @@ class FacetIndex:
         restrictions, approximate = self.restrictions(case_filter, cleaned)
         base = self.sample if approximate else self.published
         return _intersect(base, restrictions.values()), approximate
+
+    def newest(self, matching, limit):
+        if len(matching) <= limit:
+            return matching
+        chosen = BitMap()
+        for month in sorted(self.months, reverse=True):
+            chosen |= matching & self.months[month]
+            if len(chosen) >= limit:
+                return chosen
+        return matching
 
     def facet_counts(self, case_filter, cleaned, limit):
         restrictions, approximate = self.restrictions(case_filter, cleaned)
