@@ -142,6 +142,22 @@ def count(case_filter):
     return _filtered(case_filter, cleaned, exclude=()).count()
 
 
+def newest_matching(case_filter, limit):
+    """Ids of matching published cases among which are the `limit` newest, or None.
+
+    Whole months of matches, newest first, until there are enough (undated cases come
+    last). None when only SQL can tell: no index, or a search whose count is estimated.
+    """
+    cleaned = _cleaned(case_filter)
+    index = _current_index()
+    if index is None:
+        return None
+    matching, approximate = index.matching(case_filter, cleaned)
+    if approximate:
+        return None
+    return index.newest(matching, limit)
+
+
 def tally(case_filter):
     """A Tally of the published cases a bound, valid CaseFilter selects, from the index.
 
@@ -702,6 +718,16 @@ class FacetIndex:
         restrictions, approximate = self.restrictions(case_filter, cleaned, exact)
         base = self.sample if approximate else self.published
         return _intersect(base, restrictions.values()), approximate
+
+    def newest(self, matching, limit):
+        if len(matching) <= limit:
+            return matching
+        chosen = BitMap()
+        for month in sorted(self.months, reverse=True):
+            chosen |= matching & self.months[month]
+            if len(chosen) >= limit:
+                return chosen
+        return matching
 
     def facet_counts(self, case_filter, cleaned, limit):
         restrictions, approximate = self.restrictions(case_filter, cleaned)

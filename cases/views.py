@@ -5,11 +5,17 @@ from django.urls import reverse
 
 from cases.case_page import published_case_for_page
 from cases.claimreview import citation, claim_review, permalink
-from cases.facets import FACETS, facet_counts
-from cases.filters import ORDERINGS, CaseFilter
+from cases.facets import FACETS, facet_counts, newest_matching
+from cases.filters import ORDERINGS, CaseFilter, order_cases
 from cases.keyset import Cursor, CursorError, paginate
 from cases.models import Case, Country, Issue, Keyword, Language, Outlet
-from cases.search import approximate_query, highlighted, newest_matches, with_headlines
+from cases.search import (
+    RANKED_MATCHES,
+    approximate_query,
+    highlighted,
+    newest_matches,
+    with_headlines,
+)
 
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link
@@ -164,9 +170,19 @@ def case_list(request):
 
     # The page query reads plain rows; their related data is fetched once for the page.
     page_queryset = case_filter.qs.prefetch_related(None)
-    if ordering == "relevance" and result.approximate:
-        # A word in a large share of the cases: rank its newest matches, not all of them.
-        page_queryset = newest_matches(page_queryset)
+    ranked_newest = ordering == "relevance" and result.total > RANKED_MATCHES
+    if ordering == "relevance" and query:
+        # Rank the newest matches only, when there are many. Where the index knows every
+        # match, it hands over their ids (a few months' worth at most): the ranking query
+        # then neither searches nor filters again.
+        candidates = newest_matching(case_filter, RANKED_MATCHES)
+        if candidates is not None:
+            page_queryset = Case.objects.filter(id__in=list(candidates))
+        if candidates is not None or ranked_newest:
+            page_queryset = newest_matches(
+                page_queryset, listing.prefetch_related(None), query, limit=RANKED_MATCHES
+            )
+            page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
         page_queryset = with_headlines(page_queryset, query)
     page = paginate(page_queryset, ordering, cursor, PAGE_SIZE)
@@ -183,6 +199,8 @@ def case_list(request):
             "cases": page.object_list,
             "total": result.total,
             "total_is_approximate": result.approximate,
+            "ranked_newest": RANKED_MATCHES if ranked_newest else None,
+            "date_order_url": _link(params, ordering=["-date"]),
             "ordering": ordering,
             "facets": _facet_panels(params, result, expanded),
             "chips": _active_filter_chips(params, typed_filter),
