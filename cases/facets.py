@@ -142,20 +142,45 @@ def count(case_filter):
     return _filtered(case_filter, cleaned, exclude=()).count()
 
 
+@dataclass
+class Newest:
+    """Ids among which are the newest matches of a filter (see newest_matching)."""
+
+    ids: BitMap
+    searched: bool  # every id matches the search too; else the search is still to apply
+    complete: bool  # the ids hold every candidate, not only the newest months'
+
+
 def newest_matching(case_filter, limit):
-    """Ids of matching published cases among which are the `limit` newest, or None.
+    """Ids of published cases among which are the filter's `limit` newest matches, or None.
 
     Whole months of matches, newest first, until there are enough (undated cases come
-    last). None when only SQL can tell: no index, or a search whose count is estimated.
+    last). For a search whose count is estimated, the index knows the cases the other
+    filters let through, and the share of them the search matches in the sample: enough
+    months of those to hold `limit` matches, with a margin, still to be searched.
+    None when only SQL can tell.
     """
     cleaned = _cleaned(case_filter)
     index = _current_index()
     if index is None:
         return None
-    matching, approximate = index.matching(case_filter, cleaned)
-    if approximate:
-        return None
-    return index.newest(matching, limit)
+    restrictions, approximate = index.restrictions(case_filter, cleaned)
+    if not approximate:
+        matching = _intersect(index.published, restrictions.values())
+        ids = index.newest(matching, limit)
+        return Newest(ids, searched=True, complete=len(ids) == len(matching))
+    others = [ids for name, ids in restrictions.items() if name != "q"]
+    candidates = _intersect(index.published, others)
+    in_sample = candidates & index.sample
+    share = len(_intersect(in_sample, restrictions.values())) / max(len(in_sample), 1)
+    wanted = int(limit / max(share, NEWEST_MIN_SHARE) * NEWEST_MARGIN)
+    ids = index.newest(candidates, wanted)
+    return Newest(ids, searched=False, complete=len(ids) == len(candidates))
+
+
+# Candidates for an estimated search: 1.5 times as many as the sample's share says.
+NEWEST_MARGIN = 1.5
+NEWEST_MIN_SHARE = 0.05
 
 
 def tally(case_filter):

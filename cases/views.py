@@ -1,4 +1,4 @@
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import Count, F, Q, prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +14,8 @@ from cases.search import (
     approximate_query,
     highlighted,
     newest_matches,
+    rank_cases,
+    search_query,
     with_headlines,
 )
 
@@ -172,17 +174,16 @@ def case_list(request):
     page_queryset = case_filter.qs.prefetch_related(None)
     ranked_newest = ordering == "relevance" and result.total > RANKED_MATCHES
     if ordering == "relevance" and query:
-        # Rank the newest matches only, when there are many. Where the index knows every
-        # match, it hands over their ids (a few months' worth at most): the ranking query
-        # then neither searches nor filters again.
-        candidates = newest_matching(case_filter, RANKED_MATCHES)
-        if candidates is not None:
-            page_queryset = Case.objects.filter(id__in=list(candidates))
-        if candidates is not None or ranked_newest:
+        # Rank the newest matches only, when there are many. The index narrows them down to
+        # a few months' worth of ids, so the ranking query reads few search vectors.
+        newest = _newest_match_ids(case_filter, query)
+        if newest is not None:
+            page_queryset = rank_cases(with_ids(listing.prefetch_related(None), newest), query)
+        elif ranked_newest:
             page_queryset = newest_matches(
                 page_queryset, listing.prefetch_related(None), query, limit=RANKED_MATCHES
             )
-            page_queryset = order_cases(page_queryset, ordering, searching=True)
+        page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
         page_queryset = with_headlines(page_queryset, query)
     page = paginate(page_queryset, ordering, cursor, PAGE_SIZE)
@@ -222,6 +223,26 @@ def case_list(request):
         }
     )
     return render(request, "cases/case_list.html", context)
+
+
+def with_ids(queryset, ids):
+    """The cases of the queryset with the given ids: one array parameter, however many."""
+    return queryset.extra(where=["cases_case.id = ANY(%s)"], params=[list(ids)])
+
+
+def _newest_match_ids(case_filter, query):
+    """The ids of the RANKED_MATCHES newest matches, through the facet index, or None."""
+    found = newest_matching(case_filter, RANKED_MATCHES)
+    if found is None:
+        return None
+    matches = with_ids(Case.objects.all(), found.ids)
+    if not found.searched:
+        matches = matches.filter(search_vector=search_query(query))
+    newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values_list("id", flat=True)
+    ids = list(newest[:RANKED_MATCHES])
+    if len(ids) < RANKED_MATCHES and not found.complete:
+        return None  # the sample's share was off: fewer matches than expected
+    return ids
 
 
 def case_detail(request, pk, slug=None):

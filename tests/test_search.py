@@ -207,21 +207,35 @@ def _many_matches():
     CaseFactory(title="Unrelated", disproof="Nothing.", date=day)
 
 
-# Committed data (a transactional test) is what the facet index answers for.
+# Committed data (a transactional test) is what the facet index answers for; "estimated"
+# makes every search count as common, so the index only knows the other filters' cases.
+committed_db = pytest.mark.django_db(transaction=True)
 BOTH_PATHS = pytest.mark.parametrize(
-    "committed",
+    "path",
     [
-        pytest.param(False, id="sql"),
-        pytest.param(True, id="facet-index", marks=pytest.mark.django_db(transaction=True)),
+        pytest.param("sql"),
+        pytest.param("facet-index", marks=committed_db),
+        pytest.param("estimated", marks=committed_db),
     ],
 )
 
 
+def _take(path, monkeypatch):
+    from cases import facets
+
+    if path == "estimated":
+        monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
+        monkeypatch.setattr(facets, "COMMON_SHARE", 0)
+        monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
+        monkeypatch.setattr(facets, "SAMPLE_RATE", 1)
+    facets.reset()
+
+
 @BOTH_PATHS
-def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(
-    committed, client, monkeypatch
-):
+def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, client, monkeypatch):
     from cases import views
+
+    _take(path, monkeypatch)
 
     monkeypatch.setattr(views, "RANKED_MATCHES", 3)
     found = []
@@ -233,9 +247,12 @@ def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(
 
     response = client.get("/cases/?q=grain")
 
-    # Through the index, three newest matches (or more, by whole months); else from SQL.
-    assert (found[0] is not None) == committed
-    assert found[0] is None or len(found[0]) >= 3
+    # Through the index: three newest matches or more (whole months), or for an estimated
+    # search the months of the other filters' cases still to be searched; else from SQL.
+    assert (found[0] is None) == (path == "sql")
+    if path != "sql":
+        assert found[0].searched == (path == "facet-index")
+        assert len(found[0].ids) >= 3
 
     assert response.status_code == 200
     assert response.context["total"] == 5
@@ -254,7 +271,8 @@ def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(
 
 
 @BOTH_PATHS
-def test_a_search_with_few_matches_ranks_them_all(committed, client):
+def test_a_search_with_few_matches_ranks_them_all(path, client, monkeypatch):
+    _take(path, monkeypatch)
     _many_matches()
 
     response = client.get("/cases/?q=grain")
