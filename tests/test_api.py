@@ -514,3 +514,32 @@ def test_taxonomy_lists_are_in_name_order(api_client):
         CaseFactory(keywords=[KeywordFactory(name=name)])
     names = [keyword["name"] for keyword in api_client.get("/api/v1/keywords/").json()]
     assert names == ["Alpha", "Mu", "Zeta"]
+
+
+def test_the_public_detail_is_what_the_serializer_makes_of_the_orm_case(api_client, rf):
+    from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
+
+    ukraine, eu = CountryFactory(name="Ukraine"), CountryFactory(name="EU", kind="region")
+    case = CaseFactory(
+        title="Several of everything",
+        keywords=[KeywordFactory(name="Zeta"), KeywordFactory(name="Alpha")],
+        countries=[eu, ukraine],
+        languages=[LanguageFactory(code="ru", name="Russian"), LanguageFactory(code="en")],
+    )
+    case.related.add(CaseFactory(title="Published neighbour"))
+    case.related.add(CaseFactory(title="Draft neighbour", status=Case.Status.DRAFT))
+    for name in ("Second outlet", "First outlet"):
+        AppearanceFactory(case=case, outlet=OutletFactory(name=name))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(f"/api/v1/cases/{case.pk}/")
+
+    request = rf.get(f"/api/v1/cases/{case.pk}/")
+    orm_case = prefetch_for_case_serializer(Case.objects.published()).get(pk=case.pk)
+    expected = CaseSerializer(orm_case, context={"request": request, "include_drafts": False}).data
+    body = response.json()
+    assert body == {**expected, "created_at": body["created_at"], "updated_at": body["updated_at"]}
+    assert [other["title"] for other in body["related"]] == ["Published neighbour"]
+    # One query reads the case with everything it shows.
+    case_queries = [q for q in queries.captured_queries if "cases_case" in q["sql"]]
+    assert len(case_queries) == 1

@@ -49,6 +49,7 @@ from cases.api.serializers import (
     CountedOutletSerializer,
     TombstoneSerializer,
 )
+from cases.case_page import published_case_for_page
 from cases.claimreview import claim_review
 from cases.exports import CSV_COLUMNS, csv_lines, csv_row
 from cases.facets import facet_counts
@@ -309,7 +310,15 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        case = self.get_object()
+        if self.editor:
+            case = self.get_object()
+        else:
+            # The public sees published cases only: the case page's one-query read.
+            pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+            case = published_case_for_page(int(pk)) if pk.isdigit() else None
+            if case is None:
+                raise Http404
+            self.check_object_permissions(request, case)
         self.last_modified = case.updated_at
         self.etag_prefix = f"v{case.version}-"
         if self.output_format == "csv":
