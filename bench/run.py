@@ -160,7 +160,7 @@ def start_gunicorn(env, port, workers):
             str(gunicorn),
             "disinfo_db.wsgi",
             "--config",
-            str(BASE / "bench" / "gunicorn_conf.py"),
+            str(BASE / "disinfo_db" / "gunicorn_conf.py"),
             "--bind",
             f"{HOST}:{port}",
             "--workers",
@@ -468,6 +468,19 @@ def build_questions(quick):
             first=[f"/cases/{pk}/{slug}/" for pk, slug in sample[1:]],
             repeat=f"/cases/{sample[0][0]}/{sample[0][1]}/",
             raw=raw_case_page(sample[0][0]),
+            # Datasette's own page for one row: HTML for HTML.
+            datasette=f"/bench/cases/{sample[0][0]}",
+            datasette_first=[f"/bench/cases/{pk}" for pk, _ in sample[1:]],
+        )
+    )
+    questions.append(
+        Question(
+            "API case",
+            "api",
+            first=[f"/api/v1/cases/{pk}/" for pk, _ in sample[1:]],
+            repeat=f"/api/v1/cases/{sample[0][0]}/",
+            raw=raw_case_page(sample[0][0]),
+            # ... and its JSON for JSON.
             datasette=f"/bench/cases/{sample[0][0]}.json",
             datasette_first=[f"/bench/cases/{pk}.json" for pk, _ in sample[1:]],
         )

@@ -27,6 +27,7 @@ off with bulk_write() and call record_full_change() once.
 import threading
 from contextlib import contextmanager
 
+import psycopg2.extensions
 from django.db import connection
 
 # A statement touching more cases than this is logged as one "rebuild everything" change.
@@ -253,8 +254,15 @@ def bulk_write(cursor):
     try:
         yield
     finally:
-        _triggers_on(cursor)
-        cursor.execute("SELECT set_config('disinfo.bulk_write', 'off', true)")
+        # After an error the transaction is aborted: rolling it back resets both settings.
+        if not _aborted(cursor):
+            _triggers_on(cursor)
+            cursor.execute("SELECT set_config('disinfo.bulk_write', 'off', true)")
+
+
+def _aborted(cursor):
+    status = cursor.cursor.connection.get_transaction_status()
+    return status == psycopg2.extensions.TRANSACTION_STATUS_INERROR
 
 
 def _triggers_on(cursor):

@@ -24,6 +24,9 @@ shared index is not used at all and the answer comes from exact SQL.
 
 exact_facet_counts() answers the same question with plain SQL through the FilterSet's own
 filters; the tests hold the two equal after every kind of write.
+
+tally() counts the same bitmaps for the statistics page (cases.stats): per month and per
+value among the cases every filter selects, not disjunctively, and never estimated.
 """
 
 import datetime
@@ -95,6 +98,17 @@ class FacetResult:
     facets: dict = field(default_factory=dict)  # facet name -> [FacetValue]
 
 
+@dataclass
+class Tally:
+    """Counts among the cases a filter selects, every filter applied (not disjunctive)."""
+
+    total: int
+    months: dict  # first of month -> cases dated in it (months with cases only)
+    # facet name -> [(value, name, count)], most cases first, then by name as PostgreSQL
+    # orders names; values with no case are left out.
+    values: dict
+
+
 # --- Public interface ---------------------------------------------------------------------
 
 
@@ -126,6 +140,68 @@ def count(case_filter):
         if not approximate:
             return len(matching)
     return _filtered(case_filter, cleaned, exclude=()).count()
+
+
+@dataclass
+class Newest:
+    """Ids among which are the newest matches of a filter (see newest_matching)."""
+
+    ids: BitMap
+    searched: bool  # every id matches the search too; else the search is still to apply
+    complete: bool  # the ids hold every candidate, not only the newest months'
+
+
+def newest_matching(case_filter, limit):
+    """Ids of published cases among which are the filter's `limit` newest matches, or None.
+
+    Whole months of matches, newest first, until there are enough (undated cases come
+    last). For a search whose count is estimated, the index knows the cases the other
+    filters let through, and the share of them the search matches in the sample: enough
+    months of those to hold `limit` matches, with a margin, still to be searched.
+    None when only SQL can tell.
+    """
+    cleaned = _cleaned(case_filter)
+    index = _current_index()
+    if index is None:
+        return None
+    restrictions, approximate = index.restrictions(case_filter, cleaned)
+    if not approximate:
+        matching = _intersect(index.published, restrictions.values())
+        ids = index.newest(matching, limit)
+        return Newest(ids, searched=True, complete=len(ids) == len(matching))
+    others = [ids for name, ids in restrictions.items() if name != "q"]
+    candidates = _intersect(index.published, others)
+    in_sample = candidates & index.sample
+    share = len(_intersect(in_sample, restrictions.values())) / max(len(in_sample), 1)
+    wanted = int(limit / max(share, NEWEST_MIN_SHARE) * NEWEST_MARGIN)
+    ids = index.newest(candidates, wanted)
+    return Newest(ids, searched=False, complete=len(ids) == len(candidates))
+
+
+# Candidates for an estimated search: 1.5 times as many as the sample's share says.
+NEWEST_MARGIN = 1.5
+NEWEST_MIN_SHARE = 0.05
+
+
+def tally(case_filter):
+    """A Tally of the published cases a bound, valid CaseFilter selects, from the index.
+
+    None when the index cannot answer (it is switched off, or this connection has
+    uncommitted writes): the caller counts with SQL. A text search is never estimated here.
+    """
+    cleaned = _cleaned(case_filter)
+    index = _current_index()
+    if index is None:
+        return None
+    key = (index.version, _filter_key(cleaned), "tally")
+    cached = index.results.get(key)
+    if cached is not None:
+        index.results.move_to_end(key)
+        return cached
+    matching, _ = index.matching(case_filter, cleaned, exact=True)
+    result = index.tally(matching)
+    index.remember(key, result)
+    return result
 
 
 def exact_facet_counts(case_filter, limit=None):
@@ -345,19 +421,24 @@ def _index_scans(cursor):
     A sequential scan that tests a full-text match on every row must fetch every row's
     search vector from TOAST storage; the planner does not count that cost and picks it
     for common words, where a bitmap scan of the GIN index is ten times faster.
+
+    The settings are local to a transaction: without one of its own (autocommit, as in a
+    request), each statement would be its own transaction and the query would not see them.
     """
-    cursor.execute(
-        "SELECT current_setting('enable_seqscan'), current_setting('jit'),"
-        " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
-    )
-    seqscan, jit = cursor.fetchone()[:2]
-    try:
-        yield
-    finally:
+    with transaction.atomic():
         cursor.execute(
-            "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
-            [seqscan, jit],
+            "SELECT current_setting('enable_seqscan'), current_setting('jit'),"
+            " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
         )
+        seqscan, jit = cursor.fetchone()[:2]
+        try:
+            yield
+        finally:
+            if len(connection.atomic_blocks) > 1:  # not our own transaction: put them back
+                cursor.execute(
+                    "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
+                    [seqscan, jit],
+                )
 
 
 def _sample_blocks(max_id):
@@ -402,6 +483,7 @@ class FacetIndex:
         self.days = {}  # date -> BitMap
         self.months = {}  # (year, month) -> BitMap
         self.labels = {}  # facet -> {pk: (value, label)}
+        self.label_order = {}  # facet -> {pk: position of its name as PostgreSQL sorts names}
         self.issue_numbers = {}  # issue number -> issue id
         self.id_sets = OrderedDict()  # (name, key) -> (BitMap, approximate)
         self.results = OrderedDict()
@@ -486,15 +568,18 @@ class FacetIndex:
             existing |= ids
 
     def _load_labels(self, cursor):
-        self.labels = {}
+        self.labels, self.label_order = {}, {}
         for facet, table, key in (
             ("keyword", "cases_keyword", "slug"),
             ("country", "cases_country", "slug"),
             ("language", "cases_language", "code"),
             ("outlet", "cases_outlet", "slug"),
         ):
-            cursor.execute(f"SELECT id, {key}, name FROM {table}")
-            self.labels[facet] = {pk: (value, name) for pk, value, name in cursor.fetchall()}
+            # In name order, so that ties in a tally sort by name as an ORDER BY would.
+            cursor.execute(f"SELECT id, {key}, name FROM {table} ORDER BY name, id")
+            rows = cursor.fetchall()
+            self.labels[facet] = {pk: (value, name) for pk, value, name in rows}
+            self.label_order[facet] = {pk: position for position, (pk, _, _) in enumerate(rows)}
         cursor.execute("SELECT number, id FROM cases_issue")
         self.issue_numbers = dict(cursor.fetchall())
 
@@ -535,6 +620,7 @@ class FacetIndex:
         other.days = {k: BitMap(v) for k, v in self.days.items()}
         other.months = {k: BitMap(v) for k, v in self.months.items()}
         other.labels = self.labels
+        other.label_order = self.label_order
         other.issue_numbers = self.issue_numbers
         other.build_seconds = self.build_seconds
         return other
@@ -558,8 +644,11 @@ class FacetIndex:
 
     # Answering.
 
-    def restrictions(self, case_filter, cleaned):
-        """({param: BitMap} for every active filter, approximate)."""
+    def restrictions(self, case_filter, cleaned, exact=False):
+        """({param: BitMap} for every active filter, approximate).
+
+        exact=True fetches every case a text search matches, however common its words.
+        """
         out = {}
         approximate = False
         active = _active(cleaned)
@@ -575,7 +664,7 @@ class FacetIndex:
             elif name in ("date_after", "date_before"):
                 continue
             else:
-                ids, approx = self._id_set(case_filter, name, value)
+                ids, approx = self._id_set(case_filter, name, value, exact)
                 approximate = approximate or approx
                 out[name] = ids
         if "date_after" in active or "date_before" in active:
@@ -603,17 +692,26 @@ class FacetIndex:
                     day += datetime.timedelta(days=1)
         return BitMap.union(*parts) if parts else BitMap()
 
-    def _id_set(self, case_filter, name, value):
+    def _id_set(self, case_filter, name, value, exact=False):
         """(BitMap, approximate) of the published cases a non-native filter lets through."""
         key = (name, _hashable(value))
         cached = self.id_sets.get(key)
+        if exact and (cached is None or cached[1]):
+            # Kept apart from the estimate, which the list pages go on using.
+            key = (*key, "exact")
+            cached = self.id_sets.get(key)
         if cached is not None:
             self.id_sets.move_to_end(key)
             return cached
         from cases.models import Case
 
         queryset = case_filter.filters[name].filter(Case.objects.published(), value).order_by()
-        if name == "q" and len(self.sample) >= SAMPLE_MIN and self._is_common(queryset):
+        if (
+            name == "q"
+            and not exact
+            and len(self.sample) >= SAMPLE_MIN
+            and self._is_common(queryset)
+        ):
             # Only the sample is fetched: the counts are scaled up and flagged as estimates.
             blocks = _sample_ranges(self.sample)
             where = " OR ".join(["cases_case.id BETWEEN %s AND %s"] * len(blocks)) or "false"
@@ -640,11 +738,21 @@ class FacetIndex:
         rows = plan[0]["Plan"]["Plan Rows"]
         return rows > max(COMMON_SHARE * len(self.published), COMMON_MIN_ROWS)
 
-    def matching(self, case_filter, cleaned):
+    def matching(self, case_filter, cleaned, exact=False):
         """(BitMap of matching cases, approximate); approximate sets hold sample cases only."""
-        restrictions, approximate = self.restrictions(case_filter, cleaned)
+        restrictions, approximate = self.restrictions(case_filter, cleaned, exact)
         base = self.sample if approximate else self.published
         return _intersect(base, restrictions.values()), approximate
+
+    def newest(self, matching, limit):
+        if len(matching) <= limit:
+            return matching
+        chosen = BitMap()
+        for month in sorted(self.months, reverse=True):
+            chosen |= matching & self.months[month]
+            if len(chosen) >= limit:
+                return chosen
+        return matching
 
     def facet_counts(self, case_filter, cleaned, limit):
         restrictions, approximate = self.restrictions(case_filter, cleaned)
@@ -674,6 +782,28 @@ class FacetIndex:
             facets[facet] = _facet_values(counts, labels, _selected(cleaned, facet), limit)
         total = round(len(matching) * scale)
         return FacetResult(total=total, approximate=approximate, facets=facets)
+
+    def tally(self, matching):
+        """A Tally of the cases in `matching` (a subset of the published cases)."""
+        everything = len(matching) == len(self.published)
+
+        def size(ids):
+            return len(ids) if everything else matching.intersection_cardinality(ids)
+
+        months = {}
+        for (year, month), ids in sorted(self.months.items()):
+            n = size(ids)
+            if n:
+                months[datetime.date(year, month, 1)] = n
+        values = {}
+        for facet in ("keyword", "country", "language", "outlet"):
+            labels, order = self.labels[facet], self.label_order[facet]
+            counts = {pk: n for pk, ids in self.values[facet].items() if (n := size(ids))}
+            ranked = sorted(
+                (pk for pk in counts if pk in labels), key=lambda pk: (-counts[pk], order[pk])
+            )
+            values[facet] = [(*labels[pk], counts[pk]) for pk in ranked]
+        return Tally(total=len(matching), months=months, values=values)
 
 
 def _intersect(base, bitmaps):

@@ -20,16 +20,29 @@ from django.utils.safestring import mark_safe
 
 SEARCH_CONFIG = "disinfo"
 
-UPDATE_SQL = """
-UPDATE cases_case AS c SET search_vector =
-    setweight(to_tsvector('disinfo', coalesce(c.title, '')), 'A') ||
-    setweight(to_tsvector('disinfo', coalesce((
+
+def vector_sql(case, keyword_names, summary_vector=None, disproof_vector=None):
+    """SQL for the search vector of the row `case`, given its keyword names as SQL.
+
+    A bulk load that already has the weighted vectors of the summary and disproof passes
+    them instead of having them computed.
+    """
+    summary = f"setweight(to_tsvector('disinfo', coalesce({case}.summary, '')), 'B')"
+    disproof = f"setweight(to_tsvector('disinfo', coalesce({case}.disproof, '')), 'C')"
+    return f"""
+    setweight(to_tsvector('disinfo', coalesce({case}.title, '')), 'A') ||
+    setweight(to_tsvector('disinfo', coalesce({keyword_names}, '')), 'A') ||
+    {summary_vector or summary} ||
+    {disproof_vector or disproof}
+"""
+
+
+KEYWORD_NAMES_SQL = """(
         SELECT string_agg(k.name, ' ') FROM cases_case_keywords ck
         JOIN cases_keyword k ON k.id = ck.keyword_id WHERE ck.case_id = c.id
-    ), '')), 'A') ||
-    setweight(to_tsvector('disinfo', coalesce(c.summary, '')), 'B') ||
-    setweight(to_tsvector('disinfo', coalesce(c.disproof, '')), 'C')
-"""
+    )"""
+
+UPDATE_SQL = "UPDATE cases_case AS c SET search_vector =" + vector_sql("c", KEYWORD_NAMES_SQL)
 
 # The words a published case is searchable by, unaccented and lower case, without numbers.
 # Only published cases contribute: a suggestion must never reveal a draft.
@@ -66,15 +79,20 @@ def rebuild_search_words():
         cursor.execute(WORDS_SQL + " ON CONFLICT DO NOTHING")
 
 
-# Matches a very common word's search ranks: ranking reads every match's search vector,
-# seconds for hundreds of thousands of matches, and past the first pages nobody reads on.
-RANKED_MATCHES = 5000
+# A search with more matches than this ranks only its newest ones. Ranking reads each
+# match's search vector: seconds for a word in hundreds of thousands of cases, and relevance
+# pages stop at keyset.MAX_RELEVANCE_OFFSET anyway. Sorting by date shows every match.
+RANKED_MATCHES = 2000
 
 
-def newest_matches(queryset, limit=RANKED_MATCHES):
-    """The queryset limited to its `limit` newest cases, keeping its own ordering."""
-    newest = queryset.order_by(F("date").desc(nulls_last=True), "-id").values("id")[:limit]
-    return queryset.filter(id__in=newest)
+def newest_matches(matches, cases, text, limit=RANKED_MATCHES):
+    """The `limit` newest of the `matches` of a search for `text`, from `cases`, ranked.
+
+    The newest matches are found once, with every filter; the ranking query looks them up
+    by id and ranks only them.
+    """
+    newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values("id")[:limit]
+    return rank_cases(cases.filter(id__in=newest), text)
 
 
 def search_query(text):
@@ -83,8 +101,12 @@ def search_query(text):
 
 def search_cases(queryset, text):
     """Cases matching `text` in websearch syntax, annotated with `rank`."""
-    query = search_query(text)
-    return queryset.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    return rank_cases(queryset.filter(search_vector=search_query(text)), text)
+
+
+def rank_cases(queryset, text):
+    """The cases annotated with their `rank` for `text`."""
+    return queryset.annotate(rank=SearchRank(F("search_vector"), search_query(text)))
 
 
 # Word characters of a query, outside of the websearch operators `"`, `-` and `or`.

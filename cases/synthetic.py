@@ -11,16 +11,18 @@ very rare ones (VERY_RARE_TERM, about 0.02%).
 Everything depends only on the seed: the same seed gives the same cases, in the same order,
 whatever the chunk size. Ids are whatever the database hands out.
 
-Loading goes through PostgreSQL COPY; search vectors are then computed in bulk with
-cases.search.UPDATE_SQL. Every synthetic case has is_synthetic=True, so remove_synthetic()
-takes them all out again.
+Loading goes through PostgreSQL COPY into a staging table, from which each case is inserted
+once, with its search vector (cases.search.vector_sql). Every synthetic case has
+is_synthetic=True, so remove_synthetic() takes them all out again.
 """
 
 import datetime
+import io
 import itertools
 import json
 import math
 import multiprocessing
+import queue
 import random
 import re
 import sys
@@ -32,7 +34,7 @@ from bisect import bisect
 from django.db import connection, connections, models, transaction
 from django.utils.text import slugify
 
-from cases.search import UPDATE_SQL
+from cases.search import vector_sql
 
 # --- Taxonomy -------------------------------------------------------------------------------
 
@@ -483,6 +485,80 @@ def _has_slug(model):
 CHUNK = 5_000
 
 
+# Search vectors. to_tsvector() is most of the cost of loading a case, nearly all of it for
+# the long summary and disproof. Those are made only of VOCABULARY and TOPIC_TERMS words, so
+# each word is run through to_tsvector() once and the texts' vectors are put together here:
+# the same lexemes, positions and weights (tests/test_generator.py holds them equal).
+
+_END = "zzqqend"  # a word after each one, whose position tells how many positions it took
+
+
+def word_lexemes(words):
+    """{word: (positions it takes, ((lexeme, position offset), ...))} in the disinfo config."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w, to_tsvector('disinfo', w || ' ' || %s)::text, "
+            "to_tsvector('disinfo', %s)::text FROM unnest(%s::text[]) AS w",
+            [_END, _END, list(words)],
+        )
+        rows = cursor.fetchall()
+    lexemes = {}
+    for word, vector, end in rows:
+        end_lexeme = _TSVECTOR_ENTRY.match(end).group(1)
+        entries, taken = [], None
+        for lexeme, positions in _TSVECTOR_ENTRY.findall(vector):
+            for position in positions.split(","):
+                if lexeme == end_lexeme and taken is None:
+                    taken = int(position) - 1
+                else:
+                    entries.append((lexeme, int(position)))
+        lexemes[word] = (taken, tuple(entries))
+    # Plain words only: their lexemes need no quoting, in a tsvector or in COPY.
+    assert all(re.fullmatch(r"[a-z-]+", lexeme) for _, e in lexemes.values() for lexeme, _ in e)
+    # The words that take one position, with their one lexeme (None for a stop word).
+    lexemes[_SIMPLE] = {
+        word: f"'{entries[0][0]}':" if entries else None
+        for word, (taken, entries) in lexemes.items()
+        if taken == 1 and len(entries) <= 1
+    }
+    return lexemes
+
+
+_SIMPLE = object()
+
+
+_TSVECTOR_ENTRY = re.compile(r"'((?:[^']|'')*)':([\d,]+)")
+
+
+def text_vector(lexemes, words, weight):
+    """The tsvector (as text) of the words joined into sentences, with the given weight."""
+    entries = {}  # "'lexeme':" -> [position, ...], as text
+    try:
+        # Words that take one position and make one lexeme or, stop words, none.
+        simple = lexemes[_SIMPLE]
+        for position, word in enumerate(words, 1):
+            lexeme = simple[word]
+            if lexeme is not None:
+                found = entries.get(lexeme)
+                if found is None:
+                    entries[lexeme] = [_POSITIONS[position]]
+                else:
+                    found.append(_POSITIONS[position])
+    except (KeyError, IndexError):
+        entries = {}
+        position = 0
+        for word in words:
+            taken, made = lexemes[word]
+            for lexeme, offset in made:
+                entries.setdefault(f"'{lexeme}':", []).append(str(position + offset))
+            position += taken
+    separator = weight + ","
+    return " ".join([lexeme + separator.join(found) + weight for lexeme, found in entries.items()])
+
+
+_POSITIONS = [str(n) for n in range(4096)]
+
+
 class CaseGenerator:
     """Produces COPY lines for cases and their links, chunk by chunk, from the seed alone."""
 
@@ -496,15 +572,21 @@ class CaseGenerator:
         self.dates = case_dates(seed, count)
         self.countries = _Picker([pk for pk, _ in taxonomy.countries], 1.1)
         self.country_names = dict(taxonomy.countries)
+        self.keyword_names = {pk: _copy_text(name) for pk, name in taxonomy.keywords}
         self.keywords = _Picker([pk for pk, _ in taxonomy.keywords], 1.0)
         self.languages = _Picker([pk for pk, _ in taxonomy.languages], 1.6)
         self.outlets = _Picker([pk for pk, _ in taxonomy.outlets], 1.0)
         self.topics = list(TOPIC_TERMS.items())
         self.case_defaults = copy_defaults("cases_case", CASE_COLUMNS)[1]
         self.appearance_defaults = copy_defaults("cases_appearance", LINK_COPIES[3][1])[1]
+        self.lexemes = word_lexemes([*VOCABULARY, *TOPIC_TERMS])
 
     def chunk_lines(self, chunk_index):
-        """COPY text for one chunk: (cases, keywords, countries, languages, appearances)."""
+        """COPY text for one chunk: (cases, keywords, countries, languages, appearances).
+
+        Each case line ends with what its search vector is made of: its keyword names, and
+        the vectors of its summary and disproof (see text_vector).
+        """
         rng = random.Random(f"{self.seed}:chunk:{chunk_index}")
         start = chunk_index * CHUNK
         stop = min(start + CHUNK, self.count)
@@ -563,6 +645,12 @@ class CaseGenerator:
                     )
                 )
                 + self.case_defaults
+                + "\t"
+                + " ".join(self.keyword_names[pk] for pk in keywords)
+                + "\t"
+                + text_vector(self.lexemes, summary_words, "B")
+                + "\t"
+                + text_vector(self.lexemes, disproof_words, "C")
             )
             for pk in keywords:
                 kw.append(f"{case_id}\t{pk}")
@@ -578,28 +666,6 @@ class CaseGenerator:
                     f"https://archive.example/{case_id:x}{n}{self.appearance_defaults}"
                 )
         return tuple("\n".join(lines) + "\n" for lines in (cases, kw, co, la, ap))
-
-
-class _ChunkStream:
-    """A file-like object for copy_expert, fed by a generator of strings."""
-
-    def __init__(self, pieces):
-        self.pieces = iter(pieces)
-        self.buffer = b""
-
-    def read(self, size=-1):
-        while size < 0 or len(self.buffer) < size:
-            piece = next(self.pieces, None)
-            if piece is None:
-                break
-            self.buffer += piece.encode()
-        if size < 0:
-            data, self.buffer = self.buffer, b""
-        else:
-            data, self.buffer = self.buffer[:size], self.buffer[size:]
-        return data
-
-    readline = read
 
 
 class Progress:
@@ -735,82 +801,159 @@ def _generate_chunks(generator, chunks, processes=2):
         _worker_generator = None
 
 
-def generate(count, seed=0, stream=None, vector_workers=2):
-    """Load count synthetic cases; returns a dict of timings in seconds."""
-    from cases.dataversion import bulk_write, record_full_change
+def generate(count, seed=0, stream=None, workers=2):
+    """Load count synthetic cases; returns a dict of timings in seconds.
+
+    Worker processes make the COPY text of each chunk of cases; `workers` loader threads,
+    each on a connection of its own, copy a chunk into a staging table and insert it with
+    its search vector (cases.search.vector_sql), then copy its links. Each row is written
+    once. The loaders commit together at the end: a failed load leaves nothing behind.
+    """
+    from cases.dataversion import record_full_change
 
     timings = {}
     started = time.monotonic()
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     last_issue = issue_number_for(LAST_DATE) + 3
-    with transaction.atomic(), connection.cursor() as cursor, bulk_write(cursor):
+    with transaction.atomic(), connection.cursor() as cursor:
         taxonomy = Taxonomy()
         issue_ids = _ensure_issues(cursor, last_issue)
         first_id = _reserve_ids(cursor, "cases_case", count)
-        generator = CaseGenerator(seed, count, taxonomy, first_id, issue_ids, now)
-        chunks = math.ceil(count / CHUNK)
-        progress = Progress("cases", count, stream)
-        link_lines = ([], [], [], [])
+    generator = CaseGenerator(seed, count, taxonomy, first_id, issue_ids, now)
 
-        def pieces():
-            for index, (cases, *links) in enumerate(_generate_chunks(generator, chunks)):
-                for buffer, text in zip(link_lines, links, strict=True):
-                    buffer.append(text)
-                yield cases
-                progress.update(min((index + 1) * CHUNK, count))
-
-        cursor.copy_expert(
-            f"COPY cases_case ({copy_columns('cases_case', CASE_COLUMNS)}) FROM STDIN",
-            _ChunkStream(pieces()),
-            1 << 20,
-        )
-        progress.finish()
-        timings["copy_cases"] = time.monotonic() - started
-
-        mark = time.monotonic()
-        links = Progress("links", 4, stream)
-        for n, ((table, columns), lines) in enumerate(zip(LINK_COPIES, link_lines, strict=True)):
-            columns = copy_columns(table, columns)
-            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", _ChunkStream(lines), 1 << 20)
-            lines.clear()
-            links.update(n + 1, force=True)
-        links.finish()
-        timings["copy_links"] = time.monotonic() - mark
-        record_full_change(cursor)
-
-    mark = time.monotonic()
-    # Filling a GIN index row by row costs three times the vectors themselves: for a big
-    # load, drop it and build it again in one pass.
-    search_index = _drop_search_index() if count >= REBUILD_SEARCH_INDEX_FROM else None
+    # Filling GIN indexes row by row costs more than the rows themselves: for a big load,
+    # drop them and build them again in one pass each.
+    indexes = _drop_indexes(REBUILT_INDEXES) if count >= REBUILD_INDEXES_FROM else []
     try:
-        compute_search_vectors(first_id, first_id + count - 1, stream, workers=vector_workers)
-        timings["search_vectors"] = time.monotonic() - mark
+        _load(generator, count, stream, workers)
+        timings["load"] = time.monotonic() - started
         add_search_words()
     finally:
-        if search_index is not None:
+        if indexes:
             mark = time.monotonic()
             _run_in_parallel(
                 [
-                    ["SET maintenance_work_mem = '1GB'", search_index],
-                    [f"VACUUM ANALYZE {table}" for table in LINK_TABLES],
+                    [*INDEX_BUILD_SETTINGS, indexes[0]],
+                    [*INDEX_BUILD_SETTINGS, *indexes[1:]]
+                    + [f"VACUUM ANALYZE {table}" for table in LINK_TABLES],
                 ],
-                label="search index",
+                label="indexes",
                 stream=stream,
             )
-            timings["search_index"] = time.monotonic() - mark
+            timings["indexes"] = time.monotonic() - mark
 
     mark = time.monotonic()
     with connection.cursor() as cursor:
-        tables = ["cases_case"] + ([] if search_index is not None else LINK_TABLES)
+        tables = ["cases_case"] + ([] if indexes else LINK_TABLES)
         for table in tables:
             cursor.execute(f"VACUUM ANALYZE {table}")
+    with transaction.atomic(), connection.cursor() as cursor:
+        record_full_change(cursor)
     timings["vacuum_analyze"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - started
     return timings
 
 
-REBUILD_SEARCH_INDEX_FROM = 50_000
-SEARCH_INDEX = "case_search_idx"
+def _load(generator, count, stream, workers):
+    """Copy every chunk of cases and links, on `workers` connections, all or nothing."""
+    from cases.dataversion import bulk_write
+
+    columns = copy_columns("cases_case", CASE_COLUMNS)
+    chunks = math.ceil(count / CHUNK)
+    progress = Progress("cases", count, stream)
+    pending = queue.Queue(maxsize=2 * workers)
+    lock = threading.Lock()
+    done = [0]
+    errors = []
+    loaded = threading.Barrier(workers + 1)  # every loader has done its share, or failed
+    decided = threading.Barrier(workers + 1)  # ... and the outcome is known
+    outcome = {"commit": False}
+
+    def load():
+        conn = connections.create_connection("default")
+        try:
+            conn.set_autocommit(False)
+            with conn.cursor() as cursor, bulk_write(cursor):
+                cursor.execute(
+                    f"CREATE TEMP TABLE synthetic_stage ON COMMIT DROP AS SELECT {columns} "
+                    "FROM cases_case WITH NO DATA"
+                )
+                cursor.execute(
+                    "ALTER TABLE synthetic_stage ADD COLUMN keyword_names text, "
+                    "ADD COLUMN summary_vector tsvector, ADD COLUMN disproof_vector tsvector"
+                )
+                while (item := pending.get()) is not None:
+                    if errors:
+                        continue  # drain the queue so the feeder never blocks
+                    cases, *links = item
+                    cursor.copy_expert(
+                        f"COPY synthetic_stage ({columns}, {STAGE_COLUMNS}) FROM STDIN",
+                        io.StringIO(cases),
+                        1 << 20,
+                    )
+                    cursor.execute(
+                        f"INSERT INTO cases_case ({columns}, search_vector) SELECT {columns}, "
+                        f"{STAGE_VECTOR} FROM synthetic_stage s"
+                    )
+                    cursor.execute("TRUNCATE synthetic_stage")
+                    for (table, link_columns), lines in zip(LINK_COPIES, links, strict=True):
+                        link_columns = copy_columns(table, link_columns)
+                        cursor.copy_expert(
+                            f"COPY {table} ({link_columns}) FROM STDIN", io.StringIO(lines), 1 << 20
+                        )
+                    with lock:
+                        done[0] += cases.count("\n")
+                        progress.update(done[0])
+        except Exception as exc:  # re-raised in the calling thread
+            errors.append(exc)
+        try:
+            loaded.wait()
+            decided.wait()
+            if outcome["commit"]:
+                conn.commit()
+            else:
+                conn.rollback()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=load, name=f"load-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    fed = False
+    try:
+        for item in _generate_chunks(generator, chunks):
+            if errors:
+                break
+            pending.put(item)
+        fed = True
+    finally:
+        for _ in threads:
+            pending.put(None)
+        loaded.wait()
+        outcome["commit"] = fed and not errors
+        decided.wait()
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
+    progress.finish()
+
+
+STAGE_COLUMNS = "keyword_names, summary_vector, disproof_vector"
+STAGE_VECTOR = vector_sql(
+    "s", "s.keyword_names", summary_vector="s.summary_vector", disproof_vector="s.disproof_vector"
+)
+
+REBUILD_INDEXES_FROM = 50_000
+# The full-text index first: the longest build, given a connection of its own.
+REBUILT_INDEXES = ["case_search_idx", "case_title_trgm_idx"]
+INDEX_BUILD_SETTINGS = [
+    "SET maintenance_work_mem = '1GB'",
+    # PostgreSQL 18 builds GIN indexes in parallel; older servers ignore this for GIN.
+    "SET max_parallel_maintenance_workers = 2",
+]
 LINK_TABLES = [
     "cases_case_keywords",
     "cases_case_countries",
@@ -819,15 +962,17 @@ LINK_TABLES = [
 ]
 
 
-def _drop_search_index():
-    """Drop the full-text index; returns the statement that makes it again (None if absent)."""
+def _drop_indexes(names):
+    """Drop the named indexes that exist; returns the statements that make them again."""
+    statements = []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX])
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        cursor.execute(f"DROP INDEX {SEARCH_INDEX}")
-    return row[0]
+        for name in names:
+            cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+            row = cursor.fetchone()
+            if row is not None:
+                cursor.execute(f"DROP INDEX {name}")
+                statements.append(row[0])
+    return statements
 
 
 def _run_in_parallel(scripts, label, stream=None):
@@ -847,7 +992,7 @@ def _run_in_parallel(scripts, label, stream=None):
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=run, args=(script,)) for script in scripts]
+    threads = [threading.Thread(target=run, args=(script,)) for script in scripts if script]
     for thread in threads:
         thread.start()
     out = stream if stream is not None else sys.stderr
@@ -859,49 +1004,6 @@ def _run_in_parallel(scripts, label, stream=None):
     out.write(f"\r{label:<16} built in {time.monotonic() - started:.1f}s\n")
     if errors:
         raise errors[0]
-
-
-def compute_search_vectors(first_id, last_id, stream=None, workers=2, batch=20_000):
-    """UPDATE_SQL over an id range, in batches, on `workers` connections at once."""
-    from cases.dataversion import bulk_write, record_full_change
-
-    batches = [(lo, min(lo + batch - 1, last_id)) for lo in range(first_id, last_id + 1, batch)]
-    progress = Progress("search vectors", last_id - first_id + 1, stream)
-    lock = threading.Lock()
-    done = [0]
-    errors = []
-    queue = iter(batches)
-
-    def work():
-        conn = connections.create_connection("default")
-        try:
-            while True:
-                with lock:
-                    item = next(queue, None)
-                if item is None or errors:
-                    return
-                lo, hi = item
-                with conn.cursor() as cursor, bulk_write(cursor):
-                    cursor.execute(UPDATE_SQL + " WHERE c.id BETWEEN %s AND %s", [lo, hi])
-                conn.commit()
-                with lock:
-                    done[0] += hi - lo + 1
-                    progress.update(done[0])
-        except Exception as exc:  # surfaced below, in the calling thread
-            errors.append(exc)
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=work, name=f"vectors-{n}") for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    progress.finish()
-    with transaction.atomic(), connection.cursor() as cursor:
-        record_full_change(cursor)
 
 
 def add_search_words():

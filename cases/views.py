@@ -1,14 +1,23 @@
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
-from django.http import HttpResponsePermanentRedirect, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import Count, F, Q, prefetch_related_objects
+from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from cases.case_page import published_case_for_page
 from cases.claimreview import citation, claim_review, permalink
-from cases.facets import FACETS, facet_counts
-from cases.filters import ORDERINGS, CaseFilter
+from cases.facets import FACETS, facet_counts, newest_matching
+from cases.filters import ORDERINGS, CaseFilter, order_cases
 from cases.keyset import Cursor, CursorError, paginate
 from cases.models import Case, Country, Issue, Keyword, Language, Outlet
-from cases.search import approximate_query, highlighted, newest_matches, with_headlines
+from cases.search import (
+    RANKED_MATCHES,
+    approximate_query,
+    highlighted,
+    newest_matches,
+    rank_cases,
+    search_query,
+    with_headlines,
+)
 
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link
@@ -163,9 +172,18 @@ def case_list(request):
 
     # The page query reads plain rows; their related data is fetched once for the page.
     page_queryset = case_filter.qs.prefetch_related(None)
-    if ordering == "relevance" and result.approximate:
-        # A word in a large share of the cases: rank its newest matches, not all of them.
-        page_queryset = newest_matches(page_queryset)
+    ranked_newest = ordering == "relevance" and result.total > RANKED_MATCHES
+    if ordering == "relevance" and query:
+        # Rank the newest matches only, when there are many. The index narrows them down to
+        # a few months' worth of ids, so the ranking query reads few search vectors.
+        newest = _newest_match_ids(case_filter, query)
+        if newest is not None:
+            page_queryset = rank_cases(with_ids(listing.prefetch_related(None), newest), query)
+        elif ranked_newest:
+            page_queryset = newest_matches(
+                page_queryset, listing.prefetch_related(None), query, limit=RANKED_MATCHES
+            )
+        page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
         page_queryset = with_headlines(page_queryset, query)
     page = paginate(page_queryset, ordering, cursor, PAGE_SIZE)
@@ -182,6 +200,8 @@ def case_list(request):
             "cases": page.object_list,
             "total": result.total,
             "total_is_approximate": result.approximate,
+            "ranked_newest": RANKED_MATCHES if ranked_newest else None,
+            "date_order_url": _link(params, ordering=["-date"]),
             "ordering": ordering,
             "facets": _facet_panels(params, result, expanded),
             "chips": _active_filter_chips(params, typed_filter),
@@ -205,16 +225,30 @@ def case_list(request):
     return render(request, "cases/case_list.html", context)
 
 
+def with_ids(queryset, ids):
+    """The cases of the queryset with the given ids: one array parameter, however many."""
+    return queryset.extra(where=["cases_case.id = ANY(%s)"], params=[list(ids)])
+
+
+def _newest_match_ids(case_filter, query):
+    """The ids of the RANKED_MATCHES newest matches, through the facet index, or None."""
+    found = newest_matching(case_filter, RANKED_MATCHES)
+    if found is None:
+        return None
+    matches = with_ids(Case.objects.all(), found.ids)
+    if not found.searched:
+        matches = matches.filter(search_vector=search_query(query))
+    newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values_list("id", flat=True)
+    ids = list(newest[:RANKED_MATCHES])
+    if len(ids) < RANKED_MATCHES and not found.complete:
+        return None  # the sample's share was off: fewer matches than expected
+    return ids
+
+
 def case_detail(request, pk, slug=None):
-    published_related = Prefetch(
-        "related", queryset=Case.objects.published().only("id", "title", "slug", "date")
-    )
-    queryset = (
-        Case.objects.published()
-        .with_related_data()
-        .prefetch_related(published_related, "correction_notes")
-    )
-    case = get_object_or_404(queryset, pk=pk)
+    case = published_case_for_page(pk)
+    if case is None:
+        raise Http404("No published case has this id.")
     if slug != case.slug:
         return redirect(case, permanent=True)
     context = {

@@ -559,3 +559,32 @@ def test_each_listed_case_is_shown_as_its_own_page_shows_it(api_client, editor_c
     assert len(listed) == (4 if as_editor else 3)
     for item in listed:
         assert item == client.get(f"/api/v1/cases/{item['id']}/").json()
+
+
+def test_the_public_detail_is_what_the_serializer_makes_of_the_orm_case(api_client, rf):
+    from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
+
+    ukraine, eu = CountryFactory(name="Ukraine"), CountryFactory(name="EU", kind="region")
+    case = CaseFactory(
+        title="Several of everything",
+        keywords=[KeywordFactory(name="Zeta"), KeywordFactory(name="Alpha")],
+        countries=[eu, ukraine],
+        languages=[LanguageFactory(code="ru", name="Russian"), LanguageFactory(code="en")],
+    )
+    case.related.add(CaseFactory(title="Published neighbour"))
+    case.related.add(CaseFactory(title="Draft neighbour", status=Case.Status.DRAFT))
+    for name in ("Second outlet", "First outlet"):
+        AppearanceFactory(case=case, outlet=OutletFactory(name=name))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get(f"/api/v1/cases/{case.pk}/")
+
+    request = rf.get(f"/api/v1/cases/{case.pk}/")
+    orm_case = prefetch_for_case_serializer(Case.objects.published()).get(pk=case.pk)
+    expected = CaseSerializer(orm_case, context={"request": request, "include_drafts": False}).data
+    body = response.json()
+    assert body == {**expected, "created_at": body["created_at"], "updated_at": body["updated_at"]}
+    assert [other["title"] for other in body["related"]] == ["Published neighbour"]
+    # One query reads the case with everything it shows.
+    case_queries = [q for q in queries.captured_queries if "cases_case" in q["sql"]]
+    assert len(case_queries) == 1

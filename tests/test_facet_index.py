@@ -335,3 +335,30 @@ def test_synthetic_cases_are_indexed_like_any_other(world):
     assert_index_agrees_with_sql()
     call_command("generate_cases", remove=True, verbosity=0)
     assert_index_agrees_with_sql()
+
+
+@committed
+def test_id_queries_skip_sequential_scans_outside_a_transaction_too():
+    # Requests run in autocommit mode: the settings must reach the query they are for.
+    assert connection.get_autocommit()
+    settings_sql = "SELECT current_setting('enable_seqscan'), current_setting('jit')"
+    with connection.cursor() as cursor:
+        cursor.execute(settings_sql)
+        before = cursor.fetchone()
+        with facets._index_scans(cursor):
+            cursor.execute(settings_sql)
+            assert cursor.fetchone() == ("off", "off")
+        cursor.execute(settings_sql)
+        assert cursor.fetchone() == before
+
+
+@committed
+def test_id_queries_inside_a_transaction_leave_its_settings_as_they_were():
+    settings_sql = "SELECT current_setting('enable_seqscan'), current_setting('jit')"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(settings_sql)
+        before = cursor.fetchone()
+        with facets._index_scans(cursor):
+            pass
+        cursor.execute(settings_sql)
+        assert cursor.fetchone() == before

@@ -100,3 +100,46 @@ def test_search_finds_common_rare_and_very_rare_terms():
     assert share(synthetic.COMMON_TERM) > 0.5
     assert 0.001 < share(synthetic.RARE_TERM) < 0.02
     assert share(synthetic.VERY_RARE_TERM) < 0.005
+
+
+def test_search_vectors_are_the_ones_every_other_write_path_computes():
+    from django.db import connection
+
+    from cases.search import update_search_vectors
+
+    call_command("generate_cases", count=300, seed=5, verbosity=0)
+    vectors_sql = (
+        # The summary (B) and disproof (C) parts exactly, positions included; lexemes and
+        # weights of the title and keywords (A), whose positions follow the order the
+        # keyword names are joined in.
+        "SELECT id, ts_filter(search_vector, '{b,c}'), (SELECT array_agg(lexeme ORDER BY"
+        " lexeme) FROM unnest(ts_filter(search_vector, '{a}'))) FROM cases_case"
+        " WHERE is_synthetic ORDER BY id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(vectors_sql)
+        loaded = cursor.fetchall()
+        update_search_vectors(Case.objects.filter(is_synthetic=True).values_list("id", flat=True))
+        cursor.execute(vectors_sql)
+        recomputed = cursor.fetchall()
+
+    assert len(loaded) == 300
+    assert all(b_and_c and a for _, b_and_c, a in loaded)
+    assert loaded == recomputed
+
+
+def test_a_failed_load_leaves_nothing_behind(monkeypatch):
+    from psycopg2.errors import UndefinedColumn
+
+    bad_links = (*synthetic.LINK_COPIES[:3], ("cases_appearance", "case_id, no_such_column"))
+    monkeypatch.setattr(synthetic, "LINK_COPIES", bad_links)
+
+    with pytest.raises(UndefinedColumn, match="no_such_column"):
+        call_command("generate_cases", count=CHUNKS_OF_TWO_LOADERS, seed=3, verbosity=0)
+
+    assert not Case.objects.filter(is_synthetic=True).exists()
+    assert not Case.keywords.through.objects.exists()
+
+
+# Enough cases for several chunks, so that both loaders have work when one fails.
+CHUNKS_OF_TWO_LOADERS = 3 * synthetic.CHUNK

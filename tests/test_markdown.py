@@ -81,3 +81,12 @@ def test_the_change_page_shows_the_rendered_disproof(client):
     html = client.get(f"/admin/cases/case/{case.pk}/change/").content.decode()
     preview = html.split('id="disproof-preview"')[1].split("</div>")[0]
     assert '<a href="https://example.org"' in preview and "<script" not in preview
+
+
+def test_one_disproof_never_carries_over_into_the_next():
+    # Link definitions are document state; each disproof starts from none.
+    first = render_markdown("See [the report][r].\n\n[r]: https://example.org/first")
+    second = render_markdown("See [the report][r].")
+
+    assert 'href="https://example.org/first"' in first
+    assert "example.org" not in second

@@ -179,3 +179,108 @@ class TestSnippets:
         html = client.get("/cases/").content.decode()
         assert "<mark>" not in html
         assert "About the pipeline." in html
+
+
+def _many_matches():
+    """Five matches of "grain": the oldest two rank highest, one match is in Ukraine."""
+    import datetime
+
+    from tests.factories import CountryFactory
+
+    ukraine = CountryFactory(name="Ukraine")
+    day = datetime.date(2022, 1, 1)
+    for n, (title, disproof) in enumerate(
+        [
+            ("Grain deal was a Western trick", "x"),  # oldest, title match
+            ("Grain exports are a lie", "x"),
+            ("Claim three", "Grain was shipped."),
+            ("Claim four", "Grain was shipped."),
+            ("Claim five", "Grain was shipped."),  # newest
+        ]
+    ):
+        CaseFactory(
+            title=title,
+            disproof=disproof,
+            date=day + datetime.timedelta(days=40 * n),
+            countries=[ukraine] if n == 1 else [],
+        )
+    CaseFactory(title="Unrelated", disproof="Nothing.", date=day)
+
+
+# Committed data (a transactional test) is what the facet index answers for; "estimated"
+# makes every search count as common, so the index only knows the other filters' cases.
+committed_db = pytest.mark.django_db(transaction=True)
+BOTH_PATHS = pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("sql"),
+        pytest.param("facet-index", marks=committed_db),
+        pytest.param("estimated", marks=committed_db),
+    ],
+)
+
+
+def _take(path, monkeypatch):
+    from cases import facets
+
+    if path == "estimated":
+        monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
+        monkeypatch.setattr(facets, "COMMON_SHARE", 0)
+        monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
+        monkeypatch.setattr(facets, "SAMPLE_RATE", 1)
+    facets.reset()
+
+
+@BOTH_PATHS
+def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, client, monkeypatch):
+    from cases import views
+
+    _take(path, monkeypatch)
+
+    monkeypatch.setattr(views, "RANKED_MATCHES", 3)
+    found = []
+    newest_matching = views.newest_matching
+    monkeypatch.setattr(
+        views, "newest_matching", lambda *args: found.append(newest_matching(*args)) or found[-1]
+    )
+    _many_matches()
+
+    response = client.get("/cases/?q=grain")
+
+    # Through the index: three newest matches or more (whole months), or for an estimated
+    # search the months of the other filters' cases still to be searched; else from SQL.
+    assert (found[0] is None) == (path == "sql")
+    if path != "sql":
+        assert found[0].searched == (path == "facet-index")
+        assert len(found[0].ids) >= 3
+
+    assert response.status_code == 200
+    assert response.context["total"] == 5
+    # Only the three newest matches are ranked (all disproof matches: newest first).
+    assert listed_titles(response) == ["Claim five", "Claim four", "Claim three"]
+    page = response.content.decode()
+    assert "among the 3 newest matches" in page
+    assert "?q=grain&amp;ordering=-date" in page
+    # Sorted by date, every match is there.
+    by_date = listed_titles(client.get("/cases/?q=grain&ordering=-date"))
+    assert len(by_date) == 5
+    # A filter narrows the matches first: the one Ukrainian match ranks alone.
+    narrowed = client.get("/cases/?q=grain&country=ukraine")
+    assert listed_titles(narrowed) == ["Grain exports are a lie"]
+    assert "newest matches" not in narrowed.content.decode()
+
+
+@BOTH_PATHS
+def test_a_search_with_few_matches_ranks_them_all(path, client, monkeypatch):
+    _take(path, monkeypatch)
+    _many_matches()
+
+    response = client.get("/cases/?q=grain")
+
+    # Title matches first (equal ranks: newest first), then the disproof matches.
+    assert listed_titles(response)[:2] == [
+        "Grain exports are a lie",
+        "Grain deal was a Western trick",
+    ]
+    assert len(listed_titles(response)) == 5
+    assert "newest matches" not in response.content.decode()

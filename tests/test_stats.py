@@ -4,20 +4,27 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 
+from cases import facets
 from cases.charts import bar_chart, fill_months, nice_ceiling, timeline_chart
-from cases.models import Case
-from cases.stats import case_statistics
+from cases.filters import CaseFilter
+from cases.models import Appearance, Case, Keyword
+from cases.stats import case_statistics, exact_case_statistics
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,
     CountryFactory,
+    IssueFactory,
     KeywordFactory,
     LanguageFactory,
     OutletFactory,
 )
 
 pytestmark = pytest.mark.django_db
+committed = pytest.mark.django_db(transaction=True)
 
 
 def month(year, number):
@@ -67,8 +74,14 @@ def counts(rows):
     return {row["name"]: row["count"] for row in rows}
 
 
+def published_filter(query=""):
+    bound = CaseFilter(QueryDict(query), queryset=Case.objects.published())
+    assert bound.is_valid(), bound.errors
+    return bound
+
+
 def test_the_statistics_count_published_cases_per_month_and_per_value(world):
-    stats = case_statistics(Case.objects.published())
+    stats = case_statistics(published_filter())
 
     assert stats["total"] == 3
     assert stats["dated"] == 2
@@ -100,7 +113,7 @@ def test_no_draft_or_hidden_case_is_counted_in_any_statistic(client, world):
 def test_the_most_frequent_values_come_first_with_ties_by_name(world):
     CaseFactory(keywords=[KeywordFactory(name="NATO")])
 
-    stats = case_statistics(Case.objects.published())
+    stats = case_statistics(published_filter())
 
     assert [(row["name"], row["count"]) for row in stats["keywords"]] == [
         ("NATO", 3),
@@ -186,20 +199,156 @@ def test_a_bad_parameter_is_a_400_naming_it_on_the_page(client, query, parameter
     assert f"<strong>{parameter}</strong>: " in response.content.decode()
 
 
-def test_the_statistics_take_a_constant_number_of_queries(client, world, django_assert_num_queries):
-    # Cases per month, then the top countries, keywords, outlets and languages.
-    with django_assert_num_queries(5):
+def test_with_uncommitted_writes_the_statistics_take_a_constant_number_of_queries(
+    client, world, django_assert_num_queries
+):
+    # The data version (which finds this connection's own writes, so the index stays out),
+    # then cases per month and the top countries, keywords, outlets and languages.
+    with django_assert_num_queries(6):
         client.get("/stats/")
     for n in range(5):
         case = CaseFactory(
             keywords=[KeywordFactory(name=f"More {n}")], countries=[CountryFactory()]
         )
         AppearanceFactory(case=case)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         client.get("/stats/")
     # Each slug parameter is looked up once to check it.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         client.get("/stats/?keyword=nato&country=uk&q=claim")
+
+
+# The statistics come from the facet index once writes are committed (the tests below
+# commit them); they must stay what the aggregate queries count.
+
+QUERIES = [
+    "",
+    "keyword=nato",
+    "keyword=nato&keyword=mi6",
+    "country=uk",
+    "country=uk&language=ru",
+    "language=en",
+    "outlet=rt",
+    "outlet=sputnik&keyword=mi6",
+    "year=2022",
+    "issue=7",
+    "date_after=2022-02-01",
+    "date_before=2022-01-31",
+    "q=two",
+    "q=one+or+three",
+    "updated_since=2000-01-01T00:00:00Z",
+    "keyword=only-draft",
+]
+
+
+def assert_statistics_agree_with_sql():
+    assert facets.tally(published_filter()) is not None, "the index should count committed data"
+    for query in QUERIES:
+        bound = published_filter(query)
+        assert case_statistics(bound) == exact_case_statistics(bound.qs), query
+
+
+@pytest.fixture
+def indexed_world(world):
+    facets.reset()
+    Case.objects.filter(title="Two").update(issue=IssueFactory(number=7))
+    return {case.title: case for case in Case.objects.all()}
+
+
+@committed
+def test_the_statistics_from_the_index_equal_the_aggregate_queries(indexed_world):
+    assert_statistics_agree_with_sql()
+    stats = case_statistics(published_filter())
+    assert (stats["total"], stats["dated"], stats["undated"]) == (3, 2, 1)
+
+
+@committed
+def test_publishing_withdrawing_and_editing_a_case_change_the_statistics(indexed_world):
+    assert_statistics_agree_with_sql()
+
+    draft = indexed_world["Hidden draft"]
+    draft.status = Case.Status.PUBLISHED
+    draft.save()
+    assert_statistics_agree_with_sql()
+    assert case_statistics(published_filter())["total"] == 4
+
+    withdrawn = indexed_world["One"]
+    withdrawn.status = Case.Status.WITHDRAWN
+    withdrawn.withdrawal_reason = "Duplicate."
+    withdrawn.save()
+    assert_statistics_agree_with_sql()
+    assert dict(case_statistics(published_filter())["months"])[month(2022, 1)] == 0
+
+    edited = indexed_world["Three"]
+    edited.date = datetime.date(2023, 4, 5)
+    edited.save()
+    edited.keywords.set([Keyword.objects.get(slug="nato")])
+    edited.countries.add(CountryFactory(name="Latvia"))
+    AppearanceFactory(case=edited, outlet=OutletFactory(name="Baltic Outlet"))
+    Appearance.objects.filter(case=indexed_world["Two"]).delete()
+    assert_statistics_agree_with_sql()
+    stats = case_statistics(published_filter())
+    assert stats["undated"] == 0
+    # Two's appearances are gone and One is withdrawn: the published draft keeps Sputnik.
+    assert counts(stats["outlets"]) == {
+        "Sputnik": 1,
+        "Outlet draft": 1,
+        "RT": 1,
+        "Baltic Outlet": 1,
+    }
+
+    # A rename moves the value among ties, which sort by name.
+    Keyword.objects.filter(slug="mi6").update(name="Aardvark")
+    Keyword.objects.filter(slug="nato").update(name="Zebra")
+    assert_statistics_agree_with_sql()
+
+    indexed_world["Two"].delete()
+    assert_statistics_agree_with_sql()
+
+
+@committed
+def test_a_search_matching_most_cases_is_counted_exactly_not_estimated(indexed_world, monkeypatch):
+    # Any search counts as common here, and the list pages estimate it from a sample.
+    monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
+    monkeypatch.setattr(facets, "COMMON_SHARE", 0)
+    monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facets, "SAMPLE_RATE", 1_000_000)
+    facets.reset()
+    bound = published_filter("q=one+or+two+or+three")
+    assert facets.facet_counts(bound).approximate
+
+    stats = case_statistics(bound)
+
+    assert stats == exact_case_statistics(bound.qs)
+    assert stats["total"] == 3
+    # The estimate the list pages use is kept apart.
+    assert facets.facet_counts(published_filter("q=one+or+two+or+three")).approximate
+
+
+@committed
+def test_the_statistics_from_a_warm_index_take_one_query_whatever_the_data(client, indexed_world):
+    client.get("/stats/")
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as context:
+            assert client.get(url).status_code == 200
+        return [query["sql"] for query in context.captured_queries]
+
+    # The data version only.
+    assert len(queries("/stats/")) == 1
+    for n in range(5):
+        case = CaseFactory(
+            keywords=[KeywordFactory(name=f"More {n}")], countries=[CountryFactory()]
+        )
+        AppearanceFactory(case=case)
+    client.get("/stats/")  # the index catches up
+    assert len(queries("/stats/")) == 1
+    # Each slug parameter is looked up once to check it.
+    assert len(queries("/stats/?keyword=nato&country=uk")) == 3
+    # A search fetches its matches once, in a transaction of its own for the planner
+    # settings: BEGIN, the settings, the matches, COMMIT.
+    assert len(queries("/stats/?q=claim")) == 1 + 4
+    assert len(queries("/stats/?q=claim&year=2022")) == 1
 
 
 class TestCharts:

@@ -50,6 +50,7 @@ from cases.api.serializers import (
     TombstoneSerializer,
     represent_cases,
 )
+from cases.case_page import published_case_for_page
 from cases.claimreview import claim_review
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
@@ -329,7 +330,15 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        case = self.get_object()
+        if self.editor:
+            case = self.get_object()
+        else:
+            # The public sees published cases only: the case page's one-query read.
+            pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+            case = published_case_for_page(int(pk)) if pk.isdigit() else None
+            if case is None:
+                raise Http404
+            self.check_object_permissions(request, case)
         self.last_modified = case.updated_at
         self.etag_prefix = f"v{case.version}-"
         if self.output_format == "csv":

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=2,
-            help="Database connections computing search vectors at once.",
+            help="Database connections loading cases at once.",
         )
 
     def handle(self, *args, count, seed, remove, workers, **options):
@@ -31,8 +31,6 @@ class Command(BaseCommand):
             return
         if count < 1:
             raise CommandError("--count must be at least 1.")
-        timings = synthetic.generate(
-            count, seed=seed, stream=self.stderr._out, vector_workers=workers
-        )
+        timings = synthetic.generate(count, seed=seed, stream=self.stderr._out, workers=workers)
         parts = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
         self.stdout.write(f"Added {count:,} synthetic cases (seed {seed}): {parts}.")
