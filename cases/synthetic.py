@@ -847,6 +847,9 @@ def generate(count, seed=0, stream=None, workers=2):
         tables = ["cases_case"] + ([] if indexes else LINK_TABLES)
         for table in tables:
             cursor.execute(f"VACUUM ANALYZE {table}")
+        # The taxonomy grew too: without statistics (autovacuum may be off) the planner
+        # guesses how many keywords, countries and outlets there are.
+        cursor.execute(f"ANALYZE {', '.join(TAXONOMY_TABLES)}")
     with transaction.atomic(), connection.cursor() as cursor:
         record_full_change(cursor)
     timings["vacuum_analyze"] = time.monotonic() - mark
@@ -953,6 +956,13 @@ INDEX_BUILD_SETTINGS = [
     "SET maintenance_work_mem = '1GB'",
     # PostgreSQL 18 builds GIN indexes in parallel; older servers ignore this for GIN.
     "SET max_parallel_maintenance_workers = 2",
+]
+TAXONOMY_TABLES = [
+    "cases_keyword",
+    "cases_country",
+    "cases_language",
+    "cases_outlet",
+    "cases_issue",
 ]
 LINK_TABLES = [
     "cases_case_keywords",
