@@ -21,19 +21,13 @@ from django.utils.safestring import mark_safe
 SEARCH_CONFIG = "disinfo"
 
 
-def vector_sql(case, keyword_names, summary_vector=None, disproof_vector=None):
-    """SQL for the search vector of the row `case`, given its keyword names as SQL.
-
-    A bulk load that already has the weighted vectors of the summary and disproof passes
-    them instead of having them computed.
-    """
-    summary = f"setweight(to_tsvector('disinfo', coalesce({case}.summary, '')), 'B')"
-    disproof = f"setweight(to_tsvector('disinfo', coalesce({case}.disproof, '')), 'C')"
+def vector_sql(case, keyword_names):
+    """SQL for the search vector of the row `case`, given its keyword names as SQL."""
     return f"""
     setweight(to_tsvector('disinfo', coalesce({case}.title, '')), 'A') ||
     setweight(to_tsvector('disinfo', coalesce({keyword_names}, '')), 'A') ||
-    {summary_vector or summary} ||
-    {disproof_vector or disproof}
+    setweight(to_tsvector('disinfo', coalesce({case}.summary, '')), 'B') ||
+    setweight(to_tsvector('disinfo', coalesce({case}.disproof, '')), 'C')
 """
 
 

@@ -11,9 +11,9 @@ very rare ones (VERY_RARE_TERM, about 0.02%).
 Everything depends only on the seed: the same seed gives the same cases, in the same order,
 whatever the chunk size. Ids are whatever the database hands out.
 
-Loading goes through PostgreSQL COPY into a staging table, from which each case is inserted
-once, with its search vector (cases.search.vector_sql). Every synthetic case has
-is_synthetic=True, so remove_synthetic() takes them all out again.
+Loading goes through PostgreSQL COPY, search vectors included: they are put together from
+the vectors of the words and phrases the texts are made of (case_vector). Every synthetic
+case has is_synthetic=True, so remove_synthetic() takes them all out again.
 """
 
 import datetime
@@ -33,8 +33,6 @@ from bisect import bisect
 
 from django.db import connection, connections, models, transaction
 from django.utils.text import slugify
-
-from cases.search import vector_sql
 
 # --- Taxonomy -------------------------------------------------------------------------------
 
@@ -485,78 +483,91 @@ def _has_slug(model):
 CHUNK = 5_000
 
 
-# Search vectors. to_tsvector() is most of the cost of loading a case, nearly all of it for
-# the long summary and disproof. Those are made only of VOCABULARY and TOPIC_TERMS words, so
-# each word is run through to_tsvector() once and the texts' vectors are put together here:
-# the same lexemes, positions and weights (tests/test_generator.py holds them equal).
+# Search vectors. to_tsvector() would be most of the cost of loading a case. The texts are
+# made of known pieces: vocabulary words, title fragments, keyword names. Each piece goes
+# through to_tsvector() once, and a case's vector is put together here from its pieces the
+# way cases.search.vector_sql() puts the weighted parts together with ||: the same lexemes,
+# positions and weights (tests/test_generator.py holds them equal).
 
-_END = "zzqqend"  # a word after each one, whose position tells how many positions it took
+_END = "zzqqend"  # a word after each piece, whose position tells how many positions it took
 
 
-def word_lexemes(words):
-    """{word: (positions it takes, ((lexeme, position offset), ...))} in the disinfo config."""
+def word_lexemes(pieces):
+    """{piece: (positions it takes, ((lexeme, position in it), ...))} in the disinfo config.
+
+    Lexemes come as "'lexeme':", ready to start a tsvector entry.
+    """
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT w, to_tsvector('disinfo', w || ' ' || %s)::text, "
             "to_tsvector('disinfo', %s)::text FROM unnest(%s::text[]) AS w",
-            [_END, _END, list(words)],
+            [_END, _END, sorted(set(pieces))],
         )
         rows = cursor.fetchall()
     lexemes = {}
-    for word, vector, end in rows:
+    for piece, vector, end in rows:
         end_lexeme = _TSVECTOR_ENTRY.match(end).group(1)
         entries, taken = [], None
         for lexeme, positions in _TSVECTOR_ENTRY.findall(vector):
+            if "\\" in lexeme:
+                raise ValueError(f"a backslash in a lexeme of {piece!r}")  # COPY would need it
             for position in positions.split(","):
                 if lexeme == end_lexeme and taken is None:
                     taken = int(position) - 1
                 else:
-                    entries.append((lexeme, int(position)))
-        lexemes[word] = (taken, tuple(entries))
-    # Plain words only: their lexemes need no quoting, in a tsvector or in COPY.
-    assert all(re.fullmatch(r"[a-z-]+", lexeme) for _, e in lexemes.values() for lexeme, _ in e)
-    # The words that take one position, with their one lexeme (None for a stop word).
+                    entries.append((f"'{lexeme}':", int(position)))
+        lexemes[piece] = (taken, tuple(entries))
+    # The pieces that take one position, with their one lexeme (None for a stop word).
     lexemes[_SIMPLE] = {
-        word: f"'{entries[0][0]}':" if entries else None
-        for word, (taken, entries) in lexemes.items()
-        if taken == 1 and len(entries) <= 1
+        piece: entries[0][0] if entries else None
+        for piece, (taken, entries) in lexemes.items()
+        if taken == 1 and len(entries) <= 1 and (not entries or entries[0][1] == 1)
     }
+    lexemes[_NOT_SIMPLE] = frozenset(lexemes) - set(lexemes[_SIMPLE]) - {_SIMPLE}
     return lexemes
 
 
-_SIMPLE = object()
-
-
+_SIMPLE, _NOT_SIMPLE = object(), object()
 _TSVECTOR_ENTRY = re.compile(r"'((?:[^']|'')*)':([\d,]+)")
+# Position strings with their weight: _POSITIONS["B"][5] == "5B".
+_POSITIONS = {weight: [f"{n}{weight}" for n in range(16384)] for weight in "ABCD"}
 
 
-def text_vector(lexemes, words, weight):
-    """The tsvector (as text) of the words joined into sentences, with the given weight."""
-    entries = {}  # "'lexeme':" -> [position, ...], as text
-    try:
-        # Words that take one position and make one lexeme or, stop words, none.
-        simple = lexemes[_SIMPLE]
-        for position, word in enumerate(words, 1):
-            lexeme = simple[word]
-            if lexeme is not None:
-                found = entries.get(lexeme)
-                if found is None:
-                    entries[lexeme] = [_POSITIONS[position]]
-                else:
-                    found.append(_POSITIONS[position])
-    except (KeyError, IndexError):
-        entries = {}
-        position = 0
-        for word in words:
-            taken, made = lexemes[word]
-            for lexeme, offset in made:
-                entries.setdefault(f"'{lexeme}':", []).append(str(position + offset))
-            position += taken
-    separator = weight + ","
-    return " ".join([lexeme + separator.join(found) + weight for lexeme, found in entries.items()])
+def case_vector(lexemes, sections):
+    """The tsvector, as text, of the sections [(pieces, weight)] joined in order with ||.
 
-
-_POSITIONS = [str(n) for n in range(4096)]
+    Within a section, each piece follows the one before (separated by spaces or sentence
+    ends); || shifts each section's positions by the largest position before it. Each
+    occurrence is written as an entry of its own: PostgreSQL merges a lexeme's entries
+    when it reads the vector.
+    """
+    entries = []
+    simple = lexemes[_SIMPLE]
+    offset = 0
+    for pieces, weight in sections:
+        positions = _POSITIONS[weight]
+        if lexemes[_NOT_SIMPLE].isdisjoint(pieces):
+            # One position and at most one lexeme per piece.
+            made = list(map(simple.__getitem__, pieces))
+            entries += [
+                lexeme + positions[n] for n, lexeme in enumerate(made, offset + 1) if lexeme
+            ]
+            last = len(made)
+            while last and made[last - 1] is None:
+                last -= 1
+            if last:
+                offset += last
+        else:
+            start, last = offset, 0
+            for piece in pieces:
+                taken, made = lexemes[piece]
+                for lexeme, position in made:
+                    entries.append(lexeme + positions[start + position])
+                    last = max(last, start + position)
+                start += taken
+            if last:
+                offset = last
+    return " ".join(entries)
 
 
 class CaseGenerator:
@@ -572,20 +583,25 @@ class CaseGenerator:
         self.dates = case_dates(seed, count)
         self.countries = _Picker([pk for pk, _ in taxonomy.countries], 1.1)
         self.country_names = dict(taxonomy.countries)
-        self.keyword_names = {pk: _copy_text(name) for pk, name in taxonomy.keywords}
+        self.keyword_names = dict(taxonomy.keywords)
         self.keywords = _Picker([pk for pk, _ in taxonomy.keywords], 1.0)
         self.languages = _Picker([pk for pk, _ in taxonomy.languages], 1.6)
         self.outlets = _Picker([pk for pk, _ in taxonomy.outlets], 1.0)
         self.topics = list(TOPIC_TERMS.items())
         self.case_defaults = copy_defaults("cases_case", CASE_COLUMNS)[1]
         self.appearance_defaults = copy_defaults("cases_appearance", LINK_COPIES[3][1])[1]
-        self.lexemes = word_lexemes([*VOCABULARY, *TOPIC_TERMS])
+        titles = [
+            *_TITLE_SUBJECTS,
+            *_TITLE_VERBS,
+            *(o.format(c=name) for o in _TITLE_OBJECTS for name in self.country_names.values()),
+        ]
+        keyword_names = self.keyword_names.values()
+        self.lexemes = word_lexemes([*VOCABULARY, *TOPIC_TERMS, *titles, *keyword_names])
 
     def chunk_lines(self, chunk_index):
         """COPY text for one chunk: (cases, keywords, countries, languages, appearances).
 
-        Each case line ends with what its search vector is made of: its keyword names, and
-        the vectors of its summary and disproof (see text_vector).
+        Each case line ends with its search vector (see case_vector).
         """
         rng = random.Random(f"{self.seed}:chunk:{chunk_index}")
         start = chunk_index * CHUNK
@@ -600,9 +616,12 @@ class CaseGenerator:
             outlets = self.outlets.pick(rng, _draw_count(rng, _OUTLET_COUNTS))
 
             place = self.country_names[countries[0]]
-            title = f"{rng.choice(_TITLE_SUBJECTS)} {rng.choice(_TITLE_VERBS)} " + rng.choice(
-                _TITLE_OBJECTS
-            ).format(c=place)
+            title_pieces = (
+                rng.choice(_TITLE_SUBJECTS),
+                rng.choice(_TITLE_VERBS),
+                rng.choice(_TITLE_OBJECTS).format(c=place),
+            )
+            title = " ".join(title_pieces)
             summary_words = _draw_words(rng, 60 + int(rng.random() * 120))
             disproof_words = _draw_words(rng, 150 + int(rng.random() * 200))
             for term, share in self.topics:
@@ -646,11 +665,15 @@ class CaseGenerator:
                 )
                 + self.case_defaults
                 + "\t"
-                + " ".join(self.keyword_names[pk] for pk in keywords)
-                + "\t"
-                + text_vector(self.lexemes, summary_words, "B")
-                + "\t"
-                + text_vector(self.lexemes, disproof_words, "C")
+                + case_vector(
+                    self.lexemes,
+                    (
+                        (title_pieces, "A"),
+                        ([self.keyword_names[pk] for pk in keywords], "A"),
+                        (summary_words, "B"),
+                        (disproof_words, "C"),
+                    ),
+                )
             )
             for pk in keywords:
                 kw.append(f"{case_id}\t{pk}")
@@ -804,10 +827,9 @@ def _generate_chunks(generator, chunks, processes=2):
 def generate(count, seed=0, stream=None, workers=2):
     """Load count synthetic cases; returns a dict of timings in seconds.
 
-    Worker processes make the COPY text of each chunk of cases; `workers` loader threads,
-    each on a connection of its own, copy a chunk into a staging table and insert it with
-    its search vector (cases.search.vector_sql), then copy its links. Each row is written
-    once. The loaders commit together at the end: a failed load leaves nothing behind.
+    Worker processes make the COPY text of each chunk of cases, search vectors included;
+    `workers` loader threads, each on a connection of its own, copy the chunks' cases and
+    links. The loaders commit together at the end: a failed load leaves nothing behind.
     """
     from cases.dataversion import record_full_change
 
@@ -877,28 +899,15 @@ def _load(generator, count, stream, workers):
         try:
             conn.set_autocommit(False)
             with conn.cursor() as cursor, bulk_write(cursor):
-                cursor.execute(
-                    f"CREATE TEMP TABLE synthetic_stage ON COMMIT DROP AS SELECT {columns} "
-                    "FROM cases_case WITH NO DATA"
-                )
-                cursor.execute(
-                    "ALTER TABLE synthetic_stage ADD COLUMN keyword_names text, "
-                    "ADD COLUMN summary_vector tsvector, ADD COLUMN disproof_vector tsvector"
-                )
                 while (item := pending.get()) is not None:
                     if errors:
                         continue  # drain the queue so the feeder never blocks
                     cases, *links = item
                     cursor.copy_expert(
-                        f"COPY synthetic_stage ({columns}, {STAGE_COLUMNS}) FROM STDIN",
+                        f"COPY cases_case ({columns}, search_vector) FROM STDIN",
                         io.StringIO(cases),
                         1 << 20,
                     )
-                    cursor.execute(
-                        f"INSERT INTO cases_case ({columns}, search_vector) SELECT {columns}, "
-                        f"{STAGE_VECTOR} FROM synthetic_stage s"
-                    )
-                    cursor.execute("TRUNCATE synthetic_stage")
                     for (table, link_columns), lines in zip(LINK_COPIES, links, strict=True):
                         link_columns = copy_columns(table, link_columns)
                         cursor.copy_expert(
@@ -943,11 +952,6 @@ def _load(generator, count, stream, workers):
         raise errors[0]
     progress.finish()
 
-
-STAGE_COLUMNS = "keyword_names, summary_vector, disproof_vector"
-STAGE_VECTOR = vector_sql(
-    "s", "s.keyword_names", summary_vector="s.summary_vector", disproof_vector="s.disproof_vector"
-)
 
 REBUILD_INDEXES_FROM = 50_000
 # The full-text index first: the longest build, given a connection of its own.

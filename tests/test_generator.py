@@ -105,27 +105,25 @@ def test_search_finds_common_rare_and_very_rare_terms():
 def test_search_vectors_are_the_ones_every_other_write_path_computes():
     from django.db import connection
 
-    from cases.search import update_search_vectors
+    from cases.search import vector_sql
 
     call_command("generate_cases", count=300, seed=5, verbosity=0)
-    vectors_sql = (
-        # The summary (B) and disproof (C) parts exactly, positions included; lexemes and
-        # weights of the title and keywords (A), whose positions follow the order the
-        # keyword names are joined in.
-        "SELECT id, ts_filter(search_vector, '{b,c}'), (SELECT array_agg(lexeme ORDER BY"
-        " lexeme) FROM unnest(ts_filter(search_vector, '{a}'))) FROM cases_case"
-        " WHERE is_synthetic ORDER BY id"
+    # What cases.search computes for the same case: its keyword names joined in the order
+    # the generator drew them (the order their link rows were written in).
+    keyword_names = (
+        "(SELECT string_agg(k.name, ' ' ORDER BY ck.ctid) FROM cases_case_keywords ck"
+        " JOIN cases_keyword k ON k.id = ck.keyword_id WHERE ck.case_id = c.id)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(vectors_sql)
-        loaded = cursor.fetchall()
-        update_search_vectors(Case.objects.filter(is_synthetic=True).values_list("id", flat=True))
-        cursor.execute(vectors_sql)
-        recomputed = cursor.fetchall()
+        cursor.execute(
+            "SELECT c.id, c.search_vector::text, (" + vector_sql("c", keyword_names) + ")::text"
+            " FROM cases_case c WHERE c.is_synthetic ORDER BY c.id"
+        )
+        rows = cursor.fetchall()
 
-    assert len(loaded) == 300
-    assert all(b_and_c and a for _, b_and_c, a in loaded)
-    assert loaded == recomputed
+    assert len(rows) == 300
+    assert all(loaded for _, loaded, _ in rows)
+    assert [(pk, loaded) for pk, loaded, _ in rows] == [(pk, computed) for pk, _, computed in rows]
 
 
 def test_a_failed_load_leaves_nothing_behind(monkeypatch):
@@ -143,3 +141,38 @@ def test_a_failed_load_leaves_nothing_behind(monkeypatch):
 
 # Enough cases for several chunks, so that both loaders have work when one fails.
 CHUNKS_OF_TWO_LOADERS = 3 * synthetic.CHUNK
+
+
+def test_every_title_and_keyword_name_gets_the_vector_postgresql_makes():
+    from django.db import connection
+
+    places = [name for name, _ in synthetic.COUNTRIES] + synthetic.REGIONS
+    titles = [
+        (subject, verb, thing.format(c=place))
+        for subject, verb in zip(synthetic._TITLE_SUBJECTS, synthetic._TITLE_VERBS, strict=False)
+        for thing in synthetic._TITLE_OBJECTS
+        for place in places
+    ]
+    names = synthetic.KEYWORD_NAMES
+    lexemes = synthetic.word_lexemes([piece for title in titles for piece in title] + names)
+
+    made = [synthetic.case_vector(lexemes, [(title, "A")]) for title in titles]
+    made += [synthetic.case_vector(lexemes, [([name], "A")]) for name in names]
+    made.append(synthetic.case_vector(lexemes, [(names[:4], "A"), (names[4:7], "B")]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setweight(to_tsvector('disinfo', t), 'A')::text FROM unnest(%s::text[])"
+            " WITH ORDINALITY AS x(t, n) ORDER BY n",
+            [[" ".join(title) for title in titles] + names],
+        )
+        expected = [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            "SELECT (setweight(to_tsvector('disinfo', %s), 'A')"
+            " || setweight(to_tsvector('disinfo', %s), 'B'))::text",
+            [" ".join(names[:4]), " ".join(names[4:7])],
+        )
+        expected.append(cursor.fetchone()[0])
+        cursor.execute("SELECT unnest(%s::tsvector[])::text", [made])
+        made = [row[0] for row in cursor.fetchall()]
+
+    assert made == expected
