@@ -21,6 +21,7 @@ MIN_TIMELINE_SLOTS = 12
 BAR_WIDTH = 480
 BAR_LABEL_WIDTH = 160
 BAR_VALUE_WIDTH = 48
+BAR_VALUE_CHAR_WIDTH = 8  # pixels per character of a value label
 BAR_ROW_HEIGHT = 26
 BAR_THICKNESS = 18
 BAR_LABEL_CHARS = 24
@@ -115,7 +116,9 @@ def timeline_chart(month_counts):
 def bar_chart(rows):
     """Horizontal bars for rows of {"name", "count", …}, largest first as given."""
     largest = max((row["count"] for row in rows), default=0) or 1
-    bar_space = BAR_WIDTH - BAR_LABEL_WIDTH - BAR_VALUE_WIDTH
+    # Room after the longest bar for the widest value ("1,234,567").
+    value_width = max(BAR_VALUE_WIDTH, len(f"{largest:,}") * BAR_VALUE_CHAR_WIDTH + 8)
+    bar_space = BAR_WIDTH - BAR_LABEL_WIDTH - value_width
     bars = []
     for index, row in enumerate(rows):
         y = index * BAR_ROW_HEIGHT
@@ -126,6 +129,7 @@ def bar_chart(rows):
             {
                 **row,
                 "label": label,
+                "value_text": f"{row['count']:,}",
                 "y": y + (BAR_ROW_HEIGHT - BAR_THICKNESS) / 2,
                 "text_y": y + BAR_ROW_HEIGHT / 2 + 5,
                 "width": max(width, 1),

@@ -384,3 +384,12 @@ class TestCharts:
         assert chart["bars"][1]["width"] == chart["bars"][0]["width"] / 2
         assert chart["bars"][1]["label"].endswith("…")
         assert chart["bars"][1]["name"] == "B" * 40
+
+    def test_large_counts_are_grouped_by_thousands_and_fit_after_the_longest_bar(self):
+        from cases.charts import BAR_VALUE_CHAR_WIDTH
+
+        chart = bar_chart([{"name": "A", "count": 1_234_567}, {"name": "B", "count": 8}])
+        longest = chart["bars"][0]
+        assert [bar["value_text"] for bar in chart["bars"]] == ["1,234,567", "8"]
+        value_end = longest["value_x"] + len(longest["value_text"]) * BAR_VALUE_CHAR_WIDTH
+        assert value_end <= chart["width"]
