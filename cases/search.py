@@ -89,6 +89,51 @@ def newest_matches(matches, cases, text, limit=RANKED_MATCHES):
     return rank_cases(cases.filter(id__in=newest), text)
 
 
+def ranked_matches(case_filter, matches, cases, text, total, index=True):
+    """(the matches of a search for `text` to rank, how many newest ones or None for all).
+
+    `matches` is the filter's queryset, `cases` what a page reads the cases from, `total`
+    how many matches there are (or about). With more than RANKED_MATCHES matches only the
+    newest are ranked. Where the facet index knows the matches (or, for a common word,
+    the cases the other filters let through), it narrows them down to a few months' worth
+    of ids, so the ranking query reads few search vectors (index=False when the cases
+    include drafts, which the index leaves out). The caller orders the result.
+    """
+    newest = _newest_match_ids(case_filter, text) if index else None
+    if newest is not None:
+        return rank_cases(with_ids(cases, newest), text), _newest_only(total)
+    if total > RANKED_MATCHES:
+        return newest_matches(matches, cases, text, limit=RANKED_MATCHES), RANKED_MATCHES
+    return matches, None
+
+
+def _newest_only(total):
+    return RANKED_MATCHES if total > RANKED_MATCHES else None
+
+
+def with_ids(queryset, ids):
+    """The cases of the queryset with the given ids: one array parameter, however many."""
+    return queryset.extra(where=["cases_case.id = ANY(%s)"], params=[list(ids)])
+
+
+def _newest_match_ids(case_filter, text):
+    """The ids of the RANKED_MATCHES newest matches, through the facet index, or None."""
+    from cases.facets import newest_matching
+    from cases.models import Case
+
+    found = newest_matching(case_filter, RANKED_MATCHES)
+    if found is None:
+        return None
+    matches = with_ids(Case.objects.all(), found.ids)
+    if not found.searched:
+        matches = matches.filter(search_vector=search_query(text))
+    newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values_list("id", flat=True)
+    ids = list(newest[:RANKED_MATCHES])
+    if len(ids) < RANKED_MATCHES and not found.complete:
+        return None  # the sample's share was off: fewer matches than expected
+    return ids
+
+
 def search_query(text):
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 

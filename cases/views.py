@@ -1,21 +1,18 @@
-from django.db.models import Count, F, Q, prefetch_related_objects
+from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from cases.case_page import published_case_for_page
 from cases.claimreview import citation, claim_review, permalink
-from cases.facets import FACETS, facet_counts, newest_matching
+from cases.facets import FACETS, facet_counts
 from cases.filters import ORDERINGS, CaseFilter, order_cases
 from cases.keyset import Cursor, CursorError, paginate
 from cases.models import Case, Country, Issue, Keyword, Language, Outlet
 from cases.search import (
-    RANKED_MATCHES,
     approximate_query,
     highlighted,
-    newest_matches,
-    rank_cases,
-    search_query,
+    ranked_matches,
     with_headlines,
 )
 
@@ -172,17 +169,11 @@ def case_list(request):
 
     # The page query reads plain rows; their related data is fetched once for the page.
     page_queryset = case_filter.qs.prefetch_related(None)
-    ranked_newest = ordering == "relevance" and result.total > RANKED_MATCHES
+    ranked_newest = None
     if ordering == "relevance" and query:
-        # Rank the newest matches only, when there are many. The index narrows them down to
-        # a few months' worth of ids, so the ranking query reads few search vectors.
-        newest = _newest_match_ids(case_filter, query)
-        if newest is not None:
-            page_queryset = rank_cases(with_ids(listing.prefetch_related(None), newest), query)
-        elif ranked_newest:
-            page_queryset = newest_matches(
-                page_queryset, listing.prefetch_related(None), query, limit=RANKED_MATCHES
-            )
+        page_queryset, ranked_newest = ranked_matches(
+            case_filter, page_queryset, listing.prefetch_related(None), query, result.total
+        )
         page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
         page_queryset = with_headlines(page_queryset, query)
@@ -200,7 +191,7 @@ def case_list(request):
             "cases": page.object_list,
             "total": result.total,
             "total_is_approximate": result.approximate,
-            "ranked_newest": RANKED_MATCHES if ranked_newest else None,
+            "ranked_newest": ranked_newest,
             "date_order_url": _link(params, ordering=["-date"]),
             "ordering": ordering,
             "facets": _facet_panels(params, result, expanded),
@@ -223,26 +214,6 @@ def case_list(request):
         }
     )
     return render(request, "cases/case_list.html", context)
-
-
-def with_ids(queryset, ids):
-    """The cases of the queryset with the given ids: one array parameter, however many."""
-    return queryset.extra(where=["cases_case.id = ANY(%s)"], params=[list(ids)])
-
-
-def _newest_match_ids(case_filter, query):
-    """The ids of the RANKED_MATCHES newest matches, through the facet index, or None."""
-    found = newest_matching(case_filter, RANKED_MATCHES)
-    if found is None:
-        return None
-    matches = with_ids(Case.objects.all(), found.ids)
-    if not found.searched:
-        matches = matches.filter(search_vector=search_query(query))
-    newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values_list("id", flat=True)
-    ids = list(newest[:RANKED_MATCHES])
-    if len(ids) < RANKED_MATCHES and not found.complete:
-        return None  # the sample's share was off: fewer matches than expected
-    return ids
 
 
 def case_detail(request, pk, slug=None):

@@ -279,6 +279,7 @@ def test_case_list_payload_with_its_envelope(api_client):
 
     assert body == {
         "count": 1,
+        "approximate": False,
         "next": None,
         "previous": None,
         "results": [

@@ -233,15 +233,14 @@ def _take(path, monkeypatch):
 
 @BOTH_PATHS
 def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, client, monkeypatch):
-    from cases import views
+    from cases import facets, search
 
     _take(path, monkeypatch)
-
-    monkeypatch.setattr(views, "RANKED_MATCHES", 3)
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
     found = []
-    newest_matching = views.newest_matching
+    newest_matching = facets.newest_matching
     monkeypatch.setattr(
-        views, "newest_matching", lambda *args: found.append(newest_matching(*args)) or found[-1]
+        facets, "newest_matching", lambda *args: found.append(newest_matching(*args)) or found[-1]
     )
     _many_matches()
 
@@ -284,3 +283,27 @@ def test_a_search_with_few_matches_ranks_them_all(path, client, monkeypatch):
     ]
     assert len(listed_titles(response)) == 5
     assert "newest matches" not in response.content.decode()
+
+
+@BOTH_PATHS
+def test_the_api_ranks_a_search_like_the_site_and_flags_an_estimated_count(
+    path, api_client, client, monkeypatch
+):
+    from cases import search
+
+    _take(path, monkeypatch)
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    _many_matches()
+
+    body = api_client.get("/api/v1/cases/?q=grain").json()
+
+    assert [case["title"] for case in body["results"]] == listed_titles(
+        client.get("/cases/?q=grain")
+    )
+    assert [case["title"] for case in body["results"]] == [
+        "Claim five",
+        "Claim four",
+        "Claim three",
+    ]
+    # Every case is in the sample here, so the estimate is exact; it is still flagged.
+    assert (body["count"], body["approximate"]) == (5, path == "estimated")

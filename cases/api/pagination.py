@@ -132,10 +132,11 @@ class CursorPagination(BasePagination):
         url = self.request.build_absolute_uri()
         return replace_query_param(url, self.cursor_query_param, cursor)
 
-    def get_paginated_response(self, data, count=None):
+    def get_paginated_response(self, data, count=None, approximate=False):
         return Response(
             {
                 "count": count,
+                "approximate": approximate,
                 "next": self.link(self.next_cursor),
                 "previous": self.link(self.previous_cursor),
                 "results": data,
@@ -145,12 +146,19 @@ class CursorPagination(BasePagination):
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",
-            "required": ["count", "next", "previous", "results"],
+            "required": ["count", "approximate", "next", "previous", "results"],
             "properties": {
                 "count": {
                     "type": "integer",
                     "description": "How many results the whole list holds.",
                     "example": 123,
+                },
+                "approximate": {
+                    "type": "boolean",
+                    "description": (
+                        "True when `count` is an estimate: a search for a word in more "
+                        "than about 10% of the cases is counted on a sample."
+                    ),
                 },
                 "next": {
                     "type": "string",

@@ -54,8 +54,9 @@ from cases.case_page import published_case_for_page
 from cases.claimreview import claim_review
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
-from cases.filters import CaseFilter
+from cases.filters import CaseFilter, order_cases
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
+from cases.search import ranked_matches
 
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
@@ -250,11 +251,11 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return case_filter
 
     def count_cases(self, case_filter):
-        """How many cases match: the count in the list envelope."""
+        """(how many cases match, whether that is an estimate): the list envelope's count."""
         if not self.editor and not case_filter.form.cleaned_data.get("updated_since"):
             # Published cases only: the facet index counts them without reading them.
-            return facets.count(case_filter)
-        return case_filter.qs.count()
+            return facets.estimated_count(case_filter)
+        return case_filter.qs.count(), False
 
     def deleted_since(self, since):
         deleted = DeletedCase.objects.filter(deleted_at__gte=since)
@@ -301,15 +302,23 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         self.last_modified = last_change()
         if csv:
             return self.csv_list(case_filter.qs)
-        count = self.count_cases(case_filter)
+        count, approximate = self.count_cases(case_filter)
         since = case_filter.form.cleaned_data.get("updated_since")
         deleted = self.deleted_since(since) if since is not None else None
         if deleted is not None:
             count += deleted.count()
-        rows = self.paginator.paginate_cases(
-            self.page_queryset(case_filter.qs), case_filter.active_ordering, request, deleted
-        )
-        return self.paginator.get_paginated_response(self.represent(rows), count)
+        ordering = case_filter.active_ordering
+        cases = self.page_queryset(case_filter.qs)
+        query = case_filter.form.cleaned_data.get("q", "").strip()
+        if ordering == "relevance" and query and not syncing:
+            # Ranked as on the site: the newest matches only, when there are many.
+            everyone = self.page_queryset(self.visible_cases())
+            cases, _ = ranked_matches(
+                case_filter, cases, everyone, query, count, index=not self.editor
+            )
+            cases = order_cases(cases, ordering, searching=True)
+        rows = self.paginator.paginate_cases(cases, ordering, request, deleted)
+        return self.paginator.get_paginated_response(self.represent(rows), count, approximate)
 
     def csv_list(self, queryset):
         """Every matching case as CSV, streamed in chunks: exports are not paginated."""
