@@ -30,6 +30,8 @@ from contextlib import contextmanager
 import psycopg2.extensions
 from django.db import connection
 
+from cases import prepared
+
 # A statement touching more cases than this is logged as one "rebuild everything" change.
 BIG_STATEMENT = 2000
 # Change rows kept for readers that fall behind; older ones are pruned.
@@ -204,21 +206,29 @@ def version_for_request(state):
         _request.state = None
 
 
+READ_VERSION_SQL = (
+    "SELECT (SELECT version FROM cases_dataversion WHERE id = 1),"
+    " (SELECT pruned_through FROM cases_dataversion WHERE id = 1),"
+    " EXISTS (SELECT 1 FROM cases_datachange WHERE version IS NULL)"
+)
+
+
 def read_version(using=None):
     """The committed data version, and whether this connection has uncommitted changes.
 
     One query, on an index and a single-row table (or none inside version_for_request).
+    Every request asks it, so on the default connection it is a prepared statement.
     """
     if using is None and getattr(_request, "state", None) is not None:
         return _request.state
-    conn = using or connection
-    with conn.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT version FROM cases_dataversion WHERE id = 1),"
-            " (SELECT pruned_through FROM cases_dataversion WHERE id = 1),"
-            " EXISTS (SELECT 1 FROM cases_datachange WHERE version IS NULL)"
-        )
-        version, pruned, pending = cursor.fetchone()
+    if using is None:
+        with connection.cursor() as cursor:
+            prepared.execute(cursor, "read_version", READ_VERSION_SQL, {})
+            version, pruned, pending = cursor.fetchone()
+    else:
+        with using.cursor() as cursor:
+            cursor.execute(READ_VERSION_SQL)
+            version, pruned, pending = cursor.fetchone()
     return VersionState(version or 0, pruned or 0, pending)
 
 
