@@ -48,6 +48,7 @@ from cases.api.serializers import (
     CountedLanguageSerializer,
     CountedOutletSerializer,
     TombstoneSerializer,
+    case_serializer,
     represent_cases,
 )
 from cases.case_page import published_case_for_page
@@ -354,7 +355,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             return Response([CSV_COLUMNS, csv_row(case, include_drafts=self.editor)])
         if self.output_format == "jsonld":
             return Response(claim_review(case, request))
-        return Response(self.get_serializer(case).data)
+        return Response(case_serializer(self.get_serializer_context()).to_representation(case))
 
     def written(self, case, status_code=status.HTTP_200_OK):
         case = self.with_prefetch(Case.objects.all()).get(pk=case.pk)
