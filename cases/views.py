@@ -1,6 +1,7 @@
 from django.db.models import Count, Q, prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import truncatewords
 from django.urls import reverse
 
 from cases.case_page import published_case_for_page
@@ -224,6 +225,7 @@ def case_detail(request, pk, slug=None):
         return redirect(case, permanent=True)
     context = {
         "case": case,
+        "description": truncatewords(case.summary, 40),  # shown three times in <head>
         "claim_review": claim_review(case, request),
         "citation": citation(case, request),
         "permalink": permalink(case, request),

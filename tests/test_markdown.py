@@ -90,3 +90,15 @@ def test_one_disproof_never_carries_over_into_the_next():
 
     assert 'href="https://example.org/first"' in first
     assert "example.org" not in second
+
+
+def test_lists_are_rendered_as_commonmark_has_them():
+    html = render_markdown("The claims:\n- one\n- two\n\n1. first\n2. second")
+    assert "<p>The claims:</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in html
+    assert "<ol>\n<li>first</li>\n<li>second</li>\n</ol>" in html
+
+
+def test_an_unsafe_link_keeps_its_text_and_loses_its_url():
+    html = render_markdown("[click](javascript:alert(1)) or [read](https://example.org/r)")
+    assert ">click</a>" in html and "javascript" not in html
+    assert '<a href="https://example.org/r" rel="nofollow noopener noreferrer">read</a>' in html
