@@ -40,11 +40,12 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.functions import ExtractYear
 from pyroaring import BitMap
 
 from cases.dataversion import SCOPE_ALL, SCOPE_CASE, SCOPE_LABELS, changes_since, read_version
+from cases.filters import no_values
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +308,8 @@ def _is_empty(value):
         return True
     if isinstance(value, str):
         return not value.strip()
+    if isinstance(value, QuerySet):
+        return no_values(value)
     try:
         return len(value) == 0
     except TypeError:

@@ -7,7 +7,7 @@ thing on the HTML list, the API, exports, feeds and statistics.
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from cases.models import Case, Country, Keyword, Language, Outlet
 
@@ -29,6 +29,17 @@ def order_cases(queryset, ordering, searching):
     if ordering == "-updated_at":
         return queryset.order_by("-updated_at", "-id")
     return queryset.order_by(F("date").desc(nulls_last=True), "-id")
+
+
+def no_values(value):
+    """Is a slug filter's cleaned value empty? (Its parameter was not given.)
+
+    An absent parameter cleans to queryset.none(): `not value` would compile its SQL (to
+    find it empty) on every request, for every slug filter.
+    """
+    if isinstance(value, QuerySet):
+        return value.query.is_empty() or not value
+    return not value
 
 
 class RedirectingSlugsField(django_filters.fields.ModelMultipleChoiceField):
@@ -69,7 +80,7 @@ class SlugMultipleChoiceFilter(RedirectingSlugsFilter):
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
-        if not value:
+        if no_values(value):
             return qs
         through = getattr(Case, self.field_name).through
         links = through.objects.filter(
@@ -188,12 +199,19 @@ class CaseFilter(django_filters.FilterSet):
         model = Case
         fields = []
 
+    def get_form_class(self):
+        """The form class, built once: it is the same for every request."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_search(self, queryset, name, value):
         value = value.strip()
         return queryset.search(value) if value else queryset
 
     def filter_outlet(self, queryset, name, value):
-        if not value:
+        if no_values(value):
             return queryset
         from cases.models import Appearance
 

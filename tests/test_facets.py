@@ -202,3 +202,28 @@ class TestFacetsOnTheListPage:
         assert len(panel["values"]) == 14
         assert panel["more_url"] is None
         assert panel["less_url"] == "?"
+
+
+@pytest.mark.django_db
+def test_an_absent_slug_filter_is_seen_empty_without_compiling_its_query(monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from cases.filters import no_values
+    from cases.models import Keyword
+
+    bound = CaseFilter(QueryDict("q=word"), queryset=Case.objects.published())
+    assert bound.is_valid()
+    absent = bound.form.cleaned_data["keyword"]
+
+    def compiled(*args, **kwargs):
+        raise AssertionError("compiled the SQL of an empty filter")
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", compiled)
+    assert no_values(absent)
+    assert no_values([])
+    assert not no_values(["x"])
+    assert bound.qs is not None  # filtering skips every absent slug filter too
+    monkeypatch.undo()
+    KeywordFactory(slug="used")
+    assert not no_values(Keyword.objects.filter(slug="used"))
+    assert no_values(Keyword.objects.filter(slug="unused"))
