@@ -591,3 +591,20 @@ def test_the_public_detail_is_what_the_serializer_makes_of_the_orm_case(api_clie
         q for q in queries.captured_queries if "cases_case" in q["sql"] or "case_page" in q["sql"]
     ]
     assert len(case_queries) == 1
+
+
+def test_the_kept_serializer_takes_each_call_s_context(rf):
+    from cases.api.serializers import case_serializer
+
+    case = CaseFactory(title="Kept")
+    editor_view = case_serializer(
+        {"request": rf.get("/", HTTP_HOST="localhost"), "include_drafts": True}
+    ).to_representation(case)
+    public_view = case_serializer(
+        {"request": rf.get("/", HTTP_HOST="127.0.0.1"), "include_drafts": False}
+    ).to_representation(case)
+
+    assert editor_view["status"] == "published"
+    assert editor_view["url"].startswith("http://localhost/cases/")
+    assert "status" not in public_view
+    assert public_view["url"].startswith("http://127.0.0.1/cases/")

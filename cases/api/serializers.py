@@ -15,7 +15,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.fields import SkipField
 
-from cases import workflow
+from cases import prepared, workflow
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
 from cases.search import update_search_vectors
 
@@ -31,6 +31,19 @@ def absolute_case_url(case, request=None):
     if request is not None:
         return request.build_absolute_uri(path)
     return settings.SITE_URL.rstrip("/") + path
+
+
+def case_url_maker(request=None):
+    """A function (pk, slug) -> absolute_case_url(case, request), for a page of cases.
+
+    reverse() and build_absolute_uri() once, then string formatting: together they were a
+    tenth of the time of an API list page.
+    """
+    example = absolute_case_url(Case(pk=1, slug="s"), request)
+    if not example.endswith("/1/s/"):  # a URLconf that spells case URLs otherwise
+        return lambda pk, slug: absolute_case_url(Case(pk=pk, slug=slug), request)
+    prefix = example[: -len("1/s/")]
+    return lambda pk, slug: f"{prefix}{pk}/{slug}/"
 
 
 class KeywordSerializer(serializers.ModelSerializer):
@@ -171,34 +184,53 @@ class CaseSerializer(serializers.ModelSerializer):
     def with_nested_values(self, case, nested):
         """What super().to_representation() returns, with the nested fields from `nested`."""
         languages, countries, keywords, appearances, related = nested
-        request = self.context.get("request")
+        url = self.context.get("case_url") or case_url_maker(self.context.get("request"))
         values = {
+            "url": url(case.pk, case.slug),
             "languages": languages or [],
             "countries": countries or [],
             "keywords": keywords or [],
             "appearances": appearances or [],
             "related": [
-                {
-                    "id": pk,
-                    "title": title,
-                    "url": absolute_case_url(Case(pk=pk, slug=slug), request),
-                }
+                {"id": pk, "title": title, "url": url(pk, slug)}
                 for pk, title, slug in related or []
             ],
         }
         data = {}
-        for field in self._readable_fields:
+        for field, column in self._own_fields():
             if field.field_name in values:
                 data[field.field_name] = values[field.field_name]
-                continue
-            try:
-                attribute = field.get_attribute(case)
-            except SkipField:
-                continue
-            data[field.field_name] = (
-                None if attribute is None else field.to_representation(attribute)
-            )
+            elif column is not None:
+                data[field.field_name] = getattr(case, column)
+            else:
+                try:
+                    attribute = field.get_attribute(case)
+                except SkipField:
+                    continue
+                data[field.field_name] = (
+                    None if attribute is None else field.to_representation(attribute)
+                )
         return data
+
+    # Fields whose representation is the model attribute itself: a string, a whole number,
+    # a choice's value.
+    VERBATIM_FIELDS = (serializers.CharField, serializers.IntegerField, serializers.ChoiceField)
+
+    def _own_fields(self):
+        """[(field, the attribute to copy as it is, or None)] of the readable fields, kept."""
+        own = getattr(self, "_own_fields_cache", None)
+        if own is None:
+            attributes = {field.attname for field in Case._meta.concrete_fields}
+            own = self._own_fields_cache = [
+                (
+                    field,
+                    field.source
+                    if type(field) in self.VERBATIM_FIELDS and field.source in attributes
+                    else None,
+                )
+                for field in self._readable_fields
+            ]
+        return own
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, case):
@@ -318,9 +350,10 @@ def represent_cases(cases, context):
         "include_drafts": context.get("include_drafts", False),
     }
     with connection.cursor() as cursor:
-        cursor.execute(NESTED_VALUES_SQL, params)
+        # Prepared: planning this statement took longer than running it.
+        prepared.execute(cursor, "nested_case_values", NESTED_VALUES_SQL, params)
         nested = {pk: json.loads(values) for pk, values in cursor.fetchall()}
-    serializer = case_serializer(context)
+    serializer = case_serializer({**context, "case_url": case_url_maker(context.get("request"))})
     return [serializer.to_representation(case, nested[case.pk]) for case in cases]
 
 

@@ -25,7 +25,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from cases import facets, history
+from cases import facets, history, prepared
 from cases.api.pagination import CursorPagination
 from cases.api.renderers import CSVRenderer, JSONLDRenderer
 from cases.api.schema import (
@@ -77,7 +77,7 @@ def shows_drafts(user):
 def last_change():
     """When any case last changed or was deleted: the Last-Modified of every case list."""
     with connection.cursor() as cursor:
-        cursor.execute(LAST_CHANGE_SQL)
+        prepared.execute(cursor, "last_change", LAST_CHANGE_SQL, {})
         return cursor.fetchone()[0]
 
 
