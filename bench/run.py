@@ -349,8 +349,8 @@ def build_questions(quick):
         "&_facet_array=outlets&_facet=year"
     )
 
-    def ds(params="", with_facets=True, sort="_sort_desc=date"):
-        parts = ["_size=20", sort, facets if with_facets else "", params]
+    def ds(params="", with_facets=True, sort="_sort_desc=date", size=20):
+        parts = [f"_size={size}", sort, facets if with_facets else "", params]
         return "/bench/cases.json?" + "&".join(p for p in parts if p)
 
     def ds_filters(keyword=None, country=None, language=None):
@@ -485,14 +485,27 @@ def build_questions(quick):
             datasette_first=[f"/bench/cases/{pk}.json" for pk, _ in sample[1:]],
         )
     )
+    # The API list, unfiltered: page sizes make the variants (the same on both sides).
+    sizes = range(21, 21 + variants)
     questions.append(
         Question(
             "API list",
             "api",
-            first=[f"/api/v1/cases/?{qs(keyword=k)}" for (k,) in one[1:]],
+            first=[f"/api/v1/cases/?{qs(page_size=n)}" for n in sizes],
             repeat="/api/v1/cases/",
             raw=raw_api_list(""),
             datasette=ds(with_facets=False),
+            datasette_first=[ds(with_facets=False, size=n) for n in sizes],
+        )
+    )
+    questions.append(
+        Question(
+            "API list, 1 facet",
+            "api",
+            first=[f"/api/v1/cases/?{qs(keyword=k)}" for (k,) in one[1:]],
+            repeat=f"/api/v1/cases/?{qs(keyword=one[0][0])}",
+            raw=raw_api_list(qs(keyword=one[0][0])),
+            datasette=ds(ds_filters(keyword=one[0][0]), with_facets=False),
             datasette_first=[ds(ds_filters(keyword=k), with_facets=False) for (k,) in one[1:]],
         )
     )
