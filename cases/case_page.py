@@ -34,19 +34,20 @@ def _json_object(model, alias, names=None):
     return f"json_build_object({pairs})"
 
 
-# Each relation in the order its model (or with_related_data()) gives it.
+# Each relation in the order its model (or with_related_data()) gives it. Labels are looked
+# up by id (= ANY(ARRAY(...))): joined, the planner hashed the whole keyword table.
 PAGE_SQL = f"""
 SELECT {", ".join(f"c.{field.column}" for field in CASE_FIELDS)},
     (SELECT {_json_object(Issue, "i")} FROM cases_issue i WHERE i.id = c.issue_id),
     (SELECT json_agg({_json_object(Language, "l")} ORDER BY l.name)
-        FROM cases_case_languages x JOIN cases_language l ON l.id = x.language_id
-        WHERE x.case_id = c.id),
+        FROM cases_language l WHERE l.id = ANY(ARRAY(
+            SELECT x.language_id FROM cases_case_languages x WHERE x.case_id = c.id))),
     (SELECT json_agg({_json_object(Country, "n")} ORDER BY n.name)
-        FROM cases_case_countries x JOIN cases_country n ON n.id = x.country_id
-        WHERE x.case_id = c.id),
+        FROM cases_country n WHERE n.id = ANY(ARRAY(
+            SELECT x.country_id FROM cases_case_countries x WHERE x.case_id = c.id))),
     (SELECT json_agg({_json_object(Keyword, "k")} ORDER BY k.name)
-        FROM cases_case_keywords x JOIN cases_keyword k ON k.id = x.keyword_id
-        WHERE x.case_id = c.id),
+        FROM cases_keyword k WHERE k.id = ANY(ARRAY(
+            SELECT x.keyword_id FROM cases_case_keywords x WHERE x.case_id = c.id))),
     (SELECT json_agg(json_build_object('appearance', {_json_object(Appearance, "a")},
                                        'outlet', {_json_object(Outlet, "o")}) ORDER BY a.id)
         FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id

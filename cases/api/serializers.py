@@ -13,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.fields import SkipField
 
 from cases import prepared, workflow
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
@@ -171,66 +170,11 @@ class CaseSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, instance, nested=None):
-        """The case; `nested`, from represent_cases(), holds its related values ready made."""
-        if nested is None:
-            data = super().to_representation(instance)
-        else:
-            data = self.with_nested_values(instance, nested)
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
         if not self.context.get("include_drafts", False):
             del data["status"]
         return data
-
-    def with_nested_values(self, case, nested):
-        """What super().to_representation() returns, with the nested fields from `nested`."""
-        languages, countries, keywords, appearances, related = nested
-        url = self.context.get("case_url") or case_url_maker(self.context.get("request"))
-        values = {
-            "url": url(case.pk, case.slug),
-            "languages": languages or [],
-            "countries": countries or [],
-            "keywords": keywords or [],
-            "appearances": appearances or [],
-            "related": [
-                {"id": pk, "title": title, "url": url(pk, slug)}
-                for pk, title, slug in related or []
-            ],
-        }
-        data = {}
-        for field, column in self._own_fields():
-            if field.field_name in values:
-                data[field.field_name] = values[field.field_name]
-            elif column is not None:
-                data[field.field_name] = getattr(case, column)
-            else:
-                try:
-                    attribute = field.get_attribute(case)
-                except SkipField:
-                    continue
-                data[field.field_name] = (
-                    None if attribute is None else field.to_representation(attribute)
-                )
-        return data
-
-    # Fields whose representation is the model attribute itself: a string, a whole number,
-    # a choice's value.
-    VERBATIM_FIELDS = (serializers.CharField, serializers.IntegerField, serializers.ChoiceField)
-
-    def _own_fields(self):
-        """[(field, the attribute to copy as it is, or None)] of the readable fields, kept."""
-        own = getattr(self, "_own_fields_cache", None)
-        if own is None:
-            attributes = {field.attname for field in Case._meta.concrete_fields}
-            own = self._own_fields_cache = [
-                (
-                    field,
-                    field.source
-                    if type(field) in self.VERBATIM_FIELDS and field.source in attributes
-                    else None,
-                )
-                for field in self._readable_fields
-            ]
-        return own
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, case):
@@ -293,68 +237,103 @@ def _appearance_json_object():
     return f"json_build_object({pairs})"
 
 
-# The nested fields of many cases, one row per case: their languages, countries, keywords
-# and appearances as JSON shaped like their serializers' output, in the order prefetching
-# gives them, and their related cases as [id, title, slug] (URLs are built in Python).
-NESTED_VALUES_SQL = f"""
-WITH page AS MATERIALIZED (
-    SELECT id FROM unnest(%(ids)s::bigint[]) AS page(id)
-), languages AS (
-    SELECT cl.case_id, json_agg({_json_object(LanguageSerializer, "l")} ORDER BY l.name) AS list
-    FROM cases_case_languages cl JOIN cases_language l ON l.id = cl.language_id
-    WHERE cl.case_id IN (SELECT id FROM page) GROUP BY cl.case_id
-), countries AS (
-    SELECT cc.case_id, json_agg({_json_object(CountrySerializer, "x")} ORDER BY x.name) AS list
-    FROM cases_case_countries cc JOIN cases_country x ON x.id = cc.country_id
-    WHERE cc.case_id IN (SELECT id FROM page) GROUP BY cc.case_id
-), keywords AS (
-    SELECT ck.case_id, json_agg({_json_object(KeywordSerializer, "k")} ORDER BY k.name) AS list
-    FROM cases_case_keywords ck JOIN cases_keyword k ON k.id = ck.keyword_id
-    WHERE ck.case_id IN (SELECT id FROM page) GROUP BY ck.case_id
-), appearances AS (
-    SELECT a.case_id, json_agg({_appearance_json_object()} ORDER BY a.id) AS list
-    FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
-    WHERE a.case_id IN (SELECT id FROM page) GROUP BY a.case_id
-), related AS (
-    SELECT cr.from_case_id AS case_id,
-        json_agg(json_build_array(r.id, r.title, r.slug) ORDER BY r.id) AS list
-    FROM cases_case_related cr JOIN cases_case r ON r.id = cr.to_case_id
-    WHERE cr.from_case_id IN (SELECT id FROM page)
-        AND (%(include_drafts)s OR r.status = 'published')
-    GROUP BY cr.from_case_id
-)
-SELECT page.id, json_build_array(
-    languages.list, countries.list, keywords.list, appearances.list, related.list
-)::text
-FROM page
-LEFT JOIN languages ON languages.case_id = page.id
-LEFT JOIN countries ON countries.case_id = page.id
-LEFT JOIN keywords ON keywords.case_id = page.id
-LEFT JOIN appearances ON appearances.case_id = page.id
-LEFT JOIN related ON related.case_id = page.id
+def _utc_timestamp(column):
+    """A timestamptz as DRF writes it with TIME_ZONE = "UTC": ISO 8601, microseconds only
+    when there are any, and Z for the zone."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN extract(microseconds FROM "
+        f"{column})::bigint %% 1000000 = 0 THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
+    )
+
+
+# What each CaseSerializer field is made of, in SQL; `c` is the case. URLs are left null
+# and related cases come as [id, title, slug]: represent_cases() writes the URLs.
+CASE_FIELD_SQL = {
+    "id": "c.id",
+    "url": "NULL",
+    "status": "c.status",
+    "title": "c.title",
+    "summary": "c.summary",
+    "disproof": "c.disproof",
+    "date": "c.date",
+    "issue": "(SELECT i.number FROM cases_issue i WHERE i.id = c.issue_id)",
+    # Labels are looked up by id (= ANY(ARRAY(...))): joined, the planner hashed the whole
+    # keyword table for every case.
+    "languages": f"""(SELECT json_agg({_json_object(LanguageSerializer, "l")} ORDER BY l.name)
+        FROM cases_language l WHERE l.id = ANY(ARRAY(
+            SELECT x.language_id FROM cases_case_languages x WHERE x.case_id = c.id)))""",
+    "countries": f"""(SELECT json_agg({_json_object(CountrySerializer, "n")} ORDER BY n.name)
+        FROM cases_country n WHERE n.id = ANY(ARRAY(
+            SELECT x.country_id FROM cases_case_countries x WHERE x.case_id = c.id)))""",
+    "keywords": f"""(SELECT json_agg({_json_object(KeywordSerializer, "k")} ORDER BY k.name)
+        FROM cases_keyword k WHERE k.id = ANY(ARRAY(
+            SELECT x.keyword_id FROM cases_case_keywords x WHERE x.case_id = c.id)))""",
+    "appearances": f"""(SELECT json_agg({_appearance_json_object()} ORDER BY a.id)
+        FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
+        WHERE a.case_id = c.id)""",
+    "related": """(SELECT json_agg(json_build_array(r.id, r.title, r.slug) ORDER BY r.id)
+        FROM cases_case_related x JOIN cases_case r ON r.id = x.to_case_id
+        WHERE x.from_case_id = c.id AND (%(include_drafts)s OR r.status = 'published'))""",
+    "created_at": _utc_timestamp("c.created_at"),
+    "updated_at": _utc_timestamp("c.updated_at"),
+}
+LIST_FIELDS = ("languages", "countries", "keywords", "appearances", "related")
+
+# Many cases as CaseSerializer represents them, in the order of their ids, each a JSON
+# object built by PostgreSQL; with include_drafts false, published cases only.
+CASES_JSON_SQL = f"""
+SELECT c.id, c.slug, c.version, c.updated_at, json_build_object({
+    ", ".join(
+        f"'{name}', " + (f"coalesce({sql}, '[]')" if name in LIST_FIELDS else sql)
+        for name, sql in ((name, CASE_FIELD_SQL[name]) for name in CaseSerializer.Meta.fields)
+    )
+})::text
+FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS page(id, position)
+JOIN cases_case c ON c.id = page.id
+WHERE %(include_drafts)s OR c.status = 'published'
+ORDER BY page.position
 """
 
 
 def represent_cases(cases, context):
     """[CaseSerializer(case, context=context).data for case in cases], in one query.
 
-    The cases need their own columns and their issue (select_related). Their languages,
-    countries, keywords, appearances and related cases come from NESTED_VALUES_SQL for all
-    of them at once: prefetching them as model instances and passing those through nested
-    serializers took most of the time of a page of the API list.
+    `cases` are cases or their ids. Without include_drafts in the context, drafts are
+    left out.
     """
-    if not cases:
+    return [data for _, _, _, data in case_representations(cases, context)]
+
+
+def case_representations(cases, context):
+    """[(id, version, updated_at, representation)] of the cases, as represent_cases().
+
+    PostgreSQL writes each case's representation, nested values and all (CASES_JSON_SQL, a
+    prepared statement); here only the URLs are added. Reading the cases as model
+    instances and passing them through the serializer and its nested serializers took
+    most of the time of an API list page, and of an API case.
+    """
+    ids = [getattr(case, "pk", case) for case in cases]
+    if not ids:
         return []
-    params = {
-        "ids": [case.pk for case in cases],
-        "include_drafts": context.get("include_drafts", False),
-    }
+    include_drafts = context.get("include_drafts", False)
+    params = {"ids": ids, "include_drafts": include_drafts}
     with connection.cursor() as cursor:
-        # Prepared: planning this statement took longer than running it.
-        prepared.execute(cursor, "nested_case_values", NESTED_VALUES_SQL, params)
-        nested = {pk: json.loads(values) for pk, values in cursor.fetchall()}
-    serializer = case_serializer({**context, "case_url": case_url_maker(context.get("request"))})
-    return [serializer.to_representation(case, nested[case.pk]) for case in cases]
+        prepared.execute(cursor, "cases_json", CASES_JSON_SQL, params)
+        rows = cursor.fetchall()
+    url = case_url_maker(context.get("request"))
+    shown = []
+    for pk, slug, version, updated_at, text in rows:
+        data = json.loads(text)
+        data["url"] = url(pk, slug)
+        data["related"] = [
+            {"id": other, "title": title, "url": url(other, other_slug)}
+            for other, title, other_slug in data["related"]
+        ]
+        if not include_drafts:
+            del data["status"]
+        shown.append((pk, version, updated_at, data))
+    return shown
 
 
 class TombstoneSerializer(serializers.Serializer):

@@ -48,6 +48,7 @@ from cases.api.serializers import (
     CountedLanguageSerializer,
     CountedOutletSerializer,
     TombstoneSerializer,
+    case_representations,
     case_serializer,
     represent_cases,
 )
@@ -291,10 +292,11 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return results
 
     def page_queryset(self, cases):
-        """What a page reads with its cases: JSON-LD reads their relations as instances."""
+        """What a page reads of its cases: JSON-LD reads their relations as instances; JSON
+        only what paging and tombstones need, represent_cases() reads the rest."""
         if self.output_format == "jsonld":
             return self.with_prefetch(cases)
-        return cases.defer("search_vector").select_related("issue")
+        return cases.only("id", "status", "date", "updated_at")
 
     def list(self, request, *args, **kwargs):
         syncing = bool(request.query_params.get("updated_since"))
@@ -342,10 +344,11 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     def retrieve(self, request, *args, **kwargs):
         if self.editor:
             case = self.get_object()
+        elif self.output_format == "json":
+            return self.public_json(request)
         else:
             # The public sees published cases only: the case page's one-query read.
-            pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-            case = published_case_for_page(int(pk)) if pk.isdigit() else None
+            case = published_case_for_page(self.requested_pk())
             if case is None:
                 raise Http404
             self.check_object_permissions(request, case)
@@ -356,6 +359,22 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if self.output_format == "jsonld":
             return Response(claim_review(case, request))
         return Response(case_serializer(self.get_serializer_context()).to_representation(case))
+
+    def requested_pk(self):
+        pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        return int(pk) if pk.isdigit() else None
+
+    def public_json(self, request):
+        """A published case as JSON, written by PostgreSQL (case_representations)."""
+        pk = self.requested_pk()
+        found = case_representations([pk] if pk is not None else [], {"request": request})
+        if not found:
+            raise Http404
+        _, version, updated_at, data = found[0]
+        self.check_object_permissions(request, Case(pk=pk))
+        self.last_modified = updated_at
+        self.etag_prefix = f"v{version}-"
+        return Response(data)
 
     def written(self, case, status_code=status.HTTP_200_OK):
         case = self.with_prefetch(Case.objects.all()).get(pk=case.pk)
