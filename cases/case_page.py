@@ -62,7 +62,13 @@ WHERE c.id = %(id)s AND c.status = %(published)s
 """
 
 
+# The largest id a bigint holds: a longer number in a URL names no case.
+MAX_ID = 2**63 - 1
+
+
 def published_case_for_page(pk):
+    if pk is None or not 0 < pk <= MAX_ID:
+        return None
     with connection.cursor() as cursor:
         params = {"id": pk, "published": Case.Status.PUBLISHED}
         prepared.execute(cursor, "case_page", PAGE_SQL, params)

@@ -632,3 +632,9 @@ def test_the_kept_serializer_takes_each_call_s_context(rf):
     assert editor_view["url"].startswith("http://localhost/cases/")
     assert "status" not in public_view
     assert public_view["url"].startswith("http://127.0.0.1/cases/")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/{n}/", "/api/v1/cases/{n}/?format=jsonld"])
+def test_an_id_too_long_for_a_case_is_a_404(api_client, path):
+    response = api_client.get(path.format(n="9" * 25))
+    assert response.status_code == 404

@@ -287,3 +287,9 @@ def test_the_citation_date_is_the_publication_on_the_database_not_the_claim_date
     published = timezone.localdate(Case.objects.get(pk=case.pk).published_at)
     html = page_html(client, case)
     assert f"published {published.day} {published:%B %Y}" in html
+
+
+@pytest.mark.django_db
+def test_an_id_too_long_for_a_case_is_a_404(client):
+    assert client.get(f"/cases/{'9' * 25}/").status_code == 404
+    assert client.get(f"/cases/{'9' * 25}/some-slug/").status_code == 404

@@ -52,7 +52,7 @@ from cases.api.serializers import (
     case_serializer,
     represent_cases,
 )
-from cases.case_page import published_case_for_page
+from cases.case_page import MAX_ID, published_case_for_page
 from cases.claimreview import claim_review
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
@@ -361,8 +361,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return Response(case_serializer(self.get_serializer_context()).to_representation(case))
 
     def requested_pk(self):
+        """The case id in the URL, or None when it cannot name a case."""
         pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-        return int(pk) if pk.isdigit() else None
+        return int(pk) if pk.isdigit() and 0 < int(pk) <= MAX_ID else None
 
     def public_json(self, request):
         """A published case as JSON, written by PostgreSQL (case_representations)."""
