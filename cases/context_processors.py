@@ -1,5 +1,17 @@
+import functools
+
 from django.conf import settings
+from django.urls import get_script_prefix, reverse
+
+# The site-wide pages every page links to (header, case metadata), by URL name.
+NAV_PAGES = ("list", "keywords", "countries", "outlets", "languages", "issues", "stats")
 
 
 def site(request):
-    return {"SITE_NAME": settings.SITE_NAME}
+    return {"SITE_NAME": settings.SITE_NAME, "urls": _nav_urls(get_script_prefix())}
+
+
+@functools.cache
+def _nav_urls(script_prefix):
+    """{name: path} of NAV_PAGES: reverse() once per process, not nine times per page."""
+    return {name: reverse(f"cases:{name}") for name in NAV_PAGES}
