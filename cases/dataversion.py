@@ -213,6 +213,11 @@ READ_VERSION_SQL = (
 )
 
 
+def request_state():
+    """The VersionState read for the current request (version_for_request), or None."""
+    return getattr(_request, "state", None)
+
+
 def read_version(using=None):
     """The committed data version, and whether this connection has uncommitted changes.
 

@@ -260,8 +260,7 @@ def test_the_case_list_runs_a_constant_number_of_queries(api_client):
         case.related.add(CaseFactory())
         AppearanceFactory(case=case)
     # last change (Last-Modified), data version, count (exact SQL: the test's writes are
-    # uncommitted), page, and the languages, countries, keywords, appearances and related
-    # cases of the whole page
+    # uncommitted), the page, and the page's cases as JSON, relations and all
     assert queries_for_list() == few == 5
 
 

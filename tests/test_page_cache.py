@@ -92,3 +92,23 @@ def test_an_editors_token_request_is_never_kept_so_drafts_never_reach_the_public
     assert "Draft claim" in as_editor.content.decode()
     assert "Draft claim" not in as_public.content.decode()
     assert "Public claim" in as_public.content.decode()
+
+
+def test_the_lists_last_modified_is_read_once_per_data_version(client):
+    def list_page(size):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/api/v1/cases/?page_size={size}")
+        asked = [q for q in queries.captured_queries if "last_change" in q["sql"]]
+        return response, len(asked)
+
+    case = CaseFactory(title="Kept")
+    first, asked = list_page(5)
+    assert asked == 1
+    other, asked = list_page(6)  # another page, the same data: Last-Modified is kept
+    assert asked == 0
+    assert other["Last-Modified"] == first["Last-Modified"]
+
+    Case.objects.filter(pk=case.pk).update(updated_at=case.updated_at.replace(year=2099))
+    moved, asked = list_page(7)
+    assert asked == 1
+    assert "2099" in moved["Last-Modified"]

@@ -54,6 +54,7 @@ from cases.api.serializers import (
 )
 from cases.case_page import MAX_ID, published_case_for_page
 from cases.claimreview import claim_review
+from cases.dataversion import request_state
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
 from cases.filters import CaseFilter, order_cases
@@ -63,12 +64,14 @@ from cases.search import ranked_matches
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
 VERSION_IN_ETAG = re.compile(r'^(?:W/)?"v(\d+)-')
+# The data version read in the same statement, so that the two agree.
 LAST_CHANGE_SQL = """
-SELECT GREATEST(
+SELECT (SELECT version FROM cases_dataversion WHERE id = 1), GREATEST(
     (SELECT max(updated_at) FROM cases_case),
     (SELECT max(deleted_at) FROM cases_deletedcase)
 )
 """
+_last_change = (None, None)  # (data version, last change), kept by each process
 
 
 def shows_drafts(user):
@@ -76,10 +79,24 @@ def shows_drafts(user):
 
 
 def last_change():
-    """When any case last changed or was deleted: the Last-Modified of every case list."""
+    """When any case last changed or was deleted: the Last-Modified of every case list.
+
+    It can only move with the data version, so each process asks once per version, for
+    the requests the page cache has read the version for.
+    """
+    global _last_change
+    state = request_state()
+    # Version 0 is an empty database's, before any write: not a version to key on.
+    trusted = state is not None and not state.own_pending and state.version > 0
+    kept_version, kept = _last_change
+    if trusted and kept_version == state.version:
+        return kept
     with connection.cursor() as cursor:
         prepared.execute(cursor, "last_change", LAST_CHANGE_SQL, {})
-        return cursor.fetchone()[0]
+        version, when = cursor.fetchone()
+    if trusted:
+        _last_change = (version, when)
+    return when
 
 
 class PreconditionFailed(APIException):
