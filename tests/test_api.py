@@ -637,3 +637,20 @@ def test_the_kept_serializer_takes_each_call_s_context(rf):
 def test_an_id_too_long_for_a_case_is_a_404(api_client, path):
     response = api_client.get(path.format(n="9" * 25))
     assert response.status_code == 404
+
+
+def test_a_case_withdrawn_between_the_page_and_its_json_is_left_out(api_client, monkeypatch):
+    from cases.api import views
+
+    kept, gone = CaseFactory(title="Kept"), CaseFactory(title="Gone")
+    represent_cases = views.represent_cases
+
+    def withdrawn_meanwhile(cases, context):
+        Case.objects.filter(pk=gone.pk).update(status=Case.Status.WITHDRAWN)
+        return represent_cases(cases, context)
+
+    monkeypatch.setattr(views, "represent_cases", withdrawn_meanwhile)
+    response = api_client.get("/api/v1/cases/")
+
+    assert response.status_code == 200
+    assert [case["id"] for case in response.json()["results"]] == [kept.pk]

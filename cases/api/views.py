@@ -294,14 +294,16 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         """A page's rows: cases, and tombstones of those the user may no longer see."""
         cases = [row for row in rows if self.shown_as_case(row)]
         if self.output_format == "jsonld":
-            shown = [claim_review(case, self.request) for case in cases]
+            shown = {case.pk: claim_review(case, self.request) for case in cases}
         else:
-            shown = represent_cases(cases, self.get_serializer_context())
-        shown = iter(shown)
+            context = self.get_serializer_context()
+            shown = {data["id"]: data for data in represent_cases(cases, context)}
         results = []
         for row in rows:
             if self.shown_as_case(row):
-                results.append(next(shown))
+                # A case deleted or withdrawn between the page's two reads is left out.
+                if row.pk in shown:
+                    results.append(shown[row.pk])
             elif isinstance(row, DeletedCase):
                 results.append(self.tombstone(row.case_id, row.deleted_at))
             else:
