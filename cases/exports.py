@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cases.api.serializers import (
-    CaseSerializer,
     prefetch_for_case_serializer,
+    represent_cases,
     visible_related_cases,
 )
 from cases.filtered import bad_request, parameter_errors, published_case_filter
@@ -224,27 +224,23 @@ def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False):
             reader.shutdown()
 
 
-def case_serializer(request=None, include_drafts=False):
-    """A CaseSerializer to call to_representation(case) on, case after case.
+def represented_cases(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
+    """The cases of the queryset as the API represents them, in its order.
 
-    Building a serializer's fields costs far more than using them, so a long export builds
-    them once rather than once per case.
+    Ids are read a chunk at a time and PostgreSQL writes each chunk's cases as JSON
+    (cases.api.serializers.represent_cases), so a long export holds one chunk in memory.
     """
-    return CaseSerializer(context={"request": request, "include_drafts": include_drafts})
-
-
-def case_json(case, request=None, include_drafts=False):
-    """One case as the API represents it."""
-    return case_serializer(request, include_drafts).to_representation(case)
+    context = {"request": request, "include_drafts": include_drafts}
+    ids = queryset.values_list("id", flat=True).iterator(chunk_size=chunk_size)
+    for chunk in iter(lambda: list(itertools.islice(ids, chunk_size)), []):
+        yield from represent_cases(chunk, context)
 
 
 def json_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
     """A JSON list of cases, written a case at a time."""
-    serializer = case_serializer(request, include_drafts)
     yield "["
     separator = "\n"
-    for case in iterate_cases(queryset, chunk_size):
-        data = serializer.to_representation(case)
+    for data in represented_cases(queryset, request, include_drafts, chunk_size):
         yield separator + json.dumps(data, ensure_ascii=False, indent=2)
         separator = ",\n"
     yield "\n]\n"
@@ -252,9 +248,8 @@ def json_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SI
 
 def ndjson_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
     """Newline-delimited JSON: one case per line, in the API representation."""
-    serializer = case_serializer(request, include_drafts)
-    for case in iterate_cases(queryset, chunk_size):
-        yield json.dumps(serializer.to_representation(case), ensure_ascii=False) + "\n"
+    for data in represented_cases(queryset, request, include_drafts, chunk_size):
+        yield json.dumps(data, ensure_ascii=False) + "\n"
 
 
 # format parameter -> (content type, file extension)

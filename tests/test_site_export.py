@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 
 from cases.exports import CSV_COLUMNS
@@ -100,6 +101,21 @@ def test_json_and_ndjson_hold_the_api_representation(client, sample):
     assert from_json[0]["url"].startswith("http://testserver/cases/")
 
 
+def test_each_exported_case_is_what_the_api_shows_of_it(client, sample):
+    from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
+
+    _, text = download(client, "format=ndjson")
+    exported = [json.loads(line) for line in text.splitlines()]
+
+    assert len(exported) == 2
+    for case in exported:
+        orm_case = prefetch_for_case_serializer(Case.objects.published()).get(pk=case["id"])
+        request = RequestFactory().get("/")
+        expected = CaseSerializer(orm_case, context={"request": request}).data
+        assert case == expected
+        assert case == client.get(f"/api/v1/cases/{case['id']}/").json()
+
+
 def test_drafts_are_never_exported(client, sample):
     for export_format in ("csv", "json", "ndjson"):
         _, text = download(client, f"format={export_format}")
@@ -133,10 +149,10 @@ def test_the_export_reads_cases_a_chunk_at_a_time_as_it_streams(client, monkeypa
 
     assert json.loads(first)["title"] == "Claim 0"
     assert len(rest) == 4
-    # The cursor over the cases, then languages, countries, keywords, appearances and
-    # related cases of the first chunk only; then the same five for each later chunk.
-    assert len(first_chunk.captured_queries) == 1 + 5
-    assert len(the_rest.captured_queries) == 2 * 5
+    # The cursor over the cases' ids, then the first chunk's cases as JSON; then one query
+    # for each later chunk.
+    assert len(first_chunk.captured_queries) == 1 + 1
+    assert len(the_rest.captured_queries) == 2
 
 
 class TestFiltersOnTheExport:
