@@ -4,7 +4,6 @@ JSON exports use the same CaseSerializer, and import_cases reads it back.
 """
 
 import json
-import threading
 
 from django.conf import settings
 from django.db import connection
@@ -187,23 +186,6 @@ class CaseSerializer(serializers.ModelSerializer):
             {"id": other.pk, "title": other.title, "url": absolute_case_url(other, request)}
             for other in visible_related_cases(case, self.context.get("include_drafts", False))
         ]
-
-
-# Building a CaseSerializer's fields (ModelSerializer.get_fields(), for it and its nested
-# serializers) took a third of the time of an API case: each thread keeps one serializer.
-_serializers = threading.local()
-
-
-def case_serializer(context):
-    """A CaseSerializer with the given context, to call to_representation(case) on.
-
-    Its fields are built once per thread; only the context changes from call to call.
-    """
-    serializer = getattr(_serializers, "case", None)
-    if serializer is None:
-        serializer = _serializers.case = CaseSerializer(context=context)
-    serializer._context = context
-    return serializer
 
 
 def visible_related_cases(case, include_drafts=False):

@@ -49,7 +49,6 @@ from cases.api.serializers import (
     CountedOutletSerializer,
     TombstoneSerializer,
     case_representations,
-    case_serializer,
     represent_cases,
 )
 from cases.case_page import MAX_ID, published_case_for_page
@@ -377,7 +376,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             return Response([CSV_COLUMNS, csv_row(case, include_drafts=self.editor)])
         if self.output_format == "jsonld":
             return Response(claim_review(case, request))
-        return Response(case_serializer(self.get_serializer_context()).to_representation(case))
+        return Response(self.get_serializer(case).data)
 
     def requested_pk(self):
         """The case id in the URL, or None when it cannot name a case."""
