@@ -226,14 +226,12 @@ def read_version(using=None):
     """
     if using is None and getattr(_request, "state", None) is not None:
         return _request.state
-    if using is None:
-        with connection.cursor() as cursor:
+    with (using or connection).cursor() as cursor:
+        if using is None:
             prepared.execute(cursor, "read_version", READ_VERSION_SQL, {})
-            version, pruned, pending = cursor.fetchone()
-    else:
-        with using.cursor() as cursor:
+        else:
             cursor.execute(READ_VERSION_SQL)
-            version, pruned, pending = cursor.fetchone()
+        version, pruned, pending = cursor.fetchone()
     return VersionState(version or 0, pruned or 0, pending)
 
 

@@ -381,7 +381,8 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     def requested_pk(self):
         """The case id in the URL, or None when it cannot name a case."""
         pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-        return int(pk) if pk.isdigit() and 0 < int(pk) <= MAX_ID else None
+        pk = int(pk) if pk.isdigit() else 0
+        return pk if 0 < pk <= MAX_ID else None
 
     def public_json(self, request):
         """A published case as JSON, written by PostgreSQL (case_representations)."""
