@@ -5,6 +5,8 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cases import prepared
+from cases.api.serializers import case_representations
+from tests.factories import CaseFactory
 
 SQL = "SELECT %(n)s::bigint + %(step)s::bigint, %(n)s::bigint"
 
@@ -49,3 +51,19 @@ def test_a_statement_that_failed_half_way_is_not_prepared_twice():
         run("not a number")  # PREPARE takes, EXECUTE fails
     assert "test_add" in server_statements()
     assert run(2) == (3, 2)
+
+
+@pytest.mark.django_db
+def test_prepared_statements_are_planned_once_not_on_every_run():
+    # Left to choose, PostgreSQL re-planned the API's JSON of one case on every run.
+    case = CaseFactory(status="published")
+    for _ in range(8):
+        assert case_representations([case.pk], {})[0][0] == case.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE name = 'cases_json'"
+        )
+        generic, custom = cursor.fetchone()
+    assert custom == 0
+    assert generic >= 8  # more if an earlier test ran it on this connection
