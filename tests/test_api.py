@@ -626,13 +626,13 @@ def test_a_case_withdrawn_between_the_page_and_its_json_is_left_out(api_client, 
     from cases.api import views
 
     kept, gone = CaseFactory(title="Kept"), CaseFactory(title="Gone")
-    represent_cases = views.represent_cases
+    case_representations = views.case_representations
 
     def withdrawn_meanwhile(cases, context):
         Case.objects.filter(pk=gone.pk).update(status=Case.Status.WITHDRAWN)
-        return represent_cases(cases, context)
+        return case_representations(cases, context)
 
-    monkeypatch.setattr(views, "represent_cases", withdrawn_meanwhile)
+    monkeypatch.setattr(views, "case_representations", withdrawn_meanwhile)
     response = api_client.get("/api/v1/cases/")
 
     assert response.status_code == 200

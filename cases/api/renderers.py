@@ -6,8 +6,10 @@ so the renderers only write it out. Errors are always rendered as JSON.
 
 import csv
 import io
+import re
 
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework import renderers
+from rest_framework.renderers import BaseRenderer
 
 
 class CSVRenderer(BaseRenderer):
@@ -23,7 +25,49 @@ class CSVRenderer(BaseRenderer):
         return out.getvalue().encode(self.charset)
 
 
-class JSONLDRenderer(JSONRenderer):
+class RawJSON:
+    """JSON text written elsewhere (a case's, by PostgreSQL), put into a response as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = text
+
+
+# A RawJSON's stand-in while the rest is written: a string no data of ours holds.
+_STAND_IN = re.compile(rb'"\\u0000raw(\d+)\\u0000"')
+
+
+def _with_stand_ins(data, texts):
+    if isinstance(data, RawJSON):
+        texts.append(data.text)
+        return f"\0raw{len(texts) - 1}\0"
+    if isinstance(data, dict):
+        return {key: _with_stand_ins(value, texts) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_with_stand_ins(value, texts) for value in data]
+    return data
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON, with RawJSON values written as they are rather than parsed and written
+    again. The rest of the data (a page's links and count) is written as DRF writes it."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        texts = []
+        data = _with_stand_ins(data, texts)
+        rendered = super().render(data, accepted_media_type, renderer_context)
+        if not texts:
+            return rendered
+        # As DRF does for the rest: U+2028 and U+2029 escaped, for JavaScript's sake.
+        raw = [
+            text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+            for text in texts
+        ]
+        return _STAND_IN.sub(lambda match: raw[int(match[1])], rendered)
+
+
+class JSONLDRenderer(renderers.JSONRenderer):
     """schema.org JSON-LD: the view hands over ClaimReview dicts."""
 
     media_type = "application/ld+json"

@@ -3,11 +3,14 @@
 JSON exports use the same CaseSerializer, and import_cases reads it back.
 """
 
+import functools
 import json
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Prefetch
+from django.urls import get_script_prefix
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -31,17 +34,21 @@ def absolute_case_url(case, request=None):
     return settings.SITE_URL.rstrip("/") + path
 
 
-def case_url_maker(request=None):
-    """A function (pk, slug) -> absolute_case_url(case, request), for a page of cases.
+@functools.lru_cache
+def _case_path_prefix(script_prefix):
+    """The path every case URL starts with, under this script prefix: "/cases/"."""
+    path = Case(pk=1, slug="s").get_absolute_url()
+    if not path.endswith("/1/s/"):
+        raise ImproperlyConfigured(f"Case URLs must end with /<id>/<slug>/, not {path}.")
+    return path[: -len("1/s/")]
 
-    reverse() and build_absolute_uri() once, then string formatting: together they were a
-    tenth of the time of an API list page.
-    """
-    example = absolute_case_url(Case(pk=1, slug="s"), request)
-    if not example.endswith("/1/s/"):  # a URLconf that spells case URLs otherwise
-        return lambda pk, slug: absolute_case_url(Case(pk=pk, slug=slug), request)
-    prefix = example[: -len("1/s/")]
-    return lambda pk, slug: f"{prefix}{pk}/{slug}/"
+
+def case_url_prefix(request=None):
+    """What absolute_case_url() starts with: a case's URL is f"{prefix}{id}/{slug}/"."""
+    path = _case_path_prefix(get_script_prefix())
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return settings.SITE_URL.rstrip("/") + path
 
 
 class KeywordSerializer(serializers.ModelSerializer):
@@ -229,53 +236,72 @@ def _utc_timestamp(column):
     )
 
 
-# What each CaseSerializer field is made of, in SQL; `c` is the case. URLs are left null
-# and related cases come as [id, title, slug]: represent_cases() writes the URLs.
-CASE_FIELD_SQL = {
-    "id": "c.id",
-    "url": "NULL",
-    "status": "c.status",
-    "title": "c.title",
-    "summary": "c.summary",
-    "disproof": "c.disproof",
-    "date": "c.date",
-    "issue": "(SELECT i.number FROM cases_issue i WHERE i.id = c.issue_id)",
-    # Labels are looked up by id (= ANY(ARRAY(...))): joined, the planner hashed the whole
-    # keyword table for every case.
-    "languages": f"""(SELECT json_agg({_json_object(LanguageSerializer, "l")} ORDER BY l.name)
-        FROM cases_language l WHERE l.id = ANY(ARRAY(
-            SELECT x.language_id FROM cases_case_languages x WHERE x.case_id = c.id)))""",
-    "countries": f"""(SELECT json_agg({_json_object(CountrySerializer, "n")} ORDER BY n.name)
-        FROM cases_country n WHERE n.id = ANY(ARRAY(
-            SELECT x.country_id FROM cases_case_countries x WHERE x.case_id = c.id)))""",
-    "keywords": f"""(SELECT json_agg({_json_object(KeywordSerializer, "k")} ORDER BY k.name)
-        FROM cases_keyword k WHERE k.id = ANY(ARRAY(
-            SELECT x.keyword_id FROM cases_case_keywords x WHERE x.case_id = c.id)))""",
-    "appearances": f"""(SELECT json_agg({_appearance_json_object()} ORDER BY a.id)
-        FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
-        WHERE a.case_id = c.id)""",
-    "related": """(SELECT json_agg(json_build_array(r.id, r.title, r.slug) ORDER BY r.id)
-        FROM cases_case_related x JOIN cases_case r ON r.id = x.to_case_id
-        WHERE x.from_case_id = c.id AND (%(include_drafts)s OR r.status = 'published'))""",
-    "created_at": _utc_timestamp("c.created_at"),
-    "updated_at": _utc_timestamp("c.updated_at"),
-}
+def _case_url(alias):
+    """A case's absolute URL, as absolute_case_url() writes it, from case_url_prefix()."""
+    return f"%(url_prefix)s::text || {alias}.id || '/' || {alias}.slug || '/'"
+
+
+def _case_field_sql(include_drafts):
+    """What each CaseSerializer field is made of, in SQL; `c` is the case."""
+    visible = "true" if include_drafts else "r.status = 'published'"
+    related = ", ".join(
+        f"'{name}', {_case_url('r') if name == 'url' else f'r.{name}'}"
+        for name in RelatedCaseSerializer().fields
+    )
+    return {
+        "id": "c.id",
+        "url": _case_url("c"),
+        "status": "c.status",
+        "title": "c.title",
+        "summary": "c.summary",
+        "disproof": "c.disproof",
+        "date": "c.date",
+        "issue": "(SELECT i.number FROM cases_issue i WHERE i.id = c.issue_id)",
+        # Labels are looked up by id (= ANY(ARRAY(...))): joined, the planner hashed the
+        # whole keyword table for every case.
+        "languages": f"""(SELECT json_agg({_json_object(LanguageSerializer, "l")} ORDER BY l.name)
+            FROM cases_language l WHERE l.id = ANY(ARRAY(
+                SELECT x.language_id FROM cases_case_languages x WHERE x.case_id = c.id)))""",
+        "countries": f"""(SELECT json_agg({_json_object(CountrySerializer, "n")} ORDER BY n.name)
+            FROM cases_country n WHERE n.id = ANY(ARRAY(
+                SELECT x.country_id FROM cases_case_countries x WHERE x.case_id = c.id)))""",
+        "keywords": f"""(SELECT json_agg({_json_object(KeywordSerializer, "k")} ORDER BY k.name)
+            FROM cases_keyword k WHERE k.id = ANY(ARRAY(
+                SELECT x.keyword_id FROM cases_case_keywords x WHERE x.case_id = c.id)))""",
+        "appearances": f"""(SELECT json_agg({_appearance_json_object()} ORDER BY a.id)
+            FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
+            WHERE a.case_id = c.id)""",
+        "related": f"""(SELECT json_agg(json_build_object({related}) ORDER BY r.id)
+            FROM cases_case_related x JOIN cases_case r ON r.id = x.to_case_id
+            WHERE x.from_case_id = c.id AND {visible})""",
+        "created_at": _utc_timestamp("c.created_at"),
+        "updated_at": _utc_timestamp("c.updated_at"),
+    }
+
+
 LIST_FIELDS = ("languages", "countries", "keywords", "appearances", "related")
 
-# Many cases as CaseSerializer represents them, in the order of their ids, each a JSON
-# object built by PostgreSQL; with include_drafts false, published cases only.
-CASES_JSON_SQL = f"""
-SELECT c.id, c.slug, c.version, c.updated_at, json_build_object({
-    ", ".join(
-        f"'{name}', " + (f"coalesce({sql}, '[]')" if name in LIST_FIELDS else sql)
-        for name, sql in ((name, CASE_FIELD_SQL[name]) for name in CaseSerializer.Meta.fields)
+
+def _cases_json_sql(include_drafts):
+    """Many cases as CaseSerializer represents them, in the order of their ids, each a JSON
+    object written by PostgreSQL. The public sees published cases only, without status."""
+    field_sql = _case_field_sql(include_drafts)
+    names = [n for n in CaseSerializer.Meta.fields if include_drafts or n != "status"]
+    pairs = ", ".join(
+        f"'{name}', "
+        + (f"coalesce({field_sql[name]}, '[]')" if name in LIST_FIELDS else field_sql[name])
+        for name in names
     )
-})::text
+    return f"""
+SELECT c.id, c.version, c.updated_at, json_build_object({pairs})::text
 FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS page(id, position)
 JOIN cases_case c ON c.id = page.id
-WHERE %(include_drafts)s OR c.status = 'published'
+WHERE {"true" if include_drafts else "c.status = 'published'"}
 ORDER BY page.position
 """
+
+
+CASES_JSON_SQL = {False: _cases_json_sql(False), True: _cases_json_sql(True)}
 
 
 def represent_cases(cases, context):
@@ -284,38 +310,27 @@ def represent_cases(cases, context):
     `cases` are cases or their ids. Without include_drafts in the context, drafts are
     left out.
     """
-    return [data for _, _, _, data in case_representations(cases, context)]
+    return [json.loads(text) for _, _, _, text in case_representations(cases, context)]
 
 
 def case_representations(cases, context):
-    """[(id, version, updated_at, representation)] of the cases, as represent_cases().
+    """[(id, version, updated_at, JSON text)] of the cases, as represent_cases() but as text.
 
-    PostgreSQL writes each case's representation, nested values and all (CASES_JSON_SQL, a
-    prepared statement); here only the URLs are added. Reading the cases as model
-    instances and passing them through the serializer and its nested serializers took
-    most of the time of an API list page, and of an API case.
+    PostgreSQL writes each case's representation, URLs and all (CASES_JSON_SQL, a prepared
+    statement). Reading the cases as model instances and passing them through the
+    serializer and its nested serializers took most of the time of an API list page, and
+    of an API case; so did reading its JSON back into Python to add the URLs and writing
+    it out again.
     """
     ids = [getattr(case, "pk", case) for case in cases]
     if not ids:
         return []
-    include_drafts = context.get("include_drafts", False)
-    params = {"ids": ids, "include_drafts": include_drafts}
+    include_drafts = bool(context.get("include_drafts", False))
+    params = {"ids": ids, "url_prefix": case_url_prefix(context.get("request"))}
+    name = "cases_json_editor" if include_drafts else "cases_json"
     with connection.cursor() as cursor:
-        prepared.execute(cursor, "cases_json", CASES_JSON_SQL, params)
-        rows = cursor.fetchall()
-    url = case_url_maker(context.get("request"))
-    shown = []
-    for pk, slug, version, updated_at, text in rows:
-        data = json.loads(text)
-        data["url"] = url(pk, slug)
-        data["related"] = [
-            {"id": other, "title": title, "url": url(other, other_slug)}
-            for other, title, other_slug in data["related"]
-        ]
-        if not include_drafts:
-            del data["status"]
-        shown.append((pk, version, updated_at, data))
-    return shown
+        prepared.execute(cursor, name, CASES_JSON_SQL[include_drafts], params)
+        return cursor.fetchall()
 
 
 class TombstoneSerializer(serializers.Serializer):

@@ -22,12 +22,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny
-from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from cases import facets, history, prepared
 from cases.api.pagination import CursorPagination
-from cases.api.renderers import CSVRenderer, JSONLDRenderer
+from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
 from cases.api.schema import (
     CASE_FILTER_PARAMETERS,
     CASE_LIST_ITEM,
@@ -49,7 +49,6 @@ from cases.api.serializers import (
     CountedOutletSerializer,
     TombstoneSerializer,
     case_representations,
-    represent_cases,
 )
 from cases.case_page import MAX_ID, published_case_for_page
 from cases.claimreview import claim_review
@@ -295,8 +294,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if self.output_format == "jsonld":
             shown = {case.pk: claim_review(case, self.request) for case in cases}
         else:
-            context = self.get_serializer_context()
-            shown = {data["id"]: data for data in represent_cases(cases, context)}
+            # Each case's JSON as PostgreSQL wrote it (case_representations).
+            found = case_representations(cases, self.get_serializer_context())
+            shown = {pk: RawJSON(text) for pk, _, _, text in found}
         results = []
         for row in rows:
             if self.shown_as_case(row):
@@ -311,7 +311,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
 
     def page_queryset(self, cases):
         """What a page reads of its cases: JSON-LD reads their relations as instances; JSON
-        only what paging and tombstones need, represent_cases() reads the rest."""
+        only what paging and tombstones need, case_representations() reads the rest."""
         if self.output_format == "jsonld":
             return self.with_prefetch(cases)
         return cases.only("id", "status", "date", "updated_at")
@@ -390,11 +390,11 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         found = case_representations([pk] if pk is not None else [], {"request": request})
         if not found:
             raise Http404
-        _, version, updated_at, data = found[0]
+        _, version, updated_at, text = found[0]
         self.check_object_permissions(request, Case(pk=pk))
         self.last_modified = updated_at
         self.etag_prefix = f"v{version}-"
-        return Response(data)
+        return Response(RawJSON(text))
 
     def written(self, case, status_code=status.HTTP_200_OK):
         case = self.with_prefetch(Case.objects.all()).get(pk=case.pk)
