@@ -4,10 +4,13 @@ See DESIGN.md, "One filter contract, everywhere". The same URL query means the s
 thing on the HTML list, the API, exports, feeds and statistics.
 """
 
+import copy
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.http import QueryDict
 
 from cases.models import Case, Country, Keyword, Language, Outlet
 
@@ -198,6 +201,29 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        """As django-filter's own, but each filter is copied, not deep-copied.
+
+        A deep copy copies every filter's querysets, choices and labels: a third of a
+        millisecond on every list, API page, export and feed. What a filter holds for one
+        FilterSet is its parent, its model and, with `method`, the FilterMethod bound to it.
+        """
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, declared in self.base_filters.items():
+            filter_ = copy.copy(declared)
+            if filter_.method is not None:
+                filter_.method = filter_.method  # a FilterMethod bound to this copy
+            filter_.model = queryset.model
+            filter_.parent = self
+            self.filters[name] = filter_
 
     def get_form_class(self):
         """The form class, built once: it is the same for every request."""

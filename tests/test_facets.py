@@ -227,3 +227,22 @@ def test_an_absent_slug_filter_is_seen_empty_without_compiling_its_query(monkeyp
     KeywordFactory(slug="used")
     assert not no_values(Keyword.objects.filter(slug="used"))
     assert no_values(Keyword.objects.filter(slug="unused"))
+
+
+@pytest.mark.django_db
+def test_each_filterset_has_its_own_filters_bound_to_it():
+    searching = CaseFilter(QueryDict("q=tanks"), queryset=Case.objects.published())
+    ordering = CaseFilter(QueryDict("ordering=date"), queryset=Case.objects.all())
+
+    for filterset in (searching, ordering):
+        for name, filter_ in filterset.filters.items():
+            assert filter_ is not CaseFilter.base_filters[name]
+            assert filter_.parent is filterset
+            assert filter_.model is Case
+    # A method filter calls the method of its own FilterSet, not of another one.
+    assert searching.filters["q"].filter.method == searching.filter_search
+    assert ordering.filters["ordering"].filter.method == ordering.filter_ordering
+    assert not hasattr(CaseFilter.base_filters["q"], "parent")
+    assert searching.is_valid() and ordering.is_valid()
+    assert searching.active_ordering == "relevance"
+    assert ordering.active_ordering == "date"
