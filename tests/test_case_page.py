@@ -293,3 +293,15 @@ def test_the_citation_date_is_the_publication_on_the_database_not_the_claim_date
 def test_an_id_too_long_for_a_case_is_a_404(client):
     assert client.get(f"/cases/{'9' * 25}/").status_code == 404
     assert client.get(f"/cases/{'9' * 25}/some-slug/").status_code == 404
+
+
+def test_a_case_url_is_its_path_made_absolute(rf, settings, full_case):
+    from cases.api.serializers import absolute_case_url
+
+    settings.ALLOWED_HOSTS = ["cases.example.org"]
+    path = full_case.get_absolute_url()
+    request = rf.get("/", HTTP_HOST="cases.example.org", secure=True)
+    assert absolute_case_url(full_case, request) == request.build_absolute_uri(path)
+    assert absolute_case_url(full_case, request).startswith("https://cases.example.org/cases/")
+    settings.SITE_URL = "https://disinfo.example.net/"
+    assert absolute_case_url(full_case) == f"https://disinfo.example.net{path}"

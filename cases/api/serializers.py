@@ -28,10 +28,8 @@ def prefetch_for_case_serializer(queryset):
 
 
 def absolute_case_url(case, request=None):
-    path = case.get_absolute_url()
-    if request is not None:
-        return request.build_absolute_uri(path)
-    return settings.SITE_URL.rstrip("/") + path
+    """The case's URL (get_absolute_url()) made absolute, for this request or SITE_URL."""
+    return f"{case_url_prefix(request)}{case.pk}/{case.slug}/"
 
 
 @functools.lru_cache
@@ -44,7 +42,10 @@ def _case_path_prefix(script_prefix):
 
 
 def case_url_prefix(request=None):
-    """What absolute_case_url() starts with: a case's URL is f"{prefix}{id}/{slug}/"."""
+    """What every absolute case URL starts with: a case's is f"{prefix}{id}/{slug}/".
+
+    reverse() once per script prefix, not once per case: for a page of cases it was a tenth
+    of the time of an API list page."""
     path = _case_path_prefix(get_script_prefix())
     if request is not None:
         return request.build_absolute_uri(path)
