@@ -24,3 +24,15 @@ def test_cache_url_puts_the_shared_cache_in_redis():
 
 def test_without_cache_url_each_process_keeps_its_own_cache():
     assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_connections_ask_for_generic_plans_unless_the_database_url_says_otherwise():
+    url = "postgres://postgres@127.0.0.1:5432/disinfo"
+    try:
+        default = reload_settings(DATABASE_URL=url).DATABASES["default"]["OPTIONS"]
+        assert default == {"options": "-c plan_cache_mode=force_generic_plan"}
+        own = f"{url}?options=-c%20statement_timeout%3D5000"
+        chosen = reload_settings(DATABASE_URL=own).DATABASES["default"]["OPTIONS"]
+        assert chosen == {"options": "-c statement_timeout=5000"}
+    finally:
+        importlib.reload(settings)
