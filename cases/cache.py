@@ -42,15 +42,18 @@ class _LRU:
 
     def get(self, key):
         with self.lock:
-            item = self.items.get(key)
-            if item is not None:
-                self.items.move_to_end(key)
-            return item
+            kept = self.items.get(key)
+            if kept is None:
+                return None
+            self.items.move_to_end(key)
+            return kept[0]
 
     def put(self, key, item, size):
+        """Keep `item` under `key`, in place of what was kept there (an older version's)."""
         with self.lock:
-            if key in self.items:
-                return
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.bytes -= old[1]
             self.items[key] = (item, size)
             self.bytes += size
             while self.bytes > self.max_bytes and self.items:
@@ -97,28 +100,33 @@ def _cacheable_response(response):
 
 
 class DataVersionCacheMiddleware:
+    """Answers a kept page if the version it was kept at is still the committed one.
+
+    A page not kept yet costs no reading of its own: the view's first query reads the
+    version just before it, or with it (cases.dataversion.version_for_request).
+    """
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not getattr(settings, "PAGE_CACHE", True) or not _cacheable_request(request):
             return self.get_response(request)
+        key = (request.get_host(), request.get_full_path(), request.headers.get("Accept", ""))
+        kept = _responses.get(key)
+        if kept is None and "If-None-Match" not in request.headers:
+            with version_for_request() as reading:
+                response = self.get_response(request)
+            # No query, no data read: the version read now is as good as one read before.
+            return self.keep(key, response, reading.state or read_version())
         state = read_version()
         if state.own_pending:
             return self.get_response(request)
-        key = (
-            state.version,
-            request.get_host(),
-            request.get_full_path(),
-            request.headers.get("Accept", ""),
-        )
-        digest = hashlib.blake2b(repr(key).encode(), digest_size=8).hexdigest()
-        etag = f'"v{state.version}-{digest}"'
+        etag = _etag(state, key)
         if etag in request.headers.get("If-None-Match", ""):
             return HttpResponseNotModified(headers={"ETag": etag})
-        kept = _responses.get(key)
-        if kept is not None:
-            (content, status, headers), _ = kept
+        if kept is not None and kept[0] == state.version:
+            _, content, status, headers = kept
             response = HttpResponse(content, status=status)
             for name, value in headers:
                 response[name] = value
@@ -131,11 +139,18 @@ class DataVersionCacheMiddleware:
             )
         with version_for_request(state):  # the view's facet counts reuse this reading
             response = self.get_response(request)
-        if _cacheable_response(response):
-            if not response.has_header("ETag"):
-                response["ETag"] = etag
-            headers = list(response.items())
-            _responses.put(
-                key, (response.content, response.status_code, headers), len(response.content)
-            )
+        return self.keep(key, response, state)
+
+    def keep(self, key, response, state):
+        if state.own_pending or not _cacheable_response(response):
+            return response
+        if not response.has_header("ETag"):
+            response["ETag"] = _etag(state, key)
+        item = (state.version, response.content, response.status_code, list(response.items()))
+        _responses.put(key, item, len(response.content))
         return response
+
+
+def _etag(state, key):
+    digest = hashlib.blake2b(repr((state.version, *key)).encode(), digest_size=8).hexdigest()
+    return f'"v{state.version}-{digest}"'

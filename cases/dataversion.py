@@ -196,14 +196,48 @@ class VersionState:
 _request = threading.local()
 
 
+class RequestVersion:
+    """The one reading of the version a request's answer is keyed on (request_state())."""
+
+    __slots__ = ("state", "reading")
+
+    def __init__(self, state=None):
+        self.state = state
+        self.reading = False
+
+
 @contextmanager
-def version_for_request(state):
-    """Within a read-only request, let read_version() answer `state` without asking again."""
-    _request.state = state
+def version_for_request(state=None):
+    """Within a read-only request, let read_version() answer one reading without asking again.
+
+    With `state`, that is the reading. Without, the reading is made on the request's first
+    query, just before it, or comes with a statement that carries it (execute_with_version),
+    so that a request the page cache has not answered before costs no extra round trip.
+    Either way the reading is never later than the data the request reads. Yields the
+    RequestVersion; its state stays None if the request sent no query.
+    """
+    holder = _request.holder = RequestVersion(state)
     try:
-        yield
+        if state is None:
+            with connection.execute_wrapper(_reading_first(holder)):
+                yield holder
+        else:
+            yield holder
     finally:
-        _request.state = None
+        _request.holder = None
+
+
+def _reading_first(holder):
+    def wrapper(execute, sql, params, many, context):
+        if holder.state is None and not holder.reading:
+            holder.reading = True
+            try:
+                holder.state = _read(connection)
+            finally:
+                holder.reading = False
+        return execute(sql, params, many, context)
+
+    return wrapper
 
 
 READ_VERSION_SQL = (
@@ -213,21 +247,65 @@ READ_VERSION_SQL = (
 )
 
 
+def with_version(sql):
+    """`sql`, with the three columns of READ_VERSION_SQL before its own: one snapshot for
+    both. It gives one row of NULLs after the version when `sql` finds nothing."""
+    return f"SELECT v.*, q.* FROM ({READ_VERSION_SQL}) AS v LEFT JOIN LATERAL ({sql}) AS q ON true"
+
+
+def execute_with_version(cursor, name, sql, params):
+    """Rows of `sql` (made by with_version()), without the version columns.
+
+    The reading they carry becomes the request's, if the request has none yet: its first
+    query then reads data and version in one round trip.
+    """
+    holder = getattr(_request, "holder", None)
+    deferred = holder is not None and holder.state is None and not holder.reading
+    if deferred:
+        holder.reading = True
+    try:
+        prepared.execute(cursor, name, sql, params)
+    finally:
+        if deferred:
+            holder.reading = False
+    rows = cursor.fetchall()
+    if deferred and rows:
+        version, pruned, pending = rows[0][:3]
+        holder.state = VersionState(version or 0, pruned or 0, pending)
+    return [row[3:] for row in rows if row[3] is not None]
+
+
 def request_state():
-    """The VersionState read for the current request (version_for_request), or None."""
-    return getattr(_request, "state", None)
+    """The current request's reading of the version (version_for_request), or None outside
+    of one. A request that has not read it yet reads it now."""
+    if getattr(_request, "holder", None) is None:
+        return None
+    return read_version()
 
 
 def read_version(using=None):
     """The committed data version, and whether this connection has uncommitted changes.
 
-    One query, on an index and a single-row table (or none inside version_for_request).
+    One query, on an index and a single-row table (or none inside version_for_request,
+    once the request has its reading).
     Every request asks it, so on the default connection it is a prepared statement.
     """
-    if using is None and getattr(_request, "state", None) is not None:
-        return _request.state
-    with (using or connection).cursor() as cursor:
-        if using is None:
+    if using is None:
+        holder = getattr(_request, "holder", None)
+        if holder is not None:
+            if holder.state is None:
+                holder.reading = True
+                try:
+                    holder.state = _read(connection)
+                finally:
+                    holder.reading = False
+            return holder.state
+    return _read(using or connection, prepare=using is None)
+
+
+def _read(conn, prepare=True):
+    with conn.cursor() as cursor:
+        if prepare:
             prepared.execute(cursor, "read_version", READ_VERSION_SQL, {})
         else:
             cursor.execute(READ_VERSION_SQL)

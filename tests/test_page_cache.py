@@ -112,3 +112,61 @@ def test_the_lists_last_modified_is_read_once_per_data_version(client):
     moved, asked = list_page(7)
     assert asked == 1
     assert "2099" in moved["Last-Modified"]
+
+
+@pytest.mark.parametrize("kind", ["page", "api"])
+def test_a_case_asked_for_the_first_time_reads_data_and_version_in_one_query(client, kind):
+    case = CaseFactory(title="One round trip")
+    url = case.get_absolute_url() if kind == "page" else f"/api/v1/cases/{case.pk}/"
+
+    first, queries = get(client, url)
+    assert first.status_code == 200 and "One round trip" in first.content.decode()
+    assert queries == 1  # the case, with the data version in the same statement
+
+    again, queries = get(client, url)
+    assert queries == 1  # the data version alone: the page was kept
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+
+
+@pytest.mark.parametrize("kind", ["list", "page", "api"])
+def test_a_write_committed_right_after_the_data_was_read_is_shown_next(client, kind):
+    # The page is kept under a reading of the version taken no later than its data, so
+    # that a write landing in between can never leave the old page looking current.
+    case = CaseFactory(title="Before the write")
+    url = {
+        "list": "/cases/",
+        "page": case.get_absolute_url(),
+        "api": f"/api/v1/cases/{case.pk}/",
+    }[kind]
+    written = []
+
+    def write_after_the_first_data_query(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not written and "read_version" not in sql:
+            other = psycopg2.connect(**connection.get_connection_params())
+            try:
+                with other, other.cursor() as cursor:
+                    cursor.execute(
+                        "UPDATE cases_case SET title = 'After the write' WHERE id = %s", [case.pk]
+                    )
+            finally:
+                other.close()
+            written.append(sql)
+        return result
+
+    with connection.execute_wrapper(write_after_the_first_data_query):
+        get(client, url)
+    assert written
+
+    assert "After the write" in get(client, url)[0].content.decode()
+
+
+def test_a_kept_page_is_replaced_when_the_data_moves_on(client):
+    case = CaseFactory(title="First title")
+    get(client, case.get_absolute_url())
+    Case.objects.filter(pk=case.pk).update(title="Second title")
+
+    second = get(client, case.get_absolute_url())[0]
+    assert "Second title" in second.content.decode()
+    assert len(cache._responses.items) == 1  # the old version's page is not kept beside it
+    assert cache._responses.bytes == len(second.content)

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from cases import prepared, workflow
+from cases.dataversion import execute_with_version, with_version
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
 from cases.search import update_search_vectors
 
@@ -303,6 +304,8 @@ ORDER BY page.position
 
 
 CASES_JSON_SQL = {False: _cases_json_sql(False), True: _cases_json_sql(True)}
+# One published case, with the data version (cases.dataversion.with_version()).
+PUBLIC_CASE_JSON_SQL = with_version(CASES_JSON_SQL[False])
 
 
 def represent_cases(cases, context):
@@ -332,6 +335,20 @@ def case_representations(cases, context):
     with connection.cursor() as cursor:
         prepared.execute(cursor, name, CASES_JSON_SQL[include_drafts], params)
         return cursor.fetchall()
+
+
+def public_case_representation(pk, request):
+    """(id, version, updated_at, JSON text) of a published case, or None.
+
+    As case_representations() for the public, in the same statement as the data version:
+    a case the page cache has not kept yet costs one round trip.
+    """
+    if pk is None:
+        return None
+    params = {"ids": [pk], "url_prefix": case_url_prefix(request)}
+    with connection.cursor() as cursor:
+        rows = execute_with_version(cursor, "case_json", PUBLIC_CASE_JSON_SQL, params)
+    return rows[0] if rows else None
 
 
 class TombstoneSerializer(serializers.Serializer):

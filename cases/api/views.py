@@ -49,6 +49,7 @@ from cases.api.serializers import (
     CountedOutletSerializer,
     TombstoneSerializer,
     case_representations,
+    public_case_representation,
 )
 from cases.case_page import MAX_ID, published_case_for_page
 from cases.claimreview import claim_review
@@ -387,10 +388,10 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     def public_json(self, request):
         """A published case as JSON, written by PostgreSQL (case_representations)."""
         pk = self.requested_pk()
-        found = case_representations([pk] if pk is not None else [], {"request": request})
-        if not found:
+        found = public_case_representation(pk, request)
+        if found is None:
             raise Http404
-        _, version, updated_at, text = found[0]
+        _, version, updated_at, text = found
         self.check_object_permissions(request, Case(pk=pk))
         self.last_modified = updated_at
         self.etag_prefix = f"v{version}-"
