@@ -30,6 +30,7 @@ value among the cases every filter selects, not disjunctively, and never estimat
 """
 
 import datetime
+import heapq
 import logging
 import threading
 import time
@@ -366,23 +367,26 @@ def _selected_labels(cleaned, facet):
 
 
 def _facet_values(counts, labels, selected, limit):
-    """FacetValues sorted by count (desc) then label; zero counts only when selected."""
-    values = [
-        FacetValue(
-            value=labels[pk][0],
-            label=labels[pk][1],
-            count=counts.get(pk, 0),
-            selected=pk in selected,
-        )
-        for pk in set(counts) | selected
+    """FacetValues sorted by count (desc) then label; zero counts only when selected.
+
+    With a limit, the top values are picked before any FacetValue is made: a facet has
+    thousands of values (outlets), a page shows a few.
+    """
+    keys = [
+        (-counts.get(pk, 0), labels[pk][1], labels[pk][0], pk)
+        for pk in (set(counts) | selected if selected else counts)
         if pk in labels and (counts.get(pk, 0) > 0 or pk in selected)
     ]
-    values.sort(key=lambda v: (-v.count, v.label, v.value))
-    if limit is not None and len(values) > limit:
-        kept = values[:limit]
-        kept += [v for v in values[limit:] if v.selected]
-        values = kept
-    return values
+    if limit is not None and len(keys) > limit:
+        top = heapq.nsmallest(limit, keys)
+        shown = {key[3] for key in top}
+        keys = top + sorted(key for key in keys if key[3] in selected and key[3] not in shown)
+    else:
+        keys.sort()
+    return [
+        FacetValue(value=value, label=label, count=-negative, selected=pk in selected)
+        for negative, label, value, pk in keys
+    ]
 
 
 # --- The index ----------------------------------------------------------------------------
