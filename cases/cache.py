@@ -1,9 +1,10 @@
-"""Whole public pages kept in memory, keyed on the data version.
+"""Whole public pages kept in memory, each with the data version it was made at.
 
 An anonymous GET of a public page is a pure function of its URL and of the data, and the
 data version (cases.dataversion) moves forward on every committed write. So a response
 can be kept until the version moves, with no expiry to tune and no invalidation code:
-a write makes every older entry unreachable, and the LRU drops it in time.
+after a write a kept page no longer matches the committed version, and the next answer
+for its URL replaces it.
 
 Each response also carries an ETag made of the version and the URL, so a browser, a
 reverse proxy or a CDN can revalidate with If-None-Match and get a 304.

@@ -36,3 +36,15 @@ def test_connections_ask_for_generic_plans_unless_the_database_url_says_otherwis
         assert chosen == {"options": "-c statement_timeout=5000"}
     finally:
         importlib.reload(settings)
+
+
+def test_connections_are_kept_ten_minutes_with_or_without_a_database_url():
+    try:
+        with_url = reload_settings(DATABASE_URL="postgres://postgres@127.0.0.1:5432/disinfo")
+        assert with_url.DATABASES["default"]["CONN_MAX_AGE"] == 600
+        with mock.patch.dict(os.environ):
+            os.environ.pop("DATABASE_URL", None)
+            embedded = importlib.reload(settings)
+        assert embedded.DATABASES["default"]["CONN_MAX_AGE"] == 600
+    finally:
+        importlib.reload(settings)
