@@ -892,7 +892,7 @@ def main():
     # Each server's questions are asked back to back, ours then Datasette's, each side's
     # caches warmed just before. Interleaved, each server's first asks came after minutes
     # of idling while the other worked, and this machine pages out the memory of idle
-    # processes: a case page's first ask after a minute's pause took 15-80 ms, not 4.
+    # processes: after a pause, the first few case pages took 30-165 ms, not 3-4.
     warmed = warm_postgresql()
     server = datasette_process = None
     results = []
