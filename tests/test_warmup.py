@@ -1,9 +1,12 @@
 """A web process readies itself before its first request (disinfo_db.warmup)."""
 
 import pytest
+from django.db import connection
 from django.template import engines
+from django.test.utils import CaptureQueriesContext
 
 from cases import facets
+from cases.case_page import published_case_for_page
 from disinfo_db.warmup import warm_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,3 +23,19 @@ def test_warming_up_builds_the_facet_index_and_compiles_every_template():
     assert {"base.html", "cases/case_list.html", "cases/case_detail.html"} <= set(names)
     cached = {key.split(":")[0] for key in loader.get_template_cache}
     assert set(names) <= cached
+
+
+def test_warming_up_prepares_the_statements_public_pages_send():
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    connection._prepared_statements = None
+
+    warm_up()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        prepared = {name for (name,) in cursor.fetchall()}
+    assert {"read_version", "case_page", "case_json", "last_change"} <= prepared
+    with CaptureQueriesContext(connection) as queries:
+        published_case_for_page(1)
+    assert queries.captured_queries[0]["sql"].startswith("EXECUTE case_page")
