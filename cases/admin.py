@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import history, paste_import, taxonomy, workflow
+from cases.case_page import MAX_ID
 from cases.duplicates import similar_cases
 from cases.importers.base import save_cases
 from cases.importers.text import CaseImportError
@@ -31,6 +32,7 @@ from cases.models import (
     PendingReference,
     TaxonomyRedirect,
 )
+from cases.search import prefix_query
 from cases.templatetags.case_tags import render_markdown
 
 Status = Case.Status
@@ -245,7 +247,10 @@ class CaseAdmin(SimpleHistoryAdmin):
     list_display = ["title", "date", "issue", "status", "updated_at"]
     list_filter = ["status", IncompleteDataFilter, DeadLinksFilter, "issue", "languages"]
     list_select_related = ["issue"]
+    # Searched through the full-text index (get_search_results), not field by field.
     search_fields = ["title", "summary", "=id"]
+    search_help_text = "Words, or their start, of the title, keywords, summary or disproof; an id."
+    show_full_result_count = False
     date_hierarchy = "date"
     autocomplete_fields = ["issue", "languages", "countries", "keywords", "related"]
     readonly_fields = [
@@ -260,6 +265,20 @@ class CaseAdmin(SimpleHistoryAdmin):
     inlines = [AppearanceInline, PendingReferenceInline, CorrectionNoteInline]
     actions = ["submit_for_review", "publish", "add_keyword"]
     history_list_display = ["version"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """Cases with every word of the term, or the start of one, in their search vector;
+        a number also finds the case with that id. The related-cases autocomplete asks the
+        same. A substring search (icontains) read every title and summary: seconds per
+        keystroke at a million cases."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        matches = Q(search_vector=query) if (query := prefix_query(term)) else Q(pk__in=[])
+        if term.isdigit() and int(term) <= MAX_ID:
+            matches |= Q(pk=int(term))
+        return queryset.filter(matches), False
+
     fieldsets = [
         (None, {"fields": ["title", "summary", "disproof", "disproof_preview", "loaded_version"]}),
         ("Publication", {"fields": ["status", "withdrawal_reason", "date", "issue"]}),

@@ -138,6 +138,23 @@ def search_query(text):
     return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
 
+ADMIN_WORD = re.compile(r"[^\W_]+")
+
+
+def prefix_query(text):
+    """A query for cases with every word of `text`, each word also as the start of a longer
+    one ("krem occup" finds "Kremlin" and "occupation"), or None if `text` has no word.
+
+    For editors finding a case as they type (admin search and autocomplete), through the
+    full-text index: a substring search read every case's title and summary.
+    """
+    words = ADMIN_WORD.findall(text)
+    if not words:
+        return None
+    raw = " & ".join(f"'{word}':*" for word in words)
+    return SearchQuery(raw, search_type="raw", config=SEARCH_CONFIG)
+
+
 def search_cases(queryset, text):
     """Cases matching `text` in websearch syntax, annotated with `rank`."""
     return rank_cases(queryset.filter(search_vector=search_query(text)), text)

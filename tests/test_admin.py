@@ -2,6 +2,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case
 from tests.factories import CaseFactory, KeywordFactory, OutletFactory
@@ -32,6 +34,44 @@ def test_keyword_autocomplete_finds_keywords_by_name(editor_client):
         {"term": "colour", "app_label": "cases", "model_name": "case", "field_name": "keywords"},
     )
     assert [r["text"] for r in response.json()["results"]] == ["Colour revolutions"]
+
+
+def changelist_titles(client, term):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/cases/case/", {"q": term})
+    assert response.status_code == 200
+    # The search index, not a scan of every title and summary.
+    assert not any("LIKE" in query["sql"] for query in queries.captured_queries)
+    return {case.title for case in response.context["cl"].result_list}
+
+
+def test_the_case_list_finds_cases_by_words_and_their_start_through_the_search_index(
+    editor_client,
+):
+    kremlin = CaseFactory(title="The Kremlin warns", summary="About occupation.")
+    draft = CaseFactory(title="Biolabs again", status=Case.Status.DRAFT)
+    CaseFactory(title="Something else", summary="Nothing to see.")
+
+    assert changelist_titles(editor_client, "krem") == {"The Kremlin warns"}
+    assert changelist_titles(editor_client, "kremlin occup") == {"The Kremlin warns"}
+    assert changelist_titles(editor_client, "kremlin biolabs") == set()  # every word
+    assert changelist_titles(editor_client, "biolab") == {"Biolabs again"}  # drafts too
+    CaseFactory(title="Quiet title", disproof="Nothing about uranium was found.")
+    assert changelist_titles(editor_client, "uranium") == {"Quiet title"}  # the disproof
+    assert changelist_titles(editor_client, str(draft.pk)) == {"Biolabs again"}
+    assert changelist_titles(editor_client, f" {kremlin.pk} ") == {"The Kremlin warns"}
+    assert changelist_titles(editor_client, "9" * 30) == set()  # past a bigint: no case
+    assert changelist_titles(editor_client, "'&|!:*()") == set()  # no word to search for
+
+
+def test_the_related_cases_autocomplete_finds_cases_as_the_editor_types(editor_client):
+    CaseFactory(title="The Kremlin warns")
+    CaseFactory(title="Biolabs again")
+    response = editor_client.get(
+        "/admin/autocomplete/",
+        {"term": "kreml", "app_label": "cases", "model_name": "case", "field_name": "related"},
+    )
+    assert [r["text"] for r in response.json()["results"]] == ["The Kremlin warns"]
 
 
 def test_an_editor_creates_a_case_with_an_appearance(editor_client):
