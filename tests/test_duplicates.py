@@ -81,3 +81,21 @@ def test_the_change_page_lists_similar_cases_without_javascript(editor_client):
     assert "Possible duplicates" in html and change_url(other) in html
     # Editing a case that has look-alikes needs no extra confirmation.
     assert editor_client.post(change_url(case), case_form_data(case)).status_code == 302
+
+
+def test_summary_candidates_come_from_the_rarest_words_by_the_search_statistics():
+    from django.db import connection
+
+    from cases.duplicates import rarest
+
+    for n in range(30):
+        CaseFactory(summary=f"Disinformation about the elections, number {n}.")
+    CaseFactory(summary="Disinformation about Zanzibar.")
+    # Without statistics, longer words come first; "about" is a stop word and never does.
+    assert rarest(["about", "disinformation", "zanzibar"], 2) == ["disinformation", "zanzibar"]
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE cases_case")
+
+    assert rarest(["about", "disinformation", "zanzibar"], 2) == ["zanzibar", "disinformation"]
+    assert rarest(["disinformation", "zanzibar"], 1) == ["zanzibar"]
