@@ -1,8 +1,8 @@
 """Existing cases that look like the one an editor is writing (pg_trgm similarity).
 
-Titles are compared with the trigram operator, served by case_title_trgm_idx. Summaries are
-long, so a trigram index on them would be large: candidates come from the full-text index
-instead, and trigram similarity ranks those few. A candidate shares at least two of the
+Titles are compared with the trigram operators, nearest first, served by the GiST index
+case_title_trgm_idx. Summaries are long, so a trigram index on them would be large:
+candidates come from the full-text index instead, and trigram similarity ranks those few. A candidate shares at least two of the
 summary's rarest longer words (rarest by PostgreSQL's statistics of the search vectors):
 any one of its words matched most cases at a million, and ranking them took 17 seconds.
 """
@@ -10,7 +10,12 @@ any one of its words matched most cases at a million, and ranking them took 17 s
 import itertools
 import re
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    TrigramDistance,
+    TrigramSimilarity,
+)
 from django.db import connection
 from django.db.models import F
 
@@ -38,15 +43,17 @@ def similar_cases(title="", summary="", exclude_pk=None, limit=8):
         base = base.exclude(pk=exclude_pk)
 
     if len(title) >= 4:
+        # Nearest first, as the GiST index walks them: the scan stops after `limit`.
         by_title = (
             base.filter(title__trigram_similar=title)
-            .annotate(similarity=TrigramSimilarity("title", title))
-            .filter(similarity__gte=TITLE_THRESHOLD)
-            .order_by("-similarity", "-id")[:limit]
+            .annotate(distance=TrigramDistance("title", title))
+            .order_by("distance")[:limit]
         )
         for case in by_title:
-            case.matched_on = "title"
-            found[case.pk] = case
+            case.similarity = 1 - case.distance
+            if case.similarity >= TITLE_THRESHOLD:
+                case.matched_on = "title"
+                found[case.pk] = case
 
     words = list(dict.fromkeys(w.lower() for w in WORD.findall(summary)))[:SUMMARY_WORDS]
     words = rarest(words, RARE_WORDS)

@@ -1,7 +1,7 @@
 import re
 import unicodedata
 
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -230,8 +230,10 @@ class Case(models.Model):
             models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
             # Full-text search (q).
             GinIndex(fields=["search_vector"], name="case_search_idx"),
-            # Duplicate warnings in the admin: title % 'typed title' (cases.duplicates).
-            GinIndex(fields=["title"], name="case_title_trgm_idx", opclasses=["gin_trgm_ops"]),
+            # Duplicate warnings in the admin: the titles nearest 'typed title', nearest
+            # first (title <-> 'typed title', cases.duplicates). GiST walks them in that
+            # order and stops; GIN found every title sharing trigrams, then sorted them.
+            GistIndex(fields=["title"], name="case_title_trgm_idx", opclasses=["gist_trgm_ops"]),
         ]
         constraints = [
             models.CheckConstraint(
