@@ -118,6 +118,8 @@ class DataVersionCacheMiddleware:
         if kept is None and "If-None-Match" not in request.headers:
             with version_for_request() as reading:
                 response = self.get_response(request)
+            if not _cacheable_response(response):
+                return response
             # No query, no data read: the version read now is as good as one read before.
             return self.keep(key, response, reading.state or read_version())
         state = read_version()

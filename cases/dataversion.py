@@ -205,6 +205,16 @@ class RequestVersion:
         self.state = state
         self.reading = False
 
+    def read(self):
+        """The reading, made now if the request has none yet."""
+        if self.state is None:
+            self.reading = True
+            try:
+                self.state = _read(connection)
+            finally:
+                self.reading = False
+        return self.state
+
 
 @contextmanager
 def version_for_request(state=None):
@@ -229,12 +239,8 @@ def version_for_request(state=None):
 
 def _reading_first(holder):
     def wrapper(execute, sql, params, many, context):
-        if holder.state is None and not holder.reading:
-            holder.reading = True
-            try:
-                holder.state = _read(connection)
-            finally:
-                holder.reading = False
+        if not holder.reading:
+            holder.read()
         return execute(sql, params, many, context)
 
     return wrapper
@@ -290,16 +296,9 @@ def read_version(using=None):
     once the request has its reading).
     Every request asks it, so on the default connection it is a prepared statement.
     """
-    if using is None:
-        holder = getattr(_request, "holder", None)
-        if holder is not None:
-            if holder.state is None:
-                holder.reading = True
-                try:
-                    holder.state = _read(connection)
-                finally:
-                    holder.reading = False
-            return holder.state
+    holder = getattr(_request, "holder", None) if using is None else None
+    if holder is not None:
+        return holder.read()
     return _read(using or connection, prepare=using is None)
 
 

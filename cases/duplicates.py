@@ -2,9 +2,10 @@
 
 Titles are compared with the trigram operators, nearest first, served by the GiST index
 case_title_trgm_idx. Summaries are long, so a trigram index on them would be large:
-candidates come from the full-text index instead, and trigram similarity ranks those few. A candidate shares at least two of the
-summary's rarest longer words (rarest by PostgreSQL's statistics of the search vectors):
-any one of its words matched most cases at a million, and ranking them took 17 seconds.
+candidates come from the full-text index instead, and trigram similarity ranks those few.
+A candidate shares at least two of the summary's rarest longer words (rarest by
+PostgreSQL's statistics of the search vectors): any one of its words matched most cases at
+a million, and ranking them took 17 seconds.
 """
 
 import itertools
