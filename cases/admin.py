@@ -275,7 +275,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         if not term:
             return queryset, False
         matches = Q(search_vector=query) if (query := prefix_query(term)) else Q(pk__in=[])
-        if term.isdigit() and int(term) <= MAX_ID:
+        if term.isascii() and term.isdigit() and int(term) <= MAX_ID:
             matches |= Q(pk=int(term))
         return queryset.filter(matches), False
 

@@ -62,6 +62,7 @@ def test_the_case_list_finds_cases_by_words_and_their_start_through_the_search_i
     assert changelist_titles(editor_client, f" {kremlin.pk} ") == {"The Kremlin warns"}
     assert changelist_titles(editor_client, "9" * 30) == set()  # past a bigint: no case
     assert changelist_titles(editor_client, "'&|!:*()") == set()  # no word to search for
+    assert changelist_titles(editor_client, "²") == set()  # a digit, but not a number
 
 
 def test_the_related_cases_autocomplete_finds_cases_as_the_editor_types(editor_client):
