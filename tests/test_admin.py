@@ -26,14 +26,19 @@ def test_the_case_form_uses_autocomplete_and_inline_appearances(editor_client):
     assert "appearances-0-archive_url" in html
 
 
+def autocomplete(client, field_name, term):
+    """What the case form's autocomplete for `field_name` offers for `term`."""
+    response = client.get(
+        "/admin/autocomplete/",
+        {"term": term, "app_label": "cases", "model_name": "case", "field_name": field_name},
+    )
+    return [result["text"] for result in response.json()["results"]]
+
+
 def test_keyword_autocomplete_finds_keywords_by_name(editor_client):
     KeywordFactory(name="Colour revolutions")
     KeywordFactory(name="NATO")
-    response = editor_client.get(
-        "/admin/autocomplete/",
-        {"term": "colour", "app_label": "cases", "model_name": "case", "field_name": "keywords"},
-    )
-    assert [r["text"] for r in response.json()["results"]] == ["Colour revolutions"]
+    assert autocomplete(editor_client, "keywords", "colour") == ["Colour revolutions"]
 
 
 def changelist_titles(client, term):
@@ -68,11 +73,7 @@ def test_the_case_list_finds_cases_by_words_and_their_start_through_the_search_i
 def test_the_related_cases_autocomplete_finds_cases_as_the_editor_types(editor_client):
     CaseFactory(title="The Kremlin warns")
     CaseFactory(title="Biolabs again")
-    response = editor_client.get(
-        "/admin/autocomplete/",
-        {"term": "kreml", "app_label": "cases", "model_name": "case", "field_name": "related"},
-    )
-    assert [r["text"] for r in response.json()["results"]] == ["The Kremlin warns"]
+    assert autocomplete(editor_client, "related", "kreml") == ["The Kremlin warns"]
 
 
 def test_an_editor_creates_a_case_with_an_appearance(editor_client):
