@@ -118,10 +118,7 @@ class DataVersionCacheMiddleware:
         if kept is None and "If-None-Match" not in request.headers:
             with version_for_request() as reading:
                 response = self.get_response(request)
-            if not _cacheable_response(response):
-                return response
-            # No query, no data read: the version read now is as good as one read before.
-            return self.keep(key, response, reading.state or read_version())
+            return self.keep(key, response, reading.state)
         state = read_version()
         if state.own_pending:
             return self.get_response(request)
@@ -145,7 +142,15 @@ class DataVersionCacheMiddleware:
         return self.keep(key, response, state)
 
     def keep(self, key, response, state):
-        if state.own_pending or not _cacheable_response(response):
+        """Keep a cacheable response with `state`, the request's reading of the version.
+
+        None means the request sent no query, so read no data: a version read now is as
+        good as one read before.
+        """
+        if not _cacheable_response(response):
+            return response
+        state = state or read_version()
+        if state.own_pending:
             return response
         if not response.has_header("ETag"):
             response["ETag"] = _etag(state, key)
