@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from pyroaring import BitMap
 
@@ -158,6 +158,63 @@ def count(case_filter):
         if not approximate:
             return len(matching)
     return _filtered(case_filter, cleaned, exclude=()).count()
+
+
+# The browse pages' lists: every value with published cases, and how many.
+BROWSE_FACETS = ("keyword", "country", "language", "outlet", "issue")
+BROWSE_MODELS = {"keyword": "Keyword", "country": "Country", "language": "Language",
+                 "outlet": "Outlet"}  # fmt: skip
+
+
+def browse_counts(facet):
+    """The values of a facet in BROWSE_FACETS that tag published cases, with their counts.
+
+    Keywords, countries, languages and outlets: [(slug or code, name, cases)] in name
+    order. Issues: [(number, date, cases)], newest first. From the index, or with SQL when
+    it cannot answer (exact_browse_counts(): up to 3 s a page at a million cases).
+    """
+    index = _current_index()
+    if index is None:
+        return exact_browse_counts(facet)
+    if facet == "issue":
+        from cases.models import Issue
+
+        counts = {pk: len(ids) for pk, ids in index.issues.items() if ids}
+        issues = Issue.objects.filter(id__in=list(counts)).order_by("-number")
+        return [(number, date, counts[pk]) for pk, number, date in
+                issues.values_list("id", "number", "date")]  # fmt: skip
+    labels, order = index.labels[facet], index.label_order[facet]
+    counts = {pk: len(ids) for pk, ids in index.values[facet].items() if ids and pk in labels}
+    return [(*labels[pk], counts[pk]) for pk in sorted(counts, key=order.__getitem__)]
+
+
+def exact_browse_counts(facet):
+    """browse_counts() with plain SQL."""
+    from cases import models
+
+    published = models.Case.Status.PUBLISHED
+    if facet == "issue":
+        return list(
+            models.Issue.objects.annotate(
+                case_count=Count("cases", filter=Q(cases__status=published))
+            )
+            .filter(case_count__gt=0)
+            .order_by("-number")
+            .values_list("number", "date", "case_count")
+        )
+    if facet == "outlet":
+        count = Count("appearances__case", filter=Q(appearances__case__status=published),
+                      distinct=True)  # fmt: skip
+    else:
+        count = Count("cases", filter=Q(cases__status=published))
+    model = getattr(models, BROWSE_MODELS[facet])
+    value = "code" if facet == "language" else "slug"
+    return list(
+        model.objects.annotate(case_count=count)
+        .filter(case_count__gt=0)
+        .order_by("name", "id")
+        .values_list(value, "name", "case_count")
+    )
 
 
 @dataclass

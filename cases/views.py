@@ -1,4 +1,4 @@
-from django.db.models import Count, Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import truncatewords
@@ -6,10 +6,10 @@ from django.urls import reverse
 
 from cases.case_page import published_case_for_page
 from cases.claimreview import citation, claim_review, permalink
-from cases.facets import FACETS, facet_counts
+from cases.facets import FACETS, browse_counts, facet_counts
 from cases.filters import ORDERINGS, CaseFilter, order_cases
 from cases.keyset import Cursor, CursorError, paginate
-from cases.models import Case, Country, Issue, Keyword, Language, Outlet
+from cases.models import Case
 from cases.search import (
     approximate_query,
     highlighted,
@@ -237,7 +237,6 @@ def home(request):
     return redirect("cases:list")
 
 
-PUBLISHED = Case.Status.PUBLISHED
 BROWSE_SORTS = {"name": "Name", "count": "Number of cases"}
 
 
@@ -274,23 +273,13 @@ def _browse(request, *, title, intro, param, values):
     return render(request, "cases/browse.html", context, status=400 if error else 200)
 
 
-def _named_values(model, value_field):
-    """(value, name, published cases) of each value that tags a published case."""
-    return (
-        model.objects.annotate(case_count=Count("cases", filter=Q(cases__status=PUBLISHED)))
-        .filter(case_count__gt=0)
-        .order_by("name")
-        .values_list(value_field, "name", "case_count")
-    )
-
-
 def keyword_browse(request):
     return _browse(
         request,
         title="Keywords",
         intro="The themes cases are tagged with.",
         param="keyword",
-        values=_named_values(Keyword, "slug"),
+        values=browse_counts("keyword"),
     )
 
 
@@ -300,7 +289,7 @@ def country_browse(request):
         title="Countries and regions",
         intro="The countries and regions the claims are about.",
         param="country",
-        values=_named_values(Country, "slug"),
+        values=browse_counts("country"),
     )
 
 
@@ -310,39 +299,24 @@ def language_browse(request):
         title="Languages",
         intro="The languages the claims were published in.",
         param="language",
-        values=_named_values(Language, "code"),
+        values=browse_counts("language"),
     )
 
 
 def outlet_browse(request):
-    published = Q(appearances__case__status=PUBLISHED)
-    values = (
-        Outlet.objects.annotate(
-            case_count=Count("appearances__case", filter=published, distinct=True)
-        )
-        .filter(case_count__gt=0)
-        .order_by("name")
-        .values_list("slug", "name", "case_count")
-    )
     return _browse(
         request,
         title="Outlets",
         intro="The media outlets where the claims appeared.",
         param="outlet",
-        values=values,
+        values=browse_counts("outlet"),
     )
 
 
 def issue_browse(request):
-    issues = (
-        Issue.objects.annotate(case_count=Count("cases", filter=Q(cases__status=PUBLISHED)))
-        .filter(case_count__gt=0)
-        .order_by("-number")
-        .values_list("number", "date", "case_count")
-    )
     values = [
         (number, f"Issue {number}" + (f", {date:%-d %B %Y}" if date else ""), count)
-        for number, date, count in issues
+        for number, date, count in browse_counts("issue")
     ]
     return _browse(
         request,

@@ -14,7 +14,15 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from cases import facets
-from cases.facets import FACETS, count, exact_facet_counts, facet_counts
+from cases.facets import (
+    BROWSE_FACETS,
+    FACETS,
+    browse_counts,
+    count,
+    exact_browse_counts,
+    exact_facet_counts,
+    facet_counts,
+)
 from cases.filters import CaseFilter
 from cases.models import Appearance, Case, Issue, Keyword
 from tests.factories import (
@@ -68,6 +76,8 @@ def assert_index_agrees_with_sql():
         from_sql = exact_facet_counts(case_filter(query))
         assert from_index == from_sql, query
         assert count(case_filter(query)) == from_sql.total, query
+    for facet in BROWSE_FACETS:
+        assert browse_counts(facet) == exact_browse_counts(facet), facet
 
 
 @pytest.fixture
@@ -323,6 +333,24 @@ def test_answering_from_a_warm_index_takes_the_same_queries_whatever_the_limit(w
     # Only the data version is read: counts come from the index.
     assert queries("keyword=nato", 2) == queries("keyword=nato", None) == 1
     assert queries("country=russia&year=2021", 1) == queries("country=russia&year=2021", 50) == 1
+
+
+@committed
+def test_browse_lists_come_from_the_index_in_name_order(world):
+    facets._current_index()
+    with CaptureQueriesContext(connection) as context:
+        keywords = browse_counts("keyword")
+        outlets = browse_counts("outlet")
+        issues = browse_counts("issue")
+    # The data version, and the issues' numbers and dates: no counting in SQL.
+    assert len(context.captured_queries) == 4
+    assert not any("COUNT(" in query["sql"].upper() for query in context.captured_queries)
+    # The draft's biolabs tag is not counted; names sort as PostgreSQL sorts them.
+    assert keywords == [("biolabs", "Biolabs", 3), ("elections", "Elections", 2),
+                        ("nato", "NATO", 4)]  # fmt: skip
+    # A case that appears twice in one outlet counts once.
+    assert outlets == [("daily-truth", "Daily Truth", 4), ("eurasia-review", "Eurasia Review", 3)]
+    assert [(number, n) for number, _, n in issues] == [(102, 4), (101, 4)]
 
 
 def test_every_facet_has_a_filter_parameter():
