@@ -162,8 +162,12 @@ def count(case_filter):
 
 # The browse pages' lists: every value with published cases, and how many.
 BROWSE_FACETS = ("keyword", "country", "language", "outlet", "issue")
-BROWSE_MODELS = {"keyword": "Keyword", "country": "Country", "language": "Language",
-                 "outlet": "Outlet"}  # fmt: skip
+BROWSE_MODELS = {
+    "keyword": "Keyword",
+    "country": "Country",
+    "language": "Language",
+    "outlet": "Outlet",
+}
 
 
 def browse_counts(facet):
@@ -181,8 +185,8 @@ def browse_counts(facet):
 
         counts = {pk: len(ids) for pk, ids in index.issues.items() if ids}
         issues = Issue.objects.filter(id__in=list(counts)).order_by("-number")
-        return [(number, date, counts[pk]) for pk, number, date in
-                issues.values_list("id", "number", "date")]  # fmt: skip
+        rows = issues.values_list("id", "number", "date")
+        return [(number, date, counts[pk]) for pk, number, date in rows]
     labels, order = index.labels[facet], index.label_order[facet]
     counts = {pk: len(ids) for pk, ids in index.values[facet].items() if ids and pk in labels}
     return [(*labels[pk], counts[pk]) for pk in sorted(counts, key=order.__getitem__)]
@@ -203,14 +207,14 @@ def exact_browse_counts(facet):
             .values_list("number", "date", "case_count")
         )
     if facet == "outlet":
-        count = Count("appearances__case", filter=Q(appearances__case__status=published),
-                      distinct=True)  # fmt: skip
+        cases = Q(appearances__case__status=published)
+        counted = Count("appearances__case", filter=cases, distinct=True)
     else:
-        count = Count("cases", filter=Q(cases__status=published))
+        counted = Count("cases", filter=Q(cases__status=published))
     model = getattr(models, BROWSE_MODELS[facet])
     value = "code" if facet == "language" else "slug"
     return list(
-        model.objects.annotate(case_count=count)
+        model.objects.annotate(case_count=counted)
         .filter(case_count__gt=0)
         .order_by("name", "id")
         .values_list(value, "name", "case_count")

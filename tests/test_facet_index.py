@@ -346,8 +346,11 @@ def test_browse_lists_come_from_the_index_in_name_order(world):
     assert len(context.captured_queries) == 4
     assert not any("COUNT(" in query["sql"].upper() for query in context.captured_queries)
     # The draft's biolabs tag is not counted; names sort as PostgreSQL sorts them.
-    assert keywords == [("biolabs", "Biolabs", 3), ("elections", "Elections", 2),
-                        ("nato", "NATO", 4)]  # fmt: skip
+    assert keywords == [
+        ("biolabs", "Biolabs", 3),
+        ("elections", "Elections", 2),
+        ("nato", "NATO", 4),
+    ]
     # A case that appears twice in one outlet counts once.
     assert outlets == [("daily-truth", "Daily Truth", 4), ("eurasia-review", "Eurasia Review", 3)]
     assert [(number, n) for number, _, n in issues] == [(102, 4), (101, 4)]
