@@ -39,6 +39,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
@@ -51,6 +52,14 @@ from cases.filters import no_values
 logger = logging.getLogger(__name__)
 
 FACETS = ("keyword", "country", "language", "outlet", "year")
+
+# The model of each facet with labels, and the field its filter values are taken from.
+LABEL_FIELDS = {
+    "keyword": ("Keyword", "slug"),
+    "country": ("Country", "slug"),
+    "language": ("Language", "code"),
+    "outlet": ("Outlet", "slug"),
+}
 
 # The filter parameters that belong to each facet: they are left out of its own counts.
 FACET_PARAMS = {
@@ -162,12 +171,6 @@ def count(case_filter):
 
 # The browse pages' lists: every value with published cases, and how many.
 BROWSE_FACETS = ("keyword", "country", "language", "outlet", "issue")
-BROWSE_MODELS = {
-    "keyword": "Keyword",
-    "country": "Country",
-    "language": "Language",
-    "outlet": "Outlet",
-}
 
 
 def browse_counts(facet):
@@ -211,8 +214,8 @@ def exact_browse_counts(facet):
         counted = Count("appearances__case", filter=cases, distinct=True)
     else:
         counted = Count("cases", filter=Q(cases__status=published))
-    model = getattr(models, BROWSE_MODELS[facet])
-    value = "code" if facet == "language" else "slug"
+    model_name, value = LABEL_FIELDS[facet]
+    model = apps.get_model("cases", model_name)
     return list(
         model.objects.annotate(case_count=counted)
         .filter(case_count__gt=0)
@@ -653,12 +656,8 @@ class FacetIndex:
 
     def _load_labels(self, cursor):
         self.labels, self.label_order = {}, {}
-        for facet, table, key in (
-            ("keyword", "cases_keyword", "slug"),
-            ("country", "cases_country", "slug"),
-            ("language", "cases_language", "code"),
-            ("outlet", "cases_outlet", "slug"),
-        ):
+        for facet, (model_name, key) in LABEL_FIELDS.items():
+            table = apps.get_model("cases", model_name)._meta.db_table
             # In name order, so that ties in a tally sort by name as an ORDER BY would.
             cursor.execute(f"SELECT id, {key}, name FROM {table} ORDER BY name, id")
             rows = cursor.fetchall()
