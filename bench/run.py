@@ -870,11 +870,19 @@ def print_table(results, meta):
 
 
 def main():
+    sys.path.insert(0, str(BASE))
+    from disinfo_db import gunicorn_conf
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=int(os.environ.get("BENCH_CASES", 1e6)))
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8765)))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("BENCH_WORKERS", 0)) or gunicorn_conf.workers,
+        help="gunicorn workers (default: as disinfo_db/gunicorn_conf.py, one per CPU)",
+    )
     parser.add_argument("--datasette", default=os.environ.get("BENCH_DATASETTE"))
     parser.add_argument("--quick", action="store_true", help="fewer requests, for a smoke run")
     args = parser.parse_args()
@@ -884,7 +892,6 @@ def main():
     ensure_database(url)
     env = server_env(url)
     os.environ.update(env)
-    sys.path.insert(0, str(BASE))
     import django
 
     django.setup()
