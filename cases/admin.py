@@ -32,8 +32,8 @@ from cases.models import (
     PendingReference,
     TaxonomyRedirect,
 )
+from cases.page_filters import render_markdown
 from cases.search import prefix_query
-from cases.templatetags.case_tags import render_markdown
 
 Status = Case.Status
 

@@ -10,7 +10,7 @@ hold the two equal.
 
 from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
-from django.shortcuts import render
+from django.template.response import TemplateResponse
 
 from cases.charts import bar_chart, fill_months, timeline_chart
 from cases.facets import tally
@@ -127,7 +127,7 @@ def stats_view(request):
     }
     if not case_filter.is_valid():
         context["errors"] = parameter_errors(case_filter)
-        return render(request, "cases/stats.html", context, status=400)
+        return TemplateResponse(request, "cases/stats.html", context, status=400)
 
     stats = case_statistics(case_filter)
     prefix = f"{query}&" if query else ""
@@ -145,4 +145,4 @@ def stats_view(request):
             "breakdowns": breakdowns,
         }
     )
-    return render(request, "cases/stats.html", context)
+    return TemplateResponse(request, "cases/stats.html", context)

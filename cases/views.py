@@ -1,7 +1,8 @@
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.template.defaultfilters import truncatewords
+from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from cases.case_page import published_case_for_page
@@ -128,7 +129,7 @@ def case_list(request):
         "approximate": None,
     }
     if not case_filter.is_valid():
-        return render(request, "cases/case_list.html", context, status=400)
+        return TemplateResponse(request, "cases/case_list.html", context, status=400)
     canonical = _canonical_slugs(params, case_filter)
     if canonical is not None:
         # The URL named a merged or renamed value by its old slug: point it at the new one.
@@ -145,7 +146,7 @@ def case_list(request):
         except CursorError as error:
             case_filter.form.add_error(None, f"cursor: {error}")
     if case_filter.form.errors:
-        return render(request, "cases/case_list.html", context, status=400)
+        return TemplateResponse(request, "cases/case_list.html", context, status=400)
 
     typed_filter = case_filter
     facet_limit = None if expanded else FACET_TOP + 1
@@ -214,7 +215,7 @@ def case_list(request):
             "clear_url": "?",
         }
     )
-    return render(request, "cases/case_list.html", context)
+    return TemplateResponse(request, "cases/case_list.html", context)
 
 
 def case_detail(request, pk, slug=None):
@@ -230,7 +231,7 @@ def case_detail(request, pk, slug=None):
         "citation": citation(case, request),
         "permalink": permalink(case, request),
     }
-    return render(request, "cases/case_detail.html", context)
+    return TemplateResponse(request, "cases/case_detail.html", context)
 
 
 def home(request):
@@ -270,7 +271,7 @@ def _browse(request, *, title, intro, param, values):
         "sorts": BROWSE_SORTS,
         "error": error,
     }
-    return render(request, "cases/browse.html", context, status=400 if error else 200)
+    return TemplateResponse(request, "cases/browse.html", context, status=400 if error else 200)
 
 
 def keyword_browse(request):

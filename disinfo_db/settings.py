@@ -66,10 +66,20 @@ if not DEBUG:
 
 ROOT_URLCONF = "disinfo_db.urls"
 
+# The public pages (templates/) are Jinja2 templates (disinfo_db/jinja2.py); the admin, the
+# API's pages and the apps' own templates (cases/templates/ holds the admin's) are Django's.
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "disinfo_db.jinja2.environment",
+            "context_processors": ["cases.context_processors.site"],
+        },
+    },
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -22,15 +22,15 @@ class TestYearFilter:
         CaseFactory(title="Other", date=datetime.date(2022, 1, 1))
         CaseFactory(title="Undated", date=None)
         response = client.get("/cases/?year=2021")
-        assert [case.title for case in response.context["cases"]] == ["Match"]
-        assert [case.title for case in client.get("/cases/?year=2019").context["cases"]] == []
+        assert [case.title for case in response.context_data["cases"]] == ["Match"]
+        assert [case.title for case in client.get("/cases/?year=2019").context_data["cases"]] == []
 
     def test_years_are_ored(self, client):
         CaseFactory(title="2020", date=datetime.date(2020, 5, 1))
         CaseFactory(title="2021", date=datetime.date(2021, 5, 1))
         CaseFactory(title="2022", date=datetime.date(2022, 5, 1))
         response = client.get("/cases/?year=2020&year=2022")
-        assert [case.title for case in response.context["cases"]] == ["2022", "2020"]
+        assert [case.title for case in response.context_data["cases"]] == ["2022", "2020"]
 
     def test_in_the_api(self, api_client):
         CaseFactory(title="Match", date=datetime.date(2021, 6, 1))
@@ -82,7 +82,7 @@ def test_browse_pages_list_each_value_with_its_published_cases_and_link_to_them(
     response = client.get(url)
 
     assert response.status_code == 200
-    assert response.context["rows"] == [{"label": label, "count": 1, "url": link}]
+    assert response.context_data["rows"] == [{"label": label, "count": 1, "url": link}]
     assert f'href="{link}"' in response.content.decode()
 
 
@@ -90,8 +90,8 @@ def test_browse_pages_sort_by_name_or_by_count(client):
     big, small = KeywordFactory(name="Zeta"), KeywordFactory(name="Alpha")
     CaseFactory(keywords=[big, small])
     CaseFactory(keywords=[big])
-    by_name = client.get("/keywords/").context["rows"]
-    by_count = client.get("/keywords/?sort=count").context["rows"]
+    by_name = client.get("/keywords/").context_data["rows"]
+    by_count = client.get("/keywords/?sort=count").context_data["rows"]
     assert [row["label"] for row in by_name] == ["Alpha", "Zeta"]
     assert [row["label"] for row in by_count] == ["Zeta", "Alpha"]
 

@@ -148,7 +148,7 @@ def test_the_cite_block_gives_the_permalink_and_a_formatted_citation(client, cas
     permalink = f"http://testserver/cases/{case.pk}/"
     assert f'Permanent link: <a href="{permalink}">{permalink}</a>' in html
     assert (
-        f"<cite>Disinfo DB, &quot;The ears of MI6&quot;, case {case.pk}, "
+        f"<cite>Disinfo DB, &#34;The ears of MI6&#34;, case {case.pk}, "
         f"published 10 January 2022, {permalink}</cite>"
     ) in html
 

@@ -185,7 +185,7 @@ class TestFacetsOnTheListPage:
         for _ in range(25):
             CaseFactory(keywords=[KeywordFactory(name="NATO")])
         response = client.get("/cases/?keyword=nato")
-        next_url = response.context["next_url"]
+        next_url = response.context_data["next_url"]
         assert "cursor=" in next_url
         html = client.get(f"/cases/{next_url}").content.decode()
         assert "cursor=" not in html[html.index('id="facet-keyword"') :].split("</section>")[0]
@@ -194,11 +194,11 @@ class TestFacetsOnTheListPage:
         keywords = [KeywordFactory(name=f"Theme {n:02}") for n in range(14)]
         CaseFactory(keywords=keywords)
         response = client.get("/cases/")
-        panel = next(p for p in response.context["facets"] if p["name"] == "keyword")
+        panel = next(p for p in response.context_data["facets"] if p["name"] == "keyword")
         assert len(panel["values"]) == 10
         assert panel["more_url"] == "?more=keyword"
         expanded = client.get("/cases/?more=keyword")
-        panel = next(p for p in expanded.context["facets"] if p["name"] == "keyword")
+        panel = next(p for p in expanded.context_data["facets"] if p["name"] == "keyword")
         assert len(panel["values"]) == 14
         assert panel["more_url"] is None
         assert panel["less_url"] == "?"

@@ -49,8 +49,8 @@ def walk(client, url, link):
     while url:
         response = client.get(url)
         assert response.status_code == 200
-        pages.append([case.title for case in response.context["cases"]])
-        following = response.context[link]
+        pages.append([case.title for case in response.context_data["cases"]])
+        following = response.context_data[link]
         url = f"/cases/{following}" if following else None
     return pages, response
 
@@ -74,7 +74,7 @@ def test_previous_links_walk_back_through_the_same_pages(client, many_cases, ord
     backward, first = walk(client, last_url, "previous_url")
 
     assert backward == list(reversed(forward))
-    assert first.context["previous_url"] is None
+    assert first.context_data["previous_url"] is None
 
 
 def test_pages_by_relevance_use_a_capped_offset(client, many_cases):
@@ -120,7 +120,7 @@ def test_a_deep_page_reads_as_few_queries_as_the_first(client):
     first_count, page = queries("/cases/")
     counts = [first_count]
     for _ in range(2):
-        count, page = queries(f"/cases/{page.context['next_url']}")
+        count, page = queries(f"/cases/{page.context_data['next_url']}")
         counts.append(count)
     # the data version, total, five facets (exact SQL: the test's writes are uncommitted),
     # the page, four prefetches; a page that crosses from dated to undated cases reads one
@@ -130,7 +130,7 @@ def test_a_deep_page_reads_as_few_queries_as_the_first(client):
 
 def test_the_page_shows_the_total_and_links_back_to_the_first_page(client, many_cases):
     first = client.get("/cases/")
-    second = client.get(f"/cases/{first.context['next_url']}")
+    second = client.get(f"/cases/{first.context_data['next_url']}")
     html = second.content.decode()
     assert "45 cases" in html
     assert 'rel="prev"' in html and 'rel="next"' in html

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def listed_titles(response):
-    return [case.title for case in response.context["cases"]]
+    return [case.title for case in response.context_data["cases"]]
 
 
 def test_the_list_shows_published_cases_newest_first_with_their_count(client):

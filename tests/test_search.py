@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 
 def listed_titles(response):
-    return [case.title for case in response.context["cases"]]
+    return [case.title for case in response.context_data["cases"]]
 
 
 def test_a_title_match_ranks_above_a_disproof_only_match(client):
@@ -254,7 +254,7 @@ def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, clie
         assert len(found[0].ids) >= 3
 
     assert response.status_code == 200
-    assert response.context["total"] == 5
+    assert response.context_data["total"] == 5
     # Only the three newest matches are ranked (all disproof matches: newest first).
     assert listed_titles(response) == ["Claim five", "Claim four", "Claim three"]
     page = response.content.decode()

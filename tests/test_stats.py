@@ -96,7 +96,7 @@ def test_the_statistics_count_published_cases_per_month_and_per_value(world):
 
 def test_no_draft_or_hidden_case_is_counted_in_any_statistic(client, world):
     html = client.get("/stats/").content.decode()
-    stats = client.get("/stats/").context["stats"]
+    stats = client.get("/stats/").context_data["stats"]
 
     assert stats["total"] == 3
     assert month(2021, 6) not in dict(stats["months"])
@@ -125,28 +125,28 @@ def test_the_most_frequent_values_come_first_with_ties_by_name(world):
 
 class TestFiltersOnTheStatistics:
     def test_keyword(self, client, world):
-        stats = client.get("/stats/?keyword=mi6").context["stats"]
+        stats = client.get("/stats/?keyword=mi6").context_data["stats"]
         assert stats["total"] == 2
         assert counts(stats["keywords"]) == {"MI6": 2, "NATO": 1}
         assert client.get("/stats/?keyword=topic-nobody-uses").status_code == 400
         # A keyword only drafts carry counts nothing.
-        assert client.get("/stats/?keyword=only-draft").context["stats"]["total"] == 0
+        assert client.get("/stats/?keyword=only-draft").context_data["stats"]["total"] == 0
 
     def test_country_and_language(self, client, world):
-        stats = client.get("/stats/?country=uk&language=ru").context["stats"]
+        stats = client.get("/stats/?country=uk&language=ru").context_data["stats"]
         assert stats["total"] == 1
         assert stats["months"] == [(month(2022, 3), 1)]
-        empty = client.get("/stats/?country=kazakhstan&language=en").context["stats"]
+        empty = client.get("/stats/?country=kazakhstan&language=en").context_data["stats"]
         assert empty["total"] == 0
 
     def test_outlet(self, client, world):
-        stats = client.get("/stats/?outlet=rt").context["stats"]
+        stats = client.get("/stats/?outlet=rt").context_data["stats"]
         assert stats["total"] == 2
         assert counts(stats["outlets"]) == {"RT": 2, "Sputnik": 1}
 
     def test_search_and_dates(self, client, world):
-        assert client.get("/stats/?q=two").context["stats"]["total"] == 1
-        stats = client.get("/stats/?date_after=2022-02-01").context["stats"]
+        assert client.get("/stats/?q=two").context_data["stats"]["total"] == 1
+        stats = client.get("/stats/?date_after=2022-02-01").context_data["stats"]
         assert stats["total"] == 1
         assert stats["undated"] == 0
 

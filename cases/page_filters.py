@@ -1,12 +1,13 @@
+"""Filters and functions of the public pages' templates (disinfo_db/jinja2.py)."""
+
 import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
-from django import template
+from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
 from cases.claimreview import json_ld_script
-
-register = template.Library()
+from cases.filters import CaseFilter
 
 ALLOWED_TAGS = {"p", "a", "em", "strong", "ul", "ol", "li", "blockquote", "code", "br", "h3", "h4"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
@@ -18,7 +19,6 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 _CMARK_OPTIONS = Options.CMARK_OPT_UNSAFE
 
 
-@register.filter
 def render_markdown(text):
     """Markdown to HTML, then sanitised: no scripts, no event handlers, only safe URLs."""
     html = cmarkgfm.markdown_to_html(text or "", options=_CMARK_OPTIONS)
@@ -32,13 +32,29 @@ def render_markdown(text):
     return mark_safe(clean)
 
 
-@register.filter
 def thousands(number):
     """12345 -> "12,345"."""
     return f"{number:,}"
 
 
-@register.filter
 def json_ld(data):
     """A dict as a <script type="application/ld+json"> element (see cases.claimreview)."""
     return json_ld_script(data)
+
+
+def view_query(request, ordering=False):
+    """The request's filter parameters as a query string, for links to the same view elsewhere.
+
+    Paging parameters are left out; so is `ordering`, unless ordering=True (exports keep the
+    order of the list, feeds and statistics have their own).
+    """
+    if request is None:
+        return ""
+    query = QueryDict(mutable=True)
+    for name in CaseFilter.base_filters:
+        if name == "ordering" and not ordering:
+            continue
+        values = [value for value in request.GET.getlist(name) if value.strip()]
+        if values:
+            query.setlist(name, values)
+    return query.urlencode()
