@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run test lint format bench clean
+.PHONY: install db-start db-stop migrate seed run test lint format bench bench-head-to-head clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ $(BENCH_STAMP):
 # BENCH_CASES=100000 make bench for a shorter run; results in bench/results.json.
 bench: db-start $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --datasette $(BENCH_VENV)/bin/datasette $(BENCH_ARGS)
+
+# After make bench: case page, API case and API list asked of both servers in turn.
+bench-head-to-head: db-start $(BENCH_STAMP)
+	$(BIN)/python bench/head_to_head.py --datasette $(BENCH_VENV)/bin/datasette $(BENCH_ARGS)
 
 clean: db-stop
 	rm -rf $(VENV) .pgdata staticfiles
