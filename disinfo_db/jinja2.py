@@ -9,6 +9,7 @@ plurals and truncations read as before.
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment
 
 from cases.page_filters import json_ld, render_markdown, thousands, view_query
@@ -19,6 +20,12 @@ def url(name, *args):
     return reverse(name, args=args or None)
 
 
+def date(value, format=None):
+    """Django's date filter, on the value in the current time zone as Django's templates
+    give it."""
+    return defaultfilters.date(template_localtime(value), format)
+
+
 def environment(**options):
     # As in Django's templates, a missing value renders as nothing, and so do its attributes.
     options["undefined"] = ChainableUndefined
@@ -26,7 +33,7 @@ def environment(**options):
     env = Environment(**options)
     env.globals.update(static=static, url=url, view_query=view_query)
     env.filters.update(
-        date=defaultfilters.date,
+        date=date,
         linebreaks=lambda text: defaultfilters.linebreaks_filter(text, autoescape=True),
         pluralize=defaultfilters.pluralize,
         truncatechars=defaultfilters.truncatechars,
