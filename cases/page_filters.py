@@ -6,7 +6,6 @@ from cmarkgfm.cmark import Options
 from django.http import QueryDict
 from django.utils.safestring import mark_safe
 
-from cases.claimreview import json_ld_script
 from cases.filters import CaseFilter
 
 ALLOWED_TAGS = {"p", "a", "em", "strong", "ul", "ol", "li", "blockquote", "code", "br", "h3", "h4"}
@@ -35,11 +34,6 @@ def render_markdown(text):
 def thousands(number):
     """12345 -> "12,345"."""
     return f"{number:,}"
-
-
-def json_ld(data):
-    """A dict as a <script type="application/ld+json"> element (see cases.claimreview)."""
-    return json_ld_script(data)
 
 
 def view_query(request, ordering=False):

@@ -12,7 +12,8 @@ from django.urls import reverse
 from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment
 
-from cases.page_filters import json_ld, render_markdown, thousands, view_query
+from cases.claimreview import json_ld_script
+from cases.page_filters import render_markdown, thousands, view_query
 
 
 def url(name, *args):
@@ -38,7 +39,7 @@ def environment(**options):
         pluralize=defaultfilters.pluralize,
         truncatechars=defaultfilters.truncatechars,
         truncatewords=defaultfilters.truncatewords,
-        json_ld=json_ld,
+        json_ld=json_ld_script,
         render_markdown=render_markdown,
         thousands=thousands,
     )
