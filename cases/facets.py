@@ -169,6 +169,16 @@ def count(case_filter):
     return _filtered(case_filter, cleaned, exclude=()).count()
 
 
+def published_count():
+    """How many cases are published: the unfiltered list's count."""
+    index = _current_index()
+    if index is not None:
+        return len(index.published)
+    from cases.models import Case
+
+    return Case.objects.published().count()
+
+
 # The browse pages' lists: every value with published cases, and how many.
 BROWSE_FACETS = ("keyword", "country", "language", "outlet", "issue")
 

@@ -284,9 +284,9 @@ def _case_field_sql(include_drafts):
 LIST_FIELDS = ("languages", "countries", "keywords", "appearances", "related")
 
 
-def _cases_json_sql(include_drafts):
-    """Many cases as CaseSerializer represents them, in the order of their ids, each a JSON
-    object written by PostgreSQL. The public sees published cases only, without status."""
+def _case_json_sql(include_drafts):
+    """The JSON object CaseSerializer makes of the case `c`, as SQL. The public sees
+    published cases only, without status."""
     field_sql = _case_field_sql(include_drafts)
     names = [n for n in CaseSerializer.Meta.fields if include_drafts or n != "status"]
     pairs = ", ".join(
@@ -294,8 +294,14 @@ def _cases_json_sql(include_drafts):
         + (f"coalesce({field_sql[name]}, '[]')" if name in LIST_FIELDS else field_sql[name])
         for name in names
     )
+    return f"json_build_object({pairs})::text"
+
+
+def _cases_json_sql(include_drafts):
+    """Many cases as CaseSerializer represents them, in the order of their ids, each a JSON
+    object written by PostgreSQL."""
     return f"""
-SELECT c.id, c.version, c.updated_at, json_build_object({pairs})::text
+SELECT c.id, c.version, c.updated_at, {_case_json_sql(include_drafts)}
 FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS page(id, position)
 JOIN cases_case c ON c.id = page.id
 WHERE {"true" if include_drafts else "c.status = 'published'"}
@@ -306,6 +312,50 @@ ORDER BY page.position
 CASES_JSON_SQL = {False: _cases_json_sql(False), True: _cases_json_sql(True)}
 # One published case, with the data version (cases.dataversion.with_version()).
 PUBLIC_CASE_JSON_SQL = with_version(CASES_JSON_SQL[False])
+
+
+def _newest_page_sql(after_key):
+    """A page of the public list in its default order (newest first), with each case's
+    JSON: `size` cases and the date and id of one more, which says there is a next page.
+
+    From the start, or after the dated case (%(date)s, %(id)s), going on through dated
+    cases only; the page served by case_published_date_idx as the list's own is.
+    """
+    after = "AND date <= %(date)s AND (date < %(date)s OR id < %(id)s)" if after_key else ""
+    order = "date DESC NULLS LAST, id DESC"
+    # The page's rows are the case rows themselves, not ids joined back to cases_case: a
+    # prepared statement's plan does not know the page's size and would hash the table.
+    return f"""
+SELECT c.id, c.date, CASE WHEN c.position <= %(size)s THEN {_case_json_sql(False)} END
+FROM (
+    SELECT *, row_number() OVER (ORDER BY {order}) AS position
+    FROM (
+        SELECT * FROM cases_case WHERE status = 'published' {after}
+        ORDER BY {order} LIMIT %(size)s + 1
+    ) AS newest
+) AS c
+ORDER BY c.position
+"""
+
+
+NEWEST_PAGE_SQL = {False: _newest_page_sql(False), True: _newest_page_sql(True)}
+
+
+def newest_cases_page(size, after=None, request=None):
+    """[(id, date, JSON text)] of the public list's page in its default order, as
+    case_representations() writes each case; one more row (with no JSON) when a next page
+    follows. `after` is the (date, id) of a dated case the page starts after.
+
+    One prepared statement reads the page and writes its cases: what a partner walking
+    the whole list asks for, page after page.
+    """
+    params = {"size": size, "url_prefix": case_url_prefix(request)}
+    if after is not None:
+        params["date"], params["id"] = after
+    name = "newest_page_after" if after is not None else "newest_page"
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, name, NEWEST_PAGE_SQL[after is not None], params)
+        return cursor.fetchall()
 
 
 def represent_cases(cases, context):

@@ -49,6 +49,7 @@ from cases.api.serializers import (
     CountedOutletSerializer,
     TombstoneSerializer,
     case_representations,
+    newest_cases_page,
     public_case_representation,
 )
 from cases.case_page import MAX_ID, published_case_for_page
@@ -56,7 +57,8 @@ from cases.claimreview import claim_review
 from cases.dataversion import request_state
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
-from cases.filters import CaseFilter, order_cases
+from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
+from cases.keyset import Cursor, CursorError
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
 from cases.search import ranked_matches
 
@@ -71,6 +73,8 @@ SELECT (SELECT version FROM cases_dataversion WHERE id = 1), GREATEST(
 )
 """
 _last_change = (None, None)  # (data version, last change), kept by each process
+# The only parameters of a list CaseViewSet.newest_page() answers.
+NEWEST_PAGE_PARAMETERS = {"page_size", "cursor", "format"}
 
 
 def shows_drafts(user):
@@ -318,6 +322,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return cases.only("id", "status", "date", "updated_at")
 
     def list(self, request, *args, **kwargs):
+        newest = self.newest_page(request)
+        if newest is not None:
+            return newest
         syncing = bool(request.query_params.get("updated_since"))
         csv = self.output_format == "csv"
         case_filter = self.case_filter(self.visible_cases(with_tombstones=syncing and not csv))
@@ -341,6 +348,46 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             cases = order_cases(cases, ordering, searching=True)
         rows = self.paginator.paginate_cases(cases, ordering, request, deleted)
         return self.paginator.get_paginated_response(self.represent(rows), count, approximate)
+
+    def newest_page(self, request):
+        """The public JSON list, unfiltered and in its default order, from one statement.
+
+        What a partner walking the whole list asks for, page after page. None when the
+        request asks for anything else (a filter, another order or format, an editor's
+        view, a cursor this path does not read), or when the page runs out of dated cases:
+        the general path answers those, and checks their parameters.
+        """
+        if self.editor or self.output_format != "json":
+            return None
+        if not set(request.query_params) <= NEWEST_PAGE_PARAMETERS:
+            return None
+        size = self.paginator.get_page_size(request)
+        raw = request.query_params.get(self.paginator.cursor_query_param) or None
+        after = None
+        if raw is not None:
+            try:
+                cursor = Cursor.decode(raw, DEFAULT_ORDERING)
+            except CursorError:
+                return None
+            if cursor.direction != "next" or cursor.key[0] is None:
+                return None
+            after = cursor.key
+        self.last_modified = last_change()
+        rows = newest_cases_page(size, after, request)
+        if after is not None and len(rows) <= size:
+            return None  # undated cases may follow the last dated one
+        shown, more = rows[:size], rows[size:]
+
+        def cursor_at(direction, row):
+            pk, date, _ = row
+            return Cursor(DEFAULT_ORDERING, direction, (date, pk)).encode()
+
+        paginator = self.paginator
+        paginator.request = request
+        paginator.next_cursor = cursor_at("next", shown[-1]) if more else None
+        paginator.previous_cursor = cursor_at("prev", shown[0]) if after and shown else None
+        results = [RawJSON(text) for _, _, text in shown]
+        return paginator.get_paginated_response(results, facets.published_count(), False)
 
     def csv_list(self, queryset):
         """Every matching case as CSV, streamed in chunks: exports are not paginated."""
