@@ -4,6 +4,7 @@ Without it, the first requests a process answers also build its facet index (sec
 million cases) and compile the templates they render.
 """
 
+import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -33,7 +34,7 @@ def prepare_statements():
     as its templates are compiled: otherwise a worker's first case page or API case pays
     a PREPARE (planning the case page's statement takes about 0.6 ms).
     """
-    from cases.api.serializers import public_case_representation
+    from cases.api.serializers import newest_cases_page, public_case_representation
     from cases.api.views import last_change
     from cases.case_page import MAX_ID, published_case_for_page
     from cases.dataversion import read_version
@@ -41,4 +42,6 @@ def prepare_statements():
     read_version()
     published_case_for_page(MAX_ID)
     public_case_representation(MAX_ID, None)
+    newest_cases_page(0)
+    newest_cases_page(0, (datetime.date.min, 0))
     last_change()

@@ -35,7 +35,14 @@ def test_warming_up_prepares_the_statements_public_pages_send():
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_prepared_statements")
         prepared = {name for (name,) in cursor.fetchall()}
-    assert {"read_version", "case_page", "case_json", "last_change"} <= prepared
+    assert {
+        "read_version",
+        "case_page",
+        "case_json",
+        "newest_page",
+        "newest_page_after",
+        "last_change",
+    } <= prepared
     with CaptureQueriesContext(connection) as queries:
         published_case_for_page(1)
     assert queries.captured_queries[0]["sql"].startswith("EXECUTE case_page")
