@@ -329,6 +329,18 @@ def test_editors_lists_take_the_general_path(editor_client):
     assert not any("newest_page" in q["sql"] for q in queries.captured_queries)
 
 
+@pytest.mark.parametrize("cursor", ["bad", "t.", "t.bad"])
+def test_a_bad_cursor_is_a_400_pointing_to_the_envelopes_links(api_client, cursor):
+    response = api_client.get(f"/api/v1/cases/?cursor={cursor}")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "field": "cursor",
+            "message": "not a cursor of this list; follow the next and previous links.",
+        }
+    ]
+
+
 def test_a_bad_page_size_on_the_unfiltered_list_is_a_400(api_client):
     response = api_client.get("/api/v1/cases/?page_size=0")
     assert response.status_code == 400

@@ -20,7 +20,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from cases.keyset import Cursor, CursorError, paginate
+from cases.keyset import NOT_A_CURSOR, Cursor, CursorError, paginate
 
 TOMBSTONES = "t."
 # After case 123 of 10 January 2022, in the default order.
@@ -88,7 +88,9 @@ class CursorPagination(BasePagination):
         try:
             cursor = Cursor.decode(raw, ordering) if raw else None
         except CursorError as error:
-            raise ValidationError({self.cursor_query_param: [str(error)]}) from None
+            # The site's message names its buttons; the API's names the envelope's links.
+            message = INVALID_CURSOR if str(error) == NOT_A_CURSOR else str(error)
+            raise ValidationError({self.cursor_query_param: [message]}) from None
         page = paginate(cases, ordering, cursor, size)
         self.next_cursor, self.previous_cursor = page.next_cursor, page.previous_cursor
         if self.next_cursor is None and deleted is not None and deleted.exists():
