@@ -815,7 +815,7 @@ def measure_exact_sql(questions):
     Run before the servers' turns, and before PostgreSQL is warmed for them: the exact
     answers scan millions of rows (a common word's search vectors, 33 s), which pushes
     what the servers read out of PostgreSQL's buffers and the OS page cache. Run between
-    our questions, as they were until 27 November, they left the next question's first
+    our questions, as they were until late on 26 November, they left the next question's first
     asks to meet cold pages, which Datasette's, asked without them, never did.
     """
     times = {}
