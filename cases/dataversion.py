@@ -1,27 +1,43 @@
 """The data version: one number that every committed write to the case data moves forward.
 
-Caches and the in-memory facet index (cases.facets) are keyed on it. PostgreSQL triggers
-keep it, so that no write path can forget to: model saves, QuerySet.update(), bulk_create,
-raw SQL, imports, taxonomy merges, and writes from other processes or from psql alike.
+Caches and the in-memory facet index (cases.facets) are keyed on it, and the partners'
+changes feed (cases.api.changes) follows it case by case. PostgreSQL triggers keep it, so
+that no write path can forget to: model saves, QuerySet.update(), bulk_create, raw SQL,
+imports, taxonomy merges, and writes from other processes or from psql alike.
 
-How it works (migration 0008 creates the tables, the sequence and the triggers from
-INSTALL_SQL below; change both together):
+How it works. The SQL lives in migrations only: 0008 made the tables, the sequence and
+the triggers, 0011 added the per-case log (cases_casechange) and the tables 0008 left
+out. To change a trigger, write a migration that replaces its function.
 
-- A statement trigger on each table the public data is made of (cases, their links,
-  appearances, taxonomy, issues) writes a row to ``cases_datachange``: the id of each
-  case it touched, or ``labels`` when a taxonomy row or issue changed, or ``all`` when a
-  statement touched more than BIG_STATEMENT cases or a table was truncated.
+- A statement trigger on each table the public data is made of (CASE_TABLES: cases, their
+  links, related cases, appearances, correction notes; LABEL_TABLES: taxonomy and issues)
+  writes a row to ``cases_datachange``: the id of each case it touched, or ``labels`` when
+  a taxonomy row or issue changed, or ``all`` when a statement touched more than
+  BIG_STATEMENT cases or a table was truncated. The facet index reads these rows.
+- The same triggers log each case whose public representation changed in
+  ``cases_casechange`` (one row per case, its ``seq`` set to NULL), whatever the size of
+  the statement: the cases a write touched; every case showing a keyword, country,
+  language, outlet or issue that an UPDATE really changed; and the cases related to a case
+  whose title, slug or status changed (they show those). The row also remembers whether
+  the public ever saw the case (``was_public``), so that its removal leaves a tombstone.
 - At commit, a deferred trigger on ``cases_datachange`` locks the single row of
   ``cases_dataversion``, takes the next number from ``cases_dataversion_seq`` and stamps
-  it on the change row and on the version row. The lock makes version numbers follow the
-  commit order, so a reader that has seen version V has seen every change numbered up to
-  V, and the sequence never hands out a number twice, even across rollbacks.
+  it on the change row, on the version row, and on this transaction's ``cases_casechange``
+  rows (the only unstamped rows it can see: others' are uncommitted). The lock makes
+  version numbers follow the commit order, so a reader that has seen version V has seen
+  every change numbered up to V, and the sequence never hands out a number twice, even
+  across rollbacks. A case's ``seq`` is thus the number of the last committed change to
+  it, in commit order: a transaction that commits later numbers its cases higher, however
+  early it wrote them.
 - Until its transaction commits a change row has no version. A reader that finds change
   rows without a version is looking at its own uncommitted writes (nobody else's are
   visible to it) and must not trust any shared cache.
+- ``cases_datachange`` is pruned (KEEP_CHANGES); ``cases_casechange`` never is. It keeps
+  one row per case ever changed, so a partner however far behind can always catch up.
 
-Bulk loaders that know better (the synthetic case generator) switch the per-case rows
-off with bulk_write() and call record_full_change() once.
+Bulk loaders that know better (the synthetic case generator) switch the triggers' logging
+off with bulk_write(), log the cases they wrote or removed with record_cases_changed(), and
+call record_full_change() once.
 """
 
 import threading
@@ -34,152 +50,27 @@ from cases import prepared
 
 # A statement touching more cases than this is logged as one "rebuild everything" change.
 BIG_STATEMENT = 2000
-# Change rows kept for readers that fall behind; older ones are pruned.
+# Change rows kept for readers that fall behind; older ones are pruned (by the stamp
+# function of migration 0011, which holds this number).
 KEEP_CHANGES = 20_000
 
 SCOPE_CASE = "case"
 SCOPE_LABELS = "labels"
 SCOPE_ALL = "all"
 
-# Tables whose rows carry a case id, with the column that holds it.
+# What the triggers of migrations 0008 and 0011 cover (tests/test_change_log_triggers.py
+# holds the database to it): tables whose rows carry a case, with the columns holding it,
 CASE_TABLES = {
-    "cases_case": "id",
-    "cases_case_keywords": "case_id",
-    "cases_case_countries": "case_id",
-    "cases_case_languages": "case_id",
-    "cases_appearance": "case_id",
+    "cases_case": ("id",),
+    "cases_case_keywords": ("case_id",),
+    "cases_case_countries": ("case_id",),
+    "cases_case_languages": ("case_id",),
+    "cases_case_related": ("from_case_id", "to_case_id"),
+    "cases_appearance": ("case_id",),
+    "cases_correctionnote": ("case_id",),
 }
-# Tables whose changes alter names, slugs or issue numbers, not which case has what.
+# ... and tables of labels cases show: names, slugs, codes, domains, issue numbers.
 LABEL_TABLES = ["cases_keyword", "cases_country", "cases_language", "cases_outlet", "cases_issue"]
-
-
-def _case_table_triggers(table, column):
-    function = f"{table}_log_change"
-    return f"""
-CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    touched bigint;
-BEGIN
-    IF current_setting('disinfo.bulk_write', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        SELECT count(DISTINCT {column}) INTO touched FROM old_rows;
-    ELSE
-        SELECT count(DISTINCT {column}) INTO touched FROM new_rows;
-    END IF;
-    IF touched > {BIG_STATEMENT} THEN
-        INSERT INTO cases_datachange (scope) VALUES ('{SCOPE_ALL}');
-    ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO cases_datachange (scope, case_id)
-            SELECT DISTINCT '{SCOPE_CASE}', {column} FROM old_rows;
-    ELSIF TG_OP = 'INSERT' THEN
-        INSERT INTO cases_datachange (scope, case_id)
-            SELECT DISTINCT '{SCOPE_CASE}', {column} FROM new_rows;
-    ELSE
-        -- An update can move a row from one case to another: log both.
-        INSERT INTO cases_datachange (scope, case_id)
-            SELECT '{SCOPE_CASE}', {column} FROM new_rows
-            UNION SELECT '{SCOPE_CASE}', {column} FROM old_rows;
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER {table}_log_insert AFTER INSERT ON {table}
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE TRIGGER {table}_log_update AFTER UPDATE ON {table}
-    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE TRIGGER {table}_log_delete AFTER DELETE ON {table}
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE TRIGGER {table}_log_truncate AFTER TRUNCATE ON {table}
-    FOR EACH STATEMENT EXECUTE FUNCTION datachange_log_all();
-"""
-
-
-def _label_table_triggers(table):
-    return f"""
-CREATE TRIGGER {table}_log_change AFTER INSERT OR UPDATE OR DELETE ON {table}
-    FOR EACH STATEMENT EXECUTE FUNCTION datachange_log_labels();
-CREATE TRIGGER {table}_log_truncate AFTER TRUNCATE ON {table}
-    FOR EACH STATEMENT EXECUTE FUNCTION datachange_log_all();
-"""
-
-
-INSTALL_SQL = (
-    f"""
-CREATE TABLE cases_dataversion (
-    id smallint PRIMARY KEY CHECK (id = 1),
-    version bigint NOT NULL,
-    -- Change rows numbered up to this one have been deleted.
-    pruned_through bigint NOT NULL DEFAULT 0
-);
-CREATE SEQUENCE cases_dataversion_seq;
-CREATE TABLE cases_datachange (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- Set at commit; NULL while the writing transaction is open.
-    version bigint,
-    scope varchar(8) NOT NULL,
-    case_id bigint,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
--- Readers ask for the changes after the version they have (and for unstamped rows).
-CREATE INDEX cases_datachange_version_idx ON cases_datachange (version);
-
-CREATE FUNCTION datachange_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    stamped bigint;
-BEGIN
-    INSERT INTO cases_dataversion (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
-    -- Lock before numbering, so that numbers follow the commit order.
-    PERFORM 1 FROM cases_dataversion WHERE id = 1 FOR UPDATE;
-    stamped := nextval('cases_dataversion_seq');
-    UPDATE cases_datachange SET version = stamped WHERE id = NEW.id;
-    UPDATE cases_dataversion SET version = stamped WHERE id = 1;
-    IF stamped % 1000 = 0 THEN
-        DELETE FROM cases_datachange WHERE version <= stamped - {KEEP_CHANGES};
-        UPDATE cases_dataversion SET pruned_through = greatest(0, stamped - {KEEP_CHANGES})
-            WHERE id = 1;
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE CONSTRAINT TRIGGER cases_datachange_stamp AFTER INSERT ON cases_datachange
-    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION datachange_stamp();
-
-CREATE FUNCTION datachange_log_all() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO cases_datachange (scope) VALUES ('{SCOPE_ALL}');
-    RETURN NULL;
-END $$;
-CREATE FUNCTION datachange_log_labels() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF current_setting('disinfo.bulk_write', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    INSERT INTO cases_datachange (scope) VALUES ('{SCOPE_LABELS}');
-    RETURN NULL;
-END $$;
-"""
-    + "".join(_case_table_triggers(t, c) for t, c in CASE_TABLES.items())
-    + "".join(_label_table_triggers(t) for t in LABEL_TABLES)
-)
-
-UNINSTALL_SQL = (
-    "".join(
-        f"DROP TRIGGER {t}_log_insert ON {t}; DROP TRIGGER {t}_log_update ON {t}; "
-        f"DROP TRIGGER {t}_log_delete ON {t}; DROP TRIGGER {t}_log_truncate ON {t}; "
-        f"DROP FUNCTION {t}_log_change();"
-        for t in CASE_TABLES
-    )
-    + "".join(
-        f"DROP TRIGGER {t}_log_change ON {t}; DROP TRIGGER {t}_log_truncate ON {t};"
-        for t in LABEL_TABLES
-    )
-    + """
-DROP FUNCTION datachange_log_all(); DROP FUNCTION datachange_log_labels();
-DROP TABLE cases_datachange; DROP FUNCTION datachange_stamp();
-DROP SEQUENCE cases_dataversion_seq; DROP TABLE cases_dataversion;
-"""
-)
 
 
 class VersionState:
@@ -334,7 +225,8 @@ def bulk_write(cursor):
 
     For a superuser, triggers and foreign-key checks are skipped altogether (replica mode,
     this session only): a million-row load spends less time in bookkeeping. The caller
-    writes consistent rows and calls record_full_change() in the same transaction.
+    writes consistent rows, logs the cases it wrote or removes (record_cases_changed()),
+    and calls record_full_change() in the same transaction.
     """
     cursor.execute("SELECT set_config('disinfo.bulk_write', 'on', true)")
     cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
@@ -362,11 +254,82 @@ def _triggers_on(cursor):
 
 
 def record_full_change(cursor=None):
-    """Log that anything may have changed: readers rebuild from scratch."""
-    if cursor is not None:
-        _triggers_on(cursor)  # the change row's own trigger stamps the version
+    """Log that anything may have changed: the facet index and caches rebuild from scratch.
+
+    Its change row's stamp at commit numbers the data version, and the cases this
+    transaction logged with record_cases_changed(). It does not say which cases changed:
+    a bulk loader that wrote with bulk_write() logs them itself (record_cases_changed()),
+    or the partners' changes feed never hears of them.
+    """
     if cursor is None:
         with connection.cursor() as cursor:
-            cursor.execute("INSERT INTO cases_datachange (scope) VALUES (%s)", [SCOPE_ALL])
+            _record_full_change(cursor)
     else:
-        cursor.execute("INSERT INTO cases_datachange (scope) VALUES (%s)", [SCOPE_ALL])
+        _triggers_on(cursor)  # the change row's own trigger stamps the version
+        _record_full_change(cursor)
+
+
+def _record_full_change(cursor):
+    cursor.execute("INSERT INTO cases_datachange (scope) VALUES (%s)", [SCOPE_ALL])
+
+
+def record_cases_changed(cursor, ids_sql, params=None):
+    """Log the cases that the query `ids_sql` lists (one column of case ids) as changed.
+
+    For bulk loaders that wrote with bulk_write(), which switches the triggers' logging
+    off: one set-based statement, whatever the number of cases. Call it before removing
+    cases (the log then remembers whether the public saw them, for their tombstones),
+    after writing new ones, and call record_full_change() in the same transaction: its
+    stamp at commit numbers them for the changes feed.
+
+        record_cases_changed(cursor, "SELECT id FROM cases_case WHERE id >= %s", [first])
+    """
+    sql = f"""
+INSERT INTO cases_casechange AS l (case_id, was_public)
+SELECT listed.id, coalesce(bool_or(c.status = 'published' OR c.published_at IS NOT NULL), false)
+FROM ({ids_sql}) AS listed (id)
+LEFT JOIN cases_case c ON c.id = listed.id
+WHERE listed.id IS NOT NULL
+GROUP BY listed.id
+ORDER BY listed.id
+ON CONFLICT (case_id) DO UPDATE SET seq = NULL, was_public = l.was_public OR excluded.was_public
+"""
+    if params is None:
+        cursor.execute(sql)
+    else:
+        cursor.execute(sql, params)
+
+
+# The changes feed's page: cases numbered after `since` up to `upto` (a committed data
+# version), in commit order, with what decides how each is shown. A case comes as itself
+# if it is published; as a tombstone if it is gone or hidden and the public ever saw it;
+# not at all otherwise (a draft never published).
+CASE_CHANGES_SQL = """
+SELECT l.seq, l.case_id, c.status,
+    l.was_public OR c.published_at IS NOT NULL OR coalesce(d.was_published, false)
+FROM (
+    SELECT case_id, seq, was_public FROM cases_casechange
+    WHERE seq > %(since)s AND seq <= %(upto)s ORDER BY seq LIMIT %(limit)s
+) AS l
+LEFT JOIN cases_case c ON c.id = l.case_id
+LEFT JOIN cases_deletedcase d ON d.case_id = l.case_id
+ORDER BY l.seq
+"""
+# How many cases are numbered after `since` up to `upto`.
+CASES_CHANGED_COUNT_SQL = (
+    "SELECT count(*) FROM cases_casechange WHERE seq > %(since)s AND seq <= %(upto)s"
+)
+
+
+def case_changes(since, upto, limit):
+    """[(seq, case id, status or None if gone, whether the public saw it)] of the first
+    `limit` cases numbered after `since`, up to `upto`, in commit order."""
+    with connection.cursor() as cursor:
+        cursor.execute(CASE_CHANGES_SQL, {"since": since, "upto": upto, "limit": limit})
+        return cursor.fetchall()
+
+
+def cases_changed_count(since, upto):
+    with connection.cursor() as cursor:
+        cursor.execute(CASES_CHANGED_COUNT_SQL, {"since": since, "upto": upto})
+        return cursor.fetchone()[0]

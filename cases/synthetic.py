@@ -831,7 +831,7 @@ def generate(count, seed=0, stream=None, workers=2):
     `workers` loader threads, each on a connection of its own, copy the chunks' cases and
     links. The loaders commit together at the end: a failed load leaves nothing behind.
     """
-    from cases.dataversion import record_full_change
+    from cases.dataversion import record_cases_changed, record_full_change
 
     timings = {}
     started = time.monotonic()
@@ -873,6 +873,13 @@ def generate(count, seed=0, stream=None, workers=2):
         # guesses how many keywords, countries and outlets there are.
         cursor.execute(f"ANALYZE {', '.join(TAXONOMY_TABLES)}")
     with transaction.atomic(), connection.cursor() as cursor:
+        # The loaders wrote with the triggers' logging off: the changes feed hears of the
+        # new cases here, numbered at this commit.
+        record_cases_changed(
+            cursor,
+            "SELECT id FROM cases_case WHERE id >= %s AND id < %s",
+            [first_id, first_id + count],
+        )
         record_full_change(cursor)
     timings["vacuum_analyze"] = time.monotonic() - mark
     timings["total"] = time.monotonic() - started
@@ -1045,7 +1052,7 @@ def add_search_words():
 
 def remove_synthetic(stream=None):
     """Delete every synthetic case with its links; returns how many cases went."""
-    from cases.dataversion import bulk_write, record_full_change
+    from cases.dataversion import bulk_write, record_cases_changed, record_full_change
 
     with transaction.atomic(), connection.cursor() as cursor, bulk_write(cursor):
         cursor.execute(
@@ -1055,6 +1062,8 @@ def remove_synthetic(stream=None):
         cursor.execute("SELECT count(*) FROM synthetic_ids")
         count = cursor.fetchone()[0]
         if count:
+            # Logged while they exist, so that partners get a tombstone for each.
+            record_cases_changed(cursor, "SELECT id FROM synthetic_ids")
             # Every row that points at a synthetic case first, whichever table holds it.
             cursor.execute(
                 "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c"
