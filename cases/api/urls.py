@@ -4,7 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from cases.api import views
+from cases.api import changes, views
 
 router = DefaultRouter()
 router.register("cases", views.CaseViewSet, basename="case")
@@ -24,6 +24,7 @@ def not_found(request):
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("changes/", changes.ChangesView.as_view(), name="changes"),
     *router.urls,
     re_path(r"^.*/$", not_found),
 ]
