@@ -4,7 +4,6 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -16,7 +15,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from cases import history, paste_import, taxonomy, workflow
 from cases.case_page import MAX_ID
 from cases.duplicates import similar_cases
-from cases.importers.base import save_cases
 from cases.importers.text import CaseImportError
 from cases.models import (
     Appearance,
@@ -34,6 +32,9 @@ from cases.models import (
 )
 from cases.page_filters import render_markdown
 from cases.search import prefix_query
+from cases.services import editing, revisions
+from cases.services import taxonomy as services_taxonomy
+from cases.services.imports import save_cases
 
 Status = Case.Status
 
@@ -72,8 +73,16 @@ class CorrectionNoteInline(admin.TabularInline):
     readonly_fields = ["created_at", "author", "case_version"]
     verbose_name_plural = "public correction notes (add one under “This change” above)"
 
+    # Notes come with an edit, through CaseAdminForm.correction_note, and a published
+    # correction stays as it was published.
     def has_add_permission(self, request, obj=None):
-        return False  # Notes come with an edit, through CaseAdminForm.correction_note.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class CaseAdminForm(forms.ModelForm):
@@ -338,26 +347,33 @@ class CaseAdmin(SimpleHistoryAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        # One history entry is written in save_related, once links and appearances are saved.
-        obj.skip_history_when_saving = True
-        super().save_model(request, obj, form, change)
+        """Nothing yet: save_related() writes the case, its links and its appearances in
+        one call of the write path, once the inline formsets are known to be valid."""
 
     def save_related(self, request, form, formsets, change):
-        case = form.instance
-        super().save_related(request, form, formsets, change)
-        # Links and appearances are part of the case: a partner syncing by updated_at sees them.
-        case.touch()
-        from cases.search import update_search_vectors
+        data = form.cleaned_data
+        by_model = {formset.model: formset for formset in formsets}
+        editing.save_case(
+            form.instance,
+            user=request.user,
+            expected_version=data.get("loaded_version") if change else None,
+            appearances=wanted_rows(by_model.get(Appearance), appearance_row),
+            pending_titles=wanted_rows(by_model.get(PendingReference), lambda row: row["title"]),
+            correction_note=data.get("correction_note", ""),
+            **{name: data[name] for name in [*editing.FIELDS, *editing.LINKS] if name in data},
+        )
 
-        update_search_vectors([case.pk])
-        note = form.cleaned_data.get("correction_note", "").strip()
-        if hasattr(case, "skip_history_when_saving"):
-            del case.skip_history_when_saving
-        history.record_now(case, request.user, note, "~" if change else "+")
-        if note:
-            CorrectionNote.objects.create(
-                case=case, text=note, author=request.user, case_version=case.version
-            )
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inlines are saved by the write path, not by formset.save(): the admin log
+        # names the fields changed, and the case history has the whole diff.
+        return super().construct_change_message(request, form, None, add)
+
+    def delete_model(self, request, obj):
+        editing.delete_case(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for case in queryset.order_by("id"):
+            editing.delete_case(case, user=request.user)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
@@ -383,23 +399,18 @@ class CaseAdmin(SimpleHistoryAdmin):
         return request.user.has_perm(workflow.PUBLISH)
 
     def _move_cases(self, request, queryset, new_status):
-        moved, refused = 0, []
-        for case in queryset.order_by("id"):
-            try:
-                workflow.check_transition(request.user, case, new_status)
-            except workflow.TransitionError as error:
-                refused.append(f"#{case.pk} {case.title[:60]}: {error}")
-                continue
-            if case.status == new_status:
-                continue
-            with history.recording_one_change(case, request.user):
-                case.status = new_status
-                case.save()
-            moved += 1
+        moved, refused = editing.move_cases(
+            queryset.order_by("id"),
+            new_status,
+            request.user,
+            check=lambda case: workflow.check_transition(request.user, case, new_status),
+        )
         label = Status(new_status).label.lower()
         self.message_user(request, f"{moved} case(s) moved to {label}.", messages.SUCCESS)
-        for line in refused:
-            self.message_user(request, f"Not moved: {line}", messages.WARNING)
+        for case, error in refused:
+            self.message_user(
+                request, f"Not moved: #{case.pk} {case.title[:60]}: {error}", messages.WARNING
+            )
 
     @admin.action(description="Submit selected cases for review", permissions=["submit"])
     def submit_for_review(self, request, queryset):
@@ -414,14 +425,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         form = AddKeywordForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             keyword = form.cleaned_data["keyword"]
-            added = 0
-            for case in queryset.order_by("id"):
-                if case.keywords.filter(pk=keyword.pk).exists():
-                    continue
-                with history.recording_one_change(case, request.user, f"Added keyword {keyword}"):
-                    case.save()  # a new version: an editor's open form on it is now stale
-                    case.keywords.add(keyword)
-                added += 1
+            added = editing.add_keyword(queryset.order_by("id"), keyword, request.user)
             self.message_user(request, f"Keyword “{keyword}” added to {added} case(s).")
             return None
         context = {
@@ -531,8 +535,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             if not can_revert:
                 raise PermissionDenied
-            with transaction.atomic():
-                history.revert(case, record, request.user)
+            revisions.revert(case, record, request.user)
             self.message_user(request, f"Reverted to version {record.version}.")
             return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
         changes = history.diff(history.current_snapshot(case), history.snapshot(record))
@@ -546,6 +549,25 @@ class CaseAdmin(SimpleHistoryAdmin):
             "can_revert": can_revert,
         }
         return TemplateResponse(request, "admin/cases/case/revert.html", context)
+
+
+def appearance_row(data):
+    return (data["outlet"].pk if data["outlet"] else None, data["url"], data["archive_url"])
+
+
+def wanted_rows(formset, row):
+    """What an inline formset asks for, in order: `row(cleaned_data)` of each form that is
+    kept and not an untouched empty extra. None without the formset (nothing to change)."""
+    if formset is None:
+        return None
+    deleted = set(map(id, formset.deleted_forms))
+    return [
+        row(form.cleaned_data)
+        for form in formset.forms
+        if id(form) not in deleted
+        and form.cleaned_data
+        and (form.instance.pk is not None or form.has_changed())
+    ]
 
 
 def similar_as_json(case):
@@ -577,6 +599,10 @@ class CaseCountAdmin(admin.ModelAdmin):
 
     count_relation = "cases"
 
+    def save_model(self, request, obj, form, change):
+        # A renamed value changes every case that shows it (cases.services.taxonomy).
+        services_taxonomy.save_value(obj)
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         # Aggregation drops Meta.ordering, which the admin's paginated lists need.
@@ -607,7 +633,7 @@ class MergeableAdmin(CaseCountAdmin):
         if form.is_bound and form.is_valid():
             keep = form.cleaned_data["keep"]
             others = [value for value in queryset if value.pk != keep.pk]
-            moved = taxonomy.merge(keep, others, user=request.user)
+            moved = services_taxonomy.merge(keep, others, user=request.user)
             names = ", ".join(value.name for value in others)
             self.message_user(
                 request,

@@ -1,20 +1,14 @@
 """A case's change history: one record per edit, readable diffs, conflicts and reverts.
 
 django-simple-history writes a HistoricalCase row on every save and another on every
-many-to-many change. An edit in the admin or an import touches the case, its links and its
-appearances in one go, so they are recorded as one entry instead: recording_one_change()
-switches the automatic records off and writes a single record once everything is saved.
+many-to-many change. An edit touches the case, its links and its appearances in one go, so
+the write path (cases.services.editing) switches the automatic records off and writes a
+single record with record_now() once everything is saved.
 Appearances have their own history (HistoricalAppearance); a case record's appearances
 are those that existed at its history_date.
 """
 
-from contextlib import contextmanager
-
-from django.db import transaction
-from django.utils import timezone
-
 from cases.models import CASE_HISTORY, Appearance, Case, Country, Keyword, Language
-from cases.search import update_search_vectors
 
 FIELD_LABELS = {
     "title": "Title",
@@ -34,21 +28,6 @@ PLAIN_FIELDS = ["title", "summary", "disproof", "date", "issue_id", "status", "w
 LINK_MODELS = {"languages": Language, "countries": Country, "keywords": Keyword, "related": Case}
 # The linked id's column in the historical link tables; a case's related cases are "to" links.
 HISTORY_COLUMNS = {"related": "to_case_id"}
-
-
-@contextmanager
-def recording_one_change(case, user=None, reason=""):
-    """Save case, its links and its appearances inside the block; record one history entry.
-
-    The case may be unsaved on entry (a new case): it gets a "+" record.
-    """
-    created = case.pk is None
-    case.skip_history_when_saving = True
-    try:
-        yield case
-    finally:
-        del case.skip_history_when_saving
-    record_now(case, user, reason, "+" if created else "~")
 
 
 def record_now(case, user=None, reason="", history_type="~"):
@@ -169,42 +148,3 @@ def changes_in(record):
             if new[name]
         ]
     return diff(snapshot(previous), new)
-
-
-def revert(case, record, user=None):
-    """Make case what it was at history `record`: fields, links and appearances.
-
-    The revert is itself a new version, so nothing in the history is lost. The status is
-    not reverted: publishing and withdrawing go through cases.workflow only.
-    """
-    from cases.models import Outlet
-
-    old = snapshot(record)
-    with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case.pk)
-        with recording_one_change(case, user, f"Reverted to version {record.version}"):
-            for name in PLAIN_FIELDS:
-                if name not in ("status", "withdrawal_reason"):
-                    setattr(case, name, old[name])
-            case.save()
-            for name, model in LINK_MODELS.items():
-                existing = model.objects.filter(pk__in=old[name]).values_list("pk", flat=True)
-                getattr(case, name).set(list(existing))
-            wanted = [
-                (outlet_id if Outlet.objects.filter(pk=outlet_id).exists() else None, url, archive)
-                for outlet_id, url, archive in old["appearances"]
-            ]
-            current = list(
-                case.appearances.order_by("id").values_list("outlet_id", "url", "archive_url")
-            )
-            if current != wanted:
-                for appearance in case.appearances.all():
-                    appearance.delete()
-                for outlet_id, url, archive_url in wanted:
-                    if outlet_id or url:
-                        Appearance.objects.create(
-                            case=case, outlet_id=outlet_id, url=url, archive_url=archive_url
-                        )
-        update_search_vectors([case.pk])
-        Case.objects.filter(pk=case.pk).update(updated_at=timezone.now())
-    return case

@@ -5,14 +5,12 @@ from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, post_delete
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
-
-from cases.search import update_search_vectors
 
 
 def unique_slug(model, text, max_length=100, exclude_pk=None):
@@ -246,16 +244,13 @@ class Case(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
+        """Store the row. Edits go through cases.services.editing.save_case(), which keeps
+        the version, updated_at, the search vector and the history in step."""
         self.title = self.title.strip()
         self.slug = slugify(self.title)[:120].strip("-") or "case"
         if self.status == self.Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
-        if self.pk is not None:
-            self.version += 1
-        self.updated_at = timezone.now()
         super().save(*args, **kwargs)
-        update_search_vectors([self.pk])
-        PendingReference.link_to(self)
 
     def get_absolute_url(self):
         return reverse("cases:detail", kwargs={"pk": self.pk, "slug": self.slug})
@@ -263,12 +258,6 @@ class Case(models.Model):
     @property
     def is_published(self):
         return self.status == self.Status.PUBLISHED
-
-    def touch(self):
-        """Record a change made outside save() (many-to-many links, appearances)."""
-        now = timezone.now()
-        Case.objects.filter(pk=self.pk).update(updated_at=now)
-        self.updated_at = now
 
 
 class LinkStatus(models.TextChoices):
@@ -374,7 +363,8 @@ class TaxonomyRedirect(models.Model):
 class PendingReference(models.Model):
     """A related case named by title that the database does not hold yet.
 
-    It turns into a `related` link as soon as a case with that title is saved.
+    It turns into a `related` link as soon as a case with that title is saved
+    (cases.services.editing).
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="pending_references")
@@ -396,42 +386,11 @@ class PendingReference(models.Model):
         self.normalized_title = normalize_title(self.title)
         super().save(*args, **kwargs)
 
-    @classmethod
-    def add(cls, case, title):
-        """Link case to the case titled `title`, or remember the title until it exists."""
-        key = normalize_title(title)
-        target = (
-            Case.objects.exclude(pk=case.pk)
-            .filter(title__iexact=title.strip().rstrip("."))
-            .order_by("id")
-            .first()
-        )
-        if target is None:
-            candidates = Case.objects.exclude(pk=case.pk).filter(
-                title__istartswith=title.strip()[:20]
-            )
-            target = next((c for c in candidates if normalize_title(c.title) == key), None)
-        if target is not None:
-            case.related.add(target)
-            return target
-        cls.objects.get_or_create(case=case, normalized_title=key, defaults={"title": title})
-        return None
-
-    @classmethod
-    def link_to(cls, case):
-        """Resolve every pending reference to `case`'s title."""
-        pending = cls.objects.filter(normalized_title=normalize_title(case.title)).exclude(
-            case=case
-        )
-        for reference in pending.select_related("case"):
-            reference.case.related.add(case)
-            reference.delete()
-
 
 class SearchWord(models.Model):
     """A word of a published case (unaccented, lower case), for typo-tolerant search.
 
-    search.update_search_vectors() adds the words of every published case it indexes;
+    cases.search.update_search_vectors() adds the words of every published case it indexes;
     `manage.py rebuild_search_words` starts the table over.
     """
 
@@ -445,21 +404,6 @@ class SearchWord(models.Model):
 
     def __str__(self):
         return self.word
-
-
-@receiver(m2m_changed, sender=Case.keywords.through)
-def keywords_changed(sender, instance, action, reverse, pk_set, **kwargs):
-    """Keyword names are part of the search vector, and a link change is a change to the case."""
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if reverse:
-        case_ids = pk_set if pk_set is not None else []
-        if action == "post_clear":
-            return
-    else:
-        case_ids = [instance.pk]
-    update_search_vectors(case_ids)
-    Case.objects.filter(pk__in=case_ids).update(updated_at=timezone.now())
 
 
 class DeletedCase(models.Model):

@@ -4,21 +4,10 @@ A merged-away or renamed value leaves a TaxonomyRedirect behind, so every URL th
 it keeps working: the shared CaseFilter reads an old slug as the value it became (through
 current_slugs()), so the API, exports, feeds and statistics accept it, and the HTML list
 answers a 301 to the URL with the current slug. resolve_slug() does it for a single slug.
+Merges and renames write cases, so they live in the write path (cases.services.taxonomy).
 """
 
-from django.db import transaction
-from django.utils import timezone
-
-from cases.models import (
-    Appearance,
-    Case,
-    Country,
-    Keyword,
-    Outlet,
-    OutletAlias,
-    TaxonomyRedirect,
-)
-from cases.search import update_search_vectors
+from cases.models import Country, Keyword, Outlet, TaxonomyRedirect
 
 MODELS_BY_KIND = {"keyword": Keyword, "country": Country, "outlet": Outlet}
 LINK_FIELDS = {"keyword": "keywords", "country": "countries"}
@@ -65,69 +54,3 @@ def current_slugs(kind, slugs):
         if current not in result:
             result.append(current)
     return result
-
-
-def merge(keep, others, user=None):
-    """Move every case from `others` to `keep`, then delete `others`; returns cases moved.
-
-    The merged values' slugs redirect to `keep`; merged outlets' names and domains become
-    aliases of `keep`. Each moved case gets a history entry and a fresh updated_at.
-    """
-    from cases.history import record_now
-
-    model = type(keep)
-    kind = kind_of(model)
-    others = [other for other in others if other.pk != keep.pk]
-    if not others:
-        return 0
-    other_ids = [other.pk for other in others]
-    with transaction.atomic():
-        if kind in LINK_FIELDS:
-            through = getattr(Case, LINK_FIELDS[kind]).through
-            column = f"{kind}_id"
-            moved = set(
-                through.objects.filter(**{f"{column}__in": other_ids}).values_list(
-                    "case_id", flat=True
-                )
-            )
-            already = set(
-                through.objects.filter(**{column: keep.pk, "case_id__in": moved}).values_list(
-                    "case_id", flat=True
-                )
-            )
-            through.objects.bulk_create(
-                [through(case_id=case_id, **{column: keep.pk}) for case_id in moved - already]
-            )
-            through.objects.filter(**{f"{column}__in": other_ids}).delete()
-        else:
-            moved = set(
-                Appearance.objects.filter(outlet_id__in=other_ids).values_list("case_id", flat=True)
-            )
-            for appearance in Appearance.objects.filter(outlet_id__in=other_ids):
-                appearance.outlet = keep
-                appearance.save(update_fields=["outlet"])
-            OutletAlias.objects.filter(outlet_id__in=other_ids).update(outlet=keep)
-            taken = {keep.name.casefold(), keep.domain.casefold()}
-            aliases = OutletAlias.objects.values_list("name", flat=True)
-            taken |= {name.casefold() for name in aliases}
-            for other in others:
-                for name in (other.name, other.domain):
-                    if name and name.casefold() not in taken:
-                        OutletAlias.objects.create(outlet=keep, name=name)
-                        taken.add(name.casefold())
-
-        TaxonomyRedirect.objects.filter(kind=kind, target_id__in=other_ids).update(
-            target_id=keep.pk
-        )
-        for other in others:
-            TaxonomyRedirect.remember(keep, other.slug)
-        model.objects.filter(pk__in=other_ids).delete()
-
-        if moved:
-            if kind == "keyword":
-                update_search_vectors(moved)
-            Case.objects.filter(pk__in=moved).update(updated_at=timezone.now())
-            names = ", ".join(other.name for other in others)
-            for case in Case.objects.filter(pk__in=moved):
-                record_now(case, user, f"Merged {kind} {names} into {keep.name}")
-    return len(moved)

@@ -3,6 +3,7 @@ import datetime
 import factory
 
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
+from cases.services import editing
 
 
 class KeywordFactory(factory.django.DjangoModelFactory):
@@ -50,35 +51,35 @@ class IssueFactory(factory.django.DjangoModelFactory):
 
 
 class CaseFactory(factory.django.DjangoModelFactory):
-    """A published case; pass status=Case.Status.DRAFT for a draft.
+    """A published case, written through the write path; status=Case.Status.DRAFT for a draft.
 
-    keywords=, countries=, languages= take lists of objects.
+    keywords=, countries=, languages=, related= take lists of objects.
     """
 
     class Meta:
         model = Case
-        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Claim number {n} about the West")
     summary = "The outlet claimed something without evidence."
     disproof = "There is no evidence for the claim."
     date = datetime.date(2022, 1, 10)
     status = Case.Status.PUBLISHED
+    keywords = None
+    countries = None
+    languages = None
+    related = None
 
-    @factory.post_generation
-    def keywords(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.keywords.set(extracted)
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        links = {name: kwargs.pop(name) for name in editing.LINKS if kwargs.get(name)}
+        for name in editing.LINKS:
+            kwargs.pop(name, None)
+        return editing.save_case(model_class(*args, **kwargs), **links).case
 
-    @factory.post_generation
-    def countries(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.countries.set(extracted)
 
-    @factory.post_generation
-    def languages(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.languages.set(extracted)
+def edit(case, **values):
+    """Change a case through the write path, as an editor would; returns it."""
+    return editing.save_case(case, **values).case
 
 
 class AppearanceFactory(factory.django.DjangoModelFactory):

@@ -13,6 +13,7 @@ from tests.factories import (
     KeywordFactory,
     LanguageFactory,
     OutletFactory,
+    edit,
 )
 
 pytestmark = pytest.mark.django_db
@@ -533,8 +534,7 @@ class TestCaching:
         assert again.content == b""
         assert again["ETag"] == first["ETag"]
 
-        case.title = "Changed"
-        case.save()
+        edit(case, title="Changed")
         changed = api_client.get(f"/api/v1/cases/{case.pk}/", HTTP_IF_NONE_MATCH=first["ETag"])
         assert changed.status_code == 200
         assert changed["ETag"] != first["ETag"]

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from cases.models import Case
-from tests.factories import CaseFactory, KeywordFactory
+from tests.factories import CaseFactory, KeywordFactory, edit
 
 pytestmark = pytest.mark.django_db
 
@@ -63,10 +63,8 @@ def test_a_partner_syncing_with_updated_since_ends_with_exactly_the_published_se
     partner.sync()
     assert set(partner.mirror) == published_ids()
 
-    edited.title = "Case 0, corrected"
-    edited.save()
-    unpublished.status = Case.Status.WITHDRAWN
-    unpublished.save()
+    edit(edited, title="Case 0, corrected")
+    edit(unpublished, status=Case.Status.WITHDRAWN)
     deleted.delete()
     arrived = CaseFactory(title="A new case")
     draft = CaseFactory(title="A draft deleted before publication", status=Case.Status.DRAFT)
@@ -84,8 +82,7 @@ def test_a_partner_syncing_with_updated_since_ends_with_exactly_the_published_se
 def test_tombstones_are_shaped_id_status_updated_at(api_client):
     since = timezone.now()
     unpublished = CaseFactory(title="Unpublished")
-    unpublished.status = Case.Status.DRAFT
-    unpublished.save()
+    edit(unpublished, status=Case.Status.DRAFT)
     deleted = CaseFactory(title="Deleted")
     deleted_id = deleted.pk
     deleted.delete()
@@ -109,8 +106,7 @@ def test_tombstones_only_appear_with_updated_since(api_client):
     gone = CaseFactory(title="Gone")
     gone.delete()
     hidden = CaseFactory(title="Hidden")
-    hidden.status = Case.Status.DRAFT
-    hidden.save()
+    edit(hidden, status=Case.Status.DRAFT)
 
     assert [item["title"] for item in fetch_all(api_client)] == ["Public"]
     assert api_client.get("/api/v1/cases/").json()["count"] == 1

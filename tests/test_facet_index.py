@@ -33,6 +33,7 @@ from tests.factories import (
     KeywordFactory,
     LanguageFactory,
     OutletFactory,
+    edit,
 )
 
 committed = pytest.mark.django_db(transaction=True)
@@ -175,10 +176,12 @@ def test_an_edit_is_patched_into_the_index_without_a_rebuild(world):
     built = facets.index_status()
 
     case = world["Kyiv staged everything"]
-    case.date = datetime.date(2019, 12, 31)
-    case.issue = Issue.objects.get(number=101)
-    case.title = "Kyiv staged biolabs"
-    case.save()
+    edit(
+        case,
+        date=datetime.date(2019, 12, 31),
+        issue=Issue.objects.get(number=101),
+        title="Kyiv staged biolabs",
+    )
     case.keywords.set([Keyword.objects.get(slug="biolabs")])
     case.languages.set([])
 
@@ -194,15 +197,12 @@ def test_publishing_withdrawing_and_deleting_are_noticed(world):
     assert_index_agrees_with_sql()
 
     draft = world["Draft about biolabs"]
-    draft.status = Case.Status.PUBLISHED
-    draft.save()
+    edit(draft, status=Case.Status.PUBLISHED)
     assert_index_agrees_with_sql()
     assert facet_counts(case_filter("q=draft")).total == 1
 
     withdrawn = world["NATO wants war"]
-    withdrawn.status = Case.Status.WITHDRAWN
-    withdrawn.withdrawal_reason = "Duplicate."
-    withdrawn.save()
+    edit(withdrawn, status=Case.Status.WITHDRAWN, withdrawal_reason="Duplicate.")
     assert_index_agrees_with_sql()
 
     world["Biolabs again"].delete()

@@ -18,6 +18,7 @@ from cases.models import (
     Outlet,
     PendingReference,
 )
+from cases.services import editing
 from tests.conftest import BASE_DIR
 from tests.factories import CaseFactory, CountryFactory, KeywordFactory, OutletFactory
 
@@ -403,7 +404,7 @@ class TestMalformedFiles:
         def refuse(case, title):
             raise DatabaseError("refused")
 
-        monkeypatch.setattr(PendingReference, "add", refuse)
+        monkeypatch.setattr(editing, "_add_related_title", refuse)
         text = "title,related\nNew claim one,\nNew claim two,\nNew claim three,Elsewhere\n"
         path = write(tmp_path, "cases.csv", text)
 

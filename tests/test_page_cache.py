@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases import cache
 from cases.models import Case
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, edit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,8 +33,7 @@ def test_a_repeated_page_costs_one_query_and_a_write_refreshes_it(client):
     assert again.content == first.content
     assert again["ETag"] == first["ETag"]
 
-    case.title = "NATO is nowhere"
-    case.save()
+    edit(case, title="NATO is nowhere")
     fresh, queries = get(client, "/cases/")
     assert queries > 1
     assert "NATO is nowhere" in fresh.content.decode()

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Case, PendingReference
+from cases.models import Case
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,
@@ -14,6 +14,7 @@ from tests.factories import (
     KeywordFactory,
     LanguageFactory,
     OutletFactory,
+    edit,
 )
 
 pytestmark = pytest.mark.django_db
@@ -275,8 +276,7 @@ class TestCasePage:
     def test_renaming_a_case_keeps_old_links_working(self, client):
         case = CaseFactory(title="Old title")
         old_url = case.get_absolute_url()
-        case.title = "New title"
-        case.save()
+        edit(case, title="New title")
         response = client.get(old_url)
         assert response.status_code == 301
         assert response["Location"] == f"/cases/{case.pk}/new-title/"
@@ -291,8 +291,7 @@ class TestCasePage:
         # stays text, shown as typed. No attribute may carry the URL.
         assert not re.search(r"=\s*[\"']?javascript:", html, re.IGNORECASE)
         assert "onerror" not in html
-        case.disproof = "[x](javascript:alert(2)) and [y](https://example.org/y)"
-        case.save()
+        edit(case, disproof="[x](javascript:alert(2)) and [y](https://example.org/y)")
         html = client.get(case.get_absolute_url()).content.decode()
         assert "javascript:" not in html
         assert ">x</a>" in html
@@ -301,7 +300,7 @@ class TestCasePage:
 
 def test_a_pending_reference_links_up_when_its_case_arrives():
     waiting = CaseFactory(title="Waiting case")
-    PendingReference.add(waiting, "Protests in Kazakhstan are a colour revolution.")
+    edit(waiting, related_titles=["Protests in Kazakhstan are a colour revolution."])
     assert waiting.pending_references.count() == 1
 
     arrived = CaseFactory(title="Protests in Kazakhstan are a colour revolution")

@@ -2,7 +2,7 @@ import pytest
 
 from cases.models import Case, SearchWord
 from cases.search import approximate_query, highlighted, rebuild_search_words
-from tests.factories import CaseFactory, KeywordFactory
+from tests.factories import CaseFactory, KeywordFactory, edit
 
 pytestmark = pytest.mark.django_db
 
@@ -136,14 +136,12 @@ class TestTypos:
 
     def test_publishing_a_case_makes_its_words_known(self):
         case = CaseFactory(title="Claim about Turkmenistan", status=Case.Status.DRAFT)
-        case.status = Case.Status.PUBLISHED
-        case.save()
+        edit(case, status=Case.Status.PUBLISHED)
         assert approximate_query("turkmenistn") == "turkmenistan"
 
     def test_rebuilding_forgets_the_words_of_withdrawn_cases(self):
         case = CaseFactory(title="Claim about Turkmenistan")
-        case.status = Case.Status.WITHDRAWN
-        case.save()
+        edit(case, status=Case.Status.WITHDRAWN)
         rebuild_search_words()
         assert not SearchWord.objects.filter(word="turkmenistan").exists()
 

@@ -21,6 +21,7 @@ from tests.factories import (
     KeywordFactory,
     LanguageFactory,
     OutletFactory,
+    edit,
 )
 
 pytestmark = pytest.mark.django_db
@@ -267,21 +268,17 @@ def test_publishing_withdrawing_and_editing_a_case_change_the_statistics(indexed
     assert_statistics_agree_with_sql()
 
     draft = indexed_world["Hidden draft"]
-    draft.status = Case.Status.PUBLISHED
-    draft.save()
+    edit(draft, status=Case.Status.PUBLISHED)
     assert_statistics_agree_with_sql()
     assert case_statistics(published_filter())["total"] == 4
 
     withdrawn = indexed_world["One"]
-    withdrawn.status = Case.Status.WITHDRAWN
-    withdrawn.withdrawal_reason = "Duplicate."
-    withdrawn.save()
+    edit(withdrawn, status=Case.Status.WITHDRAWN, withdrawal_reason="Duplicate.")
     assert_statistics_agree_with_sql()
     assert dict(case_statistics(published_filter())["months"])[month(2022, 1)] == 0
 
     edited = indexed_world["Three"]
-    edited.date = datetime.date(2023, 4, 5)
-    edited.save()
+    edit(edited, date=datetime.date(2023, 4, 5))
     edited.keywords.set([Keyword.objects.get(slug="nato")])
     edited.countries.add(CountryFactory(name="Latvia"))
     AppearanceFactory(case=edited, outlet=OutletFactory(name="Baltic Outlet"))

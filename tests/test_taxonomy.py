@@ -1,9 +1,10 @@
 import pytest
 
 from cases import taxonomy
-from cases.importers import save_cases
 from cases.importers.base import AppearanceRef, ParsedCase
 from cases.models import Appearance, Case, Outlet, OutletAlias, TaxonomyRedirect
+from cases.services import taxonomy as services_taxonomy
+from cases.services.imports import save_cases
 from tests.editors import make_user
 from tests.factories import (
     AppearanceFactory,
@@ -23,7 +24,7 @@ def test_merging_keywords_moves_every_case_and_the_old_slug_redirects(client, ap
     only_old = CaseFactory(keywords=[old])
     version = only_old.version
 
-    assert taxonomy.merge(keep, [old]) == 2
+    assert services_taxonomy.merge(keep, [old]) == 2
 
     assert list(both.keywords.all()) == [keep]
     assert list(only_old.keywords.all()) == [keep]
@@ -51,8 +52,8 @@ def test_an_unknown_slug_is_not_redirected_and_stays_an_error(client):
 
 def test_a_merge_into_a_value_that_was_itself_merged_follows_the_chain(client):
     first, second, third = (KeywordFactory(name=n) for n in ("First", "Second", "Third"))
-    taxonomy.merge(second, [first])
-    taxonomy.merge(third, [second])
+    services_taxonomy.merge(second, [first])
+    services_taxonomy.merge(third, [second])
     assert taxonomy.resolve_slug("keyword", "first") == "third"
     assert taxonomy.resolve_slug("keyword", "second") == "third"
     assert taxonomy.resolve_slug("keyword", "third") == "third"
@@ -62,7 +63,7 @@ def test_a_merge_into_a_value_that_was_itself_merged_follows_the_chain(client):
 def test_merging_countries_moves_cases():
     keep, old = CountryFactory(name="Belarus"), CountryFactory(name="Byelorussia")
     case = CaseFactory(countries=[old])
-    taxonomy.merge(keep, [old])
+    services_taxonomy.merge(keep, [old])
     assert list(case.countries.all()) == [keep]
     assert TaxonomyRedirect.objects.get(kind="country").old_slug == "byelorussia"
 
@@ -71,7 +72,7 @@ def test_merging_outlets_moves_appearances_and_keeps_names_and_domains_as_aliase
     keep = OutletFactory(name="Sputnik", domain="sputniknews.com")
     old = OutletFactory(name="Sputnik Poland", domain="pl.sputniknews.com")
     appearance = AppearanceFactory(outlet=old)
-    taxonomy.merge(keep, [old])
+    services_taxonomy.merge(keep, [old])
     appearance.refresh_from_db()
     assert appearance.outlet == keep
     assert set(keep.aliases.values_list("name", flat=True)) == {
@@ -103,7 +104,7 @@ def test_renaming_a_keyword_changes_its_slug_and_the_old_one_redirects(client):
     keyword = KeywordFactory(name="Colour revolution")
     CaseFactory(keywords=[keyword])
     keyword.name = "Colour revolutions"
-    keyword.save()
+    services_taxonomy.save_value(keyword)
     assert keyword.slug == "colour-revolutions"
     response = client.get("/cases/?keyword=colour-revolution")
     assert response.status_code == 301

@@ -19,7 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 from cases import prepared, workflow
 from cases.dataversion import execute_with_version, with_version
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
-from cases.search import update_search_vectors
+from cases.services import editing
 
 
 def prefetch_for_case_serializer(queryset):
@@ -516,24 +516,19 @@ class CaseWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({field: [str(error)]}) from error
         return attrs
 
-    def save_case(self, case):
-        """Write the case and everything linked to it; the caller holds a transaction."""
+    def save_case(self, case, user, reason):
+        """Write the case and everything linked to it through the write path."""
         data = dict(self.validated_data)
-        links = {name: data.pop(name) for name in self.LINKS if name in data}
         appearances = data.pop("appearances", None)
-        for name, value in data.items():
-            setattr(case, name, value)
-        case.save()
-        for name, values in links.items():
-            getattr(case, name).set(values)
         if appearances is not None:
-            case.appearances.all().delete()
-            Appearance.objects.bulk_create(
-                Appearance(case=case, **appearance) for appearance in appearances
-            )
-        # Links and appearances are part of the case: a syncing partner must see them change.
-        case.touch()
-        update_search_vectors([case.pk])
-        return case
+            appearances = [
+                (
+                    a["outlet"].pk if a.get("outlet") else None,
+                    a.get("url", ""),
+                    a.get("archive_url", ""),
+                )
+                for a in appearances
+            ]
+        return editing.save_case(case, user=user, reason=reason, appearances=appearances, **data)
 
     LINKS = ["languages", "countries", "keywords", "related"]

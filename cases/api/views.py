@@ -25,7 +25,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
-from cases import facets, history, prepared
+from cases import facets, prepared
 from cases.api.pagination import CursorPagination
 from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
 from cases.api.schema import (
@@ -61,6 +61,7 @@ from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
 from cases.keyset import Cursor, CursorError
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
 from cases.search import ranked_matches
+from cases.services import editing
 
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
@@ -482,10 +483,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = CaseWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            case = Case()
-            with history.recording_one_change(case, request.user, "Created through the API"):
-                serializer.save_case(case)
+        case = serializer.save_case(Case(), request.user, "Created through the API").case
         return self.written(case, status.HTTP_201_CREATED)
 
     def update(self, request, *args, partial=False, **kwargs):
@@ -495,13 +493,12 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                 case, data=request.data, partial=partial, context=self.get_serializer_context()
             )
             serializer.is_valid(raise_exception=True)
-            with history.recording_one_change(case, request.user, "Changed through the API"):
-                serializer.save_case(case)
+            serializer.save_case(case, request.user, "Changed through the API")
         return self.written(case)
 
     def destroy(self, request, *args, **kwargs):
         with transaction.atomic():
-            self.locked_case(kwargs["pk"]).delete()
+            editing.delete_case(self.locked_case(kwargs["pk"]), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(

@@ -1,7 +1,7 @@
 """Reading case files: the seed text layout, CSV, JSON and NDJSON.
 
 parsed_cases = parse_file(path)          # reads everything; raises CaseImportError
-summary = save_cases(parsed_cases, status)  # writes everything in one transaction
+summary = cases.services.imports.save_cases(parsed_cases, status)  # one transaction
 """
 
 from pathlib import Path
@@ -11,7 +11,6 @@ from cases.importers.base import (
     ImportSummary,
     ParsedCase,
     check_no_duplicates,
-    save_cases,
 )
 from cases.importers.csv import parse_csv
 from cases.importers.json import parse_json, parse_ndjson
@@ -33,7 +32,6 @@ __all__ = [
     "ParsedCase",
     "guess_format",
     "parse_file",
-    "save_cases",
 ]
 
 

@@ -1,20 +1,18 @@
 """What every import format produces, and the one place that writes it to the database.
 
 Parsers turn a file into a list of ParsedCase without touching the database, raising
-CaseImportError (with file and line) on the first problem. save_cases() then writes the
-whole list in one transaction, so a bad file never leaves half an import behind.
+CaseImportError (with file and line) on the first problem. cases.services.imports
+.save_cases() then writes the whole list in one transaction, through the write path, so a
+bad file never leaves half an import behind.
 """
 
 import datetime
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import DatabaseError, transaction
 from django.utils.text import slugify
 
-from cases.history import record_now
 from cases.models import (
     Appearance,
     Case,
@@ -24,10 +22,8 @@ from cases.models import (
     Language,
     Outlet,
     OutletAlias,
-    PendingReference,
     normalize_title,
 )
-from cases.search import update_search_vectors
 
 
 class CaseImportError(Exception):
@@ -507,126 +503,3 @@ class ExistingCases:
             return None
         self.matched.add(pk)
         return pk
-
-
-def save_cases(parsed_cases, status=Case.Status.DRAFT, user=None):
-    """Create or update every parsed case in one transaction; new cases get `status`.
-
-    Related titles are resolved last, once every case of the file exists. Each created or
-    changed case gets one history entry, attributed to `user`.
-    """
-    summary = ImportSummary()
-    with transaction.atomic():
-        existing = ExistingCases(parsed_cases)
-        resolver = TaxonomyResolver()
-        saved = []
-        for parsed in parsed_cases:
-            with database_errors_reported_at(parsed):
-                case, outcome = save_case(parsed, existing, resolver, status, user)
-            summary.count(outcome)
-            saved.append((parsed, case))
-        for parsed, case in saved:
-            with database_errors_reported_at(parsed):
-                for title in parsed.related_titles:
-                    PendingReference.add(case, title)
-        update_search_vectors([case.pk for _, case in saved])
-    return summary
-
-
-@contextmanager
-def database_errors_reported_at(parsed):
-    """A database error names the line of the case that caused it."""
-    try:
-        yield
-    except DatabaseError as error:
-        raise parsed.error(f"could not be saved: {error}") from error
-
-
-def save_case(parsed, existing, resolver, status, user=None):
-    """Write one case; returns (case, "created" | "updated" | "unchanged")."""
-    pk = existing.find(parsed.title, parsed.date)
-    if pk is None:
-        case = Case(title=parsed.title, status=status)
-        given = {"title", *OPTIONAL_FIELDS}
-    else:
-        case = Case.objects.select_related("issue").get(pk=pk)
-        given = {"title", *parsed.given}
-
-    # One history entry for the case, its links and appearances together.
-    case.skip_history_when_saving = True
-    try:
-        changed = set_fields(case, parsed, given, resolver)
-        if pk is None or changed:
-            case.save()
-
-        links_changed = set_links(case, parsed, given, resolver)
-        if pk is not None and links_changed:
-            case.touch()
-    finally:
-        del case.skip_history_when_saving
-    if pk is None or changed or links_changed:
-        record_now(case, user, "Imported", "+" if pk is None else "~")
-
-    if pk is None:
-        return case, "created"
-    return case, "updated" if changed or links_changed else "unchanged"
-
-
-def set_fields(case, parsed, given, resolver):
-    """Copy the given plain fields onto case; returns whether anything changed."""
-    changed = False
-    for name in ("title", "summary", "disproof", "date"):
-        if name in given and getattr(case, name) != getattr(parsed, name):
-            setattr(case, name, getattr(parsed, name))
-            changed = True
-    if "issue" in given:
-        issue = resolver.issue(parsed.issue)
-        if case.issue_id != (issue.pk if issue else None):
-            case.issue = issue
-            changed = True
-    return changed
-
-
-def set_links(case, parsed, given, resolver):
-    """Set the given many-to-many links and appearances; returns whether anything changed."""
-    changed = False
-    if "languages" in given:
-        languages = [resolver.language(ref) for ref in parsed.languages]
-        changed |= set_many(case.languages, languages)
-    if "countries" in given:
-        countries = [resolver.country(ref) for ref in parsed.countries]
-        changed |= set_many(case.countries, countries)
-    if "keywords" in given:
-        keywords = [resolver.keyword(name) for name in parsed.keywords]
-        changed |= set_many(case.keywords, keywords)
-    if "appearances" in given:
-        changed |= set_appearances(case, parsed.appearances, resolver)
-    return changed
-
-
-def set_many(manager, objects):
-    wanted = {obj.pk for obj in objects}
-    if set(manager.values_list("pk", flat=True)) == wanted:
-        return False
-    manager.set(wanted)
-    return True
-
-
-def set_appearances(case, refs, resolver):
-    wanted = [
-        (
-            resolver.outlet(ref.outlet, ref.outlet_domain).pk if ref.outlet else None,
-            ref.url,
-            ref.archive_url,
-        )
-        for ref in refs
-    ]
-    current = list(case.appearances.order_by("id").values_list("outlet_id", "url", "archive_url"))
-    if current == wanted:
-        return False
-    # One by one rather than in bulk, so each appearance's history is recorded.
-    for appearance in case.appearances.all():
-        appearance.delete()
-    for outlet_id, url, archive_url in wanted:
-        Appearance.objects.create(case=case, outlet_id=outlet_id, url=url, archive_url=archive_url)
-    return True

@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.importers import FORMATS, CaseImportError, guess_format, parse_file, save_cases
+from cases.importers import FORMATS, CaseImportError, guess_format, parse_file
 from cases.models import Case
+from cases.services.imports import save_cases
 
 
 class Command(BaseCommand):
