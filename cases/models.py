@@ -194,7 +194,6 @@ class Case(models.Model):
     withdrawal_reason = models.TextField(blank=True)
     # Bumped on every save; optimistic locking in the admin and If-Match in the API use it.
     version = models.PositiveIntegerField(default=1, editable=False)
-    is_synthetic = models.BooleanField(default=False, editable=False)
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -390,7 +389,7 @@ class PendingReference(models.Model):
 class SearchWord(models.Model):
     """A word of a published case (unaccented, lower case), for typo-tolerant search.
 
-    cases.search.update_search_vectors() adds the words of every published case it indexes;
+    The write path adds the words of every published case it indexes (cases.search);
     `manage.py rebuild_search_words` starts the table over.
     """
 
