@@ -13,10 +13,11 @@ import re
 import unicodedata
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import F
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from psycopg2.errorcodes import LOCK_NOT_AVAILABLE
 
 SEARCH_CONFIG = "disinfo"
 
@@ -63,7 +64,37 @@ def update_search_vectors(case_ids=None):
         else:
             case_ids = list(case_ids)
             cursor.execute(UPDATE_SQL + " WHERE c.id = ANY(%s)", [case_ids])
-            cursor.execute(WORDS_SQL + " AND c.id = ANY(%s) ON CONFLICT DO NOTHING", [case_ids])
+            add_search_words(cursor, case_ids)
+
+
+# How long adding a case's words may wait for another transaction adding the same word.
+WORDS_LOCK_TIMEOUT = "100ms"
+
+
+def add_search_words(cursor, case_ids):
+    """Add the words of the given published cases that the word list lacks.
+
+    A word that another open transaction is adding at the same time (a long import) would
+    make this edit wait until that transaction ends. It is skipped instead: that
+    transaction brings it, and `manage.py rebuild_search_words` would too.
+    """
+    new_words = (
+        WORDS_SQL
+        + " AND c.id = ANY(%s) AND NOT EXISTS"
+        + " (SELECT 1 FROM cases_searchword s WHERE s.word = left(w.word, 100))"
+        + " ON CONFLICT DO NOTHING"
+    )
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    (before,) = cursor.fetchone()
+    cursor.execute("SELECT set_config('lock_timeout', %s, true)", [WORDS_LOCK_TIMEOUT])
+    try:
+        with transaction.atomic():
+            cursor.execute(new_words, [case_ids])
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+    finally:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
 
 
 def rebuild_search_words():

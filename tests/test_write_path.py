@@ -276,3 +276,26 @@ def test_a_pending_reference_links_both_ways_when_the_named_case_arrives():
 def test_save_case_refuses_what_it_cannot_set():
     with pytest.raises(TypeError, match="slug"):
         editing.save_case(CaseFactory(), slug="my-own-slug")
+
+
+def test_an_edit_does_not_wait_for_another_transaction_adding_the_same_search_word(db):
+    """A long import adding the word "zyxwvut" must not hold up an editor who types it."""
+    import psycopg2
+    from django.db import connection
+
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("INSERT INTO cases_searchword (word) VALUES ('zyxwvut')")
+        with connection.cursor() as cursor:
+            # Without the write path's own short wait, the edit fails after these 5 s.
+            cursor.execute("SET LOCAL lock_timeout = '5s'")
+        case = CaseFactory(title="A claim about zyxwvut")
+
+        assert Case.objects.search("zyxwvut").get() == case
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            assert cursor.fetchone()[0] == "5s"  # the edit's own setting is back
+    finally:
+        other.rollback()
+        other.close()
