@@ -5,15 +5,16 @@ numbered at commit.
 """
 
 import datetime
+import io
 from urllib.parse import urlencode
 
 import psycopg2
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bench import synthetic
 from cases import cache as page_cache
 from cases.dataversion import (
     BIG_STATEMENT,
@@ -103,8 +104,8 @@ def current_seq(client):
 
 INSERT_CASE_SQL = """
 INSERT INTO cases_case (title, slug, summary, disproof, date, issue_id, status,
-    withdrawal_reason, version, is_synthetic, created_at, updated_at, published_at)
-SELECT %(title)s || n, 'case-' || n, '', '', NULL, NULL, 'published', '', 1, false,
+    withdrawal_reason, version, created_at, updated_at, published_at)
+SELECT %(title)s || n, 'case-' || n, '', '', NULL, NULL, 'published', '', 1,
     now(), now(), now()
 FROM generate_series(1, %(count)s) AS n
 RETURNING id
@@ -503,15 +504,15 @@ def test_an_appearance_moved_to_another_case_changes_both(client):
 
 def test_synthetic_cases_reach_the_feed_and_leave_it_as_tombstones(client):
     since = current_seq(client)
-    call_command("generate_cases", count=30, seed=3, verbosity=0)
+    synthetic.generate(30, seed=3, stream=io.StringIO())
 
     generated, since = follow(client, since)
     published = set(
-        Case.objects.filter(is_synthetic=True, status="published").values_list("pk", flat=True)
+        synthetic.synthetic_cases().filter(status="published").values_list("pk", flat=True)
     )
     assert published and {entry["id"] for entry in generated} == published
 
-    call_command("generate_cases", remove=True, verbosity=0)
+    synthetic.remove_synthetic(stream=io.StringIO())
     removed, _ = follow(client, since)
 
     assert {entry["id"] for entry in removed} == published

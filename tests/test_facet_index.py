@@ -5,6 +5,7 @@ that every connection can see, and the point is to prove it notices each write.
 """
 
 import datetime
+import io
 
 import psycopg2
 import pytest
@@ -13,6 +14,7 @@ from django.db import connection, transaction
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from bench import synthetic
 from cases import facets
 from cases.facets import (
     BROWSE_FACETS,
@@ -362,9 +364,9 @@ def test_every_facet_has_a_filter_parameter():
 
 @committed
 def test_synthetic_cases_are_indexed_like_any_other(world):
-    call_command("generate_cases", count=300, seed=3, verbosity=0)
+    synthetic.generate(300, seed=3, stream=io.StringIO())
     assert_index_agrees_with_sql()
-    call_command("generate_cases", remove=True, verbosity=0)
+    synthetic.remove_synthetic(stream=io.StringIO())
     assert_index_agrees_with_sql()
 
 

@@ -1,26 +1,40 @@
-"""generate_cases: realistic, deterministic synthetic cases that go away on request.
+"""bench/generate.py: realistic, deterministic synthetic cases that go away on request.
 
 The generator commits and computes search vectors on other connections, so these tests
 commit too (transaction=True).
 """
 
+import io
 import statistics
 
 import pytest
-from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
 
-from cases import synthetic
+from bench import synthetic
+from bench.generate import main
 from cases.models import Appearance, Case
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def run_generator(*args):
+    main([str(arg) for arg in args], stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.fixture(autouse=True)
+def _no_record_left():
+    """The bench's record is no model: emptying the tables between tests leaves it."""
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {synthetic.BATCH_TABLE}")
+
+
 def fingerprint():
     """Everything about the synthetic cases except their ids, oldest id first."""
     cases = (
-        Case.objects.filter(is_synthetic=True)
+        synthetic.synthetic_cases()
         .order_by("id")
         .prefetch_related("keywords", "countries", "languages", "appearances__outlet")
     )
@@ -42,13 +56,13 @@ def fingerprint():
 
 
 def test_the_same_seed_gives_the_same_cases_and_another_seed_others():
-    call_command("generate_cases", count=120, seed=7, verbosity=0)
+    run_generator("--count", 120, "--seed", 7)
     first = fingerprint()
-    call_command("generate_cases", remove=True, verbosity=0)
-    call_command("generate_cases", count=120, seed=7, verbosity=0)
+    run_generator("--remove")
+    run_generator("--count", 120, "--seed", 7)
     again = fingerprint()
-    call_command("generate_cases", remove=True, verbosity=0)
-    call_command("generate_cases", count=120, seed=8, verbosity=0)
+    run_generator("--remove")
+    run_generator("--count", 120, "--seed", 8)
     other = fingerprint()
 
     assert len(first) == 120
@@ -57,20 +71,38 @@ def test_the_same_seed_gives_the_same_cases_and_another_seed_others():
 
 
 def test_removing_takes_every_synthetic_case_and_nothing_else():
-    real = CaseFactory(title="A real case")
-    call_command("generate_cases", count=50, seed=1, verbosity=0)
-    assert Case.objects.filter(is_synthetic=True).count() == 50
+    before = CaseFactory(title="A real case")
+    run_generator("--count", 50, "--seed", 1)
+    between = CaseFactory(title="A real case written between two loads")
+    run_generator("--count", 30, "--seed", 2)
+    after = CaseFactory(title="A real case written after them")
+    assert Case.objects.count() == 83
+    assert [(last - first + 1, seed) for first, last, seed in synthetic.batches()] == [
+        (50, 1),
+        (30, 2),
+    ]
+    assert synthetic.synthetic_cases().count() == 80
 
-    call_command("generate_cases", remove=True, verbosity=0)
+    run_generator("--remove")
+
+    real = [before, between, after]
+    assert list(Case.objects.order_by("id")) == real
+    assert not Appearance.objects.exclude(case__in=real).exists()
+    assert not Case.keywords.through.objects.exclude(case__in=real).exists()
+    assert synthetic.batches() == []
+
+
+def test_removing_with_nothing_loaded_removes_nothing():
+    real = CaseFactory(title="A real case")
+
+    run_generator("--remove")
 
     assert list(Case.objects.all()) == [real]
-    assert not Appearance.objects.exclude(case=real).exists()
-    assert not Case.keywords.through.objects.exclude(case=real).exists()
 
 
 def test_cases_have_the_shape_of_the_real_data():
-    call_command("generate_cases", count=2000, seed=2, verbosity=0)
-    cases = Case.objects.filter(is_synthetic=True)
+    run_generator("--count", 2000, "--seed", 2)
+    cases = synthetic.synthetic_cases()
 
     def mean(relation):
         return statistics.mean(
@@ -91,7 +123,7 @@ def test_cases_have_the_shape_of_the_real_data():
 
 
 def test_search_finds_common_rare_and_very_rare_terms():
-    call_command("generate_cases", count=2000, seed=4, verbosity=0)
+    run_generator("--count", 2000, "--seed", 4)
     published = Case.objects.published()
 
     def share(term):
@@ -103,11 +135,10 @@ def test_search_finds_common_rare_and_very_rare_terms():
 
 
 def test_search_vectors_are_the_ones_every_other_write_path_computes():
-    from django.db import connection
-
     from cases.search import vector_sql
 
-    call_command("generate_cases", count=300, seed=5, verbosity=0)
+    run_generator("--count", 300, "--seed", 5)
+    ((first_id, last_id, _),) = synthetic.batches()
     # What cases.search computes for the same case: its keyword names joined in the order
     # the generator drew them (the order their link rows were written in).
     keyword_names = (
@@ -117,7 +148,8 @@ def test_search_vectors_are_the_ones_every_other_write_path_computes():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.id, c.search_vector::text, (" + vector_sql("c", keyword_names) + ")::text"
-            " FROM cases_case c WHERE c.is_synthetic ORDER BY c.id"
+            " FROM cases_case c WHERE c.id BETWEEN %s AND %s ORDER BY c.id",
+            [first_id, last_id],
         )
         rows = cursor.fetchall()
 
@@ -133,10 +165,11 @@ def test_a_failed_load_leaves_nothing_behind(monkeypatch):
     monkeypatch.setattr(synthetic, "LINK_COPIES", bad_links)
 
     with pytest.raises(UndefinedColumn, match="no_such_column"):
-        call_command("generate_cases", count=CHUNKS_OF_TWO_LOADERS, seed=3, verbosity=0)
+        run_generator("--count", CHUNKS_OF_TWO_LOADERS, "--seed", 3)
 
-    assert not Case.objects.filter(is_synthetic=True).exists()
+    assert not Case.objects.exists()
     assert not Case.keywords.through.objects.exists()
+    assert synthetic.batches() == []
 
 
 # Enough cases for several chunks, so that both loaders have work when one fails.
@@ -144,8 +177,6 @@ CHUNKS_OF_TWO_LOADERS = 3 * synthetic.CHUNK
 
 
 def test_every_title_and_keyword_name_gets_the_vector_postgresql_makes():
-    from django.db import connection
-
     places = [name for name, _ in synthetic.COUNTRIES] + synthetic.REGIONS
     titles = [
         (subject, verb, thing.format(c=place))
@@ -176,3 +207,26 @@ def test_every_title_and_keyword_name_gets_the_vector_postgresql_makes():
         made = [row[0] for row in cursor.fetchall()]
 
     assert made == expected
+
+
+def test_a_database_that_still_flags_synthetic_cases_gets_them_on_record():
+    cases = [CaseFactory() for _ in range(5)]
+    flagged = [cases[0].pk, cases[1].pk, cases[3].pk]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE cases_case ADD COLUMN is_synthetic boolean NOT NULL DEFAULT false"
+        )
+        try:
+            cursor.execute("UPDATE cases_case SET is_synthetic = id = ANY(%s)", [flagged])
+            adopted = synthetic.adopt_flagged_cases()
+            adopted_again = synthetic.adopt_flagged_cases()
+        finally:
+            cursor.execute("ALTER TABLE cases_case DROP COLUMN is_synthetic")
+
+    assert (adopted, adopted_again) == (2, 0)
+    assert synthetic.batches() == [
+        (cases[0].pk, cases[1].pk, None),
+        (cases[3].pk, cases[3].pk, None),
+    ]
+    run_generator("--remove")
+    assert list(Case.objects.order_by("id")) == [cases[2], cases[4]]

@@ -12,8 +12,14 @@ Everything depends only on the seed: the same seed gives the same cases, in the 
 whatever the chunk size. Ids are whatever the database hands out.
 
 Loading goes through PostgreSQL COPY, search vectors included: they are put together from
-the vectors of the words and phrases the texts are made of (case_vector). Every synthetic
-case has is_synthetic=True, so remove_synthetic() takes them all out again.
+the vectors of the words and phrases the texts are made of (case_vector).
+
+The production schema knows nothing of synthetic cases. The generator keeps its own record,
+the table bench_synthetic_batch: the range of case ids each load reserved. Nothing else can
+take an id in a reserved range (the id sequence is moved past it first), so
+remove_synthetic() takes out exactly what was loaded, and leaves hand-made cases alone.
+
+Run it with bench/generate.py.
 """
 
 import datetime
@@ -657,7 +663,6 @@ class CaseGenerator:
                         "draft" if draft else "published",
                         "",
                         "1",
-                        "t",
                         created_text,
                         created_text,
                         r"\N" if draft else created_text,
@@ -722,22 +727,102 @@ class Progress:
 
 CASE_COLUMNS = (
     "id, title, slug, summary, disproof, date, issue_id, status, withdrawal_reason, version, "
-    "is_synthetic, created_at, updated_at, published_at"
+    "created_at, updated_at, published_at"
 )
 
 
 def _reserve_ids(cursor, table, count):
-    """Move the table's id sequence past count new ids and return the first one."""
+    """Move the table's id sequence past count new ids and return the first one.
+
+    Past every recorded batch too: a new range never overlaps an old record, even one
+    left behind by a table emptied without remove_synthetic().
+    """
     cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
     cursor.execute(f"SELECT pg_get_serial_sequence('{table}', 'id')")
     sequence = cursor.fetchone()[0]
     cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
     max_id = cursor.fetchone()[0]
+    cursor.execute(f"SELECT coalesce(max(last_id), 0) FROM {BATCH_TABLE}")
+    max_recorded = cursor.fetchone()[0]
     cursor.execute(f"SELECT last_value, is_called FROM {sequence}")
     last_value, is_called = cursor.fetchone()
-    first = max(max_id, last_value if is_called else last_value - 1) + 1
+    first = max(max_id, max_recorded, last_value if is_called else last_value - 1) + 1
     cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
     return first
+
+
+# --- The bench's record of what it loaded ---------------------------------------------------
+
+BATCH_TABLE = "bench_synthetic_batch"
+
+
+def _create_batch_table(cursor):
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {BATCH_TABLE} ("
+        " first_id bigint NOT NULL, last_id bigint NOT NULL, seed integer,"
+        " created_at timestamptz NOT NULL DEFAULT now(), CHECK (first_id <= last_id))"
+    )
+
+
+def _batch_table_exists(cursor):
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [BATCH_TABLE])
+    return cursor.fetchone()[0]
+
+
+def batches():
+    """[(first id, last id, seed)] of every recorded load, oldest first."""
+    with connection.cursor() as cursor:
+        if not _batch_table_exists(cursor):
+            return []
+        cursor.execute(f"SELECT first_id, last_id, seed FROM {BATCH_TABLE} ORDER BY first_id")
+        return cursor.fetchall()
+
+
+def synthetic_cases():
+    """The cases the generator loaded and has not removed, as a Case queryset."""
+    from cases.models import Case
+
+    ranges = models.Q()
+    for first_id, last_id, _ in batches():
+        ranges |= models.Q(pk__range=(first_id, last_id))
+    return Case.objects.filter(ranges) if ranges else Case.objects.none()
+
+
+def adopt_flagged_cases():
+    """Record the synthetic cases of a database whose schema still flags them.
+
+    Until migration 0012 the generator marked its cases with cases_case.is_synthetic.
+    Called before migrating such a database (bench/run.py does): each run of consecutive
+    flagged ids becomes a batch, so that the bench reuses its cases and remove_synthetic()
+    finds them once the column is gone. Returns how many batches were recorded.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()"
+            " AND table_name = 'cases_case' AND column_name = 'is_synthetic'"
+        )
+        if cursor.fetchone() is None:
+            return 0
+        _create_batch_table(cursor)
+        cursor.execute(
+            f"INSERT INTO {BATCH_TABLE} (first_id, last_id)"
+            " SELECT min(id), max(id) FROM ("
+            "  SELECT c.id, c.id - row_number() OVER (ORDER BY c.id) AS run FROM cases_case c"
+            "  WHERE c.is_synthetic AND NOT EXISTS ("
+            f"   SELECT 1 FROM {BATCH_TABLE} b WHERE c.id BETWEEN b.first_id AND b.last_id)"
+            " ) AS flagged GROUP BY run ORDER BY 1"
+        )
+        return cursor.rowcount
+
+
+def _forget_failed_batch(first_id):
+    """Drop the record of a load that failed, unless some of its cases got in after all."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {BATCH_TABLE} b WHERE b.first_id = %s AND NOT EXISTS"
+            " (SELECT 1 FROM cases_case c WHERE c.id BETWEEN b.first_id AND b.last_id)",
+            [first_id],
+        )
 
 
 def _ensure_issues(cursor, last_number):
@@ -840,14 +925,24 @@ def generate(count, seed=0, stream=None, workers=2):
     with transaction.atomic(), connection.cursor() as cursor:
         taxonomy = Taxonomy()
         issue_ids = _ensure_issues(cursor, last_issue)
+        _create_batch_table(cursor)
         first_id = _reserve_ids(cursor, "cases_case", count)
+        # Recorded before loading: whatever a load that dies half-way leaves, --remove finds.
+        cursor.execute(
+            f"INSERT INTO {BATCH_TABLE} (first_id, last_id, seed) VALUES (%s, %s, %s)",
+            [first_id, first_id + count - 1, seed],
+        )
     generator = CaseGenerator(seed, count, taxonomy, first_id, issue_ids, now)
 
     # Filling GIN indexes row by row costs more than the rows themselves: for a big load,
     # drop them and build them again in one pass each.
     indexes = _drop_indexes(REBUILT_INDEXES) if count >= REBUILD_INDEXES_FROM else []
     try:
-        _load(generator, count, stream, workers)
+        try:
+            _load(generator, count, stream, workers)
+        except BaseException:
+            _forget_failed_batch(first_id)
+            raise
         timings["load"] = time.monotonic() - started
         add_search_words()
     finally:
@@ -1051,13 +1146,20 @@ def add_search_words():
 
 
 def remove_synthetic(stream=None):
-    """Delete every synthetic case with its links; returns how many cases went."""
+    """Delete every case of the recorded batches with its links, and the record; returns
+    how many cases went."""
     from cases.dataversion import bulk_write, record_cases_changed, record_full_change
 
     with transaction.atomic(), connection.cursor() as cursor, bulk_write(cursor):
+        recorded = _batch_table_exists(cursor)
         cursor.execute(
             "CREATE TEMP TABLE synthetic_ids ON COMMIT DROP AS "
-            "SELECT id FROM cases_case WHERE is_synthetic"
+            + (
+                f"SELECT c.id FROM {BATCH_TABLE} b"
+                " JOIN cases_case c ON c.id BETWEEN b.first_id AND b.last_id"
+                if recorded
+                else "SELECT id FROM cases_case WHERE false"
+            )
         )
         cursor.execute("SELECT count(*) FROM synthetic_ids")
         count = cursor.fetchone()[0]
@@ -1077,6 +1179,8 @@ def remove_synthetic(stream=None):
                 )
             cursor.execute("DELETE FROM cases_case WHERE id IN (SELECT id FROM synthetic_ids)")
             record_full_change(cursor)
+        if recorded:
+            cursor.execute(f"DROP TABLE {BATCH_TABLE}")
         # Outlets named by the generator that nothing uses any more.
         cursor.execute(
             "DELETE FROM cases_outlet o WHERE o.name = ANY(%s) AND o.domain LIKE '%%.example' "
