@@ -265,52 +265,6 @@ def test_the_case_list_runs_a_constant_number_of_queries(api_client):
     assert queries_for_list() == few == 4
 
 
-def cursor_of(link):
-    """The cursor a next or previous link carries, or None."""
-    if link is None:
-        return None
-    from urllib.parse import parse_qs, urlsplit
-
-    return parse_qs(urlsplit(link).query)["cursor"][0]
-
-
-def test_the_newest_first_page_walk_answers_as_the_general_list_does(api_client):
-    """An unfiltered list in the default order is read in one statement (newest_page);
-    asking for the same order explicitly goes the general way. Both walks agree, page by
-    page, into the undated cases at the end and back."""
-    keyword = KeywordFactory(name="NATO")
-    for n in range(7):
-        case = CaseFactory(date=datetime.date(2022, 1, 1 + n % 3), keywords=[keyword])
-        AppearanceFactory(case=case)
-    CaseFactory(date=datetime.date(2022, 1, 9), status=Case.Status.DRAFT)
-    for _ in range(3):
-        CaseFactory(date=None)
-    fast, general = "/api/v1/cases/?page_size=3", "/api/v1/cases/?page_size=3&ordering=-date"
-    pages = 0
-    while fast:
-        with CaptureQueriesContext(connection) as queries:
-            mine = api_client.get(fast)
-        # Read before the next request, which empties the connection's query log.
-        statements = " ".join(q["sql"] for q in queries.captured_queries)
-        theirs = api_client.get(general)
-        assert mine.status_code == theirs.status_code == 200
-        mine, theirs = mine.json(), theirs.json()
-        assert mine["results"] == theirs["results"]
-        assert mine["count"] == theirs["count"] == 10
-        assert cursor_of(mine["next"]) == cursor_of(theirs["next"])
-        assert cursor_of(mine["previous"]) == cursor_of(theirs["previous"])
-        assert "ordering" not in (mine["next"] or "")
-        # Pages of dated cases come from the one statement; the page that runs into the
-        # undated cases is the general path's.
-        if pages < 2:
-            assert "newest_page" in statements
-            assert "cases_json" not in statements
-        fast, general, pages = mine["next"], theirs["next"], pages + 1
-    assert pages == 4
-    back = api_client.get(mine["previous"]).json()
-    assert [case["date"] for case in back["results"]] == ["2022-01-01", None, None]
-
-
 @pytest.mark.parametrize(
     "query",
     ["keyword=nato", "ordering=date", "q=troops", "format=api", "cursor=bad", "updated_since=2020"],
@@ -453,22 +407,6 @@ class TestFormats:
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert rows[0] == CSV_COLUMNS
         assert [row[0] for row in rows[1:]] == ["Claim 0", "Claim 1", "Claim 2"]
-
-    def test_csv_list_is_the_export_text_with_drafts_for_editors(self, api_client, editor_client):
-        from cases.exports import csv_lines
-
-        public = CaseFactory(title='Claim, "quoted"', date=datetime.date(2022, 1, 1))
-        draft = CaseFactory(title="Draft", status=Case.Status.DRAFT, date=datetime.date(2022, 1, 2))
-        public.related.add(draft)
-        AppearanceFactory(case=public, url="https://outlet.example/a")
-
-        def body(client):
-            response = client.get("/api/v1/cases/?format=csv")
-            return b"".join(response.streaming_content).decode()
-
-        by_date = Case.objects.order_by("-date", "-id")
-        assert body(api_client) == "".join(csv_lines(by_date.filter(pk=public.pk)))
-        assert body(editor_client) == "".join(csv_lines(by_date, include_drafts=True))
 
     def test_csv_detail_is_one_row(self, api_client):
         from cases.exports import CSV_COLUMNS
@@ -642,63 +580,6 @@ def test_each_listed_case_is_shown_as_its_own_page_shows_it(api_client, editor_c
     assert len(listed) == (4 if as_editor else 3)
     for item in listed:
         assert item == client.get(f"/api/v1/cases/{item['id']}/").json()
-
-
-def test_the_public_detail_is_what_the_serializer_makes_of_the_orm_case(api_client, rf):
-    from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
-
-    ukraine, eu = CountryFactory(name="Ukraine"), CountryFactory(name="EU", kind="region")
-    case = CaseFactory(
-        title="Several of everything",
-        keywords=[KeywordFactory(name="Zeta"), KeywordFactory(name="Alpha")],
-        countries=[eu, ukraine],
-        languages=[LanguageFactory(code="ru", name="Russian"), LanguageFactory(code="en")],
-    )
-    case.related.add(CaseFactory(title="Published neighbour"))
-    case.related.add(CaseFactory(title="Draft neighbour", status=Case.Status.DRAFT))
-    for name in ("Second outlet", "First outlet"):
-        AppearanceFactory(case=case, outlet=OutletFactory(name=name))
-
-    with CaptureQueriesContext(connection) as queries:
-        response = api_client.get(f"/api/v1/cases/{case.pk}/")
-
-    request = rf.get(f"/api/v1/cases/{case.pk}/")
-    orm_case = prefetch_for_case_serializer(Case.objects.published()).get(pk=case.pk)
-    expected = CaseSerializer(orm_case, context={"request": request, "include_drafts": False}).data
-    body = response.json()
-    assert body == expected
-    assert [other["title"] for other in body["related"]] == ["Published neighbour"]
-    # One query reads the case with everything it shows.
-    case_queries = [
-        q
-        for q in queries.captured_queries
-        if any(name in q["sql"] for name in ("cases_case", "cases_json", "case_json"))
-    ]
-    assert len(case_queries) == 1
-
-
-@pytest.mark.parametrize(
-    "moment",
-    [
-        datetime.datetime(2024, 2, 29, 23, 59, 59, 0, tzinfo=datetime.UTC),
-        datetime.datetime(2024, 2, 29, 23, 59, 59, 1, tzinfo=datetime.UTC),
-        datetime.datetime(1999, 12, 31, 0, 0, 0, 120000, tzinfo=datetime.UTC),
-        datetime.datetime(2030, 1, 1, 12, 0, 0, 999999, tzinfo=datetime.UTC),
-    ],
-)
-def test_postgresql_writes_timestamps_as_the_serializer_does(api_client, rf, moment):
-    from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
-
-    case = CaseFactory(summary='Ünïcode — "quoted"\nand a line break', date=None, issue=None)
-    Case.objects.filter(pk=case.pk).update(created_at=moment, updated_at=moment)
-
-    body = api_client.get(f"/api/v1/cases/{case.pk}/").json()
-
-    orm_case = prefetch_for_case_serializer(Case.objects.all()).get(pk=case.pk)
-    request = rf.get("/")
-    expected = CaseSerializer(orm_case, context={"request": request, "include_drafts": False}).data
-    assert body == expected
-    assert body["updated_at"] == expected["updated_at"] != ""
 
 
 @pytest.mark.parametrize("path", ["/api/v1/cases/{n}/", "/api/v1/cases/{n}/?format=jsonld"])

@@ -5,20 +5,13 @@ import json
 import re
 
 import pytest
-from django.db.models import Prefetch
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from cases.case_page import published_case_for_page
-from cases.claimreview import citation, claim_review, permalink
 from cases.models import Case, CorrectionNote
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,
-    CountryFactory,
-    IssueFactory,
     KeywordFactory,
-    LanguageFactory,
     OutletFactory,
 )
 
@@ -182,106 +175,6 @@ def test_the_case_page_query_count_does_not_grow_with_appearances(
         client.get(case.get_absolute_url())
 
 
-@pytest.fixture
-def full_case():
-    """A case with some of everything a page shows, in orders a mistake would upset."""
-    case = CaseFactory(
-        title="Everything at once",
-        disproof="See [the report](https://example.org/r) and *this*.",
-        issue=IssueFactory(number=401),
-        keywords=[KeywordFactory(name="Zapad"), KeywordFactory(name="ammunition")],
-        countries=[CountryFactory(name="Ukraine"), CountryFactory(name="EU", kind="region")],
-        languages=[LanguageFactory(code="ru", name="Russian"), LanguageFactory(code="en")],
-    )
-    AppearanceFactory(case=case, outlet=OutletFactory(name="RT", domain=""), archive_url="")
-    AppearanceFactory(case=case, outlet=None, url="https://blog.example/b")
-    AppearanceFactory(case=case, outlet=OutletFactory(name="Sputnik"), url="")
-    case.related.add(
-        CaseFactory(title="Older", date=datetime.date(2019, 5, 1)),
-        CaseFactory(title="Undated", date=None),
-        CaseFactory(title="Newer", date=datetime.date(2023, 2, 1)),
-        CaseFactory(title="A draft", status=Case.Status.DRAFT),
-    )
-    CorrectionNote.objects.create(case=case, text="Second <b>note</b>.")
-    CorrectionNote.objects.create(
-        case=case, text="First note.", created_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
-    )
-    return case
-
-
-def from_the_orm(pk):
-    """The case as prefetch_related() would load it for the page."""
-    published_related = Prefetch(
-        "related", queryset=Case.objects.published().only("id", "title", "slug", "date")
-    )
-    return (
-        Case.objects.published()
-        .with_related_data()
-        .prefetch_related(published_related, "correction_notes")
-        .get(pk=pk)
-    )
-
-
-def fields(obj):
-    return {name: value for name, value in vars(obj).items() if not name.startswith("_")}
-
-
-def test_the_one_query_reads_what_the_orm_prefetches_in_the_same_order(
-    full_case, django_assert_num_queries
-):
-    expected = from_the_orm(full_case.pk)
-
-    with django_assert_num_queries(1):
-        case = published_case_for_page(full_case.pk)
-        related = {
-            name: list(getattr(case, name).all())
-            for name in (
-                "languages",
-                "countries",
-                "keywords",
-                "appearances",
-                "related",
-                "correction_notes",
-            )
-        }
-        outlets = [appearance.outlet for appearance in related["appearances"]]
-        issue = case.issue
-
-    assert fields(case) == fields(expected)
-    assert fields(issue) == fields(expected.issue)
-    for name, objects in related.items():
-        assert [fields(o) for o in objects] == [fields(o) for o in getattr(expected, name).all()]
-    assert [o and fields(o) for o in outlets] == [
-        a.outlet and fields(a.outlet) for a in expected.appearances.all()
-    ]
-    assert [r.title for r in related["related"]] == ["Undated", "Newer", "Older"]
-    assert [n.text for n in related["correction_notes"]] == ["First note.", "Second <b>note</b>."]
-
-
-def test_the_page_renders_the_same_as_from_the_orm(rf, full_case):
-    request = rf.get(full_case.get_absolute_url())
-
-    def page(case):
-        context = {
-            "case": case,
-            "claim_review": claim_review(case, request),
-            "citation": citation(case, request),
-            "permalink": permalink(case, request),
-        }
-        return render_to_string("cases/case_detail.html", context, request)
-
-    html = page(published_case_for_page(full_case.pk))
-
-    assert html == page(from_the_orm(full_case.pk))
-    assert "Undated" in html and "A draft" not in html
-
-
-def test_only_published_cases_are_read_for_a_page():
-    draft = CaseFactory(status=Case.Status.DRAFT)
-    assert published_case_for_page(draft.pk) is None
-    assert published_case_for_page(draft.pk + 1000) is None
-
-
 def test_the_citation_date_is_the_publication_on_the_database_not_the_claim_date(client):
     case = CaseFactory(title="Dated claim", date=datetime.date(2019, 6, 1))
     published = timezone.localdate(Case.objects.get(pk=case.pk).published_at)
@@ -295,13 +188,13 @@ def test_an_id_too_long_for_a_case_is_a_404(client):
     assert client.get(f"/cases/{'9' * 25}/some-slug/").status_code == 404
 
 
-def test_a_case_url_is_its_path_made_absolute(rf, settings, full_case):
+def test_a_case_url_is_its_path_made_absolute(rf, settings, case):
     from cases.api.serializers import absolute_case_url
 
     settings.ALLOWED_HOSTS = ["cases.example.org"]
-    path = full_case.get_absolute_url()
+    path = case.get_absolute_url()
     request = rf.get("/", HTTP_HOST="cases.example.org", secure=True)
-    assert absolute_case_url(full_case, request) == request.build_absolute_uri(path)
-    assert absolute_case_url(full_case, request).startswith("https://cases.example.org/cases/")
+    assert absolute_case_url(case, request) == request.build_absolute_uri(path)
+    assert absolute_case_url(case, request).startswith("https://cases.example.org/cases/")
     settings.SITE_URL = "https://disinfo.example.net/"
-    assert absolute_case_url(full_case) == f"https://disinfo.example.net{path}"
+    assert absolute_case_url(case) == f"https://disinfo.example.net{path}"

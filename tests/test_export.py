@@ -7,7 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.db.models import Count, F
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIRequestFactory
 
@@ -71,93 +71,6 @@ def sample():
     draft = CaseFactory(title="A draft claim", status=Case.Status.DRAFT)
     first.related.add(second, draft)
     return {"first": first, "second": second, "draft": draft}
-
-
-@pytest.fixture
-def awkward():
-    """Cases whose cells need every kind of CSV quoting, and cases with empty cells.
-
-    "rows" holds the cells each published case must read back as, in id order.
-    """
-    quoted = CaseFactory(
-        title='A "quoted", title\nover two lines',
-        summary='Windows\r\nline ends, a lone\rcarriage return, and "quotes"',
-        disproof="  Leading and trailing spaces, été, Россия, 😀  ",
-        date=datetime.date(2015, 3, 1),
-        issue=IssueFactory(number=1),
-        languages=[LanguageFactory(code="fr", name="Français")],
-        countries=[
-            CountryFactory(name="Bosnia; Herzegovina"),
-            CountryFactory(name="Côte d’Ivoire"),
-        ],
-        keywords=[
-            KeywordFactory(name="Comma, keyword"),
-            KeywordFactory(name='Say "no"'),
-            KeywordFactory(name="Pipe|keyword"),
-        ],
-    )
-    AppearanceFactory(
-        case=quoted,
-        outlet=OutletFactory(name='The "Outlet"'),
-        url="https://outlet.example/a,b?c=d",
-        archive_url="",
-    )
-    AppearanceFactory(
-        case=quoted,
-        outlet=None,
-        url="https://blog.example/p",
-        archive_url="https://archive.example/x",
-    )
-    bare = CaseFactory(title="\\.", summary="", disproof="", date=None, issue=None)
-    draft = CaseFactory(title='A draft, "hidden"', status=Case.Status.DRAFT)
-    one_quote = CaseFactory(title='"', summary="\n", disproof=" ", date=datetime.date(1999, 12, 31))
-    quoted.related.add(bare, draft, one_quote)
-    return {
-        "rows": [
-            {
-                "title": quoted.title,
-                "date": "2015-03-01",
-                "summary": quoted.summary,
-                "disproof": quoted.disproof,
-                "issue": "1",
-                "languages": "Français",
-                "countries": "Bosnia; Herzegovina;Côte d’Ivoire",
-                "keywords": 'Comma, keyword;Pipe|keyword;Say "no"',
-                "outlets": 'The "Outlet";',
-                "urls": "https://outlet.example/a,b?c=d;https://blog.example/p",
-                "archive_urls": ";https://archive.example/x",
-                "related": '\\.;"',
-            },
-            {
-                "title": "\\.",
-                "date": "",
-                "summary": "",
-                "disproof": "",
-                "issue": "",
-                "languages": "",
-                "countries": "",
-                "keywords": "",
-                "outlets": "",
-                "urls": "",
-                "archive_urls": "",
-                "related": quoted.title,
-            },
-            {
-                "title": '"',
-                "date": "1999-12-31",
-                "summary": "\n",
-                "disproof": " ",
-                "issue": "",
-                "languages": "",
-                "countries": "",
-                "keywords": "",
-                "outlets": "",
-                "urls": "",
-                "archive_urls": "",
-                "related": quoted.title,
-            },
-        ]
-    }
 
 
 def export(*args):
@@ -410,65 +323,3 @@ class TestSerializers:
             "slug": "mi6",
             "name": "MI6",
         }
-
-
-class TestSqlCsvExport:
-    """The site's CSV export reads rows straight from SQL; the text must not change."""
-
-    @pytest.mark.parametrize("include_drafts", [False, True])
-    @pytest.mark.parametrize("sep", [";", "|"])
-    def test_it_writes_exactly_what_the_model_based_export_writes(
-        self, sample, include_drafts, sep
-    ):
-        from cases.exports import csv_lines, sql_csv_lines
-
-        for queryset in (
-            Case.objects.order_by("-date", "-id"),
-            Case.objects.published().order_by("id"),
-            Case.objects.none(),
-        ):
-            expected = "".join(csv_lines(queryset, sep=sep, include_drafts=include_drafts))
-            got = "".join(sql_csv_lines(queryset, sep=sep, include_drafts=include_drafts))
-            assert got == expected
-
-    @pytest.mark.parametrize("include_drafts", [False, True])
-    @pytest.mark.parametrize("sep", [";", "|", ","])
-    def test_awkward_text_is_quoted_exactly_as_the_csv_module_quotes_it(
-        self, awkward, include_drafts, sep
-    ):
-        from cases.exports import csv_lines, sql_csv_lines
-
-        queryset = Case.objects.order_by("id")
-        expected = "".join(csv_lines(queryset, sep=sep, include_drafts=include_drafts))
-        got = "".join(sql_csv_lines(queryset, sep=sep, include_drafts=include_drafts))
-        assert got == expected
-
-    def test_awkward_text_reads_back_cell_for_cell(self, awkward):
-        from cases.exports import sql_csv_lines
-
-        text = "".join(sql_csv_lines(Case.objects.published().order_by("id")))
-        header, *rows = csv.reader(io.StringIO(text, newline=""))
-
-        assert header == CSV_COLUMNS
-        assert [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows] == awkward["rows"]
-
-    def test_the_download_is_the_model_based_export(self, client, sample):
-        from cases.exports import csv_lines
-
-        response = client.get("/cases/export/?format=csv")
-        body = b"".join(response.streaming_content).decode()
-        published = Case.objects.published().order_by(F("date").desc(nulls_last=True), "-id")
-        assert body == "".join(csv_lines(published))
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_sql_export_reads_ahead_on_a_second_connection_with_the_same_result(
-    sample, monkeypatch
-):
-    from cases import exports
-
-    published = Case.objects.published().order_by("id")
-    expected = "".join(exports.csv_lines(published))
-    # One case per chunk: every chunk but the first is read ahead.
-    monkeypatch.setattr(exports, "SQL_CHUNK_SIZE", 1)
-    assert "".join(exports.sql_csv_lines(published)) == expected

@@ -1,0 +1,415 @@
+"""Every fast path answers exactly as the plain way it replaces, on committed data.
+
+A fast path is a hand-written statement or an in-memory index standing in for an obvious,
+slower way to the same answer: the case page's one statement for the ORM's seven queries,
+the newest-page statement for the general API list, JSON and CSV written by PostgreSQL for
+DRF's serializer and Python's csv module, and the facet index for exact SQL counts.
+
+As wagtail runs one BackendTests mixin against every search backend, FastPathContract holds
+the same promises for each: the fast answer equals the reference on every input, the fast
+path is the one taken, and a public answer shows nothing unpublished. The data is
+tests.conftest.make_committed_cases(), committed, so the fast paths engage as they do in
+production (the facet index only serves committed data; exports read ahead on other
+connections only outside a transaction).
+"""
+
+import csv
+import io
+import json
+from urllib.parse import parse_qs, urlsplit
+
+from django.db import connection
+from django.db.models import F, Prefetch
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from cases import exports, facets
+from cases.api.serializers import (
+    CaseSerializer,
+    case_representations,
+    prefetch_for_case_serializer,
+)
+from cases.case_page import published_case_for_page
+from cases.claimreview import citation, claim_review, permalink
+from cases.exports import CSV_COLUMNS, csv_lines, sql_csv_lines
+from cases.facets import (
+    BROWSE_FACETS,
+    browse_counts,
+    count,
+    estimated_count,
+    exact_browse_counts,
+    exact_facet_counts,
+    facet_counts,
+)
+from cases.filters import CaseFilter
+from cases.models import Case
+from cases.stats import case_statistics, exact_case_statistics
+from tests.conftest import UNPUBLISHED_WORDS
+from tests.contracts import QUERIES
+
+
+def case_filter(query, cases=None):
+    if cases is None:
+        cases = Case.objects.published()
+    bound = CaseFilter(QueryDict(query), queryset=cases)
+    assert bound.is_valid(), bound.errors
+    return bound
+
+
+def shows_something_unpublished(answer):
+    text = repr(answer).lower()
+    return [word for word in UNPUBLISHED_WORDS if word in text]
+
+
+class FastPathContract:
+    """What every fast path promises. A subclass says what its inputs are and how each
+    way answers one; assert_fast_path_taken() shows that the fast way is really used."""
+
+    def inputs(self, committed):
+        raise NotImplementedError
+
+    def fast(self, committed, given):
+        raise NotImplementedError
+
+    def reference(self, committed, given):
+        raise NotImplementedError
+
+    def public(self, given):
+        """Whether the answer is the public's (editors' answers show drafts)."""
+        return True
+
+    def assert_fast_path_taken(self, committed):
+        raise NotImplementedError
+
+    def test_the_fast_path_answers_as_its_reference(self, committed):
+        inputs = list(self.inputs(committed))
+        assert inputs
+        for given in inputs:
+            assert self.fast(committed, given) == self.reference(committed, given), given
+
+    def test_the_fast_path_is_the_one_taken(self, committed):
+        self.assert_fast_path_taken(committed)
+
+    def test_public_answers_show_nothing_unpublished(self, committed):
+        for given in self.inputs(committed):
+            if self.public(given):
+                assert not shows_something_unpublished(self.fast(committed, given)), given
+
+
+# --- The case page: one statement (cases.case_page) for the ORM's prefetches -------------
+
+
+def fields(obj):
+    return {name: value for name, value in vars(obj).items() if not name.startswith("_")}
+
+
+CASE_PAGE_RELATIONS = (
+    "languages",
+    "countries",
+    "keywords",
+    "appearances",
+    "related",
+    "correction_notes",
+)
+
+
+def case_page_snapshot(case):
+    """Everything a case page shows of the case: its fields, its relations in their order,
+    and the page itself."""
+    if case is None:
+        return None
+    request = RequestFactory().get(case.get_absolute_url())
+    context = {
+        "case": case,
+        "claim_review": claim_review(case, request),
+        "citation": citation(case, request),
+        "permalink": permalink(case, request),
+    }
+    return {
+        "case": fields(case),
+        "issue": case.issue and fields(case.issue),
+        **{name: [fields(o) for o in getattr(case, name).all()] for name in CASE_PAGE_RELATIONS},
+        "outlets": [a.outlet and fields(a.outlet) for a in case.appearances.all()],
+        "html": render_to_string("cases/case_detail.html", context, request),
+    }
+
+
+class TestCasePage(FastPathContract):
+    def inputs(self, committed):
+        ids = sorted(case.pk for case in committed.cases.values())
+        return [*ids, ids[-1] + 1000]
+
+    def fast(self, committed, pk):
+        return case_page_snapshot(published_case_for_page(pk))
+
+    def reference(self, committed, pk):
+        published_related = Prefetch(
+            "related", queryset=Case.objects.published().only("id", "title", "slug", "date")
+        )
+        cases = (
+            Case.objects.published()
+            .with_related_data()
+            .prefetch_related(published_related, "correction_notes")
+            .filter(pk=pk)
+        )
+        return case_page_snapshot(next(iter(cases), None))
+
+    def assert_fast_path_taken(self, committed):
+        spotlight = committed.spotlight
+        with CaptureQueriesContext(connection) as queries:
+            page = self.fast(committed, spotlight.pk)
+        # The case, its relations and the data version in one statement; rendering the
+        # page reads nothing more.
+        assert len(queries.captured_queries) == 1
+        assert "case_page" in queries.captured_queries[0]["sql"]
+        # Not vacuous: the spotlight has several of everything, drafts among its related.
+        assert all(len(page[name]) >= 2 for name in CASE_PAGE_RELATIONS)
+        assert spotlight.related.exclude(status=Case.Status.PUBLISHED).exists()
+
+
+# --- The unfiltered API list: the newest-page statement for the general list --------------
+
+
+def cursor_of(link):
+    return link and parse_qs(urlsplit(link).query)["cursor"][0]
+
+
+def walk(client, url):
+    """Every page of an API list, forwards from `url` then back from the last page."""
+    pages = []
+    for direction in ("next", "previous"):
+        while url:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, response.content
+            body = response.json()
+            pages.append(
+                {
+                    "results": body["results"],
+                    "count": body["count"],
+                    "next": cursor_of(body["next"]),
+                    "previous": cursor_of(body["previous"]),
+                    "statements": " ".join(q["sql"] for q in queries.captured_queries),
+                }
+            )
+            last, url = body, body[direction]
+        url = last["previous"]
+    return pages
+
+
+class TestNewestPage(FastPathContract):
+    def inputs(self, committed):
+        return [3, 8, 50]  # page sizes: many pages, a few, one
+
+    def fast(self, committed, size):
+        return [{**page, "statements": None} for page in walk(APIClient(), self.url(size))]
+
+    def reference(self, committed, size):
+        # The same order asked for explicitly: the general path.
+        pages = walk(APIClient(), f"{self.url(size)}&ordering=-date")
+        assert not any("newest_page" in page["statements"] for page in pages)
+        return [{**page, "statements": None} for page in pages]
+
+    @staticmethod
+    def url(size):
+        return f"/api/v1/cases/?page_size={size}"
+
+    def assert_fast_path_taken(self, committed):
+        first, second, *_ = walk(APIClient(), self.url(3))
+        # Pages of dated cases come from the one statement, not from the general path's
+        # page query and JSON statement (cases_json).
+        for page in (first, second):
+            assert "newest_page" in page["statements"]
+            assert "cases_json" not in page["statements"]
+
+
+# --- The API's JSON: written by PostgreSQL (case_representations) for CaseSerializer ------
+
+
+class TestCaseJson(FastPathContract):
+    def inputs(self, committed):
+        published = sorted(c.pk for c in committed.cases.values() if c.status == "published")
+        return ["public", "editor", "export", *(("detail", pk) for pk in published)]
+
+    def public(self, given):
+        return given != "editor"
+
+    @staticmethod
+    def context(given):
+        request = RequestFactory().get("/api/v1/cases/")
+        return {"request": request, "include_drafts": given == "editor"}
+
+    def fast(self, committed, given):
+        if given == "export":
+            response = APIClient().get("/cases/export/?format=ndjson")
+            lines = b"".join(response.streaming_content).decode().splitlines()
+            return [json.loads(line) for line in lines]
+        if given[0] == "detail":
+            response = APIClient().get(f"/api/v1/cases/{given[1]}/")
+            assert response.status_code == 200
+            return response.json()
+        ids = sorted(case.pk for case in committed.cases.values())
+        return [json.loads(text) for *_, text in case_representations(ids, self.context(given))]
+
+    def reference(self, committed, given):
+        cases = Case.objects.all() if given == "editor" else Case.objects.published()
+        if given[0] == "detail":
+            cases = cases.filter(pk=given[1])
+        in_order = ("id",)
+        if given == "export":
+            in_order = (F("date").desc(nulls_last=True), "-id")  # the list's order
+        cases = prefetch_for_case_serializer(cases.order_by(*in_order))
+        data = [CaseSerializer(case, context=self.context(given)).data for case in cases]
+        return data[0] if given[0] == "detail" else data
+
+    def assert_fast_path_taken(self, committed):
+        pk = committed.spotlight.pk
+        with CaptureQueriesContext(connection) as queries:
+            self.fast(committed, ("detail", pk))
+        # One statement reads the case with everything it shows, and the data version.
+        reads = [q["sql"] for q in queries.captured_queries if "case" in q["sql"]]
+        assert len(reads) == 1 and "case_json" in reads[0]
+        with CaptureQueriesContext(connection) as queries:
+            self.fast(committed, "public")
+        assert len(queries.captured_queries) == 1
+        assert "cases_json" in queries.captured_queries[0]["sql"]
+
+
+# --- CSV: written by PostgreSQL (sql_csv_lines) for Python's csv module (csv_lines) --------
+
+
+class TestCsv(FastPathContract):
+    def inputs(self, committed):
+        return [
+            *((query, ";", False) for query in QUERIES),
+            ("", "|", False),
+            ("", ",", False),
+            ("", ";", True),
+            ("keyword=nato", "|", True),
+        ]
+
+    def public(self, given):
+        return not given[2]
+
+    @staticmethod
+    def cases(query, include_drafts):
+        everyone = Case.objects.all() if include_drafts else Case.objects.published()
+        return case_filter(query, everyone).qs
+
+    def fast(self, committed, given):
+        query, sep, include_drafts = given
+        return "".join(sql_csv_lines(self.cases(query, include_drafts), sep, include_drafts))
+
+    def reference(self, committed, given):
+        query, sep, include_drafts = given
+        return "".join(csv_lines(self.cases(query, include_drafts), sep, include_drafts))
+
+    def assert_fast_path_taken(self, committed):
+        # Outside a transaction, as in a request, the rows are read ahead on other
+        # connections: this one only reads the ids.
+        assert not connection.in_atomic_block
+        with CaptureQueriesContext(connection) as queries:
+            text = self.fast(committed, ("", ";", False))
+        assert len(queries.captured_queries) == 1
+        assert "cases_case" in queries.captured_queries[0]["sql"]
+        assert '"A ""quoted"", title\nover two lines"' in text
+
+    def test_awkward_text_reads_back_cell_for_cell(self, committed):
+        quoted, bare, one_quote = committed.quoted, committed.bare, committed.one_quote
+        cases = Case.objects.filter(pk__in=[quoted.pk, bare.pk, one_quote.pk]).order_by("id")
+        text = "".join(sql_csv_lines(cases))
+        header, *rows = csv.reader(io.StringIO(text, newline=""))
+
+        assert header == CSV_COLUMNS
+        assert [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows] == [
+            {
+                "title": 'A "quoted", title\nover two lines',
+                "date": "2015-03-01",
+                "summary": 'Windows\r\nline ends, a lone\rcarriage return, and "quotes"',
+                "disproof": "  Leading and trailing spaces, été, Россия, 😀  ",
+                "issue": "1",
+                "languages": "Français",
+                "countries": "Bosnia; Herzegovina;Côte d’Ivoire",
+                "keywords": 'Comma, keyword;Pipe|keyword;Say "no"',
+                "outlets": 'The "Outlet";',
+                "urls": "https://outlet.example/a,b?c=d;https://blog.example/p",
+                "archive_urls": ";https://archive.example/x",
+                "related": f'{committed.claim_3.title};\\.;"',  # drafts left out
+            },
+            dict.fromkeys(CSV_COLUMNS, "") | {"title": "\\.", "related": quoted.title},
+            dict.fromkeys(CSV_COLUMNS, "")
+            | {"title": '"', "date": "1999-12-31", "summary": "\n", "disproof": " "}
+            | {"related": quoted.title},
+        ]
+
+    def test_reading_ahead_one_case_at_a_time_changes_nothing(self, committed, monkeypatch):
+        # One case per chunk: every chunk but the first is read ahead.
+        monkeypatch.setattr(exports, "SQL_CHUNK_SIZE", 1)
+        given = ("keyword=nato", ";", True)
+        assert self.fast(committed, given) == self.reference(committed, given)
+
+    def test_the_site_download_is_the_model_based_export(self, committed, client):
+        response = client.get("/cases/export/?format=csv&keyword=nato")
+        published = case_filter("keyword=nato").qs.order_by(F("date").desc(nulls_last=True), "-id")
+        assert b"".join(response.streaming_content).decode() == "".join(csv_lines(published))
+
+    def test_the_api_csv_is_the_export_text_with_drafts_for_editors(self, committed):
+        editor = APIClient()
+        editor.credentials(HTTP_AUTHORIZATION=f"Token {committed.editor_token}")
+        by_date = Case.objects.order_by(F("date").desc(nulls_last=True), "-id")
+
+        def body(client):
+            response = client.get("/api/v1/cases/?format=csv")
+            return b"".join(response.streaming_content).decode()
+
+        assert body(APIClient()) == "".join(csv_lines(by_date.filter(status="published")))
+        assert body(editor) == "".join(csv_lines(by_date, include_drafts=True))
+
+
+# --- Counts: the facet index (cases.facets) for exact SQL -------------------------------
+
+
+class TestFacetIndex(FastPathContract):
+    def inputs(self, committed):
+        return [
+            *(("facets", query, None) for query in QUERIES),
+            *(("facets", query, 1) for query in QUERIES[:6]),
+            *(("count", query) for query in QUERIES),
+            *(("statistics", query) for query in QUERIES),
+            *(("browse", facet) for facet in BROWSE_FACETS),
+        ]
+
+    def fast(self, committed, given):
+        kind, *args = given
+        if kind == "facets":
+            query, limit = args
+            return facet_counts(case_filter(query), limit=limit)
+        if kind == "count":
+            return count(case_filter(args[0])), estimated_count(case_filter(args[0]))
+        if kind == "statistics":
+            return case_statistics(case_filter(args[0]))
+        return browse_counts(args[0])
+
+    def reference(self, committed, given):
+        kind, *args = given
+        if kind == "facets":
+            query, limit = args
+            return exact_facet_counts(case_filter(query), limit=limit)
+        if kind == "count":
+            total = exact_facet_counts(case_filter(args[0])).total
+            return total, (total, False)
+        if kind == "statistics":
+            return exact_case_statistics(case_filter(args[0]).qs)
+        return exact_browse_counts(args[0])
+
+    def assert_fast_path_taken(self, committed):
+        assert facets._current_index() is not None, "the index serves committed data"
+        bound = case_filter("keyword=nato&country=ukraine&year=2023")
+        with CaptureQueriesContext(connection) as queries:
+            result = facet_counts(bound)
+        assert len(queries.captured_queries) == 1  # the data version; counts from the index
+        assert result.total > 0
+        assert facets.tally(bound) is not None
