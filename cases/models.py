@@ -405,6 +405,27 @@ class SearchWord(models.Model):
         return self.word
 
 
+class CaseChange(models.Model):
+    """The per-case change log: the number of the last committed change to each case.
+
+    Written only by PostgreSQL triggers and numbered at commit (migration 0011, see
+    cases.dataversion); the changes feed (/api/v1/changes/) reads it. A model so that
+    Django knows the table: a flush empties it with the cases.
+    """
+
+    case_id = models.BigIntegerField(primary_key=True)
+    # NULL until the writing transaction commits; indexed by migration 0011's SQL.
+    seq = models.BigIntegerField(null=True, editable=False)
+    # Whether the public has seen the case: only then does its removal leave a tombstone.
+    was_public = models.BooleanField(default=False, editable=False)
+
+    class Meta:
+        db_table = "cases_casechange"
+
+    def __str__(self):
+        return f"Case {self.case_id} at {self.seq}"
+
+
 class DeletedCase(models.Model):
     """A case that was deleted, kept as a tombstone for partners syncing with updated_since.
 

@@ -137,6 +137,12 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The derived reads, both on in production; tests switch them off to compare with the
+# plain answers. The per-process bitmap index of published cases (cases.facets), and whole
+# anonymous pages kept until the next committed write (cases.cache).
+FACET_INDEX = True
+PAGE_CACHE = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

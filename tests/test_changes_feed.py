@@ -40,17 +40,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 FEED = "/api/v1/changes/"
 
 
-@pytest.fixture(autouse=True)
-def forget_cases_of_earlier_tests():
-    """The change log outlives the cases that earlier tests committed and flushed (it is
-    no model of Django's, so a flush leaves it): start from the cases that exist."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM cases_casechange l"
-            " WHERE NOT EXISTS (SELECT 1 FROM cases_case c WHERE c.id = l.case_id)"
-        )
-
-
 def read_feed(client, **params):
     response = client.get(f"{FEED}?{urlencode(params)}")
     assert response.status_code == 200, response.content
