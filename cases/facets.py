@@ -72,8 +72,6 @@ FACET_PARAMS = {
 LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}
 # Parameters that do not filter.
 NON_FILTERS = ("ordering",)
-# Parameters the index evaluates itself; any other non-empty one is fetched as an id set.
-NATIVE_PARAMS = {*FACETS, "issue", "date_after", "date_before"}
 
 # A text search expected to match more than this share of the published cases is answered
 # from a sample (approximate=True) instead of fetching every matching id.

@@ -256,17 +256,6 @@ class CaseFilter(django_filters.FilterSet):
         )
         return order_cases(queryset, ordering, searching)
 
-    def cases_without(self, *names):
-        """Published cases matching every valid filter except `names`, unordered.
-
-        Facet counts use it: a facet's own values are not applied to its own counts.
-        """
-        queryset = Case.objects.published()
-        for name, value in self.form.cleaned_data.items():
-            if name not in names and name != "ordering":
-                queryset = self.filters[name].filter(queryset, value)
-        return queryset.order_by()
-
     @property
     def active_ordering(self):
         if self.is_bound and self.form.is_valid():

@@ -52,12 +52,6 @@ def appearances_at(case_id, moment):
     return [row for pk, row in sorted(latest.items()) if row.history_type != "-"]
 
 
-def describe_appearance(appearance):
-    parts = [appearance.outlet.name if appearance.outlet_id and appearance.outlet else ""]
-    parts += [appearance.url, appearance.archive_url and f"(archive: {appearance.archive_url})"]
-    return " ".join(part for part in parts if part)
-
-
 def _link_names(model, ids):
     label = "title" if model is Case else "name"
     names = dict(model.objects.filter(pk__in=ids).values_list("pk", label))

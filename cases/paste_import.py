@@ -43,12 +43,6 @@ class CasePreview:
     related: list = field(default_factory=list)
     similar: list = field(default_factory=list)
 
-    @property
-    def new_values(self):
-        values = [*self.languages, *self.countries, *self.keywords]
-        values += [outlet for outlet, _, _ in self.appearances if outlet]
-        return [value for value in values if value.is_new]
-
 
 def parse(text):
     """(parsed cases, errors) for pasted text; errors are CaseImportError with a line."""
