@@ -545,6 +545,10 @@ def test_unknown_api_urls_answer_in_the_error_shape(api_client):
     assert response.status_code == 404
     assert response.json() == {"status": 404, "errors": [{"field": None, "message": "Not found."}]}
     assert api_client.get("/api/v1/cases/not-a-number/").status_code == 404
+    # A line break in the path too (%0A): it must not fall through to the site's HTML page.
+    response = api_client.put("/api/v1/cases/a%0Ab/", {}, format="json")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
 
 
 def test_taxonomy_lists_are_in_name_order(api_client):

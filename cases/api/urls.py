@@ -26,5 +26,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("changes/", changes.ChangesView.as_view(), name="changes"),
     *router.urls,
-    re_path(r"^.*/$", not_found),
+    # Any character, line breaks (%0A) included: "." does not match them.
+    re_path(r"^[\s\S]*/$", not_found),
 ]
