@@ -916,7 +916,7 @@ def generate(count, seed=0, stream=None, workers=2):
     `workers` loader threads, each on a connection of its own, copy the chunks' cases and
     links. The loaders commit together at the end: a failed load leaves nothing behind.
     """
-    from cases.dataversion import record_cases_changed, record_full_change
+    from cases.freshness.dataversion import record_cases_changed, record_full_change
 
     timings = {}
     started = time.monotonic()
@@ -983,7 +983,7 @@ def generate(count, seed=0, stream=None, workers=2):
 
 def _load(generator, count, stream, workers):
     """Copy every chunk of cases and links, on `workers` connections, all or nothing."""
-    from cases.dataversion import bulk_write
+    from cases.freshness.dataversion import bulk_write
 
     columns = copy_columns("cases_case", CASE_COLUMNS)
     chunks = math.ceil(count / CHUNK)
@@ -1148,7 +1148,7 @@ def add_search_words():
 def remove_synthetic(stream=None):
     """Delete every case of the recorded batches with its links, and the record; returns
     how many cases went."""
-    from cases.dataversion import bulk_write, record_cases_changed, record_full_change
+    from cases.freshness.dataversion import bulk_write, record_cases_changed, record_full_change
 
     with transaction.atomic(), connection.cursor() as cursor, bulk_write(cursor):
         recorded = _batch_table_exists(cursor)

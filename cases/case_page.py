@@ -19,7 +19,7 @@ result equal to the ORM's.
 
 from django.db import connection
 
-from cases.dataversion import execute_with_version, with_version
+from cases.freshness.dataversion import execute_with_version, with_version
 from cases.models import Appearance, Case, CorrectionNote, Country, Issue, Keyword, Language, Outlet
 
 RELATED_CASE_FIELDS = ("id", "title", "slug", "date")
@@ -64,7 +64,7 @@ WHERE c.id = %(id)s AND c.status = %(published)s
 
 
 # The data version comes with the case: on a page the page cache has not kept yet, it is
-# the request's reading (cases.dataversion), and costs no round trip of its own.
+# the request's reading (cases.freshness.dataversion), and costs no round trip of its own.
 PAGE_SQL_WITH_VERSION = with_version(PAGE_SQL)
 
 # The largest id a bigint holds: a longer number in a URL names no case.

@@ -16,11 +16,11 @@ intersections and a facet count is an intersection cardinality. Filters the inde
 hold (q, updated_since) become bitmaps too, fetched from PostgreSQL once per data version
 and cached.
 
-The index is keyed on the data version (cases.dataversion), which PostgreSQL triggers move
-forward on every committed write, whoever makes it. Each call reads the version (one small
-query); when it moved, the index applies the logged changes case by case, or rebuilds
-when there are many. While the calling connection has uncommitted writes of its own, the
-shared index is not used at all and the answer comes from exact SQL.
+The index is keyed on the data version (cases.freshness.dataversion), which PostgreSQL
+triggers move forward on every committed write, whoever makes it. Each call reads the
+version (one small query); when it moved, the index applies the logged changes case by case,
+or rebuilds when there are many. While the calling connection has uncommitted writes of its
+own, the shared index is not used at all and the answer comes from exact SQL.
 
 exact_facet_counts() answers the same question with plain SQL through the FilterSet's own
 filters; the tests hold the two equal after every kind of write.
@@ -46,8 +46,14 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractYear
 from pyroaring import BitMap
 
-from cases.dataversion import SCOPE_ALL, SCOPE_CASE, SCOPE_LABELS, changes_since, read_version
 from cases.filters import no_values
+from cases.freshness.dataversion import (
+    SCOPE_ALL,
+    SCOPE_CASE,
+    SCOPE_LABELS,
+    changes_since,
+    read_version,
+)
 
 logger = logging.getLogger(__name__)
 

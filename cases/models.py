@@ -409,8 +409,8 @@ class CaseChange(models.Model):
     """The per-case change log: the number of the last committed change to each case.
 
     Written only by PostgreSQL triggers and numbered at commit (migration 0011, see
-    cases.dataversion); the changes feed (/api/v1/changes/) reads it. A model so that
-    Django knows the table: a flush empties it with the cases.
+    cases.freshness.dataversion); the changes feed (/api/v1/changes/) reads it. A model so
+    that Django knows the table: a flush empties it with the cases.
     """
 
     case_id = models.BigIntegerField(primary_key=True)

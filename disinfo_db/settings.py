@@ -46,8 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Anonymous GETs of public pages, kept until the next write (cases/cache.py).
-    "cases.cache.DataVersionCacheMiddleware",
+    # Anonymous GETs of public pages, kept until the next write (cases/freshness/cache.py).
+    "cases.freshness.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, so that redirects carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
@@ -139,7 +139,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The derived reads, both on in production; tests switch them off to compare with the
 # plain answers. The per-process bitmap index of published cases (cases.facets), and whole
-# anonymous pages kept until the next committed write (cases.cache).
+# anonymous pages kept until the next committed write (cases.freshness.cache).
 FACET_INDEX = True
 PAGE_CACHE = True
 

@@ -37,7 +37,7 @@ def prepare_statements():
     from cases.api.serializers import newest_cases_page, public_case_representation
     from cases.api.views import last_change
     from cases.case_page import MAX_ID, published_case_for_page
-    from cases.dataversion import read_version
+    from cases.freshness.dataversion import read_version
 
     read_version()
     published_case_for_page(MAX_ID)

@@ -23,7 +23,8 @@ def api_client():
 
 def forget_fast_path_state():
     """Forget what this process keeps between requests: kept pages and the facet index."""
-    from cases import cache, facets
+    from cases import facets
+    from cases.freshness import cache
 
     cache.clear()
     facets.reset()

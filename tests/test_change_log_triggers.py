@@ -1,7 +1,8 @@
 """Every table a cached or fast read uses has the change-log triggers, and they fire.
 
 Caches, the facet index and the partners' changes feed trust the change log
-(cases.dataversion); a table the reads use without triggers would let them go stale.
+(cases.freshness.dataversion); a table the reads use without triggers would let them go
+stale.
 """
 
 import re
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from cases.dataversion import CASE_TABLES, LABEL_TABLES, read_version
+from cases.freshness.dataversion import CASE_TABLES, LABEL_TABLES, read_version
 from cases.models import CorrectionNote
 from tests.factories import CaseFactory
 

@@ -15,8 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench import synthetic
-from cases import cache as page_cache
-from cases.dataversion import (
+from cases.freshness import cache as page_cache
+from cases.freshness.dataversion import (
     BIG_STATEMENT,
     SCOPE_ALL,
     bulk_write,

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases import cache
+from cases.freshness import cache
 from cases.models import Case
 from tests.factories import CaseFactory, edit
 

@@ -160,7 +160,7 @@ def test_a_filtered_list_page_takes_seven_queries_then_one(
     switch(settings, *MODES["production"])
     client.get("/api/v1/cases/facets/")  # the facet index is built once per process
 
-    # 1. the data version (cases.dataversion), which the page is kept under
+    # 1. the data version (cases.freshness.dataversion), which the page is kept under
     # 2. the keyword the filter names, by its slug
     # 3. the page of cases; the total and the facet counts come from the index
     # 4-7. the page's languages, countries, keywords, and appearances with their outlets

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from django.utils.http import http_date
 
-from cases.dataversion import read_version
+from cases.freshness.dataversion import read_version
 from cases.models import Appearance, Case, DeletedCase
 from cases.services import editing
 from cases.services import taxonomy as services_taxonomy

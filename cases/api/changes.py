@@ -5,8 +5,8 @@
 In the manner of CouchDB's _changes: each case the log numbered after `since`, once, in
 commit order, with its latest state: the case as GET /api/v1/cases/<id>/ shows it, or a
 tombstone when the public may no longer see it. PostgreSQL numbers each case at the commit
-of the change (cases.dataversion), so a long transaction's cases are numbered after every
-change a partner has already read, however early they were written.
+of the change (cases.freshness.dataversion), so a long transaction's cases are numbered
+after every change a partner has already read, however early they were written.
 
 The log keeps one row per case ever changed and is never pruned: any `since` can be
 followed, so there is no "too old, start again" answer.
@@ -23,7 +23,7 @@ from cases.api.renderers import JSONRenderer, RawJSON
 from cases.api.schema import READ_ERRORS
 from cases.api.serializers import case_representations
 from cases.api.views import ConditionalGetMixin
-from cases.dataversion import case_changes, cases_changed_count, read_version
+from cases.freshness.dataversion import case_changes, cases_changed_count, read_version
 from cases.models import Case
 
 DEFAULT_LIMIT = 100

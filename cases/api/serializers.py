@@ -17,7 +17,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from cases import prepared, workflow
-from cases.dataversion import execute_with_version, with_version
+from cases.freshness.dataversion import execute_with_version, with_version
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
 from cases.services import editing
 
@@ -310,7 +310,7 @@ ORDER BY page.position
 
 
 CASES_JSON_SQL = {False: _cases_json_sql(False), True: _cases_json_sql(True)}
-# One published case, with the data version (cases.dataversion.with_version()).
+# One published case, with the data version (cases.freshness.dataversion.with_version()).
 PUBLIC_CASE_JSON_SQL = with_version(CASES_JSON_SQL[False])
 
 

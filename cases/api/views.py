@@ -54,10 +54,10 @@ from cases.api.serializers import (
 )
 from cases.case_page import MAX_ID, published_case_for_page
 from cases.claimreview import claim_review
-from cases.dataversion import request_state
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
 from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
+from cases.freshness.dataversion import request_state
 from cases.keyset import Cursor, CursorError
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
 from cases.search import ranked_matches

@@ -13,7 +13,7 @@ save_case():
 - writes one history entry for the case, its links and its appearances together.
 
 The change log needs nothing from here: PostgreSQL triggers number every committed change
-(cases.dataversion), whoever writes.
+(cases.freshness.dataversion), whoever writes.
 """
 
 from dataclasses import dataclass

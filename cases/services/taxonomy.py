@@ -3,7 +3,7 @@
 Each case that shows a merged or renamed value changes with it: its search vector (keyword
 names are part of it) and its updated_at; a merge is also a new version of each moved case,
 with a history entry, since its links changed. The change log follows by itself
-(cases.dataversion).
+(cases.freshness.dataversion).
 """
 
 from django.db import transaction

@@ -1,9 +1,9 @@
 """Whole public pages kept in memory, each with the data version it was made at.
 
 An anonymous GET of a public page is a pure function of its URL and of the data, and the
-data version (cases.dataversion) moves forward on every committed write. So a response
-can be kept until the version moves, with no expiry to tune and no invalidation code:
-after a write a kept page no longer matches the committed version, and the next answer
+data version (cases.freshness.dataversion) moves forward on every committed write. So a
+response can be kept until the version moves, with no expiry to tune and no invalidation
+code: after a write a kept page no longer matches the committed version, and the next answer
 for its URL replaces it.
 
 Each response also carries an ETag made of the version and the URL, so a browser, a
@@ -24,7 +24,7 @@ from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
-from cases.dataversion import read_version, version_for_request
+from cases.freshness.dataversion import read_version, version_for_request
 
 # Paths whose anonymous GETs may be kept; exports stream and are never kept.
 CACHED_PREFIXES = ("/cases/", "/api/v1/", "/stats/", "/keywords/", "/countries/",
@@ -104,7 +104,7 @@ class DataVersionCacheMiddleware:
     """Answers a kept page if the version it was kept at is still the committed one.
 
     A page not kept yet costs no reading of its own: the view's first query reads the
-    version just before it, or with it (cases.dataversion.version_for_request).
+    version just before it, or with it (cases.freshness.dataversion.version_for_request).
     """
 
     def __init__(self, get_response):
