@@ -333,8 +333,8 @@ def build_questions(quick):
     from django.db.models import Count, Q
 
     from bench import synthetic
-    from cases.keyset import Cursor
     from cases.models import Case, Country, Keyword, Language
+    from cases.readmodels.keyset import Cursor
 
     published = Case.objects.published()
     n_published = published.count()
@@ -578,7 +578,7 @@ def _bound_filter(query):
 def raw_list(query):
     def run():
         from cases.facets import exact_facet_counts
-        from cases.keyset import paginate
+        from cases.readmodels.keyset import paginate
 
         bound = _bound_filter(query)
         exact_facet_counts(bound)
@@ -590,7 +590,7 @@ def raw_list(query):
 def raw_deep_page(key):
     def run():
         from cases.facets import exact_facet_counts
-        from cases.keyset import Cursor, paginate
+        from cases.readmodels.keyset import Cursor, paginate
 
         bound = _bound_filter("")
         exact_facet_counts(bound)

@@ -5,12 +5,12 @@ from django.template.defaultfilters import truncatewords
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from cases.case_page import published_case_for_page
 from cases.claimreview import citation, claim_review, permalink
 from cases.facets import FACETS, browse_counts, facet_counts
 from cases.filters import ORDERINGS, CaseFilter, order_cases
-from cases.keyset import Cursor, CursorError, paginate
 from cases.models import Case
+from cases.readmodels.case_page import published_case_for_page
+from cases.readmodels.keyset import Cursor, CursorError, paginate
 from cases.search import (
     approximate_query,
     highlighted,

@@ -95,8 +95,8 @@ TEMPLATES = [
 WSGI_APPLICATION = "disinfo_db.wsgi.application"
 
 # Each process keeps its connection for ten minutes. A new connection is a new server
-# process with cold caches, and its prepared statements (cases.prepared) are planned again:
-# the first request on it took 15-80 ms instead of 2-5.
+# process with cold caches, and its prepared statements (cases.readmodels.prepared) are
+# planned again: the first request on it took 15-80 ms instead of 2-5.
 CONN_MAX_AGE = 600
 
 if os.environ.get("DATABASE_URL"):
@@ -114,10 +114,10 @@ else:
             "CONN_MAX_AGE": CONN_MAX_AGE,
         }
     }
-# The statements cases.prepared prepares are planned once per connection and reused. Left
-# to choose, PostgreSQL plans a statement again on every run when a custom plan looks
-# cheaper than the generic one, as it does for the API's JSON of one case: planning then
-# took as long as running it. Django itself prepares nothing on the server.
+# The statements cases.readmodels.prepared prepares are planned once per connection and
+# reused. Left to choose, PostgreSQL plans a statement again on every run when a custom plan
+# looks cheaper than the generic one, as it does for the API's JSON of one case: planning
+# then took as long as running it. Django itself prepares nothing on the server.
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c plan_cache_mode=force_generic_plan")
 

@@ -28,7 +28,7 @@ def warm_up():
 
 
 def prepare_statements():
-    """Run once each statement a public page sends (cases.prepared), asking for no case.
+    """Run once each statement public pages send (cases.readmodels.prepared), for no case.
 
     They are prepared, and planned, on this process's connection before its first request,
     as its templates are compiled: otherwise a worker's first case page or API case pays
@@ -36,8 +36,8 @@ def prepare_statements():
     """
     from cases.api.serializers import newest_cases_page, public_case_representation
     from cases.api.views import last_change
-    from cases.case_page import MAX_ID, published_case_for_page
     from cases.freshness.dataversion import read_version
+    from cases.readmodels.case_page import MAX_ID, published_case_for_page
 
     read_version()
     published_case_for_page(MAX_ID)

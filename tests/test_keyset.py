@@ -7,8 +7,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cases.keyset import MAX_RELEVANCE_OFFSET, Cursor
 from cases.models import Case
+from cases.readmodels.keyset import MAX_RELEVANCE_OFFSET, Cursor
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db

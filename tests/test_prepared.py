@@ -1,11 +1,11 @@
-"""cases.prepared: statements prepared once per connection, whatever happens to it."""
+"""cases.readmodels.prepared: statements prepared once per connection, whatever happens to it."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from cases import prepared
 from cases.api.serializers import case_representations
+from cases.readmodels import prepared
 from tests.factories import CaseFactory
 
 SQL = "SELECT %(n)s::bigint + %(step)s::bigint, %(n)s::bigint"

@@ -6,7 +6,7 @@ from django.template import engines
 from django.test.utils import CaptureQueriesContext
 
 from cases import facets
-from cases.case_page import published_case_for_page
+from cases.readmodels.case_page import published_case_for_page
 from disinfo_db.warmup import warm_up
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,9 +1,9 @@
 """Cursor pagination for the API's case list.
 
-Cases come a page at a time from cases.keyset, the keyset pages of the site's list: a
-cursor holds the sort key of the row it stands after, so deep pages cost what the first
-page costs, and pages hold still while cases are added. (Relevance pages by offset, up to
-cases.keyset.MAX_RELEVANCE_OFFSET results.)
+Cases come a page at a time from cases.readmodels.keyset, the keyset pages of the site's
+list: a cursor holds the sort key of the row it stands after, so deep pages cost what the
+first page costs, and pages hold still while cases are added. (Relevance pages by offset, up
+to cases.readmodels.keyset.MAX_RELEVANCE_OFFSET results.)
 
 A sync (`updated_since`) walks on past the last case into the tombstones of deleted
 cases, in the order they were deleted: their cursors start with "t.".
@@ -20,7 +20,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from cases.keyset import NOT_A_CURSOR, Cursor, CursorError, paginate
+from cases.readmodels.keyset import NOT_A_CURSOR, Cursor, CursorError, paginate
 
 TOMBSTONES = "t."
 # After case 123 of 10 January 2022, in the default order.

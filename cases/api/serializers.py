@@ -16,9 +16,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
-from cases import prepared, workflow
+from cases import workflow
 from cases.freshness.dataversion import execute_with_version, with_version
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
+from cases.readmodels import prepared
 from cases.services import editing
 
 

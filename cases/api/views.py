@@ -25,7 +25,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
-from cases import facets, prepared
+from cases import facets
 from cases.api.pagination import CursorPagination
 from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
 from cases.api.schema import (
@@ -52,14 +52,15 @@ from cases.api.serializers import (
     newest_cases_page,
     public_case_representation,
 )
-from cases.case_page import MAX_ID, published_case_for_page
 from cases.claimreview import claim_review
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
 from cases.facets import facet_counts
 from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
 from cases.freshness.dataversion import request_state
-from cases.keyset import Cursor, CursorError
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
+from cases.readmodels import prepared
+from cases.readmodels.case_page import MAX_ID, published_case_for_page
+from cases.readmodels.keyset import Cursor, CursorError
 from cases.search import ranked_matches
 from cases.services import editing
 

@@ -46,7 +46,7 @@ from contextlib import contextmanager
 import psycopg2.extensions
 from django.db import connection
 
-from cases import prepared
+from cases.readmodels import prepared
 
 # A statement touching more cases than this is logged as one "rebuild everything" change.
 BIG_STATEMENT = 2000

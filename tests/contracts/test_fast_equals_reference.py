@@ -32,7 +32,6 @@ from cases.api.serializers import (
     case_representations,
     prefetch_for_case_serializer,
 )
-from cases.case_page import published_case_for_page
 from cases.claimreview import citation, claim_review, permalink
 from cases.exports import CSV_COLUMNS, csv_lines, sql_csv_lines
 from cases.facets import (
@@ -46,6 +45,7 @@ from cases.facets import (
 )
 from cases.filters import CaseFilter
 from cases.models import Case
+from cases.readmodels.case_page import published_case_for_page
 from cases.stats import case_statistics, exact_case_statistics
 from tests.conftest import UNPUBLISHED_WORDS
 from tests.contracts import QUERIES
@@ -99,7 +99,7 @@ class FastPathContract:
                 assert not shows_something_unpublished(self.fast(committed, given)), given
 
 
-# --- The case page: one statement (cases.case_page) for the ORM's prefetches -------------
+# --- The case page: one statement (cases.readmodels.case_page) for the ORM's prefetches ---
 
 
 def fields(obj):

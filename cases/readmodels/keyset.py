@@ -7,6 +7,9 @@ cases reads two index ranges (two queries); every other page reads one.
 
 Relevance ranks the whole match set anyway, so it pages by OFFSET, capped at
 MAX_RELEVANCE_OFFSET results.
+
+Its reference is the whole list in the same ordering (cases.filters.order_cases()), cut into
+pages: tests/test_keyset.py holds every page, walked either way, equal to it.
 """
 
 import base64

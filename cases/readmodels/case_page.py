@@ -11,10 +11,10 @@ without a query, in templates and in cases.claimreview alike.
 
 The ORM would take seven queries for this. Their round trips, and building and compiling
 seven querysets, were most of the time of a case page; one statement with a JSON array per
-relation costs about one round trip. It is a prepared statement (cases.prepared): planning
-it took longer than running it. It reads the data version too (with_version()). The
-columns come from the models' fields, so a new field is read too; the tests hold the
-result equal to the ORM's.
+relation costs about one round trip. It is a prepared statement (cases.readmodels.prepared):
+planning it took longer than running it. It reads the data version too (with_version()). The
+columns come from the models' fields, so a new field is read too; the tests hold the result
+equal to the ORM's.
 """
 
 from django.db import connection
