@@ -20,12 +20,9 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cases.api.serializers import (
-    prefetch_for_case_serializer,
-    represent_cases,
-    visible_related_cases,
-)
+from cases.api.serializers import prefetch_for_case_serializer, visible_related_cases
 from cases.filtered import bad_request, parameter_errors, published_case_filter
+from cases.readmodels.api_json import represent_cases
 
 CSV_COLUMNS = [
     "title",
@@ -228,7 +225,7 @@ def represented_cases(queryset, request=None, include_drafts=False, chunk_size=C
     """The cases of the queryset as the API represents them, in its order.
 
     Ids are read a chunk at a time and PostgreSQL writes each chunk's cases as JSON
-    (cases.api.serializers.represent_cases), so a long export holds one chunk in memory.
+    (cases.readmodels.api_json.represent_cases), so a long export holds one chunk in memory.
     """
     context = {"request": request, "include_drafts": include_drafts}
     ids = queryset.values_list("id", flat=True).iterator(chunk_size=chunk_size)

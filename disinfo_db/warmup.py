@@ -34,9 +34,9 @@ def prepare_statements():
     as its templates are compiled: otherwise a worker's first case page or API case pays
     a PREPARE (planning the case page's statement takes about 0.6 ms).
     """
-    from cases.api.serializers import newest_cases_page, public_case_representation
     from cases.api.views import last_change
     from cases.freshness.dataversion import read_version
+    from cases.readmodels.api_json import newest_cases_page, public_case_representation
     from cases.readmodels.case_page import MAX_ID, published_case_for_page
 
     read_version()

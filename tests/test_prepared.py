@@ -4,8 +4,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from cases.api.serializers import case_representations
 from cases.readmodels import prepared
+from cases.readmodels.api_json import case_representations
 from tests.factories import CaseFactory
 
 SQL = "SELECT %(n)s::bigint + %(step)s::bigint, %(n)s::bigint"

@@ -21,10 +21,10 @@ from rest_framework.views import APIView
 
 from cases.api.renderers import JSONRenderer, RawJSON
 from cases.api.schema import READ_ERRORS
-from cases.api.serializers import case_representations
 from cases.api.views import ConditionalGetMixin
 from cases.freshness.dataversion import case_changes, cases_changed_count, read_version
 from cases.models import Case
+from cases.readmodels.api_json import case_representations
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -48,9 +48,6 @@ from cases.api.serializers import (
     CountedLanguageSerializer,
     CountedOutletSerializer,
     TombstoneSerializer,
-    case_representations,
-    newest_cases_page,
-    public_case_representation,
 )
 from cases.claimreview import claim_review
 from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
@@ -59,6 +56,11 @@ from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
 from cases.freshness.dataversion import request_state
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
 from cases.readmodels import prepared
+from cases.readmodels.api_json import (
+    case_representations,
+    newest_cases_page,
+    public_case_representation,
+)
 from cases.readmodels.case_page import MAX_ID, published_case_for_page
 from cases.readmodels.keyset import Cursor, CursorError
 from cases.search import ranked_matches

@@ -27,11 +27,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from cases import exports, facets
-from cases.api.serializers import (
-    CaseSerializer,
-    case_representations,
-    prefetch_for_case_serializer,
-)
+from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
 from cases.claimreview import citation, claim_review, permalink
 from cases.exports import CSV_COLUMNS, csv_lines, sql_csv_lines
 from cases.facets import (
@@ -45,6 +41,7 @@ from cases.facets import (
 )
 from cases.filters import CaseFilter
 from cases.models import Case
+from cases.readmodels.api_json import case_representations
 from cases.readmodels.case_page import published_case_for_page
 from cases.stats import case_statistics, exact_case_statistics
 from tests.conftest import UNPUBLISHED_WORDS
