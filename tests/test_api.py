@@ -393,7 +393,7 @@ class TestFormats:
         import csv
         import io
 
-        from cases.exports import CSV_COLUMNS
+        from cases.readmodels.csv import CSV_COLUMNS
 
         for n in range(3):
             CaseFactory(title=f"Claim {n}", date=datetime.date(2022, 1, 1 + n))
@@ -409,7 +409,7 @@ class TestFormats:
         assert [row[0] for row in rows[1:]] == ["Claim 0", "Claim 1", "Claim 2"]
 
     def test_csv_detail_is_one_row(self, api_client):
-        from cases.exports import CSV_COLUMNS
+        from cases.readmodels.csv import CSV_COLUMNS
 
         case = CaseFactory(title="One", date=datetime.date(2022, 1, 1))
         response = api_client.get(f"/api/v1/cases/{case.pk}/?format=csv")

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cases.exports import CSV_COLUMNS
 from cases.models import Case
+from cases.readmodels.csv import CSV_COLUMNS
 from tests import test_export
 from tests.factories import CaseFactory, KeywordFactory
 from tests.test_export import all_comparable, empty_the_database

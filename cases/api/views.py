@@ -50,7 +50,7 @@ from cases.api.serializers import (
     TombstoneSerializer,
 )
 from cases.claimreview import claim_review
-from cases.exports import CSV_COLUMNS, csv_row, sql_csv_lines
+from cases.exports import csv_row
 from cases.facets import facet_counts
 from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
 from cases.freshness.dataversion import request_state
@@ -62,6 +62,7 @@ from cases.readmodels.api_json import (
     public_case_representation,
 )
 from cases.readmodels.case_page import MAX_ID, published_case_for_page
+from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
 from cases.readmodels.keyset import Cursor, CursorError
 from cases.search import ranked_matches
 from cases.services import editing

@@ -1,4 +1,4 @@
-"""CSV with a header row; the columns are those export_cases writes (cases.exports).
+"""CSV with a header row; the columns are those export_cases writes (cases.readmodels.csv).
 
 Multi-value cells are split on a separator (";" by default). The i-th outlet, URL and
 archive URL together make one appearance, so those three cells keep empty items.
@@ -9,7 +9,6 @@ import datetime
 import io
 import re
 
-from cases.exports import CSV_COLUMNS
 from cases.importers.base import (
     AppearanceRef,
     CaseImportError,
@@ -19,6 +18,7 @@ from cases.importers.base import (
     check_case,
     clean_text,
 )
+from cases.readmodels.csv import CSV_COLUMNS
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 APPEARANCE_COLUMNS = ("outlets", "urls", "archive_urls")

@@ -4,6 +4,8 @@ Each module names its reference, the plain way the same answer is computed, and
 tests/contracts/ holds the two equal on committed data.
 
     case_page.py   a published case with everything its page shows (the ORM's prefetches)
-    keyset.py      keyset pages of the case list (OFFSET pages)
+    api_json.py    cases as the API shows them, and its newest page (CaseSerializer)
+    csv.py         the CSV export (csv_lines(), Python's csv module)
+    keyset.py      keyset pages of the case list (the whole list, cut into pages)
     prepared.py    server-side prepared statements, planned once per connection
 """

@@ -26,10 +26,10 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from cases import exports, facets
+from cases import facets
 from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
 from cases.claimreview import citation, claim_review, permalink
-from cases.exports import CSV_COLUMNS, csv_lines, sql_csv_lines
+from cases.exports import csv_lines
 from cases.facets import (
     BROWSE_FACETS,
     browse_counts,
@@ -41,8 +41,10 @@ from cases.facets import (
 )
 from cases.filters import CaseFilter
 from cases.models import Case
+from cases.readmodels import csv as readmodels_csv
 from cases.readmodels.api_json import case_representations
 from cases.readmodels.case_page import published_case_for_page
+from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
 from cases.stats import case_statistics, exact_case_statistics
 from tests.conftest import UNPUBLISHED_WORDS
 from tests.contracts import QUERIES
@@ -344,7 +346,7 @@ class TestCsv(FastPathContract):
 
     def test_reading_ahead_one_case_at_a_time_changes_nothing(self, committed, monkeypatch):
         # One case per chunk: every chunk but the first is read ahead.
-        monkeypatch.setattr(exports, "SQL_CHUNK_SIZE", 1)
+        monkeypatch.setattr(readmodels_csv, "SQL_CHUNK_SIZE", 1)
         given = ("keyword=nato", ";", True)
         assert self.fast(committed, given) == self.reference(committed, given)
 

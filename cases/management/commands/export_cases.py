@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.exports import DEFAULT_SEPARATOR, json_lines, sql_csv_lines
+from cases.exports import json_lines
 from cases.models import Case
+from cases.readmodels.csv import DEFAULT_SEPARATOR, sql_csv_lines
 
 
 class Command(BaseCommand):
