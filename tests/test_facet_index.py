@@ -25,6 +25,7 @@ from cases.facets import (
     exact_facet_counts,
     facet_counts,
 )
+from cases.facets import index as facet_index
 from cases.filters import CaseFilter
 from cases.models import Appearance, Case, Issue, Keyword
 from tests.contracts import QUERIES
@@ -49,7 +50,7 @@ def case_filter(query=""):
 
 
 def assert_index_agrees_with_sql():
-    assert facets._current_index() is not None, "the index should serve committed data"
+    assert facet_index.current_index() is not None, "the index should serve committed data"
     for query in QUERIES:
         from_index = facet_counts(case_filter(query))
         from_sql = exact_facet_counts(case_filter(query))
@@ -214,7 +215,7 @@ def test_merging_two_keywords_is_noticed(world):
         already = links.filter(keyword=nato).values("case_id")
         links.filter(keyword=biolabs).exclude(case_id__in=already).update(keyword=nato)
         biolabs.delete()  # takes the remaining (duplicate) links with it
-    assert facets._current_index() is not None
+    assert facet_index.current_index() is not None
     for query in ("", "keyword=nato", "country=ukraine", "q=biolabs"):
         assert facet_counts(case_filter(query)) == exact_facet_counts(case_filter(query))
 
@@ -280,10 +281,10 @@ def test_uncommitted_writes_of_this_connection_are_counted_exactly():
 @committed
 def test_a_search_matching_most_cases_is_estimated_and_flagged(world, monkeypatch):
     # Any search counts as common here, and every case is in the sample.
-    monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
-    monkeypatch.setattr(facets, "COMMON_SHARE", 0)
-    monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
-    monkeypatch.setattr(facets, "SAMPLE_RATE", 1)
+    monkeypatch.setattr(facet_index, "COMMON_MIN_ROWS", 0)
+    monkeypatch.setattr(facet_index, "COMMON_SHARE", 0)
+    monkeypatch.setattr(facet_index, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "SAMPLE_RATE", 1)
     facets.reset()
     result = facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
     exact = exact_facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
@@ -310,7 +311,7 @@ def test_answering_from_a_warm_index_takes_the_same_queries_whatever_the_limit(w
 
 @committed
 def test_browse_lists_come_from_the_index_in_name_order(world):
-    facets._current_index()
+    facet_index.current_index()
     with CaptureQueriesContext(connection) as context:
         keywords = browse_counts("keyword")
         outlets = browse_counts("outlet")
@@ -349,7 +350,7 @@ def test_id_queries_skip_sequential_scans_outside_a_transaction_too():
     with connection.cursor() as cursor:
         cursor.execute(settings_sql)
         before = cursor.fetchone()
-        with facets._index_scans(cursor):
+        with facet_index._index_scans(cursor):
             cursor.execute(settings_sql)
             assert cursor.fetchone() == ("off", "off")
         cursor.execute(settings_sql)
@@ -362,7 +363,7 @@ def test_id_queries_inside_a_transaction_leave_its_settings_as_they_were():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(settings_sql)
         before = cursor.fetchone()
-        with facets._index_scans(cursor):
+        with facet_index._index_scans(cursor):
             pass
         cursor.execute(settings_sql)
         assert cursor.fetchone() == before

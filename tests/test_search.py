@@ -220,12 +220,13 @@ BOTH_PATHS = pytest.mark.parametrize(
 
 def _take(path, monkeypatch):
     from cases import facets
+    from cases.facets import index
 
     if path == "estimated":
-        monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
-        monkeypatch.setattr(facets, "COMMON_SHARE", 0)
-        monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
-        monkeypatch.setattr(facets, "SAMPLE_RATE", 1)
+        monkeypatch.setattr(index, "COMMON_MIN_ROWS", 0)
+        monkeypatch.setattr(index, "COMMON_SHARE", 0)
+        monkeypatch.setattr(index, "SAMPLE_MIN", 0)
+        monkeypatch.setattr(index, "SAMPLE_RATE", 1)
     facets.reset()
 
 

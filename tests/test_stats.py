@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from cases import facets
 from cases.charts import bar_chart, fill_months, nice_ceiling, timeline_chart
+from cases.facets import index as facet_index
 from cases.filters import CaseFilter
 from cases.models import Appearance, Case, Keyword
 from cases.stats import case_statistics, exact_case_statistics
@@ -305,10 +306,10 @@ def test_publishing_withdrawing_and_editing_a_case_change_the_statistics(indexed
 @committed
 def test_a_search_matching_most_cases_is_counted_exactly_not_estimated(indexed_world, monkeypatch):
     # Any search counts as common here, and the list pages estimate it from a sample.
-    monkeypatch.setattr(facets, "COMMON_MIN_ROWS", 0)
-    monkeypatch.setattr(facets, "COMMON_SHARE", 0)
-    monkeypatch.setattr(facets, "SAMPLE_MIN", 0)
-    monkeypatch.setattr(facets, "SAMPLE_RATE", 1_000_000)
+    monkeypatch.setattr(facet_index, "COMMON_MIN_ROWS", 0)
+    monkeypatch.setattr(facet_index, "COMMON_SHARE", 0)
+    monkeypatch.setattr(facet_index, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "SAMPLE_RATE", 1_000_000)
     facets.reset()
     bound = published_filter("q=one+or+two+or+three")
     assert facets.facet_counts(bound).approximate

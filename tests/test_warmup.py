@@ -19,7 +19,7 @@ def test_warming_up_builds_the_facet_index_and_compiles_every_template():
 
     names = warm_up()
 
-    assert facets._index is not None
+    assert facets.index_status()["built"]
     assert {"base.html", "cases/case_list.html", "cases/case_detail.html"} <= set(names)
     compiled = {name for _loader, name in environment.cache}
     assert set(names) <= compiled

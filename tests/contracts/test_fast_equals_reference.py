@@ -39,6 +39,7 @@ from cases.facets import (
     exact_facet_counts,
     facet_counts,
 )
+from cases.facets import index as facet_index
 from cases.filters import CaseFilter
 from cases.models import Case
 from cases.readmodels import csv as readmodels_csv
@@ -405,7 +406,7 @@ class TestFacetIndex(FastPathContract):
         return exact_browse_counts(args[0])
 
     def assert_fast_path_taken(self, committed):
-        assert facets._current_index() is not None, "the index serves committed data"
+        assert facet_index.current_index() is not None, "the index serves committed data"
         bound = case_filter("keyword=nato&country=ukraine&year=2023")
         with CaptureQueriesContext(connection) as queries:
             result = facet_counts(bound)

@@ -1,52 +1,48 @@
-"""Facet counts and totals for a filtered list of published cases, fast at a million cases.
+"""The facet index: a bitmap of published case ids per value, in each process.
 
-    result = facet_counts(case_filter, limit=20)
-    result.total          # matching published cases
-    result.approximate    # True only for a text search matching more than ~10% of cases
-    result.facets["keyword"]  # [FacetValue(value="nato", label="NATO", count=1234, selected=False)]
-
-Faceting is disjunctive: a value's count is the number of cases that would match if that
-value were added to the filters. Values within one facet are ORed, so a facet's own
-selected values do not narrow its own counts; every other filter does.
-
-Exact SQL is too slow for this at a million cases (docs/performance.md), so each process
-keeps an in-memory index of the published cases: a roaring bitmap of case ids per keyword,
-country, language, outlet, issue, year, month and day. A filter is a few bitmap unions and
-intersections and a facet count is an intersection cardinality. Filters the index does not
-hold (q, updated_since) become bitmaps too, fetched from PostgreSQL once per data version
-and cached.
+Exact SQL is too slow for facet counts at a million cases (docs/performance.md), so each
+process keeps an in-memory index of the published cases: a roaring bitmap of case ids per
+keyword, country, language, outlet, issue, year, month and day. A filter is a few bitmap
+unions and intersections and a facet count is an intersection cardinality. Filters the
+index does not hold (q, updated_since) become bitmaps too, fetched from PostgreSQL once per
+data version and cached.
 
 The index is keyed on the data version (cases.freshness.dataversion), which PostgreSQL
-triggers move forward on every committed write, whoever makes it. Each call reads the
-version (one small query); when it moved, the index applies the logged changes case by case,
-or rebuilds when there are many. While the calling connection has uncommitted writes of its
-own, the shared index is not used at all and the answer comes from exact SQL.
+triggers move forward on every committed write, whoever makes it. current_index() reads the
+version (one small query); when it moved, the index applies the logged changes case by
+case, or rebuilds when there are many. While the calling connection has uncommitted writes
+of its own, it answers None and the caller counts with exact SQL (cases.facets.exact).
 
-exact_facet_counts() answers the same question with plain SQL through the FilterSet's own
-filters; the tests hold the two equal after every kind of write.
-
-tally() counts the same bitmaps for the statistics page (cases.stats): per month and per
-value among the cases every filter selects, not disjunctively, and never estimated.
+The estimator lives here with its sample: one block of consecutive ids in every
+SAMPLE_RATE. A text search the planner expects to match more than COMMON_SHARE of the
+cases is fetched for the sample only, and its counts are scaled up and flagged approximate.
 """
 
 import datetime
-import heapq
 import logging
 import threading
 import time
 from array import array
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractYear
 from pyroaring import BitMap
 
-from cases.filters import no_values
+from cases.facets.common import (
+    FACET_PARAMS,
+    FACETS,
+    LABEL_FIELDS,
+    FacetResult,
+    Newest,
+    Tally,
+    active_filters,
+    hashable,
+    selected_keys,
+    sorted_facet_values,
+)
 from cases.freshness.dataversion import (
     SCOPE_ALL,
     SCOPE_CASE,
@@ -56,28 +52,6 @@ from cases.freshness.dataversion import (
 )
 
 logger = logging.getLogger(__name__)
-
-FACETS = ("keyword", "country", "language", "outlet", "year")
-
-# The model of each facet with labels, and the field its filter values are taken from.
-LABEL_FIELDS = {
-    "keyword": ("Keyword", "slug"),
-    "country": ("Country", "slug"),
-    "language": ("Language", "code"),
-    "outlet": ("Outlet", "slug"),
-}
-
-# The filter parameters that belong to each facet: they are left out of its own counts.
-FACET_PARAMS = {
-    "keyword": ("keyword",),
-    "country": ("country",),
-    "language": ("language",),
-    "outlet": ("outlet",),
-    "year": ("year",),
-}
-LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}
-# Parameters that do not filter.
-NON_FILTERS = ("ordering",)
 
 # A text search expected to match more than this share of the published cases is answered
 # from a sample (approximate=True) instead of fetching every matching id.
@@ -96,384 +70,15 @@ PATCH_LIMIT = 1000
 ID_SET_CACHE_SIZE = 256
 # Finished answers kept per process, per data version.
 RESULT_CACHE_SIZE = 512
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    value: str  # the filter parameter's value: slug, language code or year
-    label: str
-    count: int
-    selected: bool = False
-
-
-@dataclass
-class FacetResult:
-    total: int
-    approximate: bool = False
-    facets: dict = field(default_factory=dict)  # facet name -> [FacetValue]
-
-
-@dataclass
-class Tally:
-    """Counts among the cases a filter selects, every filter applied (not disjunctive)."""
-
-    total: int
-    months: dict  # first of month -> cases dated in it (months with cases only)
-    # facet name -> [(value, name, count)], most cases first, then by name as PostgreSQL
-    # orders names; values with no case are left out.
-    values: dict
-
-
-# --- Public interface ---------------------------------------------------------------------
-
-
-def facet_counts(case_filter, limit=None):
-    """Total and per-value counts for a bound, valid CaseFilter (published cases only).
-
-    limit keeps the top values of each facet (selected values are always kept).
-    """
-    cleaned = _cleaned(case_filter)
-    index = _current_index()
-    if index is None:
-        return exact_facet_counts(case_filter, limit=limit)
-    key = (index.version, _filter_key(cleaned), limit)
-    cached = index.results.get(key)
-    if cached is not None:
-        index.results.move_to_end(key)
-        return cached
-    result = index.facet_counts(case_filter, cleaned, limit)
-    index.remember(key, result)
-    return result
-
-
-def estimated_count(case_filter):
-    """(how many published cases match, whether that is an estimate).
-
-    Exact, except for a text search whose count the index estimates from its sample (a
-    word in more than about 10% of the cases), where counting every match takes seconds.
-    """
-    cleaned = _cleaned(case_filter)
-    index = _current_index()
-    if index is not None:
-        matching, approximate = index.matching(case_filter, cleaned)
-        if approximate:
-            return round(len(matching) * len(index.published) / max(len(index.sample), 1)), True
-        return len(matching), False
-    return _filtered(case_filter, cleaned, exclude=()).count(), False
-
-
-def count(case_filter):
-    """The exact number of published cases matching a bound, valid CaseFilter."""
-    cleaned = _cleaned(case_filter)
-    index = _current_index()
-    if index is not None:
-        matching, approximate = index.matching(case_filter, cleaned)
-        if not approximate:
-            return len(matching)
-    return _filtered(case_filter, cleaned, exclude=()).count()
-
-
-def published_count():
-    """How many cases are published: the unfiltered list's count."""
-    index = _current_index()
-    if index is not None:
-        return len(index.published)
-    from cases.models import Case
-
-    return Case.objects.published().count()
-
-
-# The browse pages' lists: every value with published cases, and how many.
-BROWSE_FACETS = ("keyword", "country", "language", "outlet", "issue")
-
-
-def browse_counts(facet):
-    """The values of a facet in BROWSE_FACETS that tag published cases, with their counts.
-
-    Keywords, countries, languages and outlets: [(slug or code, name, cases)] in name
-    order. Issues: [(number, date, cases)], newest first. From the index, or with SQL when
-    it cannot answer (exact_browse_counts(): up to 3 s a page at a million cases).
-    """
-    index = _current_index()
-    if index is None:
-        return exact_browse_counts(facet)
-    if facet == "issue":
-        from cases.models import Issue
-
-        counts = {pk: len(ids) for pk, ids in index.issues.items() if ids}
-        issues = Issue.objects.filter(id__in=list(counts)).order_by("-number")
-        rows = issues.values_list("id", "number", "date")
-        return [(number, date, counts[pk]) for pk, number, date in rows]
-    labels, order = index.labels[facet], index.label_order[facet]
-    counts = {pk: len(ids) for pk, ids in index.values[facet].items() if ids and pk in labels}
-    return [(*labels[pk], counts[pk]) for pk in sorted(counts, key=order.__getitem__)]
-
-
-def exact_browse_counts(facet):
-    """browse_counts() with plain SQL."""
-    from cases import models
-
-    published = models.Case.Status.PUBLISHED
-    if facet == "issue":
-        return list(
-            models.Issue.objects.annotate(
-                case_count=Count("cases", filter=Q(cases__status=published))
-            )
-            .filter(case_count__gt=0)
-            .order_by("-number")
-            .values_list("number", "date", "case_count")
-        )
-    if facet == "outlet":
-        cases = Q(appearances__case__status=published)
-        counted = Count("appearances__case", filter=cases, distinct=True)
-    else:
-        counted = Count("cases", filter=Q(cases__status=published))
-    model_name, value = LABEL_FIELDS[facet]
-    model = apps.get_model("cases", model_name)
-    return list(
-        model.objects.annotate(case_count=counted)
-        .filter(case_count__gt=0)
-        .order_by("name", "id")
-        .values_list(value, "name", "case_count")
-    )
-
-
-@dataclass
-class Newest:
-    """Ids among which are the newest matches of a filter (see newest_matching)."""
-
-    ids: BitMap
-    searched: bool  # every id matches the search too; else the search is still to apply
-    complete: bool  # the ids hold every candidate, not only the newest months'
-
-
-def newest_matching(case_filter, limit):
-    """Ids of published cases among which are the filter's `limit` newest matches, or None.
-
-    Whole months of matches, newest first, until there are enough (undated cases come
-    last). For a search whose count is estimated, the index knows the cases the other
-    filters let through, and the share of them the search matches in the sample: enough
-    months of those to hold `limit` matches, with a margin, still to be searched.
-    None when only SQL can tell.
-    """
-    cleaned = _cleaned(case_filter)
-    index = _current_index()
-    if index is None:
-        return None
-    restrictions, approximate = index.restrictions(case_filter, cleaned)
-    if not approximate:
-        matching = _intersect(index.published, restrictions.values())
-        ids = index.newest(matching, limit)
-        return Newest(ids, searched=True, complete=len(ids) == len(matching))
-    others = [ids for name, ids in restrictions.items() if name != "q"]
-    candidates = _intersect(index.published, others)
-    in_sample = candidates & index.sample
-    share = len(_intersect(in_sample, restrictions.values())) / max(len(in_sample), 1)
-    wanted = int(limit / max(share, NEWEST_MIN_SHARE) * NEWEST_MARGIN)
-    ids = index.newest(candidates, wanted)
-    return Newest(ids, searched=False, complete=len(ids) == len(candidates))
-
-
 # Candidates for an estimated search: 1.5 times as many as the sample's share says.
 NEWEST_MARGIN = 1.5
 NEWEST_MIN_SHARE = 0.05
-
-
-def tally(case_filter):
-    """A Tally of the published cases a bound, valid CaseFilter selects, from the index.
-
-    None when the index cannot answer (it is switched off, or this connection has
-    uncommitted writes): the caller counts with SQL. A text search is never estimated here.
-    """
-    cleaned = _cleaned(case_filter)
-    index = _current_index()
-    if index is None:
-        return None
-    key = (index.version, _filter_key(cleaned), "tally")
-    cached = index.results.get(key)
-    if cached is not None:
-        index.results.move_to_end(key)
-        return cached
-    matching, _ = index.matching(case_filter, cleaned, exact=True)
-    result = index.tally(matching)
-    index.remember(key, result)
-    return result
-
-
-def exact_facet_counts(case_filter, limit=None):
-    """facet_counts() computed with plain SQL, through the FilterSet's own filters.
-
-    One query for the total and one per facet, whatever the number of values.
-    """
-    from cases.models import Appearance, Case
-
-    cleaned = _cleaned(case_filter)
-    total = _filtered(case_filter, cleaned, exclude=()).count()
-    facets = {}
-    for facet in FACETS:
-        ids = _filtered(case_filter, cleaned, exclude=FACET_PARAMS[facet]).values("id")
-        if facet == "year":
-            rows = (
-                Case.objects.filter(id__in=ids, date__isnull=False)
-                .annotate(year=ExtractYear("date"))
-                .values_list("year", "year", "year")
-                .annotate(n=Count("id"))
-                .order_by()
-            )
-        elif facet == "outlet":
-            rows = (
-                Appearance.objects.filter(case_id__in=ids, outlet__isnull=False)
-                .values_list("outlet_id", "outlet__slug", "outlet__name")
-                .annotate(n=Count("case_id", distinct=True))
-                .order_by()
-            )
-        else:
-            key = "code" if facet == "language" else "slug"
-            rows = (
-                getattr(Case, LINK_FIELDS[facet])
-                .through.objects.filter(case_id__in=ids)
-                .values_list(f"{facet}_id", f"{facet}__{key}", f"{facet}__name")
-                .annotate(n=Count("case_id"))
-                .order_by()
-            )
-        counts, labels = {}, _selected_labels(cleaned, facet)
-        for pk, value, label, n in rows:
-            counts[pk] = n
-            labels[pk] = (str(value), str(label))
-        facets[facet] = _facet_values(counts, labels, _selected(cleaned, facet), limit)
-    return FacetResult(total=total, approximate=False, facets=facets)
-
-
-def warm_up():
-    """Build this process's index now (a server calls it before taking requests)."""
-    from django.db import close_old_connections
-
-    _current_index()
-    close_old_connections()
-
-
-def reset():
-    """Forget this process's index (tests; after restoring a database)."""
-    global _index
-    with _lock:
-        _index = None
-
-
-def index_status():
-    """A few numbers about this process's index, for the bench and for debugging."""
-    index = _index
-    if index is None:
-        return {"built": False}
-    return {
-        "built": True,
-        "version": index.version,
-        "published": len(index.published),
-        "build_seconds": round(index.build_seconds, 3),
-        "patches": index.patches,
-    }
-
-
-# --- Filters ------------------------------------------------------------------------------
-
-
-def _cleaned(case_filter):
-    if not case_filter.is_bound or not case_filter.is_valid():
-        raise ValueError("facet counts need a bound, valid CaseFilter")
-    return case_filter.form.cleaned_data
-
-
-def _is_empty(value):
-    if value is None or value == "":
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, QuerySet):
-        return no_values(value)
-    try:
-        return len(value) == 0
-    except TypeError:
-        return False
-
-
-def _active(cleaned):
-    return {
-        name: value
-        for name, value in cleaned.items()
-        if name not in NON_FILTERS and not _is_empty(value)
-    }
-
-
-def _filter_key(cleaned):
-    """A hashable form of the active filters."""
-    parts = []
-    for name, value in sorted(_active(cleaned).items()):
-        parts.append((name, _hashable(value)))
-    return tuple(parts)
-
-
-def _filtered(case_filter, cleaned, exclude):
-    """Published cases under every active filter except the `exclude` parameters."""
-    from cases.models import Case
-
-    queryset = Case.objects.published()
-    for name, value in cleaned.items():
-        if name in exclude or name in NON_FILTERS:
-            continue
-        queryset = case_filter.filters[name].filter(queryset, value)
-    return queryset.order_by()
-
-
-def _selected(cleaned, facet):
-    value = cleaned.get(facet)
-    if _is_empty(value):
-        return set()
-    if facet == "year":
-        return {int(year) for year in value}
-    return {obj.pk for obj in value}
-
-
-def _selected_labels(cleaned, facet):
-    """{key: (value, label)} of the facet's selected values, from the validated form."""
-    value = cleaned.get(facet)
-    if _is_empty(value):
-        return {}
-    if facet == "year":
-        return {int(year): (str(year), str(year)) for year in value}
-    if facet == "language":
-        return {obj.pk: (obj.code, str(obj)) for obj in value}
-    return {obj.pk: (obj.slug, str(obj)) for obj in value}
-
-
-def _facet_values(counts, labels, selected, limit):
-    """FacetValues sorted by count (desc) then label; zero counts only when selected.
-
-    With a limit, the top values are picked before any FacetValue is made: a facet has
-    thousands of values (outlets), a page shows a few.
-    """
-    keys = [
-        (-counts.get(pk, 0), labels[pk][1], labels[pk][0], pk)
-        for pk in (set(counts) | selected if selected else counts)
-        if pk in labels and (counts.get(pk, 0) > 0 or pk in selected)
-    ]
-    if limit is not None and len(keys) > limit:
-        top = heapq.nsmallest(limit, keys)
-        shown = {key[3] for key in top}
-        keys = top + sorted(key for key in keys if key[3] in selected and key[3] not in shown)
-    else:
-        keys.sort()
-    return [
-        FacetValue(value=value, label=label, count=-negative, selected=pk in selected)
-        for negative, label, value, pk in keys
-    ]
-
-
-# --- The index ----------------------------------------------------------------------------
 
 _lock = threading.Lock()
 _index = None
 
 
-def _current_index():
+def current_index():
     """This process's index brought up to the committed data version, or None.
 
     None means: answer with SQL (the index is switched off, or this connection has
@@ -500,6 +105,27 @@ def _current_index():
                 return patched
         _index = FacetIndex.build()
         return _index
+
+
+def reset():
+    """Forget this process's index (tests; after restoring a database)."""
+    global _index
+    with _lock:
+        _index = None
+
+
+def index_status():
+    """A few numbers about this process's index, for the bench and for debugging."""
+    index = _index
+    if index is None:
+        return {"built": False}
+    return {
+        "built": True,
+        "version": index.version,
+        "published": len(index.published),
+        "build_seconds": round(index.build_seconds, 3),
+        "patches": index.patches,
+    }
 
 
 def _fetch_bitmaps(cursor, sql, params=()):
@@ -748,7 +374,7 @@ class FacetIndex:
         """
         out = {}
         approximate = False
-        active = _active(cleaned)
+        active = active_filters(cleaned)
         for name, value in active.items():
             if name in FACETS:
                 facet_values = self.values[name]
@@ -791,7 +417,7 @@ class FacetIndex:
 
     def _id_set(self, case_filter, name, value, exact=False):
         """(BitMap, approximate) of the published cases a non-native filter lets through."""
-        key = (name, _hashable(value))
+        key = (name, hashable(value))
         cached = self.id_sets.get(key)
         if exact and (cached is None or cached[1]):
             # Kept apart from the estimate, which the list pages go on using.
@@ -841,6 +467,13 @@ class FacetIndex:
         base = self.sample if approximate else self.published
         return _intersect(base, restrictions.values()), approximate
 
+    def estimated_count(self, case_filter, cleaned):
+        """(how many published cases match, whether that is an estimate from the sample)."""
+        matching, approximate = self.matching(case_filter, cleaned)
+        if approximate:
+            return round(len(matching) * len(self.published) / max(len(self.sample), 1)), True
+        return len(matching), False
+
     def newest(self, matching, limit):
         if len(matching) <= limit:
             return matching
@@ -850,6 +483,25 @@ class FacetIndex:
             if len(chosen) >= limit:
                 return chosen
         return matching
+
+    def newest_matching(self, case_filter, cleaned, limit):
+        """A Newest holding the filter's `limit` newest matches (cases.facets.newest_matching).
+
+        For a search whose count is estimated, the share of the other filters' cases the
+        search matches in the sample says how many of those cases to take.
+        """
+        restrictions, approximate = self.restrictions(case_filter, cleaned)
+        if not approximate:
+            matching = _intersect(self.published, restrictions.values())
+            ids = self.newest(matching, limit)
+            return Newest(ids, searched=True, complete=len(ids) == len(matching))
+        others = [ids for name, ids in restrictions.items() if name != "q"]
+        candidates = _intersect(self.published, others)
+        in_sample = candidates & self.sample
+        share = len(_intersect(in_sample, restrictions.values())) / max(len(in_sample), 1)
+        wanted = int(limit / max(share, NEWEST_MIN_SHARE) * NEWEST_MARGIN)
+        ids = self.newest(candidates, wanted)
+        return Newest(ids, searched=False, complete=len(ids) == len(candidates))
 
     def facet_counts(self, case_filter, cleaned, limit):
         restrictions, approximate = self.restrictions(case_filter, cleaned)
@@ -872,11 +524,12 @@ class FacetIndex:
                         n = facet_base.intersection_cardinality(ids)
                         if n:
                             counts[key] = round(n * scale)
+            selected = selected_keys(cleaned, facet)
             if facet == "year":
-                labels = {y: (str(y), str(y)) for y in set(counts) | _selected(cleaned, facet)}
+                labels = {y: (str(y), str(y)) for y in set(counts) | selected}
             else:
                 labels = self.labels[facet]
-            facets[facet] = _facet_values(counts, labels, _selected(cleaned, facet), limit)
+            facets[facet] = sorted_facet_values(counts, labels, selected, limit)
         total = round(len(matching) * scale)
         return FacetResult(total=total, approximate=approximate, facets=facets)
 
@@ -902,6 +555,19 @@ class FacetIndex:
             values[facet] = [(*labels[pk], counts[pk]) for pk in ranked]
         return Tally(total=len(matching), months=months, values=values)
 
+    def browse_counts(self, facet):
+        """cases.facets.browse_counts() from the bitmaps."""
+        if facet == "issue":
+            from cases.models import Issue
+
+            counts = {pk: len(ids) for pk, ids in self.issues.items() if ids}
+            issues = Issue.objects.filter(id__in=list(counts)).order_by("-number")
+            rows = issues.values_list("id", "number", "date")
+            return [(number, date, counts[pk]) for pk, number, date in rows]
+        labels, order = self.labels[facet], self.label_order[facet]
+        counts = {pk: len(ids) for pk, ids in self.values[facet].items() if ids and pk in labels}
+        return [(*labels[pk], counts[pk]) for pk in sorted(counts, key=order.__getitem__)]
+
 
 def _intersect(base, bitmaps):
     bitmaps = sorted(bitmaps, key=len)
@@ -913,13 +579,3 @@ def _intersect(base, bitmaps):
             break
         result &= ids
     return result
-
-
-def _hashable(value):
-    if isinstance(value, str):
-        return value.strip()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if hasattr(value, "__iter__"):
-        return tuple(sorted(getattr(v, "pk", v) for v in value))
-    return value

@@ -1,0 +1,145 @@
+"""What the facet index and the exact counts share: the facets, the answers' shapes, and a
+bound CaseFilter read as the filters it applies.
+"""
+
+import heapq
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from pyroaring import BitMap
+
+from cases.filters import no_values
+
+FACETS = ("keyword", "country", "language", "outlet", "year")
+
+# The model of each facet with labels, and the field its filter values are taken from.
+LABEL_FIELDS = {
+    "keyword": ("Keyword", "slug"),
+    "country": ("Country", "slug"),
+    "language": ("Language", "code"),
+    "outlet": ("Outlet", "slug"),
+}
+
+# The filter parameters that belong to each facet: they are left out of its own counts.
+FACET_PARAMS = {
+    "keyword": ("keyword",),
+    "country": ("country",),
+    "language": ("language",),
+    "outlet": ("outlet",),
+    "year": ("year",),
+}
+LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}
+# Parameters that do not filter.
+NON_FILTERS = ("ordering",)
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str  # the filter parameter's value: slug, language code or year
+    label: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class FacetResult:
+    total: int
+    approximate: bool = False
+    facets: dict = field(default_factory=dict)  # facet name -> [FacetValue]
+
+
+@dataclass
+class Tally:
+    """Counts among the cases a filter selects, every filter applied (not disjunctive)."""
+
+    total: int
+    months: dict  # first of month -> cases dated in it (months with cases only)
+    # facet name -> [(value, name, count)], most cases first, then by name as PostgreSQL
+    # orders names; values with no case are left out.
+    values: dict
+
+
+@dataclass
+class Newest:
+    """Ids among which are the newest matches of a filter (see newest_matching)."""
+
+    ids: BitMap
+    searched: bool  # every id matches the search too; else the search is still to apply
+    complete: bool  # the ids hold every candidate, not only the newest months'
+
+
+def cleaned_data(case_filter):
+    if not case_filter.is_bound or not case_filter.is_valid():
+        raise ValueError("facet counts need a bound, valid CaseFilter")
+    return case_filter.form.cleaned_data
+
+
+def is_empty(value):
+    if value is None or value == "":
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, QuerySet):
+        return no_values(value)
+    try:
+        return len(value) == 0
+    except TypeError:
+        return False
+
+
+def active_filters(cleaned):
+    return {
+        name: value
+        for name, value in cleaned.items()
+        if name not in NON_FILTERS and not is_empty(value)
+    }
+
+
+def filter_key(cleaned):
+    """A hashable form of the active filters."""
+    parts = []
+    for name, value in sorted(active_filters(cleaned).items()):
+        parts.append((name, hashable(value)))
+    return tuple(parts)
+
+
+def selected_keys(cleaned, facet):
+    value = cleaned.get(facet)
+    if is_empty(value):
+        return set()
+    if facet == "year":
+        return {int(year) for year in value}
+    return {obj.pk for obj in value}
+
+
+def sorted_facet_values(counts, labels, selected, limit):
+    """FacetValues sorted by count (desc) then label; zero counts only when selected.
+
+    With a limit, the top values are picked before any FacetValue is made: a facet has
+    thousands of values (outlets), a page shows a few.
+    """
+    keys = [
+        (-counts.get(pk, 0), labels[pk][1], labels[pk][0], pk)
+        for pk in (set(counts) | selected if selected else counts)
+        if pk in labels and (counts.get(pk, 0) > 0 or pk in selected)
+    ]
+    if limit is not None and len(keys) > limit:
+        top = heapq.nsmallest(limit, keys)
+        shown = {key[3] for key in top}
+        keys = top + sorted(key for key in keys if key[3] in selected and key[3] not in shown)
+    else:
+        keys.sort()
+    return [
+        FacetValue(value=value, label=label, count=-negative, selected=pk in selected)
+        for negative, label, value, pk in keys
+    ]
+
+
+def hashable(value):
+    if isinstance(value, str):
+        return value.strip()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "__iter__"):
+        return tuple(sorted(getattr(v, "pk", v) for v in value))
+    return value

@@ -1,0 +1,121 @@
+"""Facet counts and browse counts with plain SQL: the references the index is held to.
+
+exact_facet_counts() and exact_browse_counts() answer what facet_counts() and
+browse_counts() answer from the index (cases.facets), through the FilterSet's own filters;
+the public interface falls back on them while a connection has uncommitted writes of its
+own, and tests/contracts/ holds the two equal on committed data.
+"""
+
+from django.apps import apps
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractYear
+
+from cases.facets.common import (
+    FACET_PARAMS,
+    FACETS,
+    LABEL_FIELDS,
+    LINK_FIELDS,
+    NON_FILTERS,
+    FacetResult,
+    cleaned_data,
+    is_empty,
+    selected_keys,
+    sorted_facet_values,
+)
+
+
+def exact_facet_counts(case_filter, limit=None):
+    """facet_counts() computed with plain SQL, through the FilterSet's own filters.
+
+    One query for the total and one per facet, whatever the number of values.
+    """
+    from cases.models import Appearance, Case
+
+    cleaned = cleaned_data(case_filter)
+    total = filtered_cases(case_filter, cleaned, exclude=()).count()
+    facets = {}
+    for facet in FACETS:
+        ids = filtered_cases(case_filter, cleaned, exclude=FACET_PARAMS[facet]).values("id")
+        if facet == "year":
+            rows = (
+                Case.objects.filter(id__in=ids, date__isnull=False)
+                .annotate(year=ExtractYear("date"))
+                .values_list("year", "year", "year")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+        elif facet == "outlet":
+            rows = (
+                Appearance.objects.filter(case_id__in=ids, outlet__isnull=False)
+                .values_list("outlet_id", "outlet__slug", "outlet__name")
+                .annotate(n=Count("case_id", distinct=True))
+                .order_by()
+            )
+        else:
+            key = "code" if facet == "language" else "slug"
+            rows = (
+                getattr(Case, LINK_FIELDS[facet])
+                .through.objects.filter(case_id__in=ids)
+                .values_list(f"{facet}_id", f"{facet}__{key}", f"{facet}__name")
+                .annotate(n=Count("case_id"))
+                .order_by()
+            )
+        counts, labels = {}, _selected_labels(cleaned, facet)
+        for pk, value, label, n in rows:
+            counts[pk] = n
+            labels[pk] = (str(value), str(label))
+        facets[facet] = sorted_facet_values(counts, labels, selected_keys(cleaned, facet), limit)
+    return FacetResult(total=total, approximate=False, facets=facets)
+
+
+def exact_browse_counts(facet):
+    """browse_counts() with plain SQL."""
+    from cases import models
+
+    published = models.Case.Status.PUBLISHED
+    if facet == "issue":
+        return list(
+            models.Issue.objects.annotate(
+                case_count=Count("cases", filter=Q(cases__status=published))
+            )
+            .filter(case_count__gt=0)
+            .order_by("-number")
+            .values_list("number", "date", "case_count")
+        )
+    if facet == "outlet":
+        cases = Q(appearances__case__status=published)
+        counted = Count("appearances__case", filter=cases, distinct=True)
+    else:
+        counted = Count("cases", filter=Q(cases__status=published))
+    model_name, value = LABEL_FIELDS[facet]
+    model = apps.get_model("cases", model_name)
+    return list(
+        model.objects.annotate(case_count=counted)
+        .filter(case_count__gt=0)
+        .order_by("name", "id")
+        .values_list(value, "name", "case_count")
+    )
+
+
+def filtered_cases(case_filter, cleaned, exclude):
+    """Published cases under every active filter except the `exclude` parameters."""
+    from cases.models import Case
+
+    queryset = Case.objects.published()
+    for name, value in cleaned.items():
+        if name in exclude or name in NON_FILTERS:
+            continue
+        queryset = case_filter.filters[name].filter(queryset, value)
+    return queryset.order_by()
+
+
+def _selected_labels(cleaned, facet):
+    """{key: (value, label)} of the facet's selected values, from the validated form."""
+    value = cleaned.get(facet)
+    if is_empty(value):
+        return {}
+    if facet == "year":
+        return {int(year): (str(year), str(year)) for year in value}
+    if facet == "language":
+        return {obj.pk: (obj.code, str(obj)) for obj in value}
+    return {obj.pk: (obj.slug, str(obj)) for obj in value}
