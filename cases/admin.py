@@ -13,7 +13,6 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import history, paste_import, taxonomy, workflow
-from cases.duplicates import similar_cases
 from cases.importers.text import CaseImportError
 from cases.models import (
     Appearance,
@@ -32,6 +31,7 @@ from cases.models import (
 from cases.page_filters import render_markdown
 from cases.readmodels.case_page import MAX_ID
 from cases.search import prefix_query
+from cases.search.similar import similar_cases
 from cases.services import editing, revisions
 from cases.services import taxonomy as services_taxonomy
 from cases.services.imports import save_cases

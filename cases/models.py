@@ -228,7 +228,7 @@ class Case(models.Model):
             # Full-text search (q).
             GinIndex(fields=["search_vector"], name="case_search_idx"),
             # Duplicate warnings in the admin: the titles nearest 'typed title', nearest
-            # first (title <-> 'typed title', cases.duplicates). GiST walks them in that
+            # first (title <-> 'typed title', cases.search.similar). GiST walks them in that
             # order and stops; GIN found every title sharing trigrams, then sorted them.
             GistIndex(fields=["title"], name="case_title_trgm_idx", opclasses=["gist_trgm_ops"]),
         ]

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from cases.duplicates import similar_cases
 from cases.importers.base import ExistingCases, TaxonomyResolver, check_no_duplicates
 from cases.importers.text import CaseImportError, parse_text_collecting_errors
 from cases.models import Case, normalize_title
+from cases.search.similar import similar_cases
 
 SOURCE = "pasted text"
 

@@ -1,7 +1,7 @@
 import pytest
 
-from cases.duplicates import similar_cases
 from cases.models import Case
+from cases.search.similar import similar_cases
 from tests.editors import case_form_data, change_url, make_user, new_case_data
 from tests.factories import CaseFactory
 
@@ -86,7 +86,7 @@ def test_the_change_page_lists_similar_cases_without_javascript(editor_client):
 def test_summary_candidates_come_from_the_rarest_words_by_the_search_statistics():
     from django.db import connection
 
-    from cases.duplicates import rarest
+    from cases.search.similar import rarest
 
     for n in range(30):
         CaseFactory(summary=f"Disinformation about the elections, number {n}.")

@@ -7,6 +7,9 @@ every write path.
 
 Typos: a search that finds nothing is retried with each unknown word replaced by the most
 similar word of a published case (pg_trgm over the SearchWord table), and the page says so.
+
+Cases that look like one an editor is writing, for the duplicate warning, are found by
+similar.py.
 """
 
 import re
