@@ -28,13 +28,13 @@ from cases.models import (
     PendingReference,
     TaxonomyRedirect,
 )
-from cases.page_filters import render_markdown
 from cases.readmodels.case_page import MAX_ID
 from cases.search import prefix_query
 from cases.search.similar import similar_cases
 from cases.services import editing, revisions
 from cases.services import taxonomy as services_taxonomy
 from cases.services.imports import save_cases
+from cases.site.page_filters import render_markdown
 
 Status = Case.Status
 

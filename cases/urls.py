@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from cases import exports, feeds, sitemaps, stats, views
+from cases.site import exports, feeds, sitemaps, stats, views
 
 app_name = "cases"
 

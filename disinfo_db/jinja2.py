@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment
 
-from cases.claimreview import json_ld_script
-from cases.page_filters import render_markdown, thousands, view_query
+from cases.site.claimreview import json_ld_script
+from cases.site.page_filters import render_markdown, thousands, view_query
 
 
 def url(name, *args):

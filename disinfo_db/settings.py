@@ -75,7 +75,7 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "disinfo_db.jinja2.environment",
-            "context_processors": ["cases.context_processors.site"],
+            "context_processors": ["cases.site.context_processors.site"],
         },
     },
     {
@@ -86,7 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cases.context_processors.site",
+                "cases.site.context_processors.site",
             ],
         },
     },

@@ -17,9 +17,9 @@ from cases.api.serializers import (
     KeywordSerializer,
     prefetch_for_case_serializer,
 )
-from cases.exports import csv_rows
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
 from cases.readmodels.csv import CSV_COLUMNS
+from cases.site.exports import csv_rows
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,

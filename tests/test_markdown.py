@@ -3,7 +3,7 @@ carry script, event handlers or unsafe URLs, whatever is typed into it."""
 
 import pytest
 
-from cases.page_filters import render_markdown
+from cases.site.page_filters import render_markdown
 from tests.editors import make_user
 from tests.factories import CaseFactory
 

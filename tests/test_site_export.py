@@ -120,7 +120,7 @@ def test_the_export_holds_every_matching_case_not_just_a_page(client):
 
 
 def test_the_export_reads_cases_a_chunk_at_a_time_as_it_streams(client, monkeypatch):
-    monkeypatch.setattr("cases.exports.CHUNK_SIZE", 2)
+    monkeypatch.setattr("cases.site.exports.CHUNK_SIZE", 2)
     for n in range(5):
         CaseFactory(title=f"Claim {n}", keywords=[KeywordFactory(name=f"Keyword {n}")])
     response = client.get("/cases/export/?format=ndjson&ordering=date")

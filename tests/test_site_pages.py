@@ -46,7 +46,7 @@ class TestSitemap:
         assert lastmod == Case.objects.get(pk=first.pk).updated_at.date().isoformat()
 
     def test_the_case_sitemap_is_paginated_by_the_framework(self, client, monkeypatch):
-        from cases.sitemaps import CaseSitemap
+        from cases.site.sitemaps import CaseSitemap
 
         monkeypatch.setattr(CaseSitemap, "limit", 2)
         cases = [CaseFactory() for _ in range(3)]

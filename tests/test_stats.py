@@ -9,11 +9,11 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from cases import facets
-from cases.charts import bar_chart, fill_months, nice_ceiling, timeline_chart
 from cases.facets import index as facet_index
 from cases.filters import CaseFilter
 from cases.models import Appearance, Case, Keyword
-from cases.stats import case_statistics, exact_case_statistics
+from cases.site.charts import bar_chart, fill_months, nice_ceiling, timeline_chart
+from cases.site.stats import case_statistics, exact_case_statistics
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,
@@ -383,7 +383,7 @@ class TestCharts:
         assert chart["bars"][1]["name"] == "B" * 40
 
     def test_large_counts_are_grouped_by_thousands_and_fit_after_the_longest_bar(self):
-        from cases.charts import BAR_VALUE_CHAR_WIDTH
+        from cases.site.charts import BAR_VALUE_CHAR_WIDTH
 
         chart = bar_chart([{"name": "A", "count": 1_234_567}, {"name": "B", "count": 8}])
         longest = chart["bars"][0]

@@ -49,8 +49,6 @@ from cases.api.serializers import (
     CountedOutletSerializer,
     TombstoneSerializer,
 )
-from cases.claimreview import claim_review
-from cases.exports import csv_row
 from cases.facets import facet_counts
 from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
 from cases.freshness.dataversion import request_state
@@ -66,6 +64,8 @@ from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
 from cases.readmodels.keyset import Cursor, CursorError
 from cases.search import ranked_matches
 from cases.services import editing
+from cases.site.claimreview import claim_review
+from cases.site.exports import csv_row
 
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")

@@ -22,7 +22,7 @@ Each call asks the index, which reads the data version (one small query). While 
 connection has uncommitted writes of its own, the shared index is not used at all and the
 answer comes from exact SQL.
 
-tally() counts the same bitmaps for the statistics page (cases.stats): per month and
+tally() counts the same bitmaps for the statistics page (cases.site.stats): per month and
 per value among the cases every filter selects, not disjunctively, and never estimated.
 """
 

@@ -7,7 +7,7 @@ Case.objects.published().with_related_data() plus the published related cases an
 correction notes: its issue, languages, countries, keywords, appearances with their
 outlets, published related cases (id, title, slug and date) and correction notes. They sit
 in the caches prefetch_related() fills, so `case.keywords.all()` and the rest read them
-without a query, in templates and in cases.claimreview alike.
+without a query, in templates and in cases.site.claimreview alike.
 
 The ORM would take seven queries for this. Their round trips, and building and compiling
 seven querysets, were most of the time of a case page; one statement with a JSON array per

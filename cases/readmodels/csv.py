@@ -2,10 +2,10 @@
 
     lines = sql_csv_lines(Case.objects.published().order_by("id"))
 
-Its reference is csv_lines() in cases.exports, which writes the same text from model
+Its reference is csv_lines() in cases.site.exports, which writes the same text from model
 instances with Python's csv module; tests/contracts/ holds the two byte for byte equal.
-CSV_COLUMNS and DEFAULT_SEPARATOR are the file's layout, which both follow and
-import_cases reads back (cases.importers.csv).
+CSV_COLUMNS and DEFAULT_SEPARATOR are the file's layout, which both follow and import_cases
+reads back (cases.importers.csv).
 """
 
 import collections

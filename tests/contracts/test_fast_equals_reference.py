@@ -28,8 +28,6 @@ from rest_framework.test import APIClient
 
 from cases import facets
 from cases.api.serializers import CaseSerializer, prefetch_for_case_serializer
-from cases.claimreview import citation, claim_review, permalink
-from cases.exports import csv_lines
 from cases.facets import (
     BROWSE_FACETS,
     browse_counts,
@@ -46,7 +44,9 @@ from cases.readmodels import csv as readmodels_csv
 from cases.readmodels.api_json import case_representations
 from cases.readmodels.case_page import published_case_for_page
 from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
-from cases.stats import case_statistics, exact_case_statistics
+from cases.site.claimreview import citation, claim_review, permalink
+from cases.site.exports import csv_lines
+from cases.site.stats import case_statistics, exact_case_statistics
 from tests.conftest import UNPUBLISHED_WORDS
 from tests.contracts import QUERIES
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.exports import json_lines
 from cases.models import Case
 from cases.readmodels.csv import DEFAULT_SEPARATOR, sql_csv_lines
+from cases.site.exports import json_lines
 
 
 class Command(BaseCommand):

@@ -19,9 +19,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cases.api.serializers import prefetch_for_case_serializer, visible_related_cases
-from cases.filtered import bad_request, parameter_errors, published_case_filter
 from cases.readmodels.api_json import represent_cases
 from cases.readmodels.csv import CSV_COLUMNS, DEFAULT_SEPARATOR, Echo, sql_csv_lines
+from cases.site.filtered import bad_request, parameter_errors, published_case_filter
 
 CHUNK_SIZE = 500
 

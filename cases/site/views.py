@@ -5,7 +5,6 @@ from django.template.defaultfilters import truncatewords
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from cases.claimreview import citation, claim_review, permalink
 from cases.facets import FACETS, browse_counts, facet_counts
 from cases.filters import ORDERINGS, CaseFilter, order_cases
 from cases.models import Case
@@ -17,6 +16,7 @@ from cases.search import (
     ranked_matches,
     with_headlines,
 )
+from cases.site.claimreview import citation, claim_review, permalink
 
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link

@@ -12,15 +12,15 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
 from django.template.response import TemplateResponse
 
-from cases.charts import bar_chart, fill_months, timeline_chart
 from cases.facets import tally
-from cases.filtered import (
+from cases.models import Appearance, Case
+from cases.site.charts import bar_chart, fill_months, timeline_chart
+from cases.site.filtered import (
     describe_filters,
     filter_query,
     parameter_errors,
     published_case_filter,
 )
-from cases.models import Appearance, Case
 
 TOP = 15
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import linebreaks
 
-from cases.filtered import (
+from cases.site.filtered import (
     bad_request,
     describe_filters,
     filter_query,
