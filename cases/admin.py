@@ -12,7 +12,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases import history, paste_import, taxonomy, workflow
+from cases import history, taxonomy, workflow
+from cases.importers import paste
 from cases.importers.text import CaseImportError
 from cases.models import (
     Appearance,
@@ -486,7 +487,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         }
         if request.method == "POST" and form.is_valid():
             text = form.cleaned_data["text"]
-            parsed, errors = paste_import.parse(text)
+            parsed, errors = paste.parse(text)
             fingerprint = text_fingerprint(text)
             confirmed = "confirm" in request.POST and form.cleaned_data["previewed"] == fingerprint
             if confirmed and not errors and parsed:
@@ -510,7 +511,7 @@ class CaseAdmin(SimpleHistoryAdmin):
             data["previewed"] = fingerprint if not errors else ""
             context["form"] = PasteImportForm(data)
             context["errors"] = errors
-            context["previews"] = paste_import.preview(parsed) if not errors else []
+            context["previews"] = paste.preview(parsed) if not errors else []
             context["can_confirm"] = not errors and bool(parsed)
         return TemplateResponse(request, "admin/cases/case/paste_import.html", context)
 

@@ -2,6 +2,8 @@
 
 parsed_cases = parse_file(path)          # reads everything; raises CaseImportError
 summary = cases.services.imports.save_cases(parsed_cases, status)  # one transaction
+
+Nothing here writes; paste.py parses and previews the text editors paste in the admin.
 """
 
 from pathlib import Path

@@ -1,7 +1,8 @@
-"""Paste import: cases pasted in the seed text layout, previewed, then saved on confirmation.
+"""Paste import: cases pasted in the seed text layout, parsed and previewed.
 
-It reuses the import command's parser (cases.importers.text) and writer (save_cases). The
-preview only reads: it looks taxonomy values up without creating them.
+It reuses the import command's parser (cases.importers.text). It writes nothing: the
+preview looks taxonomy values up without creating them, and on confirmation the admin
+saves the parsed cases through the write path (cases.services.imports.save_cases()).
 """
 
 from dataclasses import dataclass, field
