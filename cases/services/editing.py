@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from cases import history
+from cases import history, workflow
 from cases.models import (
     Appearance,
     Case,
@@ -136,19 +136,18 @@ def save_case(
         del case.skip_history_when_saving
 
 
-def move_cases(cases, new_status, user, check=None):
-    """Give each case `new_status` where `check(case)` allows it; returns (moved, refused).
+def move_cases(cases, new_status, user):
+    """Give each case `new_status` where the workflow lets `user`; returns (moved, refused).
 
-    refused is [(case, error)]: what `check` raised for it. Each move is its own version.
+    refused is [(case, TransitionError)], saying why. Each move is its own version.
     """
     moved, refused = 0, []
     for case in cases:
-        if check is not None:
-            try:
-                check(case)
-            except Exception as error:  # the caller's check says why, e.g. TransitionError
-                refused.append((case, error))
-                continue
+        try:
+            workflow.check_transition(user, case, new_status)
+        except workflow.TransitionError as error:
+            refused.append((case, error))
+            continue
         if save_case(case, user=user, status=new_status).changed:
             moved += 1
     return moved, refused
