@@ -140,6 +140,19 @@ class CaseQuerySet(models.QuerySet):
         """The one definition of what the public may see."""
         return self.filter(status=Case.Status.PUBLISHED)
 
+    def withdrawn(self, pk):
+        """The withdrawn case with this id, or None: its URL answers 410 with the reason.
+
+        Only what that answer shows is read: the claim's title and the reason, not its text.
+        """
+        if pk is None or not 0 < pk < 2**63:
+            return None
+        return (
+            self.filter(pk=pk, status=Case.Status.WITHDRAWN)
+            .only("id", "title", "slug", "withdrawal_reason", "updated_at")
+            .first()
+        )
+
     def with_related_data(self):
         """Everything a list of cases renders, in a fixed number of queries."""
         return (

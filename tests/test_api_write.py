@@ -247,7 +247,9 @@ class TestStatusChanges:
         assert publisher_client.patch(url, reason, format="json").status_code == 200
         case.refresh_from_db()
         assert case.withdrawal_reason == "The outlet was misidentified."
-        assert api_client.get(url).status_code == 404
+        gone = api_client.get(url)
+        assert gone.status_code == 410
+        assert "The outlet was misidentified." in gone.json()["errors"][0]["message"]
 
     def test_an_editor_may_not_create_a_published_case(self, editor_client):
         response = editor_client.post(

@@ -128,7 +128,11 @@ READ_ERRORS = {
     **error(400, "A parameter is invalid; `field` names it."),
     **error(429, "Too many anonymous requests; retry after the Retry-After header's seconds."),
 }
-DETAIL_ERRORS = {**error(404, "No such case, or not visible to you."), **READ_ERRORS}
+DETAIL_ERRORS = {
+    **error(404, "No such case, or not visible to you."),
+    **error(410, "The case was withdrawn; the message says when and why."),
+    **READ_ERRORS,
+}
 WRITE_ERRORS = {
     **error(400, "A field is invalid; `field` names it. Nothing was written."),
     **error(401, "No credentials: send `Authorization: Token <key>`."),

@@ -107,6 +107,21 @@ def last_change():
     return when
 
 
+class Gone(APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "gone"
+
+
+def not_public(pk):
+    """The answer for a case id the public may not read: 410 with the reason for a
+    withdrawn case, whose citations keep working; 404 for anything else."""
+    withdrawn = Case.objects.withdrawn(pk)
+    if withdrawn is None:
+        return Http404()
+    when = withdrawn.updated_at.date().isoformat()
+    return Gone(f"Case {pk} was withdrawn on {when}: {withdrawn.withdrawal_reason}")
+
+
 class PreconditionFailed(APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_detail = "The resource changed since you read it."
@@ -421,7 +436,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             # The public sees published cases only: the case page's one-query read.
             case = published_case_for_page(self.requested_pk())
             if case is None:
-                raise Http404
+                raise not_public(self.requested_pk())
             self.check_object_permissions(request, case)
         self.last_modified = case.updated_at
         self.etag_prefix = f"v{case.version}-"
@@ -442,7 +457,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         pk = self.requested_pk()
         found = public_case_representation(pk, request)
         if found is None:
-            raise Http404
+            raise not_public(pk)
         _, version, updated_at, text = found
         self.check_object_permissions(request, Case(pk=pk))
         self.last_modified = updated_at

@@ -221,7 +221,13 @@ def case_list(request):
 def case_detail(request, pk, slug=None):
     case = published_case_for_page(pk)
     if case is None:
-        raise Http404("No published case has this id.")
+        withdrawn = Case.objects.withdrawn(pk)
+        if withdrawn is None:
+            raise Http404("No published case has this id.")
+        # Citations of a withdrawn case keep working: they say what happened and why.
+        return TemplateResponse(
+            request, "cases/case_withdrawn.html", {"case": withdrawn}, status=410
+        )
     if slug != case.slug:
         return redirect(case, permanent=True)
     context = {
