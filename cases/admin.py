@@ -213,6 +213,35 @@ class IncompleteDataFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RecentIssueFilter(admin.SimpleListFilter):
+    """The newest review issues that have cases; any other by its number in the URL
+    (?issue=270). Listing every issue made a sidebar thousands of pixels tall."""
+
+    title = "issue"
+    parameter_name = "issue"
+    SHOWN = 10
+
+    def lookups(self, request, model_admin):
+        numbers = (
+            Issue.objects.filter(Exists(Case.objects.filter(issue=OuterRef("pk"))))
+            .order_by("-number")
+            .values_list("number", flat=True)[: self.SHOWN]
+        )
+        shown = [(str(number), f"Issue {number}") for number in numbers]
+        value = self.value()
+        if value and value.isdigit() and value not in dict(shown):
+            shown.append((value, f"Issue {value}"))
+        return shown
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(issue__number=int(value))
+
+
 class DeadLinksFilter(admin.SimpleListFilter):
     title = "links"
     parameter_name = "links"
@@ -255,7 +284,7 @@ class CaseAdmin(SimpleHistoryAdmin):
     change_form_template = "admin/cases/case/change_form.html"
     change_list_template = "admin/cases/case/change_list.html"
     list_display = ["title", "date", "issue", "status", "updated_at"]
-    list_filter = ["status", IncompleteDataFilter, DeadLinksFilter, "issue", "languages"]
+    list_filter = ["status", IncompleteDataFilter, DeadLinksFilter, RecentIssueFilter, "languages"]
     list_select_related = ["issue"]
     # Searched through the full-text index (get_search_results), not field by field.
     search_fields = ["title", "summary", "=id"]

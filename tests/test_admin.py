@@ -114,3 +114,21 @@ def test_the_case_list_searches_and_filters_by_status(editor_client):
     assert "Draft claim" in html and "Published claim" not in html
     html = editor_client.get("/admin/cases/case/?q=published").content.decode()
     assert "Published claim" in html and "Draft claim" not in html
+
+
+def test_the_issue_filter_lists_the_newest_issues_with_cases_not_every_issue(admin_client):
+    from cases.models import Issue
+    from tests.factories import IssueFactory
+
+    for number in range(1, 16):
+        CaseFactory(title=f"Case of issue {number}", issue=IssueFactory(number=number))
+    Issue.objects.create(number=999)  # no case: an orphan
+
+    html = admin_client.get("/admin/cases/case/").content.decode()
+    sidebar = html[html.index('id="changelist-filter"') :]
+    offered = re.findall(r"\?issue=(\d+)", sidebar)
+    assert offered == [str(number) for number in range(15, 5, -1)]
+
+    response = admin_client.get("/admin/cases/case/", {"issue": "3"})
+    assert response.status_code == 200
+    assert [case.title for case in response.context["cl"].result_list] == ["Case of issue 3"]

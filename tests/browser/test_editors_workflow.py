@@ -175,3 +175,31 @@ def test_a_second_editors_stale_save_is_refused_without_losing_anything(browser,
     bob.wait_for_selector(".messagelist .success")
     case.refresh_from_db()
     assert (case.title, case.summary) == ("Bob's better title", "Alice rewrote the summary.")
+
+
+def test_the_case_form_fits_the_window_and_asks_a_reason_only_for_a_withdrawal(
+    browser, live_server
+):
+    from cases.models import Appearance
+    from tests.factories import CaseFactory, OutletFactory
+
+    ensure_groups()
+    new_user("carol", "Publishers")
+    case = CaseFactory(title="A claim with a long headline about the Baltic states' sovereignty")
+    outlet = OutletFactory(name="An outlet with a rather long name, as real outlets have")
+    Appearance.objects.create(
+        case=case,
+        outlet=outlet,
+        url="https://www.example.org/a/very/long/path/of/an/article/about/the/claim/" * 2,
+        archive_url="https://web.archive.org/web/20230312000000/https://www.example.org/a",
+    )
+    page = log_in(browser, live_server, "carol")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/admin/cases/case/{case.pk}/change/")
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    assert page.evaluate("document.getElementById('id_title').offsetWidth") >= 600
+    assert not page.is_visible("#id_withdrawal_reason"), "no reason box on a published case"
+    page.select_option("#id_status", "withdrawn")
+    assert page.is_visible("#id_withdrawal_reason")
+    shot(page, "6-case-form-withdrawal")
