@@ -9,7 +9,9 @@ from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import history, taxonomy, workflow
@@ -18,6 +20,7 @@ from cases.importers.text import CaseImportError
 from cases.models import (
     Appearance,
     Case,
+    CaseRevision,
     CorrectionNote,
     Country,
     Issue,
@@ -32,7 +35,7 @@ from cases.models import (
 from cases.readmodels.case_page import MAX_ID
 from cases.search import prefix_query
 from cases.search.similar import similar_cases
-from cases.services import editing, revisions
+from cases.services import editing, merge, revisions
 from cases.services import taxonomy as services_taxonomy
 from cases.services.imports import save_cases
 from cases.site.page_filters import render_markdown
@@ -87,15 +90,20 @@ class CorrectionNoteInline(admin.TabularInline):
 
 
 class CaseAdminForm(forms.ModelForm):
-    """The case form, with optimistic locking, workflow checks and duplicate warnings.
+    """The case form, with the three-way merge of stale saves and duplicate warnings.
 
-    `user` is set on the class by CaseAdmin.get_form.
+    `user` is set on the class by CaseAdmin.get_form, and `conflict` (an EditConflict)
+    when the write path refused the previous attempt to save this very POST.
+    The status is set here on new cases only; later it moves with the workflow buttons.
     """
 
     user = None
+    conflict_error = None
 
-    # The version the editor loaded; a save is refused if the case has moved on since.
+    # The version the editor loaded: the base of the three-way merge if the case moved on.
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The version whose conflicting fields the editor decided (resolve-<field> radios).
+    conflict_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     not_a_duplicate = forms.BooleanField(
         required=False,
         label="Not a duplicate",
@@ -107,6 +115,12 @@ class CaseAdminForm(forms.ModelForm):
         label="Public correction note",
         help_text="Optional. Shown on the public case page with today's date. "
         "Say what was corrected and why.",
+    )
+    change_reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Reason for this change",
+        help_text="Optional, for the history and the reviewer: what you changed and why.",
     )
 
     class Meta:
@@ -124,19 +138,45 @@ class CaseAdminForm(forms.ModelForm):
             "keywords",
             "related",
         ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 6}),
+            "disproof": forms.Textarea(attrs={"rows": 10}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.conflict = None
         self.similar = []
+        self.revision = None
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.version
+            # Without it an old form could not be merged: it would overwrite blindly.
+            self.fields["loaded_version"].required = True
+            self.fields["loaded_version"].error_messages["required"] = (
+                "This form does not say which version of the case it was opened on: "
+                "open the case again."
+            )
             self.fields.pop("not_a_duplicate", None)
+            self._show_open_revision()
         if "status" in self.fields and self.user is not None:
             allowed = workflow.allowed_statuses(self.user, self.instance)
             self.fields["status"].choices = [
-                (value, label) for value, label in Status.choices if value in allowed
+                (value, label)
+                for value, label in Status.choices
+                if value in allowed and value != Status.WITHDRAWN
             ]
+
+    def _show_open_revision(self):
+        """An editor's open revision of a published case fills the form: they continue it."""
+        if self.instance.status != Status.PUBLISHED:
+            return
+        self.revision = revisions.open_revision(self.instance, self.user)
+        if self.revision is None:
+            return
+        values, _, _ = merge.arguments(self.revision.changes)
+        for name, value in values.items():
+            if name in self.fields:
+                self.initial[name] = value.pk if hasattr(value, "pk") else value
 
     def clean(self):
         cleaned = super().clean()
@@ -145,8 +185,13 @@ class CaseAdminForm(forms.ModelForm):
         for name in ("summary", "disproof", "withdrawal_reason"):
             if isinstance(cleaned.get(name), str):
                 cleaned[name] = cleaned[name].replace("\r\n", "\n")
-        if self.instance.pk:
-            self._check_version(cleaned)
+        cleaned["resolved"] = {
+            key.removeprefix("resolve-"): value
+            for key, value in self.data.items()
+            if key.startswith("resolve-") and value in ("mine", "theirs")
+        }
+        if self.conflict_error is not None:
+            self._show_conflict(self.conflict_error)
         self._check_status(cleaned)
         if not self.instance.pk and not cleaned.get("not_a_duplicate"):
             self.similar = similar_cases(cleaned.get("title"), cleaned.get("summary"))
@@ -158,23 +203,18 @@ class CaseAdminForm(forms.ModelForm):
                 )
         return cleaned
 
-    def _check_version(self, cleaned):
-        # The row stays locked until the admin's transaction ends, so two saves can't race.
-        stored = Case.objects.select_for_update().only("version").get(pk=self.instance.pk)
-        submitted = cleaned.get("loaded_version")
-        if submitted == stored.version:
-            return
-        self.conflict = history.changes_since(self.instance, submitted) or []
-        # The form keeps everything this editor typed; saving again, after reading the
-        # other editor's changes, is a deliberate overwrite.
+    def _show_conflict(self, error):
+        """Refuse this POST, listing the fields both editors changed, side by side."""
+        self.conflict = error
         self.data = self.data.copy()
-        self.data[self.add_prefix("loaded_version")] = stored.version
+        self.data[self.add_prefix("conflict_version")] = error.current
+        editor = display_name(error.editor) if error.editor else "Another editor"
         raise ValidationError(
-            "Another editor saved this case since you opened it (your version %(mine)s, "
-            "now %(theirs)s). Nothing was saved. Their changes are listed below; your "
-            "edits are still in the form. Merge them, then save again.",
-            code="stale",
-            params={"mine": submitted, "theirs": stored.version},
+            "%(editor)s saved version %(theirs)s of this case while you were editing "
+            "version %(mine)s. Their other changes are kept; the fields you both changed "
+            "are listed below. Pick a side for each, then save again.",
+            code="conflict",
+            params={"editor": editor, "mine": error.expected, "theirs": error.current},
         )
 
     def _check_status(self, cleaned):
@@ -300,6 +340,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         "updated_at",
         "published_at",
         "disproof_preview",
+        "workflow_record",
     ]
     inlines = [AppearanceInline, PendingReferenceInline, CorrectionNoteInline]
     actions = ["submit_for_review", "publish", "add_keyword"]
@@ -319,10 +360,22 @@ class CaseAdmin(SimpleHistoryAdmin):
         return queryset.filter(matches), False
 
     fieldsets = [
-        (None, {"fields": ["title", "summary", "disproof", "disproof_preview", "loaded_version"]}),
-        ("Publication", {"fields": ["status", "withdrawal_reason", "date", "issue"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "summary",
+                    "disproof",
+                    "disproof_preview",
+                    "loaded_version",
+                    "conflict_version",
+                ]
+            },
+        ),
+        ("Publication", {"fields": ["workflow_record", "date", "issue"]}),
         ("Classification", {"fields": ["languages", "countries", "keywords", "related"]}),
-        ("This change", {"fields": ["correction_note"]}),
+        ("This change", {"fields": ["change_reason", "correction_note"]}),
         (
             "Record",
             {
@@ -348,18 +401,35 @@ class CaseAdmin(SimpleHistoryAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if obj is None:
+            # A new case gets its first status here; later it moves with the workflow
+            # buttons (cases.workflow.ACTIONS).
             fieldsets = [
                 (name, {**options, "fields": list(options["fields"])})
                 for name, options in fieldsets
                 if name != "This change"
             ]
             fieldsets[0][1]["fields"].append("not_a_duplicate")
+            fieldsets[1][1]["fields"][0] = "status"
         return fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.user = request.user
+        form.conflict_error = getattr(request, "case_conflict", None)
         return form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except editing.EditConflict as conflict:
+            # Nothing was written (the admin's transaction rolled back). The same POST is
+            # shown again, with the conflicting fields side by side (CaseAdminForm).
+            request.case_conflict = conflict
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description="status")
+    def workflow_record(self, obj):
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in workflow_lines(obj)))
 
     @admin.display(description="version")
     def current_version(self, obj):
@@ -383,15 +453,26 @@ class CaseAdmin(SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         data = form.cleaned_data
         by_model = {formset.model: formset for formset in formsets}
-        editing.save_case(
+        request.case_saved = editing.save_case(
             form.instance,
             user=request.user,
-            expected_version=data.get("loaded_version") if change else None,
+            reason=data.get("change_reason", ""),
+            base_version=data.get("loaded_version") if change else None,
+            resolved=data.get("resolved"),
+            resolved_at=data.get("conflict_version"),
             appearances=wanted_rows(by_model.get(Appearance), appearance_row),
             pending_titles=wanted_rows(by_model.get(PendingReference), lambda row: row["title"]),
             correction_note=data.get("correction_note", ""),
             **{name: data[name] for name in [*editing.FIELDS, *editing.LINKS] if name in data},
         )
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        """After a save, say what happened to the edit rather than the generic message."""
+        saved = getattr(request, "case_saved", None)
+        if saved is not None and level == messages.SUCCESS:
+            request.case_saved = None
+            message, level = saved_message(saved, request.user)
+        super().message_user(request, message, level, *args, **kwargs)
 
     def construct_change_message(self, request, form, formsets, add=False):
         # The inlines are saved by the write path, not by formset.save(): the admin log
@@ -408,10 +489,36 @@ class CaseAdmin(SimpleHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
         context["conflict"] = form.conflict
+        if form.conflict is not None:
+            context["conflict_editor"] = (
+                display_name(form.conflict.editor) if form.conflict.editor else "another editor"
+            )
+            context["conflict_rows"] = [
+                {
+                    "name": item.name,
+                    "label": item.label,
+                    "theirs": merge.display(item.name, item.theirs),
+                    "mine": merge.display(item.name, item.mine),
+                }
+                for item in form.conflict.conflicts
+            ]
         context["similar"] = form.similar
         if obj is not None and not form.is_bound:
             context["similar"] = similar_cases(obj.title, obj.summary, exclude_pk=obj.pk)
         context["similar_url"] = reverse("admin:cases_case_similar")
+        context["revision"] = form.revision
+        if obj is not None:
+            context["workflow_actions"] = [
+                (action, reverse("admin:cases_case_workflow", args=[obj.pk, action.name]))
+                for action in workflow.actions_for(request.user, obj)
+            ]
+            context["open_revisions"] = [
+                (revision, revisions.changes(revision))
+                for revision in revisions.open_revisions()
+                .filter(case=obj)
+                .select_related("author", "reviewer")
+            ]
+            context["can_review"] = request.user.has_perm(workflow.PUBLISH)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # Case list
@@ -419,6 +526,9 @@ class CaseAdmin(SimpleHistoryAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
         extra_context["waiting_for_review"] = Case.objects.filter(status=Status.IN_REVIEW).count()
+        extra_context["revisions_waiting"] = (
+            revisions.open_revisions().filter(status=CaseRevision.Status.PENDING).count()
+        )
         extra_context["can_paste_import"] = self.has_add_permission(request)
         return super().changelist_view(request, extra_context)
 
@@ -476,6 +586,17 @@ class CaseAdmin(SimpleHistoryAdmin):
                 name="cases_case_preview_markdown",
             ),
             path("paste-import/", view(self.paste_import_view), name="cases_case_paste_import"),
+            path("review/", view(self.review_queue_view), name="cases_case_review"),
+            path(
+                "revisions/<int:revision_id>/<str:decision>/",
+                view(self.revision_decision_view),
+                name="cases_case_revision_decision",
+            ),
+            path(
+                "<path:object_id>/workflow/<str:action>/",
+                view(self.workflow_view),
+                name="cases_case_workflow",
+            ),
             *super().get_urls(),
         ]
 
@@ -498,6 +619,137 @@ class CaseAdmin(SimpleHistoryAdmin):
         if request.method != "POST":
             return JsonResponse({"error": "POST the text to preview."}, status=405)
         return JsonResponse({"html": render_markdown(request.POST.get("text", "")[:100_000])})
+
+    def workflow_view(self, request, object_id, action):
+        """A workflow move: a confirmation saying what it does, then the move on POST."""
+        case = get_object_or_404(Case, pk=unquote(object_id))
+        if not self.has_change_permission(request, case):
+            raise PermissionDenied
+        move = workflow.find_action(case, action)
+        if move is None or move not in workflow.actions_for(request.user, case):
+            self.message_user(
+                request,
+                f"“{action}” is not a move you can make on this {case.get_status_display()} case.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+        error = None
+        if request.method == "POST":
+            version = request.POST.get("version", "")
+            try:
+                editing.move_case(
+                    case,
+                    move,
+                    request.user,
+                    note=request.POST.get("note", ""),
+                    expected_version=int(version) if version.isdigit() else None,
+                )
+            except workflow.TransitionError as refused:
+                error = str(refused)
+            except editing.EditConflict:
+                error = "The case changed since this page was opened: check it again, then confirm."
+                case.refresh_from_db()
+            else:
+                case.refresh_from_db()
+                self.message_user(request, move.format(move.done, case), messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": move.label,
+            "opts": self.model._meta,
+            "original": case,
+            "action": move,
+            "question": move.format(move.question, case),
+            "error": error,
+            "note": request.POST.get("note", ""),
+        }
+        return TemplateResponse(request, "admin/cases/case/workflow_confirm.html", context)
+
+    def review_queue_view(self, request):
+        """What waits for whom: cases and revisions for publishers, send-backs for editors."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        in_review = (
+            Case.objects.filter(status=Status.IN_REVIEW)
+            .select_related("submitted_by")
+            .order_by("submitted_at", "id")
+        )
+        pending = (
+            revisions.open_revisions()
+            .filter(status=CaseRevision.Status.PENDING)
+            .select_related("case", "author")
+            .order_by("updated_at", "id")
+        )
+        sent_back_cases = (
+            Case.objects.filter(status=Status.DRAFT)
+            .exclude(review_comment="")
+            .select_related("reviewed_by", "submitted_by")
+            .order_by("-reviewed_at", "-id")
+        )
+        sent_back_revisions = (
+            revisions.open_revisions()
+            .filter(status=CaseRevision.Status.CHANGES_REQUESTED)
+            .select_related("case", "author", "reviewer")
+            .order_by("-reviewed_at", "-id")
+        )
+        sent_back_revisions = [
+            (revision, revisions.changes(revision)) for revision in sent_back_revisions
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Review queue",
+            "opts": self.model._meta,
+            "in_review": in_review,
+            "pending": [(revision, revisions.changes(revision)) for revision in pending],
+            "sent_back_cases": sent_back_cases,
+            "sent_back_revisions": sent_back_revisions,
+            "sent_back_count": len(sent_back_cases) + len(sent_back_revisions),
+            "can_review": request.user.has_perm(workflow.PUBLISH),
+        }
+        return TemplateResponse(request, "admin/cases/case/review_queue.html", context)
+
+    def revision_decision_view(self, request, revision_id, decision):
+        """Approve, request changes to, or reject a revision (POST, publishers)."""
+        revision = get_object_or_404(CaseRevision.objects.select_related("case"), pk=revision_id)
+        back = request.POST.get("next") or reverse("admin:cases_case_review")
+        if not back.startswith("/"):
+            back = reverse("admin:cases_case_review")
+        if request.method != "POST":
+            return HttpResponseRedirect(back)
+        decide = {
+            "approve": revisions.approve,
+            "request_changes": revisions.request_changes,
+            "reject": revisions.reject,
+        }.get(decision)
+        if decide is None:
+            raise Http404
+        if not request.user.has_perm(workflow.PUBLISH):
+            raise PermissionDenied
+        title = revision.case.title
+        try:
+            decide(revision, request.user, request.POST.get("comment", ""))
+        except revisions.ReviewError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        except editing.EditConflict as conflict:
+            fields = ", ".join(item.label for item in conflict.conflicts)
+            self.message_user(
+                request,
+                f"Revision #{revision.pk} was not applied: the live case changed {fields} "
+                "since it was made. Request changes, or edit the case yourself.",
+                messages.ERROR,
+            )
+        else:
+            author = display_name(revision.author)
+            done = {
+                "approve": f"Approved revision #{revision.pk} by {author}: “{title}” is "
+                "live with the changes.",
+                "request_changes": f"Sent revision #{revision.pk} back to {author} with "
+                "your comment.",
+                "reject": f"Rejected revision #{revision.pk} by {author}; the live case "
+                "stays as it is.",
+            }[decision]
+            self.message_user(request, done, messages.SUCCESS)
+        return HttpResponseRedirect(back)
 
     def paste_import_view(self, request):
         if not self.has_add_permission(request):
@@ -574,6 +826,62 @@ class CaseAdmin(SimpleHistoryAdmin):
             "can_revert": can_revert,
         }
         return TemplateResponse(request, "admin/cases/case/revert.html", context)
+
+
+def display_name(user):
+    return (user.get_full_name() or user.get_username()) if user else "the system"
+
+
+def workflow_lines(case):
+    """Who moved the case through the workflow and when, as lines to show."""
+
+    def when(moment):
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+    lines = [case.get_status_display()]
+    if case.submitted_at:
+        lines.append(f"Submitted by {display_name(case.submitted_by)} on {when(case.submitted_at)}")
+    if case.reviewed_at:
+        lines.append(f"Reviewed by {display_name(case.reviewed_by)} on {when(case.reviewed_at)}")
+    if case.review_comment:
+        lines.append(f"Changes requested: {case.review_comment}")
+    if case.published_at:
+        by = f" by {display_name(case.published_by)}" if case.published_by else ""
+        lines.append(f"Published{by} on {when(case.published_at)}")
+    if case.status == Status.WITHDRAWN:
+        lines.append(f"Withdrawn on {when(case.updated_at)}: {case.withdrawal_reason}")
+    return lines
+
+
+def saved_message(saved, user):
+    """(message, level) telling an editor what became of their save."""
+    case = saved.case
+    if saved.revision is not None:
+        url = reverse("admin:cases_case_review")
+        return (
+            format_html(
+                "Your changes to “{}” wait for review as revision #{}: the public page "
+                'still shows the published text until a publisher approves them. <a href="{}">'
+                "Review queue</a>",
+                case.title,
+                saved.revision.pk,
+                url,
+            ),
+            messages.SUCCESS,
+        )
+    if saved.created:
+        return f"Created “{case.title}” as {case.get_status_display().lower()}.", messages.SUCCESS
+    if not saved.changed:
+        return f"Nothing changed in “{case.title}”: nothing was saved.", messages.INFO
+    text = f"Saved “{case.title}” (version {case.version})."
+    if saved.kept_newer:
+        text += (
+            " It was merged with the newer version another editor saved; their changes to "
+            f"{', '.join(saved.kept_newer)} were kept."
+        )
+    if case.is_published:
+        text += " The public page shows it now."
+    return text, messages.SUCCESS
 
 
 def appearance_row(data):

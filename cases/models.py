@@ -178,7 +178,16 @@ class CaseQuerySet(models.QuerySet):
 # Kept at module level so cases.history can write one consolidated record per edit.
 CASE_HISTORY = HistoricalRecords(
     m2m_fields=["languages", "countries", "keywords", "related"],
-    excluded_fields=["search_vector", "updated_at"],
+    excluded_fields=[
+        "search_vector",
+        "updated_at",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_comment",
+        "published_by",
+    ],
 )
 
 
@@ -211,6 +220,25 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who moved the case through the workflow, and when (cases.services.editing).
+    submitted_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_comment = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+        help_text="The reviewer's comment when sending it back.",
+    )
+    published_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = CaseQuerySet.as_manager()
     history = CASE_HISTORY
@@ -337,6 +365,64 @@ class CorrectionNote(models.Model):
 
     def __str__(self):
         return self.text[:80]
+
+
+class CaseRevision(models.Model):
+    """A change to a published case: waiting for a publisher, or how it went.
+
+    An edit of a published case by someone without publish rights is stored here while
+    the live case stays as it was (cases.services.revisions). A publisher's own edit goes
+    live at once and is recorded here too, approved by its author.
+    `changes` holds the proposed value of each changed field and `base` its value in the
+    live case the edit started from, both in cases.history's snapshot form (as JSON): on
+    approval, a field the live case changed since in another way is a conflict.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="revisions")
+    author = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    base_version = models.PositiveIntegerField(help_text="The live version the edit started from.")
+    changes = models.JSONField(default=dict)
+    base = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    correction_note = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    reviewer = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    applied_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The live version its approval made."
+    )
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["status", "updated_at"], name="revision_status_idx")]
+        constraints = [
+            # One open revision per editor and case: a new edit extends it.
+            models.UniqueConstraint(
+                fields=["case", "author"],
+                condition=Q(status__in=["pending", "changes_requested"]),
+                name="one_open_revision_per_author",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Revision #{self.pk} of case {self.case_id}"
+
+    @property
+    def is_open(self):
+        return self.status in (self.Status.PENDING, self.Status.CHANGES_REQUESTED)
 
 
 class TaxonomyRedirect(models.Model):

@@ -122,11 +122,14 @@ def test_reverting_does_not_change_the_status(editor_client):
 def test_a_correction_note_is_saved_with_the_edit_and_listed_on_the_public_page(
     client, editor_client, editor
 ):
+    # A publisher's edit of a published case goes live at once, with its note.
     case = CaseFactory(title="A published claim")
+    publisher = make_user("publisher", "Publishers")
+    editor_client.force_login(publisher)
     data = case_form_data(case, correction_note="The date of publication was corrected.")
     assert editor_client.post(change_url(case), data).status_code == 302
     note = CorrectionNote.objects.get(case=case)
-    assert note.author == editor and note.case_version == case.version + 1
+    assert note.author == publisher and note.case_version == case.version + 1
     assert case.history.first().history_change_reason == note.text
     client.logout()
     html = client.get(case.get_absolute_url()).content.decode()
@@ -155,7 +158,9 @@ def test_an_import_records_one_history_entry_per_case(seed_file):
 class TestTwoEditors:
     """Two editors open the same case; the second one to save must not overwrite the first."""
 
-    def test_the_second_save_is_refused_and_shows_what_the_first_editor_changed(self, client):
+    def test_a_field_only_the_other_editor_changed_keeps_their_value(self, client):
+        """The form of the second editor still holds the old summary, a field they never
+        touched: saving it keeps the first editor's summary, and adds their own title."""
         case = CaseFactory(status=Status.DRAFT, title="Shared title", summary="Old summary")
         alice, bob = make_user("alice", "Editors"), make_user("bob", "Editors")
         opened_by_alice = case_form_data(case)
@@ -167,22 +172,74 @@ class TestTwoEditors:
 
         client.force_login(bob)
         bob_data = {**opened_by_bob, "title": "Bob's title"}
+        response = client.post(change_url(case), bob_data, follow=True)
+        assert "their changes to Summary were kept" in response.content.decode()
+        case.refresh_from_db()
+        assert case.title == "Bob's title" and case.summary == "Alice's summary"
+        assert case.version == 3
+        # Saving the same old form once more reverts nothing either.
+        assert client.post(change_url(case), bob_data).status_code == 302
+        case.refresh_from_db()
+        assert case.title == "Bob's title" and case.summary == "Alice's summary"
+
+    def test_a_field_both_changed_is_shown_side_by_side_and_the_saver_picks(self, client):
+        case = CaseFactory(status=Status.DRAFT, title="Shared title", summary="Old summary")
+        alice, bob = make_user("alice", "Editors"), make_user("bob", "Editors")
+        alice.first_name, alice.last_name = "Alice", "Martin"
+        alice.save()
+        opened_by_alice = case_form_data(case)
+        opened_by_bob = case_form_data(case)
+        client.force_login(alice)
+        client.post(change_url(case), {**opened_by_alice, "summary": "Alice's summary"})
+
+        client.force_login(bob)
+        bob_data = {**opened_by_bob, "summary": "Bob's summary", "title": "Bob's title"}
         response = client.post(change_url(case), bob_data)
         assert response.status_code == 200
         html = response.content.decode()
-        assert "another editor changed this case" in html
-        assert "Old summary" in html and "Alice&#x27;s summary" in html
-        assert "Bob&#x27;s title" in html  # Bob's edit is still in the form
+        assert "Alice Martin saved version 2 while you were editing version 1" in html
+        assert html.count('name="resolve-summary"') == 2
+        assert "Alice&#x27;s summary" in html and "Bob&#x27;s summary" in html
+        assert 'name="resolve-title"' not in html  # only Bob changed the title
         case.refresh_from_db()
         assert case.title == "Shared title" and case.summary == "Alice's summary"
 
-        # Bob read the changes; saving the re-rendered form again is deliberate.
-        version = response.context["adminform"].form["loaded_version"].value()
-        assert version == case.version
-        again = {**bob_data, "summary": "Alice's summary", "loaded_version": version}
+        form = response.context["adminform"].form
+        again = {
+            **bob_data,
+            "conflict_version": form["conflict_version"].value(),
+            "resolve-summary": "theirs",
+        }
+        assert again["loaded_version"] == 1 and again["conflict_version"] == 2
         assert client.post(change_url(case), again).status_code == 302
         case.refresh_from_db()
         assert case.title == "Bob's title" and case.summary == "Alice's summary"
+
+    def test_picking_yours_takes_the_savers_value(self, client):
+        case = CaseFactory(status=Status.DRAFT, summary="Old summary")
+        alice, bob = make_user("alice", "Editors"), make_user("bob", "Editors")
+        opened = case_form_data(case)
+        client.force_login(alice)
+        client.post(change_url(case), {**opened, "summary": "Alice's summary"})
+        client.force_login(bob)
+        data = {**opened, "summary": "Bob's summary", "conflict_version": 2}
+        assert client.post(change_url(case), {**data, "resolve-summary": "mine"}).status_code == 302
+        case.refresh_from_db()
+        assert case.summary == "Bob's summary"
+
+    def test_a_choice_made_on_an_older_conflict_does_not_apply_to_a_newer_one(self, client):
+        case = CaseFactory(status=Status.DRAFT, summary="Old summary")
+        alice, bob = make_user("alice", "Editors"), make_user("bob", "Editors")
+        opened = case_form_data(case)
+        client.force_login(alice)
+        client.post(change_url(case), {**opened, "summary": "Alice's summary"})
+        edit(case, summary="A third summary")  # version 3, after Bob saw version 2
+        client.force_login(bob)
+        data = {**opened, "summary": "Bob's summary", "conflict_version": 2}
+        response = client.post(change_url(case), {**data, "resolve-summary": "mine"})
+        assert response.status_code == 200 and "A third summary" in response.content.decode()
+        case.refresh_from_db()
+        assert case.summary == "A third summary"
 
     def test_a_save_without_a_version_is_refused(self, editor_client):
         case = CaseFactory(status=Status.DRAFT)

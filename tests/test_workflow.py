@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from cases import workflow
 from cases.models import Case
 from tests.editors import case_form_data, change_url, make_user, new_case_data
-from tests.factories import CaseFactory, KeywordFactory, LanguageFactory
+from tests.factories import CaseFactory, KeywordFactory, LanguageFactory, edit
 
 pytestmark = pytest.mark.django_db
 
@@ -67,53 +67,134 @@ def test_a_published_case_cannot_go_back_to_draft_without_being_withdrawn(publis
         workflow.check_transition(publisher, CaseFactory(), Status.DRAFT)
 
 
-def test_the_admin_form_offers_an_editor_only_the_statuses_they_may_choose(client, editor):
+def workflow_url(case, action):
+    return f"/admin/cases/case/{case.pk}/workflow/{action}/"
+
+
+def buttons(client, case):
+    """The workflow buttons the change form shows, by label."""
+    html = client.get(change_url(case)).content.decode()
+    return {action.label for action in workflow.ACTIONS if f">{action.label}</a>" in html}
+
+
+# Who sees which move, from each status: the role matrix of cases.workflow.ACTIONS.
+ROLE_MATRIX = [
+    ("editor", Status.DRAFT, {"Submit for review"}),
+    ("editor", Status.IN_REVIEW, {"Request changes"}),
+    ("editor", Status.PUBLISHED, set()),
+    ("editor", Status.WITHDRAWN, set()),
+    ("publisher", Status.DRAFT, {"Submit for review", "Publish without review"}),
+    ("publisher", Status.IN_REVIEW, {"Approve and publish", "Request changes"}),
+    ("publisher", Status.PUBLISHED, {"Withdraw"}),
+    ("publisher", Status.WITHDRAWN, {"Republish", "Back to draft"}),
+]
+
+
+@pytest.mark.parametrize("role,status,expected", ROLE_MATRIX)
+def test_the_change_form_offers_each_role_only_its_moves(client, role, status, expected):
+    user = make_user(role, "Editors" if role == "editor" else "Publishers")
+    case = CaseFactory(status=status, withdrawal_reason="Old." if status == "withdrawn" else "")
+    client.force_login(user)
+    assert buttons(client, case) == expected
+
+
+def test_the_change_form_has_no_status_dropdown(client, editor):
     client.force_login(editor)
     html = client.get(change_url(draft())).content.decode()
-    assert 'value="in_review"' in html
-    assert 'value="published"' not in html and 'value="withdrawn"' not in html
+    assert 'name="status"' not in html and 'name="withdrawal_reason"' not in html
 
 
-def test_an_editor_cannot_publish_through_the_admin_form(client, editor):
+def test_a_move_the_role_may_not_make_is_refused_and_changes_nothing(client, editor):
     case = draft()
     client.force_login(editor)
-    response = client.post(change_url(case), case_form_data(case, status="published"))
-    assert response.status_code == 200
+    response = client.post(workflow_url(case, "publish"), {"version": case.version})
+    assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == Status.DRAFT and case.published_at is None
+    # Posting a status in the change form does nothing either.
+    client.post(change_url(case), case_form_data(case, status="published"))
+    case.refresh_from_db()
+    assert case.status == Status.DRAFT
 
 
-def test_an_editor_submits_a_draft_for_review_in_the_admin_form(client, editor):
+def test_submit_asks_for_confirmation_then_records_who_submitted(client, editor):
     case = draft()
     client.force_login(editor)
-    response = client.post(change_url(case), case_form_data(case, status="in_review"))
-    assert response.status_code == 302
+    page = client.get(workflow_url(case, "submit")).content.decode()
+    assert "Publishers will find it in the review queue" in page
+    case.refresh_from_db()
+    assert case.status == Status.DRAFT  # a GET only asks
+    response = client.post(workflow_url(case, "submit"), {"version": case.version}, follow=True)
+    assert f"Submitted “{case.title}” for review" in response.content.decode()
     case.refresh_from_db()
     assert case.status == Status.IN_REVIEW
+    assert case.submitted_by == editor and case.submitted_at is not None
+    assert "Submitted by editor on" in client.get(change_url(case)).content.decode()
 
 
-def test_a_publisher_publishes_in_the_admin_form_and_published_at_is_set(client, publisher):
-    case = CaseFactory(status=Status.IN_REVIEW)
+def test_approve_and_publish_records_the_reviewer_and_publisher(client, editor, publisher):
+    case = draft()
+    client.force_login(editor)
+    client.post(workflow_url(case, "submit"), {"version": case.version})
     client.force_login(publisher)
-    response = client.post(change_url(case), case_form_data(case, status="published"))
-    assert response.status_code == 302
+    case.refresh_from_db()
+    response = client.post(workflow_url(case, "publish"), {"version": case.version}, follow=True)
+    assert "it is live on the public site" in response.content.decode()
     case.refresh_from_db()
     assert case.status == Status.PUBLISHED and case.published_at is not None
+    assert case.reviewed_by == publisher and case.published_by == publisher
+    assert case.submitted_by == editor
+    html = client.get(change_url(case)).content.decode()
+    assert "Submitted by editor" in html and "Published by publisher" in html
 
 
-def test_withdrawing_in_the_admin_needs_a_reason(client, publisher):
+def test_request_changes_needs_a_comment_and_shows_it(client, editor, publisher):
+    case = CaseFactory(status=Status.IN_REVIEW)
+    client.force_login(publisher)
+    response = client.post(workflow_url(case, "request_changes"), {"version": case.version})
+    assert response.status_code == 200 and "is required" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == Status.IN_REVIEW
+    client.post(
+        workflow_url(case, "request_changes"),
+        {"version": case.version, "note": "Add the archive link."},
+    )
+    case.refresh_from_db()
+    assert case.status == Status.DRAFT and case.review_comment == "Add the archive link."
+    client.force_login(editor)
+    assert (
+        "changes requested: “Add the archive link.”"
+        in client.get(change_url(case)).content.decode()
+    )
+
+
+def test_withdrawing_needs_a_reason(client, publisher):
     case = CaseFactory()
     client.force_login(publisher)
-    response = client.post(change_url(case), case_form_data(case, status="withdrawn"))
+    page = client.get(workflow_url(case, "withdraw")).content.decode()
+    assert "410 Gone" in page and 'name="note"' in page
+    response = client.post(workflow_url(case, "withdraw"), {"version": case.version, "note": ""})
     assert response.status_code == 200
-    assert "needs a withdrawal reason" in response.content.decode()
+    assert "withdrawal reason (public) is required" in response.content.decode()
     case.refresh_from_db()
     assert case.status == Status.PUBLISHED
-    data = case_form_data(case, status="withdrawn", withdrawal_reason="Duplicate.")
-    assert client.post(change_url(case), data).status_code == 302
+    client.post(workflow_url(case, "withdraw"), {"version": case.version, "note": "Duplicate."})
     case.refresh_from_db()
-    assert case.status == Status.WITHDRAWN
+    assert case.status == Status.WITHDRAWN and case.withdrawal_reason == "Duplicate."
     assert not Case.objects.published().filter(pk=case.pk).exists()
+
+
+def test_a_move_on_a_case_that_changed_since_the_page_was_opened_is_refused(client, publisher):
+    case = CaseFactory(status=Status.IN_REVIEW)
+    client.force_login(publisher)
+    opened = case.version
+    edit(case, summary="Changed meanwhile.")
+    response = client.post(workflow_url(case, "publish"), {"version": opened})
+    assert response.status_code == 200 and "changed since this page was opened" in (
+        response.content.decode()
+    )
+    case.refresh_from_db()
+    assert case.status == Status.IN_REVIEW
 
 
 def test_an_editor_cannot_create_a_published_case(client, editor):
@@ -187,7 +268,8 @@ def test_the_case_list_counts_cases_waiting_for_review(client, editor):
     draft()
     client.force_login(editor)
     html = client.get("/admin/cases/case/").content.decode()
-    assert "<strong>2</strong> cases waiting for review" in html
+    assert "<strong>2</strong> cases and <strong>0</strong> revisions" in html
+    assert 'href="/admin/cases/case/review/"' in html
 
 
 @pytest.mark.parametrize(

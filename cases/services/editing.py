@@ -30,6 +30,7 @@ from cases.models import (
     normalize_title,
 )
 from cases.search import update_search_vectors
+from cases.services import merge, revisions
 
 # The case's own columns an edit may set, by field name.
 FIELDS = ["title", "summary", "disproof", "date", "issue", "status", "withdrawal_reason"]
@@ -40,16 +41,31 @@ SHOWN_TO_RELATED = ["title", "slug", "status"]
 
 
 class EditConflict(Exception):
-    """The case moved on since the editor read it: nothing was written."""
+    """The case moved on since the editor read it: nothing was written.
 
-    def __init__(self, case, expected, current):
+    conflicts: the fields both the saver and the newer version changed, each a
+    cases.services.merge.Conflict; empty for a strict version check (expected_version).
+    editor: who saved the current version, when the history knows.
+    """
+
+    def __init__(self, case, expected, current, conflicts=(), editor=None):
         self.case = case
         self.expected = expected
         self.current = current
-        super().__init__(
-            f"Case {case.pk} is at version {current}, not {expected}: "
-            "another change was saved since it was read."
-        )
+        self.conflicts = list(conflicts)
+        self.editor = editor
+        if self.conflicts:
+            fields = ", ".join(conflict.label for conflict in self.conflicts)
+            message = (
+                f"Case {case.pk} is at version {current}, not {expected}, and the newer "
+                f"version changed the same fields differently: {fields}."
+            )
+        else:
+            message = (
+                f"Case {case.pk} is at version {current}, not {expected}: "
+                "another change was saved since it was read."
+            )
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -57,11 +73,17 @@ class Saved:
     case: Case
     created: bool
     changed: bool
+    # The pending revision the edit went to, when it did not go live.
+    revision: object = None
+    # What a merge with a newer version kept of it: labels of the fields not taken.
+    kept_newer: tuple = ()
 
     @property
     def outcome(self):
         if self.created:
             return "created"
+        if self.revision is not None:
+            return "proposed"
         return "updated" if self.changed else "unchanged"
 
 
@@ -71,13 +93,17 @@ def save_case(
     user=None,
     reason="",
     expected_version=None,
+    base_version=None,
+    resolved=None,
+    resolved_at=None,
+    propose=None,
     appearances=None,
     pending_titles=None,
     related_titles=(),
     correction_note="",
     **values,
 ):
-    """Create `case` (unsaved) or change it; returns Saved(case, created, changed).
+    """Create `case` (unsaved) or change it; returns Saved.
 
     values: any of FIELDS (issue as an Issue or None) and LINKS (a complete list, which
     replaces the current one). Fields already set on an unsaved case are kept too.
@@ -85,6 +111,15 @@ def save_case(
     pending_titles: the complete list of related titles not in the database yet (None to
     leave them); related_titles: titles to add, linked at once where the case exists.
     correction_note: a public note shown on the case page with this version.
+
+    expected_version refuses any edit of another version (HTTP's If-Match). base_version
+    says which version the edit was made on instead: a newer one is merged
+    (cases.services.merge); fields both changed raise EditConflict unless `resolved`
+    ({field: "mine" | "theirs"}) decides them, for the version `resolved_at` the editor saw.
+    An edit of a published case by a user without publish rights, or with propose=True,
+    becomes a pending revision (cases.services.revisions) and the live case stays as it
+    is; propose=False applies it (an approval). A publisher's edit of a published case
+    goes live and is recorded as a revision they approved.
     """
     unknown = set(values) - set(FIELDS) - set(LINKS)
     if unknown:
@@ -96,6 +131,33 @@ def save_case(
         with transaction.atomic():
             created = case.pk is None
             stored = None if created else _locked(case, expected_version)
+            kept_newer, live_before = (), None
+            if not created and base_version is not None and base_version != stored["version"]:
+                # Choices made on another version's conflicts don't apply to this one.
+                decided = resolved if resolved_at == stored["version"] else None
+                values, appearances, pending_titles, kept_newer = _merged(
+                    case, stored["version"], base_version, decided, values, appearances,
+                    pending_titles,
+                )  # fmt: skip
+            if not created and stored["status"] == Case.Status.PUBLISHED:
+                if propose or (propose is None and _needs_review(user)):
+                    mine = merge.given(case, values, appearances, pending_titles)
+                    for title in related_titles:
+                        mine.setdefault("pending_titles", []).append(title)
+                    revision = revisions.propose(
+                        case, stored["version"], user, mine, reason, correction_note
+                    )
+                    case.refresh_from_db()
+                    return Saved(case, False, revision is not None, revision, kept_newer)
+                if propose is None and user is not None:
+                    live_before = merge.current(case)
+            if stored is not None:
+                # Only what `values` names changes: a field a form already set on the
+                # instance but that the merge left out keeps its stored value.
+                for name in FIELDS:
+                    attname = "issue_id" if name == "issue" else name
+                    if getattr(case, attname) != stored[attname]:
+                        setattr(case, attname, stored[attname])
             for name in FIELDS:
                 if name in values:
                     setattr(case, name, values[name])
@@ -103,6 +165,7 @@ def save_case(
             changed = created or _differs(case, stored)
             if created:
                 case.version = 1
+                _record_workflow(case, None, user, reason)
                 case.save()
             changed |= _set_links(case, values)
             if appearances is not None:
@@ -118,6 +181,7 @@ def save_case(
             if not created:
                 case.version = stored["version"] + 1
                 case.updated_at = timezone.now()
+                _record_workflow(case, stored["status"], user, reason)
                 case.save()
             update_search_vectors([case.pk])
             if created or stored["title"] != case.title:
@@ -131,7 +195,9 @@ def save_case(
                     case=case, text=correction_note, author=user, case_version=case.version
                 )
             history.record_now(case, user, reason or correction_note, "+" if created else "~")
-            return Saved(case, created=created, changed=True)
+            if live_before is not None:
+                revisions.record_direct(case, user, live_before, reason, correction_note)
+            return Saved(case, created=created, changed=True, kept_newer=kept_newer)
     finally:
         del case.skip_history_when_saving
 
@@ -151,6 +217,38 @@ def move_cases(cases, new_status, user):
         if save_case(case, user=user, status=new_status).changed:
             moved += 1
     return moved, refused
+
+
+def move_case(case, action, user, note="", expected_version=None):
+    """Make the workflow move `action` (a workflow.Action) on `case`; returns Saved.
+
+    note: the reviewer's comment when requesting changes (kept on the case), or the public
+    withdrawal reason. Raises workflow.TransitionError when the move is not allowed or its
+    note is missing, and EditConflict when the case changed since expected_version.
+    """
+    note = (note or "").strip()
+    if action.note_required and not note:
+        raise workflow.TransitionError(f"{action.label}: {action.note.lower()} is required.")
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if workflow.current_status(case) != action.old:
+            raise workflow.TransitionError(
+                f"The case is {workflow.label(case.status)} now: "
+                f"“{action.label}” no longer applies."
+            )
+        reason = note if action.new != Case.Status.WITHDRAWN else ""
+        values = {"status": action.new}
+        if action.new == Case.Status.WITHDRAWN:
+            values["withdrawal_reason"] = note
+            reason = f"Withdrawn: {note}"
+        workflow.check_transition(user, case, action.new, values.get("withdrawal_reason"))
+        return save_case(
+            case,
+            user=user,
+            reason=reason or action.label,
+            expected_version=expected_version,
+            **values,
+        )
 
 
 def add_keyword(cases, keyword, user):
@@ -212,6 +310,57 @@ def touch(case_ids):
 
 
 # Internals
+
+
+def _needs_review(user):
+    """Whether `user`'s edits of a published case wait for a publisher. Code that runs
+    without a user (importers, management commands) writes directly."""
+    return user is not None and not user.has_perm(workflow.PUBLISH)
+
+
+def _merged(case, version, base_version, resolved, values, appearances, pending_titles):
+    """The save_case() arguments of an edit made on `base_version`, merged onto `version`.
+
+    Returns (values, appearances, pending_titles, labels of the fields that kept the newer
+    value); raises EditConflict listing the fields both changed.
+    """
+    mine = merge.given(case, values, appearances, pending_titles)
+    theirs = merge.current(case)
+    take, conflicts = merge.three_way(merge.at_version(case, base_version), theirs, mine, resolved)
+    if conflicts:
+        raise EditConflict(case, base_version, version, conflicts, merge.last_editor(case, version))
+    kept = tuple(
+        merge.label(name) for name in mine if name not in take and mine[name] != theirs[name]
+    )
+    values = {
+        name: value
+        for name, value in values.items()
+        if merge.SNAPSHOT_NAMES.get(name, name) in take
+    }
+    return (
+        values,
+        appearances if "appearances" in take else None,
+        pending_titles if "pending_titles" in take else None,
+        kept,
+    )
+
+
+def _record_workflow(case, old_status, user, reason):
+    """Who submitted, reviewed and published the case, and when."""
+    if case.status == old_status:
+        return
+    now = timezone.now()
+    if case.status == Case.Status.IN_REVIEW:
+        case.submitted_by, case.submitted_at = user, now
+        case.review_comment = ""
+    elif old_status == Case.Status.IN_REVIEW:
+        # Sent back with a comment, or approved and published.
+        case.reviewed_by, case.reviewed_at = user, now
+        case.review_comment = reason if case.status == Case.Status.DRAFT else ""
+    if case.status == Case.Status.PUBLISHED:
+        case.published_by = user
+        if old_status != Case.Status.IN_REVIEW:
+            case.review_comment = ""
 
 
 def _locked(case, expected_version):
