@@ -768,19 +768,12 @@ class CaseAdmin(SimpleHistoryAdmin):
             confirmed = "confirm" in request.POST and form.cleaned_data["previewed"] == fingerprint
             if confirmed and not errors and parsed:
                 try:
-                    summary = save_cases(parsed, Status.DRAFT, user=request.user)
+                    summary = save_cases(parsed, Status.DRAFT, user=request.user, propose=True)
                 except CaseImportError as error:
                     errors = [error]
                 else:
-                    self.message_user(
-                        request,
-                        f"Imported {summary.created} new draft case(s), updated "
-                        f"{summary.updated}, {summary.unchanged} unchanged.",
-                        messages.SUCCESS,
-                    )
-                    return HttpResponseRedirect(
-                        reverse("admin:cases_case_changelist") + "?status__exact=draft"
-                    )
+                    self.message_user(request, pasted_message(summary), messages.SUCCESS)
+                    return HttpResponseRedirect(pasted_destination(summary))
             if "confirm" in request.POST and not confirmed:
                 messages.warning(request, "The text changed since the preview: check it again.")
             data = form.data.copy()
@@ -826,6 +819,47 @@ class CaseAdmin(SimpleHistoryAdmin):
             "can_revert": can_revert,
         }
         return TemplateResponse(request, "admin/cases/case/revert.html", context)
+
+
+def pasted_message(summary):
+    """What a confirmed paste import did, each case or revision linked."""
+    parts = []
+    for case, outcome, revision in summary.saved:
+        link = format_html(
+            '<a href="{}">#{} {}</a>',
+            reverse("admin:cases_case_change", args=[case.pk]),
+            case.pk,
+            case.title[:80],
+        )
+        if outcome == "created":
+            parts.append(format_html("new draft {}", link))
+        elif outcome == "proposed":
+            parts.append(
+                format_html(
+                    '<a href="{}#revision-{}">revision #{}</a> of {}, waiting for review',
+                    reverse("admin:cases_case_review"),
+                    revision.pk,
+                    revision.pk,
+                    link,
+                )
+            )
+        elif outcome == "updated":
+            parts.append(format_html("updated {} ({})", link, case.get_status_display().lower()))
+        else:
+            parts.append(format_html("{} unchanged", link))
+    return format_html(
+        "Paste import saved: {}. No published case changed.",
+        format_html_join("; ", "{}", ((part,) for part in parts)),
+    )
+
+
+def pasted_destination(summary):
+    """Where to go after a paste import: what it made, when that is one thing."""
+    if summary.proposed:
+        return reverse("admin:cases_case_review")
+    if len(summary.saved) == 1:
+        return reverse("admin:cases_case_change", args=[summary.saved[0][0].pk])
+    return reverse("admin:cases_case_changelist") + "?status__exact=draft"
 
 
 def display_name(user):

@@ -1,6 +1,6 @@
 import pytest
 
-from cases.models import Case, Keyword, OutletAlias, PendingReference
+from cases.models import Case, CaseRevision, Keyword, OutletAlias, PendingReference
 from tests.editors import make_user
 from tests.factories import CaseFactory, KeywordFactory, OutletFactory
 
@@ -88,10 +88,72 @@ def test_confirming_a_text_changed_since_the_preview_writes_nothing(editor_clien
     assert Case.objects.count() == 0
 
 
-def test_an_existing_case_is_shown_as_updated_not_duplicated(editor_client):
-    existing = CaseFactory(title="Pasted claim about the Baltic states", date=None)
+def confirm(client, text):
+    preview = client.post(URL, {"text": text, "preview": "1"})
+    previewed = preview.context["form"]["previewed"].value()
+    return client.post(URL, {"text": text, "previewed": previewed, "confirm": "1"}, follow=True)
+
+
+def test_an_existing_case_is_shown_with_the_fields_the_paste_changes(editor_client):
+    existing = CaseFactory(
+        title="Pasted claim about the Baltic states", date=None, summary="The live summary."
+    )
     html = editor_client.post(URL, {"text": PASTED, "preview": "1"}).content.decode()
-    assert f'Updates the existing case <a href="/admin/cases/case/{existing.pk}/change/">' in html
+    assert f'the existing case <a href="/admin/cases/case/{existing.pk}/change/">' in html
+    assert "(published)" in html and "become a revision waiting for review" in html
+    assert '<th scope="row">Summary</th><td class="old">The live summary.</td>' in html
+    assert "The outlet said the Baltic states are run from abroad." in html
+    assert '<th scope="row">Title</th>' not in html  # the title is the same
+    assert Case.objects.count() == 1
+
+
+def test_a_pasted_published_case_waits_for_review_and_the_live_text_stays(editor_client, client):
+    existing = CaseFactory(
+        title="Pasted claim about the Baltic states", date=None, summary="The live summary."
+    )
+    version = existing.version
+    response = confirm(editor_client, PASTED)
+    html = response.content.decode()
+    revision = CaseRevision.objects.get(case=existing)
+    assert revision.status == CaseRevision.Status.PENDING
+    assert revision.changes["summary"] == "The outlet said the Baltic states are run from abroad."
+    assert f"revision #{revision.pk}</a> of" in html and "No published case changed." in html
+    assert response.redirect_chain[-1][0] == "/admin/cases/case/review/"
+    existing.refresh_from_db()
+    assert existing.summary == "The live summary." and existing.version == version
+    client.logout()
+    assert "The live summary." in client.get(existing.get_absolute_url()).content.decode()
+
+
+def test_a_publishers_paste_of_a_published_case_waits_for_review_too(client):
+    existing = CaseFactory(title="Pasted claim about the Baltic states", date=None)
+    client.force_login(make_user("publisher", "Publishers"))
+    confirm(client, PASTED)
+    assert CaseRevision.objects.get(case=existing).status == CaseRevision.Status.PENDING
+    existing.refresh_from_db()
+    assert existing.summary != "The outlet said the Baltic states are run from abroad."
+
+
+def test_a_pasted_draft_is_updated_and_the_message_links_to_it(editor_client):
+    existing = CaseFactory(
+        title="Pasted claim about the Baltic states", date=None, status=Case.Status.DRAFT
+    )
+    response = confirm(editor_client, PASTED)
+    existing.refresh_from_db()
+    assert existing.summary == "The outlet said the Baltic states are run from abroad."
+    assert not CaseRevision.objects.exists()
+    assert f'href="/admin/cases/case/{existing.pk}/change/">#{existing.pk}' in (
+        response.content.decode()
+    )
+
+
+def test_a_new_pasted_case_lands_on_its_own_draft(editor_client):
+    response = confirm(editor_client, PASTED)
+    case = Case.objects.get()
+    assert response.redirect_chain[-1][0] == f"/admin/cases/case/{case.pk}/change/"
+    assert f'new draft <a href="/admin/cases/case/{case.pk}/change/">' in (
+        response.content.decode()
+    )
 
 
 def test_the_page_needs_the_add_permission(client):

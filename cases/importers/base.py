@@ -91,13 +91,17 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Changes to published cases that wait for review (paste import), not applied.
+    proposed: int = 0
+    # (case, outcome, revision or None) of each case written, in file order.
+    saved: list = field(default_factory=list)
 
     def count(self, outcome):
         setattr(self, outcome, getattr(self, outcome) + 1)
 
     @property
     def total(self):
-        return self.created + self.updated + self.unchanged
+        return self.created + self.updated + self.unchanged + self.proposed
 
 
 # ISO 639-1 codes for the languages EUvsDisinfo uses; other names fall back to their slug.

@@ -1,8 +1,11 @@
 """Paste import: cases pasted in the seed text layout, parsed and previewed.
 
 It reuses the import command's parser (cases.importers.text). It writes nothing: the
-preview looks taxonomy values up without creating them, and on confirmation the admin
-saves the parsed cases through the write path (cases.services.imports.save_cases()).
+preview looks taxonomy values up without creating them, and shows what a pasted case
+changes in the case it matches. On confirmation the admin saves the parsed cases through
+the write path (cases.services.imports.save_cases(propose=True)): new cases become drafts,
+and a change to a published case becomes a revision waiting for review, never a live
+change.
 """
 
 from dataclasses import dataclass, field
@@ -43,6 +46,8 @@ class CasePreview:
     appearances: list = field(default_factory=list)  # (TaxonomyValue or None, url, archive)
     related: list = field(default_factory=list)
     similar: list = field(default_factory=list)
+    # [(label, live text, pasted text)] of each field the paste changes in `updates`.
+    changes: list = field(default_factory=list)
 
 
 def parse(text):
@@ -97,5 +102,71 @@ def preview(parsed_cases):
             item.related.append(RelatedTitle(title, match))
         if item.updates is None:
             item.similar = similar_cases(parsed.title, parsed.summary)
+        else:
+            item.changes = changes(item.updates, item)
         previews.append(item)
     return previews
+
+
+def changes(case, item):
+    """[(label, live text, pasted text)] for each field the pasted case would change.
+
+    Only the fields the text gives are compared (an absent section leaves its field);
+    taxonomy values are compared by name, new ones included.
+    """
+    parsed = item.parsed
+    given = {"title", *parsed.given}
+    rows = []
+
+    def compare(name, label, live, pasted):
+        if name in given and live != pasted:
+            rows.append((label, live, pasted))
+
+    compare("title", "Title", case.title, parsed.title.strip())
+    compare("summary", "Summary", case.summary, parsed.summary)
+    compare("disproof", "Disproof", case.disproof, parsed.disproof)
+    compare("date", "Date of publication", _iso(case.date), _iso(parsed.date))
+    compare(
+        "issue",
+        "Issue",
+        str(case.issue.number) if case.issue_id else "",
+        str(parsed.issue) if parsed.issue else "",
+    )
+    for name, label in (
+        ("languages", "Languages"),
+        ("countries", "Countries and regions"),
+        ("keywords", "Keywords"),
+    ):
+        live = ", ".join(sorted(value.name for value in getattr(case, name).all()))
+        pasted = ", ".join(
+            sorted(
+                {
+                    value.existing.name if value.existing else value.name
+                    for value in getattr(item, name)
+                }
+            )
+        )
+        compare(name, label, live, pasted)
+    live = [
+        _appearance(row.outlet.name if row.outlet_id else "", row.url, row.archive_url)
+        for row in case.appearances.select_related("outlet").order_by("id")
+    ]
+    pasted = [
+        _appearance(
+            (outlet.existing.name if outlet.existing else outlet.name) if outlet else "",
+            url,
+            archive,
+        )
+        for outlet, url, archive in item.appearances
+    ]
+    compare("appearances", "Appearances", "\n".join(live), "\n".join(pasted))
+    return rows
+
+
+def _iso(day):
+    return day.isoformat() if day else ""
+
+
+def _appearance(outlet, url, archive):
+    parts = [outlet, url, f"(archive: {archive})" if archive else ""]
+    return " ".join(part for part in parts if part)

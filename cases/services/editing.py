@@ -142,8 +142,7 @@ def save_case(
             if not created and stored["status"] == Case.Status.PUBLISHED:
                 if propose or (propose is None and _needs_review(user)):
                     mine = merge.given(case, values, appearances, pending_titles)
-                    for title in related_titles:
-                        mine.setdefault("pending_titles", []).append(title)
+                    _propose_related_titles(case, mine, related_titles)
                     revision = revisions.propose(
                         case, stored["version"], user, mine, reason, correction_note
                     )
@@ -343,6 +342,19 @@ def _merged(case, version, base_version, resolved, values, appearances, pending_
         pending_titles if "pending_titles" in take else None,
         kept,
     )
+
+
+def _propose_related_titles(case, mine, titles):
+    """Related titles an import names that the case neither links nor waits for yet
+    become part of a revision's related cases not in the database yet."""
+    known = {normalize_title(title) for title in case.related.values_list("title", flat=True)}
+    known |= set(case.pending_references.values_list("normalized_title", flat=True))
+    new = [title.strip() for title in titles if normalize_title(title) not in known]
+    if new:
+        waiting = mine.get("pending_titles") or list(
+            case.pending_references.values_list("title", flat=True)
+        )
+        mine["pending_titles"] = sorted({*waiting, *new})
 
 
 def _record_workflow(case, old_status, user, reason):

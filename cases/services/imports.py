@@ -13,8 +13,11 @@ from cases.models import Case
 from cases.services import editing
 
 
-def save_cases(parsed_cases, status=Case.Status.DRAFT, user=None):
+def save_cases(parsed_cases, status=Case.Status.DRAFT, user=None, propose=None):
     """Create or update every parsed case in one transaction; new cases get `status`.
+
+    propose=True (paste import): a change to a published case becomes a pending revision,
+    never a live change, whoever imports it.
 
     A related title names a case already in the database, or becomes a pending reference
     that links up when its case arrives, later in the same file or in another import.
@@ -26,8 +29,9 @@ def save_cases(parsed_cases, status=Case.Status.DRAFT, user=None):
         resolver = TaxonomyResolver()
         for parsed in parsed_cases:
             with database_errors_reported_at(parsed):
-                _, outcome = save_case(parsed, existing, resolver, status, user)
-            summary.count(outcome)
+                saved = save_case(parsed, existing, resolver, status, user, propose)
+            summary.count(saved.outcome)
+            summary.saved.append((saved.case, saved.outcome, saved.revision))
     return summary
 
 
@@ -40,8 +44,8 @@ def database_errors_reported_at(parsed):
         raise parsed.error(f"could not be saved: {error}") from error
 
 
-def save_case(parsed, existing, resolver, status, user=None):
-    """Write one case; returns (case, "created" | "updated" | "unchanged")."""
+def save_case(parsed, existing, resolver, status, user=None, propose=None):
+    """Write one case; returns the write path's Saved."""
     pk = existing.find(parsed.title, parsed.date)
     if pk is None:
         case = Case(status=status)
@@ -69,12 +73,12 @@ def save_case(parsed, existing, resolver, status, user=None):
             )
             for ref in parsed.appearances
         ]
-    saved = editing.save_case(
+    return editing.save_case(
         case,
         user=user,
         reason="Imported",
+        propose=propose,
         appearances=appearances,
         related_titles=parsed.related_titles,
         **values,
     )
-    return case, saved.outcome
