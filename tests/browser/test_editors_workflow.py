@@ -84,6 +84,15 @@ def shot(page, name):
     save_screenshot(page, f"editors-{name}")
 
 
+def confirm_move(page, label):
+    """Click a workflow button on the case form, then confirm on the page it opens."""
+    page.click(f".workflow-actions a:text-is('{label}')")
+    page.wait_for_selector(".workflow-question")
+    page.click(f".workflow-confirm input[type=submit][value='{label}']")
+    page.wait_for_selector(".messagelist .success")
+    return page.inner_text(".messagelist")
+
+
 def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live_server):
     ensure_groups()
     new_user("erin", "Editors")
@@ -101,19 +110,16 @@ def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live
     shot(editor, "1-paste-preview")
 
     editor.click("input[name=confirm]")
-    editor.wait_for_selector("text=Imported 1 new draft case")
+    editor.wait_for_selector("text=Paste import saved: new draft")
     case = Case.objects.get()
     assert case.status == Case.Status.DRAFT
+    assert editor.url.endswith(f"/admin/cases/case/{case.pk}/change/"), "lands on the draft"
 
-    editor.click(f"text={case.title}")
-    editor.wait_for_selector("#id_status")
-    status_options = editor.eval_on_selector_all("#id_status option", "os => os.map(o => o.value)")
-    assert status_options == ["draft", "in_review"], "an editor cannot publish"
-    editor.select_option("#id_status", "in_review")
-    editor.click("input[name=_save]")
-    editor.wait_for_selector(".messagelist .success")
+    labels = editor.eval_on_selector_all(".workflow-actions a", "as => as.map(a => a.textContent)")
+    assert labels == ["Submit for review"], "an editor cannot publish"
+    assert "Submitted “" in confirm_move(editor, "Submit for review")
     case.refresh_from_db()
-    assert case.status == Case.Status.IN_REVIEW
+    assert case.status == Case.Status.IN_REVIEW and case.submitted_by.username == "erin"
     shot(editor, "2-submitted")
 
     anonymous = browser.new_context().new_page()
@@ -121,15 +127,17 @@ def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live
 
     publisher = log_in(browser, live_server, "paul")
     publisher.goto(f"{live_server.url}/admin/cases/case/")
-    assert "1 case waiting for review" in publisher.inner_text(".review-queue")
-    shot(publisher, "3-review-queue")
+    assert "1 case and 0 revisions" in publisher.inner_text(".review-queue")
     publisher.click(".review-queue a")
-    publisher.wait_for_url("**status__exact=in_review**")
-    publisher.click(f"text={case.title}")
-    publisher.wait_for_selector("#id_status")
-    publisher.select_option("#id_status", "published")
-    publisher.click("input[name=_save]")
+    publisher.wait_for_selector(".review-queue-page")
+    assert "erin" in publisher.inner_text(".review-cases")
+    shot(publisher, "3-review-queue")
+    publisher.click(".review-cases a:text-is('Approve and publish')")
+    publisher.wait_for_selector(".workflow-question")
+    publisher.click(".workflow-confirm input[type=submit]")
     publisher.wait_for_selector(".messagelist .success")
+    assert "it is live on the public site" in publisher.inner_text(".messagelist")
+    assert "Published by paul" in publisher.inner_text(".workflow-record, .field-workflow_record")
     case.refresh_from_db()
     assert case.status == Case.Status.PUBLISHED and case.published_at is not None
 
@@ -138,7 +146,50 @@ def test_an_editor_and_a_publisher_take_a_pasted_case_to_published(browser, live
     shot(anonymous, "4-public-page")
 
 
-def test_a_second_editors_stale_save_is_refused_without_losing_anything(browser, live_server):
+def test_an_editors_change_to_a_published_case_goes_live_only_when_approved(browser, live_server):
+    ensure_groups()
+    new_user("erin", "Editors")
+    new_user("paul", "Publishers")
+    case = Case.objects.create(
+        title="A published claim about the Baltic states",
+        summary="The live summary.",
+        status="published",
+    )
+    public_url = f"{live_server.url}/cases/{case.pk}/"
+    anonymous = browser.new_context().new_page()
+
+    editor = log_in(browser, live_server, "erin")
+    editor.goto(f"{live_server.url}/admin/cases/case/{case.pk}/change/")
+    assert "your changes will wait for review" in editor.inner_text(".revision-notice")
+    editor.fill("#id_summary", "The corrected summary.")
+    editor.fill("#id_change_reason", "The outlet's wording was misquoted.")
+    editor.click("input[name=_save]")
+    editor.wait_for_selector(".messagelist .success")
+    assert "wait for review as revision" in editor.inner_text(".messagelist")
+
+    anonymous.goto(public_url)
+    body = anonymous.inner_text("main")
+    assert "The live summary." in body and "The corrected summary." not in body
+
+    publisher = log_in(browser, live_server, "paul")
+    publisher.goto(f"{live_server.url}/admin/cases/case/review/")
+    revision = publisher.locator(".revision").first
+    diff = revision.inner_text()
+    assert "The live summary." in diff and "The corrected summary." in diff
+    assert "The outlet's wording was misquoted." in diff
+    shot(publisher, "5-revision-in-queue")
+    revision.locator("button:text-is('Approve and publish')").click()
+    publisher.wait_for_selector(".messagelist .success")
+    assert "is live with the changes" in publisher.inner_text(".messagelist")
+
+    anonymous.goto(public_url)
+    assert "The corrected summary." in anonymous.inner_text("main")
+    feed = anonymous.goto(f"{live_server.url}/api/v1/changes/?since=0&format=json").json()
+    entry = next(item for item in feed["results"] if item["id"] == case.pk)
+    assert entry["case"]["summary"] == "The corrected summary."
+
+
+def test_two_editors_saving_the_same_case_lose_nothing(browser, live_server):
     ensure_groups()
     new_user("alice", "Editors")
     new_user("bob", "Editors")
@@ -156,30 +207,37 @@ def test_a_second_editors_stale_save_is_refused_without_losing_anything(browser,
     alice.click("input[name=_save]")
     alice.wait_for_selector(".messagelist .success")
 
+    # Bob's form still holds the first summary, a field he never touched.
     bob.fill("#id_title", "Bob's better title")
     bob.click("input[name=_save]")
-    bob.wait_for_selector(".case-conflict")
-    conflict = bob.inner_text(".case-conflict")
-    assert "another editor changed this case" in conflict
-    assert "The first summary." in conflict and "Alice rewrote the summary." in conflict
-    assert bob.input_value("#id_title") == "Bob's better title", "Bob's edit is kept"
-    shot(bob, "5-stale-save-refused")
-
-    case.refresh_from_db()
-    assert case.title == "A claim two editors work on"
-    assert case.summary == "Alice rewrote the summary."
-
-    # Bob takes Alice's summary into his edit and saves again, deliberately.
-    bob.fill("#id_summary", "Alice rewrote the summary.")
-    bob.click("input[name=_save]")
     bob.wait_for_selector(".messagelist .success")
+    assert "their changes to Summary were kept" in bob.inner_text(".messagelist")
     case.refresh_from_db()
     assert (case.title, case.summary) == ("Bob's better title", "Alice rewrote the summary.")
 
+    # Both change the summary: Bob sees both side by side and picks.
+    alice.goto(url)
+    bob.goto(url)
+    alice.fill("#id_summary", "Alice's second summary.")
+    alice.click("input[name=_save]")
+    alice.wait_for_selector(".messagelist .success")
+    bob.fill("#id_summary", "Bob's summary.")
+    bob.click("input[name=_save]")
+    bob.wait_for_selector(".case-conflict")
+    conflict = bob.inner_text(".case-conflict")
+    assert "alice saved version" in conflict
+    assert "Alice's second summary." in conflict and "Bob's summary." in conflict
+    shot(bob, "6-conflict-side-by-side")
+    case.refresh_from_db()
+    assert case.summary == "Alice's second summary."
+    bob.check("input[name=resolve-summary][value=mine]")
+    bob.click("input[name=_save]")
+    bob.wait_for_selector(".messagelist .success")
+    case.refresh_from_db()
+    assert (case.title, case.summary) == ("Bob's better title", "Bob's summary.")
 
-def test_the_case_form_fits_the_window_and_asks_a_reason_only_for_a_withdrawal(
-    browser, live_server
-):
+
+def test_the_case_form_fits_the_window_and_a_withdrawal_asks_its_reason(browser, live_server):
     from cases.models import Appearance
     from tests.factories import CaseFactory, OutletFactory
 
@@ -199,7 +257,16 @@ def test_the_case_form_fits_the_window_and_asks_a_reason_only_for_a_withdrawal(
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     assert page.evaluate("document.getElementById('id_title').offsetWidth") >= 600
-    assert not page.is_visible("#id_withdrawal_reason"), "no reason box on a published case"
-    page.select_option("#id_status", "withdrawn")
-    assert page.is_visible("#id_withdrawal_reason")
-    shot(page, "6-case-form-withdrawal")
+    assert page.evaluate("document.getElementById('id_summary').offsetWidth") >= 600
+    assert not page.is_visible("#id_withdrawal_reason"), "no reason box on the form"
+    shot(page, "7-case-form")
+    page.click(".workflow-actions a:text-is('Withdraw')")
+    page.wait_for_selector(".workflow-question")
+    assert "410 Gone" in page.inner_text(".workflow-question")
+    assert page.get_attribute("#id_note", "required") is not None
+    page.fill("#id_note", "A duplicate of an earlier case.")
+    page.click(".workflow-confirm input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    case.refresh_from_db()
+    assert case.status == Case.Status.WITHDRAWN
+    assert case.withdrawal_reason == "A duplicate of an earlier case."

@@ -69,19 +69,6 @@
       if (summary) summary.addEventListener("input", later);
     }
 
-    // The withdrawal reason belongs to a withdrawal: shown when Withdrawn is chosen, or
-    // when the case has a reason already.
-    var status = document.getElementById("id_status");
-    var reason = document.getElementById("id_withdrawal_reason");
-    var reasonRow = reason ? reason.closest(".form-row") : null;
-    if (status && reasonRow) {
-      var showReason = function () {
-        reasonRow.hidden = status.value !== "withdrawn" && !reason.value.trim();
-      };
-      status.addEventListener("change", showReason);
-      showReason();
-    }
-
     var button = document.getElementById("disproof-preview-button");
     var preview = document.getElementById("disproof-preview");
     var disproof = document.getElementById("id_disproof");
