@@ -8,6 +8,8 @@ Appearances have their own history (HistoricalAppearance); a case record's appea
 are those that existed at its history_date.
 """
 
+from django.utils.text import Truncator
+
 from cases.models import CASE_HISTORY, Appearance, Case, Country, Keyword, Language
 
 FIELD_LABELS = {
@@ -28,17 +30,24 @@ PLAIN_FIELDS = ["title", "summary", "disproof", "date", "issue_id", "status", "w
 LINK_MODELS = {"languages": Language, "countries": Country, "keywords": Keyword, "related": Case}
 # The linked id's column in the historical link tables; a case's related cases are "to" links.
 HISTORY_COLUMNS = {"related": "to_case_id"}
+REASON_LENGTH = 100  # HistoricalCase.history_change_reason's max_length
 
 
 def record_now(case, user=None, reason="", history_type="~"):
     """Write one history record of case as it is in the database now."""
     case._history_user = user
-    case._change_reason = reason or None
+    # The reason column is short; a correction note used as the reason may be long (the
+    # note itself is kept whole in CorrectionNote).
+    case._change_reason = _fitting_reason(reason) or None
     try:
         CASE_HISTORY.create_historical_record(case, history_type)
     finally:
         del case._history_user
         del case._change_reason
+
+
+def _fitting_reason(reason):
+    return Truncator(reason or "").chars(REASON_LENGTH)
 
 
 def appearances_at(case_id, moment):

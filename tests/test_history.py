@@ -211,3 +211,13 @@ def test_a_textarea_posted_with_crlf_line_ends_is_not_recorded_as_a_change(edito
     # Nothing changed: no new version and no history entry.
     assert case.version == version
     assert case.history.count() == 1
+
+
+def test_a_correction_note_longer_than_the_reason_column_is_saved_whole(editor_client):
+    note = "The date of publication was wrong: " + "the article appeared a week earlier. " * 8
+    case = CaseFactory()
+    data = case_form_data(case, correction_note=note)
+    assert editor_client.post(change_url(case), data).status_code == 302
+    assert CorrectionNote.objects.get(case=case).text == note.strip()
+    reason = case.history.first().history_change_reason
+    assert len(reason) == 100 and reason.endswith("…") and note.startswith(reason[:-1])
