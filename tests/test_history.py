@@ -1,3 +1,7 @@
+import datetime
+import re
+from html import unescape
+
 import pytest
 
 from cases import history
@@ -5,7 +9,14 @@ from cases.importers import parse_file
 from cases.models import Case, CorrectionNote
 from cases.services.imports import save_cases
 from tests.editors import case_form_data, change_url, make_user
-from tests.factories import AppearanceFactory, CaseFactory, KeywordFactory, OutletFactory, edit
+from tests.factories import (
+    AppearanceFactory,
+    CaseFactory,
+    IssueFactory,
+    KeywordFactory,
+    OutletFactory,
+    edit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +232,101 @@ def test_a_correction_note_longer_than_the_reason_column_is_saved_whole(editor_c
     assert CorrectionNote.objects.get(case=case).text == note.strip()
     reason = case.history.first().history_change_reason
     assert len(reason) == 100 and reason.endswith("…") and note.startswith(reason[:-1])
+
+
+# The readable history: word diffs, added and removed values, who and why
+
+LONG_SUMMARY = " ".join(
+    [
+        "The outlet claimed that the governments of the Baltic states had secretly agreed",
+        "to hand their countries over to a foreign administration before the end of the",
+        "year. It quoted an unnamed official who said that the agreement had been signed",
+        "in Brussels and that the parliaments would not be asked. The article repeated a",
+        "recurring narrative about the sovereignty of the Baltic states and their",
+        "membership of NATO, and it gave no source for any of its statements.",
+    ]
+)
+
+
+def test_a_one_word_change_in_a_long_summary_marks_only_that_word():
+    changed = LONG_SUMMARY.replace("Brussels", "Riga")
+    html = history.word_diff(LONG_SUMMARY, changed)
+    assert html.count("<del>") == 1 and html.count("<ins>") == 1
+    assert "<del>Brussels</del><ins>Riga</ins>" in html
+    # The words around the change are kept; the long unchanged stretches are elided, so
+    # the text is not shown whole, let alone twice.
+    assert "signed in <del>" in html and "</ins> and that the parliaments" in html
+    assert html.count('class="diff-gap"') == 2
+    assert "governments of the Baltic" not in html and "gave no source" not in html
+    assert len(html) < len(LONG_SUMMARY)
+    # Without elision the text is there once, whole.
+    whole = history.word_diff(LONG_SUMMARY, changed, context=None)
+    assert whole.count("governments of the Baltic") == 1 and "diff-gap" not in whole
+
+
+def test_the_word_diff_marks_added_and_removed_words_and_keeps_punctuation_apart():
+    assert history.word_diff("Signed in Brussels.", "Signed in Riga.") == (
+        "Signed in <del>Brussels</del><ins>Riga</ins>."
+    )
+    assert history.word_diff("a foreign administration", "a foreign administration, says X") == (
+        "a foreign administration<ins>, says X</ins>"
+    )
+    assert history.word_diff("one two three", "one three") == "one <del>two </del>three"
+    # Neighbouring changed words are one change, not a word-by-word alternation.
+    assert history.word_diff("a b c d", "a x y d") == "a <del>b c</del><ins>x y</ins> d"
+    assert history.word_diff("", "New text") == "<ins>New text</ins>"
+
+
+def test_the_word_diff_escapes_html_in_the_texts():
+    old = 'Say "<i>yes</i>" & <b>go</b> now'
+    new = 'Say "<i>yes</i>" & <script>alert(1)</script> now'
+    html = history.word_diff(old, new)
+    for raw in ("<i>", "<b>", "<script>", '"<'):
+        assert raw not in html
+    assert "&quot;&lt;i&gt;yes&lt;/i&gt;&quot; &amp; &lt;<del>b&gt;go&lt;/b</del>" in html
+    assert "<ins>script&gt;alert(1)&lt;/script</ins>&gt; now" in html
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('Say "<i>yes</i>" & <b>go</b> now', 'Say "<i>yes</i>" & <script>alert(1)</script>'),
+        ("One.\n\nTwo three, four.", "One.\n\nTwo five, four and six."),
+        ("", "Only new <text>"),
+        ("Only old & gone", ""),
+        ("a b c d e f", "f e d c b a"),
+    ],
+)
+def test_the_word_diff_holds_both_texts_exactly(old, new):
+    html = history.word_diff(old, new, context=None)
+    assert unescape(re.sub(r"<del>.*?</del>|</?ins>", "", html, flags=re.S)) == new
+    assert unescape(re.sub(r"<ins>.*?</ins>|</?del>", "", html, flags=re.S)) == old
+
+
+def test_link_fields_appearances_and_values_show_what_was_added_and_removed():
+    nato, eu, ukraine = (KeywordFactory(name=name) for name in ("NATO", "EU", "Ukraine"))
+    case = CaseFactory(status=Status.DRAFT, keywords=[nato, eu])
+    AppearanceFactory(case=case, url="https://old.example/a", archive_url="")
+    history.record_now(case)
+    issue = IssueFactory()
+    outlet = OutletFactory(name="Sputnik")
+    edit(
+        case,
+        keywords=[eu, ukraine],
+        date=datetime.date(2022, 2, 1),
+        issue=issue,
+        status=Status.IN_REVIEW,
+        appearances=[(outlet.pk, "https://new.example/b", "")],
+    )
+    rows = dict(history.readable_changes_in(case.history.first()))
+    assert rows["Keywords"] == (
+        '<ul class="diff-values"><li><ins>+ Ukraine</ins></li><li><del>− NATO</del></li></ul>'
+    )
+    assert "EU" not in rows["Keywords"]  # kept: not listed
+    assert "<ins>+ Sputnik https://new.example/b</ins>" in rows["Appearances"]
+    assert "<del>− " in rows["Appearances"] and "https://old.example/a</del>" in rows["Appearances"]
+    arrow = '<span class="diff-arrow">→</span>'
+    assert rows["Date of publication"] == f"2022-01-10 {arrow} 2022-02-01"
+    assert rows["Issue"] == f"(none) {arrow} {issue}"
+    assert rows["Status"] == f"Draft {arrow} In review"
+    assert set(rows) == {"Keywords", "Appearances", "Date of publication", "Issue", "Status"}
