@@ -7,6 +7,7 @@ import pytest
 from cases import history
 from cases.importers import parse_file
 from cases.models import Case, CorrectionNote
+from cases.services.editing import save_case
 from cases.services.imports import save_cases
 from tests.editors import case_form_data, change_url, make_user
 from tests.factories import (
@@ -90,7 +91,11 @@ def test_reverting_restores_fields_links_and_appearances_as_a_new_version(editor
 
     url = f"/admin/cases/case/{case.pk}/history/{first.history_id}/"
     page = editor_client.get(url).content.decode()
-    assert "Second title" in page and "First title" in page
+    # What reverting changes, from now to version 1: one word of the title, a keyword
+    # and an appearance.
+    assert "<del>Second</del><ins>First</ins> title" in page
+    assert "<ins>+ NATO</ins>" in page
+    assert "<del>− Outlet" in page and "<ins>+ Outlet" in page
     assert editor_client.post(url).status_code == 302
 
     case.refresh_from_db()
@@ -125,7 +130,11 @@ def test_reverting_does_not_change_the_status(editor_client):
     history.record_now(case)
     first = case.history.first()
     edit(case, status=Status.PUBLISHED)
-    editor_client.post(f"/admin/cases/case/{case.pk}/history/{first.history_id}/")
+    url = f"/admin/cases/case/{case.pk}/history/{first.history_id}/"
+    page = editor_client.get(url).content.decode()
+    assert "The case is the same as this version now." in page
+    assert "Published" not in page
+    editor_client.post(url)
     case.refresh_from_db()
     assert case.status == Status.PUBLISHED
 
@@ -224,16 +233,6 @@ def test_a_textarea_posted_with_crlf_line_ends_is_not_recorded_as_a_change(edito
     assert case.history.count() == 1
 
 
-def test_a_correction_note_longer_than_the_reason_column_is_saved_whole(editor_client):
-    note = "The date of publication was wrong: " + "the article appeared a week earlier. " * 8
-    case = CaseFactory()
-    data = case_form_data(case, correction_note=note)
-    assert editor_client.post(change_url(case), data).status_code == 302
-    assert CorrectionNote.objects.get(case=case).text == note.strip()
-    reason = case.history.first().history_change_reason
-    assert len(reason) == 100 and reason.endswith("…") and note.startswith(reason[:-1])
-
-
 # The readable history: word diffs, added and removed values, who and why
 
 LONG_SUMMARY = " ".join(
@@ -330,3 +329,66 @@ def test_link_fields_appearances_and_values_show_what_was_added_and_removed():
     assert rows["Issue"] == f"(none) {arrow} {issue}"
     assert rows["Status"] == f"Draft {arrow} In review"
     assert set(rows) == {"Keywords", "Appearances", "Date of publication", "Issue", "Status"}
+
+
+def history_rows(html):
+    """The history page's rows, by version."""
+    rows = re.findall(r'<tr>\s*<th scope="row" class="history-version">((\d+).*?</tr>)', html, re.S)
+    return {int(version): row for row, version in rows}
+
+
+def test_the_history_page_shows_the_editor_the_reason_and_the_correction_note(client):
+    editor = make_user("erin", "Publishers")
+    editor.first_name, editor.last_name = "Erin", "Example"
+    editor.save()
+    plain = make_user("sam", "Editors")
+    case = CaseFactory(summary=LONG_SUMMARY)
+    save_case(
+        case, user=plain, reason="Fixed the quote", summary=LONG_SUMMARY.replace("Brussels", "Riga")
+    )
+    save_case(case, user=editor, correction_note="The date of publication was wrong.", date=None)
+    client.force_login(editor)
+    response = client.get(f"/admin/cases/case/{case.pk}/history/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    rows = history_rows(html)
+    assert set(rows) == {1, 2, 3}
+    # Version 3: the editor's full name and the note of that version, once (the reason
+    # save_case recorded is the note itself, so it is not repeated).
+    assert "Erin Example" in rows[3]
+    assert "Public correction note:</strong> The date of publication was wrong." in rows[3]
+    assert html.count("The date of publication was wrong.") == 1
+    # Version 2: the username (no full name), the reason, one word changed, no note.
+    assert '<td class="history-editor">sam</td>' in rows[2]
+    assert '<p class="history-reason">Fixed the quote</p>' in rows[2]
+    assert "<del>Brussels</del><ins>Riga</ins>" in rows[2]
+    assert rows[2].count(LONG_SUMMARY[:40]) == 0
+    assert "correction note:" not in rows[2]
+    # Version 1, made without a user: "system", and no reason shown instead of "None".
+    assert '<td class="history-editor">system</td>' in rows[1]
+    assert "history-reason" not in rows[1]
+    assert "None" not in html
+    # Each version still links to its compare/revert page.
+    for record in case.history.all():
+        assert f"/admin/cases/case/{case.pk}/history/{record.history_id}/" in html
+
+
+def test_an_import_without_a_user_is_shown_as_import(editor_client):
+    case = CaseFactory()
+    save_case(case, reason="Imported", title="Imported again")
+    html = editor_client.get(f"/admin/cases/case/{case.pk}/history/").content.decode()
+    assert '<td class="history-editor">import</td>' in history_rows(html)[2]
+    assert '<p class="history-reason">Imported</p>' in history_rows(html)[2]
+
+
+def test_a_long_correction_note_is_saved_whole_and_its_reason_shortened(editor_client):
+    note = "The date of publication was wrong: " + "the article appeared a week earlier. " * 8
+    case = CaseFactory()
+    data = case_form_data(case, correction_note=note)
+    assert editor_client.post(change_url(case), data).status_code == 302
+    assert CorrectionNote.objects.get(case=case).text == note.strip()
+    reason = case.history.first().history_change_reason
+    assert len(reason) == 100 and reason.endswith("…") and note.startswith(reason[:-1])
+    html = editor_client.get(f"/admin/cases/case/{case.pk}/history/").content.decode()
+    assert html.count("The date of publication was wrong") == 1
+    assert "history-reason" not in history_rows(html)[2]
