@@ -345,6 +345,7 @@ class CaseAdmin(SimpleHistoryAdmin):
     inlines = [AppearanceInline, PendingReferenceInline, CorrectionNoteInline]
     actions = ["submit_for_review", "publish", "add_keyword"]
     history_list_display = ["version"]
+    object_history_template = "admin/cases/case/object_history.html"
 
     def get_search_results(self, request, queryset, search_term):
         """Cases with every word of the term, or the start of one, in their search vector;
@@ -787,11 +788,7 @@ class CaseAdmin(SimpleHistoryAdmin):
     # History
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        for record in historical_records:
-            record.history_delta_changes = [
-                {"field": label, "old": old, "new": new}
-                for label, old, new in history.changes_in(record)
-            ]
+        history.describe_records(historical_records)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         """Revert: show what reverting to this version changes, and do it on POST."""
@@ -808,13 +805,16 @@ class CaseAdmin(SimpleHistoryAdmin):
             revisions.revert(case, record, request.user)
             self.message_user(request, f"Reverted to version {record.version}.")
             return HttpResponseRedirect(reverse("admin:cases_case_change", args=[case.pk]))
-        changes = history.diff(history.current_snapshot(case), history.snapshot(record))
+        now, then = history.current_snapshot(case), history.snapshot(record)
+        then["status"] = now["status"]  # a revert leaves the status (revisions.revert)
+        changes = history.readable_diff(now, then)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Revert to version {record.version}",
             "opts": self.model._meta,
             "original": case,
             "record": record,
+            "editor": history.editor_name(record),
             "changes": changes,
             "can_revert": can_revert,
         }

@@ -1,11 +1,23 @@
+import datetime
+import re
+from html import unescape
+
 import pytest
 
 from cases import history
 from cases.importers import parse_file
 from cases.models import Case, CorrectionNote
+from cases.services.editing import save_case
 from cases.services.imports import save_cases
 from tests.editors import case_form_data, change_url, make_user
-from tests.factories import AppearanceFactory, CaseFactory, KeywordFactory, OutletFactory, edit
+from tests.factories import (
+    AppearanceFactory,
+    CaseFactory,
+    IssueFactory,
+    KeywordFactory,
+    OutletFactory,
+    edit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +91,11 @@ def test_reverting_restores_fields_links_and_appearances_as_a_new_version(editor
 
     url = f"/admin/cases/case/{case.pk}/history/{first.history_id}/"
     page = editor_client.get(url).content.decode()
-    assert "Second title" in page and "First title" in page
+    # What reverting changes, from now to version 1: one word of the title, a keyword
+    # and an appearance.
+    assert "<del>Second</del><ins>First</ins> title" in page
+    assert "<ins>+ NATO</ins>" in page
+    assert "<del>− Outlet" in page and "<ins>+ Outlet" in page
     assert editor_client.post(url).status_code == 302
 
     case.refresh_from_db()
@@ -114,7 +130,11 @@ def test_reverting_does_not_change_the_status(editor_client):
     history.record_now(case)
     first = case.history.first()
     edit(case, status=Status.PUBLISHED)
-    editor_client.post(f"/admin/cases/case/{case.pk}/history/{first.history_id}/")
+    url = f"/admin/cases/case/{case.pk}/history/{first.history_id}/"
+    page = editor_client.get(url).content.decode()
+    assert "The case is the same as this version now." in page
+    assert "Published" not in page
+    editor_client.post(url)
     case.refresh_from_db()
     assert case.status == Status.PUBLISHED
 
@@ -268,3 +288,164 @@ def test_a_textarea_posted_with_crlf_line_ends_is_not_recorded_as_a_change(edito
     # Nothing changed: no new version and no history entry.
     assert case.version == version
     assert case.history.count() == 1
+
+
+# The readable history: word diffs, added and removed values, who and why
+
+LONG_SUMMARY = " ".join(
+    [
+        "The outlet claimed that the governments of the Baltic states had secretly agreed",
+        "to hand their countries over to a foreign administration before the end of the",
+        "year. It quoted an unnamed official who said that the agreement had been signed",
+        "in Brussels and that the parliaments would not be asked. The article repeated a",
+        "recurring narrative about the sovereignty of the Baltic states and their",
+        "membership of NATO, and it gave no source for any of its statements.",
+    ]
+)
+
+
+def test_a_one_word_change_in_a_long_summary_marks_only_that_word():
+    changed = LONG_SUMMARY.replace("Brussels", "Riga")
+    html = history.word_diff(LONG_SUMMARY, changed)
+    assert html.count("<del>") == 1 and html.count("<ins>") == 1
+    assert "<del>Brussels</del><ins>Riga</ins>" in html
+    # The words around the change are kept; the long unchanged stretches are elided, so
+    # the text is not shown whole, let alone twice.
+    assert "signed in <del>" in html and "</ins> and that the parliaments" in html
+    assert html.count('class="diff-gap"') == 2
+    assert "governments of the Baltic" not in html and "gave no source" not in html
+    assert len(html) < len(LONG_SUMMARY)
+    # Without elision the text is there once, whole.
+    whole = history.word_diff(LONG_SUMMARY, changed, context=None)
+    assert whole.count("governments of the Baltic") == 1 and "diff-gap" not in whole
+
+
+def test_the_word_diff_marks_added_and_removed_words_and_keeps_punctuation_apart():
+    assert history.word_diff("Signed in Brussels.", "Signed in Riga.") == (
+        "Signed in <del>Brussels</del><ins>Riga</ins>."
+    )
+    assert history.word_diff("a foreign administration", "a foreign administration, says X") == (
+        "a foreign administration<ins>, says X</ins>"
+    )
+    assert history.word_diff("one two three", "one three") == "one <del>two </del>three"
+    # Neighbouring changed words are one change, not a word-by-word alternation.
+    assert history.word_diff("a b c d", "a x y d") == "a <del>b c</del><ins>x y</ins> d"
+    assert history.word_diff("", "New text") == "<ins>New text</ins>"
+
+
+def test_the_word_diff_escapes_html_in_the_texts():
+    old = 'Say "<i>yes</i>" & <b>go</b> now'
+    new = 'Say "<i>yes</i>" & <script>alert(1)</script> now'
+    html = history.word_diff(old, new)
+    for raw in ("<i>", "<b>", "<script>", '"<'):
+        assert raw not in html
+    assert "&quot;&lt;i&gt;yes&lt;/i&gt;&quot; &amp; &lt;<del>b&gt;go&lt;/b</del>" in html
+    assert "<ins>script&gt;alert(1)&lt;/script</ins>&gt; now" in html
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('Say "<i>yes</i>" & <b>go</b> now', 'Say "<i>yes</i>" & <script>alert(1)</script>'),
+        ("One.\n\nTwo three, four.", "One.\n\nTwo five, four and six."),
+        ("", "Only new <text>"),
+        ("Only old & gone", ""),
+        ("a b c d e f", "f e d c b a"),
+    ],
+)
+def test_the_word_diff_holds_both_texts_exactly(old, new):
+    html = history.word_diff(old, new, context=None)
+    assert unescape(re.sub(r"<del>.*?</del>|</?ins>", "", html, flags=re.S)) == new
+    assert unescape(re.sub(r"<ins>.*?</ins>|</?del>", "", html, flags=re.S)) == old
+
+
+def test_link_fields_appearances_and_values_show_what_was_added_and_removed():
+    nato, eu, ukraine = (KeywordFactory(name=name) for name in ("NATO", "EU", "Ukraine"))
+    case = CaseFactory(status=Status.DRAFT, keywords=[nato, eu])
+    AppearanceFactory(case=case, url="https://old.example/a", archive_url="")
+    history.record_now(case)
+    issue = IssueFactory()
+    outlet = OutletFactory(name="Sputnik")
+    edit(
+        case,
+        keywords=[eu, ukraine],
+        date=datetime.date(2022, 2, 1),
+        issue=issue,
+        status=Status.IN_REVIEW,
+        appearances=[(outlet.pk, "https://new.example/b", "")],
+    )
+    rows = dict(history.readable_changes_in(case.history.first()))
+    assert rows["Keywords"] == (
+        '<ul class="diff-values"><li><ins>+ Ukraine</ins></li><li><del>− NATO</del></li></ul>'
+    )
+    assert "EU" not in rows["Keywords"]  # kept: not listed
+    assert "<ins>+ Sputnik https://new.example/b</ins>" in rows["Appearances"]
+    assert "<del>− " in rows["Appearances"] and "https://old.example/a</del>" in rows["Appearances"]
+    arrow = '<span class="diff-arrow">→</span>'
+    assert rows["Date of publication"] == f"2022-01-10 {arrow} 2022-02-01"
+    assert rows["Issue"] == f"(none) {arrow} {issue}"
+    assert rows["Status"] == f"Draft {arrow} In review"
+    assert set(rows) == {"Keywords", "Appearances", "Date of publication", "Issue", "Status"}
+
+
+def history_rows(html):
+    """The history page's rows, by version."""
+    rows = re.findall(r'<tr>\s*<th scope="row" class="history-version">((\d+).*?</tr>)', html, re.S)
+    return {int(version): row for row, version in rows}
+
+
+def test_the_history_page_shows_the_editor_the_reason_and_the_correction_note(client):
+    editor = make_user("erin", "Publishers")
+    editor.first_name, editor.last_name = "Erin", "Example"
+    editor.save()
+    plain = make_user("sam", "Editors")
+    case = CaseFactory(summary=LONG_SUMMARY)
+    save_case(
+        case, user=plain, reason="Fixed the quote", summary=LONG_SUMMARY.replace("Brussels", "Riga")
+    )
+    save_case(case, user=editor, correction_note="The date of publication was wrong.", date=None)
+    client.force_login(editor)
+    response = client.get(f"/admin/cases/case/{case.pk}/history/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    rows = history_rows(html)
+    assert set(rows) == {1, 2, 3}
+    # Version 3: the editor's full name and the note of that version, once (the reason
+    # save_case recorded is the note itself, so it is not repeated).
+    assert "Erin Example" in rows[3]
+    assert "Public correction note:</strong> The date of publication was wrong." in rows[3]
+    assert html.count("The date of publication was wrong.") == 1
+    # Version 2: the username (no full name), the reason, one word changed, no note.
+    assert '<td class="history-editor">sam</td>' in rows[2]
+    assert '<p class="history-reason">Fixed the quote</p>' in rows[2]
+    assert "<del>Brussels</del><ins>Riga</ins>" in rows[2]
+    assert rows[2].count(LONG_SUMMARY[:40]) == 0
+    assert "correction note:" not in rows[2]
+    # Version 1, made without a user: "system", and no reason shown instead of "None".
+    assert '<td class="history-editor">system</td>' in rows[1]
+    assert "history-reason" not in rows[1]
+    assert "None" not in html
+    # Each version still links to its compare/revert page.
+    for record in case.history.all():
+        assert f"/admin/cases/case/{case.pk}/history/{record.history_id}/" in html
+
+
+def test_an_import_without_a_user_is_shown_as_import(editor_client):
+    case = CaseFactory()
+    save_case(case, reason="Imported", title="Imported again")
+    html = editor_client.get(f"/admin/cases/case/{case.pk}/history/").content.decode()
+    assert '<td class="history-editor">import</td>' in history_rows(html)[2]
+    assert '<p class="history-reason">Imported</p>' in history_rows(html)[2]
+
+
+def test_a_long_correction_note_is_saved_whole_and_its_reason_shortened(editor_client):
+    note = "The date of publication was wrong: " + "the article appeared a week earlier. " * 8
+    case = CaseFactory()
+    data = case_form_data(case, correction_note=note)
+    assert editor_client.post(change_url(case), data).status_code == 302
+    assert CorrectionNote.objects.get(case=case).text == note.strip()
+    reason = case.history.first().history_change_reason
+    assert len(reason) == 100 and reason.endswith("…") and note.startswith(reason[:-1])
+    html = editor_client.get(f"/admin/cases/case/{case.pk}/history/").content.decode()
+    assert html.count("The date of publication was wrong") == 1
+    assert "history-reason" not in history_rows(html)[2]
