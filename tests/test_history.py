@@ -399,7 +399,7 @@ def test_the_history_page_shows_the_editor_the_reason_and_the_correction_note(cl
     editor.first_name, editor.last_name = "Erin", "Example"
     editor.save()
     plain = make_user("sam", "Editors")
-    case = CaseFactory(summary=LONG_SUMMARY)
+    case = CaseFactory(summary=LONG_SUMMARY, status=Case.Status.DRAFT)
     save_case(
         case, user=plain, reason="Fixed the quote", summary=LONG_SUMMARY.replace("Brussels", "Riga")
     )
@@ -440,7 +440,7 @@ def test_an_import_without_a_user_is_shown_as_import(editor_client):
 
 def test_a_long_correction_note_is_saved_whole_and_its_reason_shortened(editor_client):
     note = "The date of publication was wrong: " + "the article appeared a week earlier. " * 8
-    case = CaseFactory()
+    case = CaseFactory(status=Case.Status.DRAFT)
     data = case_form_data(case, correction_note=note)
     assert editor_client.post(change_url(case), data).status_code == 302
     assert CorrectionNote.objects.get(case=case).text == note.strip()
