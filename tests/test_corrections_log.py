@@ -189,13 +189,16 @@ def test_an_empty_log_says_so(client, db):
     assert entries == []
 
 
-def test_the_log_links_its_atom_feed(client, log):
+def test_the_log_links_its_atom_feed_and_every_page_links_the_log(client, log):
     html = client.get("/corrections/").content.decode()
     assert (
         '<link rel="alternate" type="application/atom+xml" '
         'title="Corrections and withdrawals (Atom)" href="/corrections/feed/">'
     ) in html
     assert '<a href="/corrections/feed/">' in html
+    assert '<a href="/corrections/">Corrections and withdrawals</a>' in (
+        client.get("/cases/").content.decode()
+    )
 
 
 def test_a_page_of_the_log_takes_two_queries(client, log, django_assert_num_queries):
