@@ -207,6 +207,19 @@ def test_a_page_of_the_log_takes_two_queries(client, log, django_assert_num_quer
         assert client.get("/corrections/").status_code == 200
 
 
+def test_the_withdrawn_case_page_links_to_its_entry_on_the_log(client, log, monkeypatch):
+    withdrawn = log["withdrawn"]
+    response = client.get(withdrawn.get_absolute_url())
+    assert response.status_code == 410
+    assert f'<a href="/corrections/#withdrawal-{withdrawn.pk}">' in response.content.decode()
+
+    # On a later page of the log, the link names that page.
+    monkeypatch.setattr(corrections, "PAGE_SIZE", 1)
+    html = client.get(withdrawn.get_absolute_url()).content.decode()
+    assert f'<a href="/corrections/?page=2#withdrawal-{withdrawn.pk}">' in html
+    assert f'id="withdrawal-{withdrawn.pk}"' in client.get("/corrections/?page=2").content.decode()
+
+
 # The production path: committed data, facet index and page cache on. These tests read the
 # module's committed cases (tests/conftest.py), so they come after the tests above, whose
 # data is rolled back.
