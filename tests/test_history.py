@@ -160,7 +160,9 @@ def test_a_correction_note_is_saved_with_the_edit_and_listed_on_the_public_page(
 
 def test_a_case_page_without_corrections_has_no_corrections_section(client):
     case = CaseFactory()
-    assert "Corrections" not in client.get(case.get_absolute_url()).content.decode()
+    html = client.get(case.get_absolute_url()).content.decode()
+    assert '<h2 id="corrections-heading">' not in html
+    assert 'class="corrections"' not in html
 
 
 def test_an_import_records_one_history_entry_per_case(seed_file):

@@ -58,10 +58,11 @@ class TestSitemap:
         ]
         assert client.get("/sitemap-cases.xml?p=3").status_code == 404
 
-    def test_the_pages_sitemap_lists_the_list_and_the_statistics(self, client):
+    def test_the_pages_sitemap_lists_the_list_the_statistics_and_the_corrections(self, client):
         assert locations(client.get("/sitemap-pages.xml")) == [
             "http://testserver/cases/",
             "http://testserver/stats/",
+            "http://testserver/corrections/",
         ]
 
     def test_a_sitemap_page_takes_two_queries_whatever_it_holds(

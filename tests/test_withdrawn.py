@@ -40,7 +40,11 @@ def test_the_api_answers_410_naming_when_and_why(api_client, withdrawn):
     assert response.json() == {
         "status": 410,
         "errors": [
-            {"field": None, "message": f"Case {withdrawn.pk} was withdrawn on {day}: {REASON}"}
+            {
+                "field": None,
+                "message": f"Case {withdrawn.pk} was withdrawn on {day}: {REASON} "
+                f"Corrections log: /corrections/#withdrawal-{withdrawn.pk}",
+            }
         ],
     }
     assert api_client.get(f"/api/v1/cases/{withdrawn.pk}/?format=jsonld").status_code == 410

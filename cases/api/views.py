@@ -65,6 +65,7 @@ from cases.readmodels.keyset import Cursor, CursorError
 from cases.search import ranked_matches
 from cases.services import editing
 from cases.site.claimreview import claim_review
+from cases.site.corrections import withdrawal_url
 from cases.site.exports import csv_row
 
 # Either lets a user see drafts and the status field in the API.
@@ -119,7 +120,10 @@ def not_public(pk):
     if withdrawn is None:
         return Http404()
     when = withdrawn.updated_at.date().isoformat()
-    return Gone(f"Case {pk} was withdrawn on {when}: {withdrawn.withdrawal_reason}")
+    return Gone(
+        f"Case {pk} was withdrawn on {when}: {withdrawn.withdrawal_reason} "
+        f"Corrections log: {withdrawal_url(withdrawn)}"
+    )
 
 
 class PreconditionFailed(APIException):

@@ -3,8 +3,9 @@ import functools
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
-# The site-wide pages every page links to (header, case metadata), by URL name.
-NAV_PAGES = ("list", "keywords", "countries", "outlets", "languages", "issues", "stats")
+# The site-wide pages every page links to (header, footer, case metadata), by URL name.
+NAV_PAGES = ("list", "keywords", "countries", "outlets", "languages", "issues", "stats",
+             "corrections")  # fmt: skip
 
 
 def site(request):

@@ -32,7 +32,7 @@ class PageSitemap(Sitemap):
     changefreq = "daily"
 
     def items(self):
-        return ["cases:list", "cases:stats"]
+        return ["cases:list", "cases:stats", "cases:corrections"]
 
     def location(self, name):
         return reverse(name)

@@ -17,6 +17,7 @@ from cases.search import (
     with_headlines,
 )
 from cases.site.claimreview import citation, claim_review, permalink
+from cases.site.corrections import withdrawal_url
 
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link
@@ -225,9 +226,8 @@ def case_detail(request, pk, slug=None):
         if withdrawn is None:
             raise Http404("No published case has this id.")
         # Citations of a withdrawn case keep working: they say what happened and why.
-        return TemplateResponse(
-            request, "cases/case_withdrawn.html", {"case": withdrawn}, status=410
-        )
+        context = {"case": withdrawn, "log_url": withdrawal_url(withdrawn)}
+        return TemplateResponse(request, "cases/case_withdrawn.html", context, status=410)
     if slug != case.slug:
         return redirect(case, permanent=True)
     context = {
