@@ -149,7 +149,7 @@ class CaseQuerySet(models.QuerySet):
             return None
         return (
             self.filter(pk=pk, status=Case.Status.WITHDRAWN)
-            .only("id", "title", "slug", "withdrawal_reason", "updated_at")
+            .only("id", "title", "slug", "withdrawal_reason", "withdrawn_at", "updated_at")
             .first()
         )
 
@@ -187,6 +187,7 @@ CASE_HISTORY = HistoricalRecords(
         "reviewed_at",
         "review_comment",
         "published_by",
+        "withdrawn_at",
     ],
 )
 
@@ -239,6 +240,9 @@ class Case(models.Model):
     published_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When it was withdrawn: its URL, the API and the corrections log say so. (updated_at
+    # moves with changes to related cases and labels.)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
     history = CASE_HISTORY
@@ -294,6 +298,12 @@ class Case(models.Model):
 
     def get_absolute_url(self):
         return reverse("cases:detail", kwargs={"pk": self.pk, "slug": self.slug})
+
+    @property
+    def withdrawn_on(self):
+        """When the case was withdrawn (a case withdrawn outside the write path: its last
+        change)."""
+        return self.withdrawn_at or self.updated_at
 
     @property
     def is_published(self):

@@ -1,6 +1,8 @@
 """A withdrawn case keeps its URL: it answers 410 with the reason, on the site and in the
 API, so that citations of it keep working. Drafts stay unknown (404)."""
 
+import datetime
+
 import pytest
 
 from cases.models import Case
@@ -66,3 +68,16 @@ def test_ids_that_name_no_case_are_404(client, api_client):
 def test_a_republished_case_is_back(client, withdrawn):
     edit(withdrawn, status=Case.Status.PUBLISHED)
     assert client.get(withdrawn.get_absolute_url()).status_code == 200
+
+
+def test_the_withdrawal_date_stays_when_a_related_case_changes_later(client, withdrawn):
+    Case.objects.filter(pk=withdrawn.pk).update(
+        withdrawn_at=datetime.datetime(2024, 3, 5, 12, tzinfo=datetime.UTC)
+    )
+    other = CaseFactory(related=[withdrawn])
+    edit(other, title="A retitled related case")  # refreshes the withdrawn case's updated_at
+    withdrawn.refresh_from_db()
+    assert withdrawn.updated_at.year > 2024
+    assert "on 5 March 2024" in client.get(f"/cases/{withdrawn.pk}/").content.decode()
+    log = client.get("/corrections/").content.decode()
+    assert "2024-03-05" in log or "5 March 2024" in log

@@ -119,7 +119,7 @@ def not_public(pk):
     withdrawn = Case.objects.withdrawn(pk)
     if withdrawn is None:
         return Http404()
-    when = withdrawn.updated_at.date().isoformat()
+    when = withdrawn.withdrawn_on.date().isoformat()
     return Gone(
         f"Case {pk} was withdrawn on {when}: {withdrawn.withdrawal_reason} "
         f"Corrections log: {withdrawal_url(withdrawn)}"

@@ -369,6 +369,7 @@ def _record_workflow(case, old_status, user, reason):
         # Sent back with a comment, or approved and published.
         case.reviewed_by, case.reviewed_at = user, now
         case.review_comment = reason if case.status == Case.Status.DRAFT else ""
+    case.withdrawn_at = now if case.status == Case.Status.WITHDRAWN else None
     if case.status == Case.Status.PUBLISHED:
         case.published_by = user
         if old_status != Case.Status.IN_REVIEW:

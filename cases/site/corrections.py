@@ -6,7 +6,7 @@ readers who cite the database can see what changed under them. An entry is one o
 - a correction: a CorrectionNote of a case published now, as its case page shows it
   (templates/cases/_corrections.html), dated when the note was written;
 - a withdrawal: a case withdrawn now, dated and explained as its 410 page does
-  (Case.objects.withdrawn(): updated_at and withdrawal_reason), so the two always agree.
+  (Case.objects.withdrawn(): withdrawn_on and withdrawal_reason), so the two always agree.
 
 The notes of a withdrawn case are left out: its 410 page no longer shows them, and its
 withdrawal entry, with the reason, stands for the case. Notes of drafts and cases in review
@@ -21,12 +21,16 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
 from django.db.models import CharField, F, PositiveIntegerField, Q, Value
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
 
 from cases.models import Case, CorrectionNote
+
+# When a case was withdrawn, as Case.withdrawn_on reads it.
+WITHDRAWN_AT = Coalesce("withdrawn_at", "updated_at")
 
 PAGE_SIZE = 50
 FEED_LENGTH = 50
@@ -84,7 +88,7 @@ def entries():
     withdrawals = _withdrawn_cases().annotate(
         kind=Value(WITHDRAWAL, output_field=CharField()),
         entry_id=F("id"),
-        at=F("updated_at"),
+        at=WITHDRAWN_AT,
         case_pk=F("id"),
         case_title=F("title"),
         case_slug=F("slug"),
@@ -108,10 +112,13 @@ def withdrawal_url(case):
     Two counts of the entries before it, in ORDER: notes at its moment or later (at the same
     moment corrections come first), and withdrawals after it.
     """
-    at = case.updated_at
+    at = case.withdrawn_on
     before = _public_notes().filter(created_at__gte=at).count()
     before += (
-        _withdrawn_cases().filter(Q(updated_at__gt=at) | Q(updated_at=at, id__gt=case.pk)).count()
+        _withdrawn_cases()
+        .annotate(at=WITHDRAWN_AT)
+        .filter(Q(at__gt=at) | Q(at=at, id__gt=case.pk))
+        .count()
     )
     page = before // PAGE_SIZE + 1
     query = f"?page={page}" if page > 1 else ""
