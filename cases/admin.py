@@ -395,7 +395,7 @@ class CaseAdmin(SimpleHistoryAdmin):
 
     class Media:
         js = ["cases/admin/case_form.js"]
-        css = {"all": ["cases/admin/case_form.css"]}
+        css = {"all": ["cases/admin/case_form.css", "cases/admin/history.css"]}
 
     # Form and saving
 

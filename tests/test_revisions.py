@@ -94,6 +94,7 @@ def test_the_queue_shows_the_diff_and_approving_publishes_it(client, editor, pub
     assert "<strong>1</strong> revision of published cases" in queue
     assert '<td class="old">The live summary.</td><td class="new">A better summary.</td>' in queue
     assert "Summary clarified." in queue and "Erin Editor" in queue
+    assert "<del>The live</del><ins>A better</ins> summary." in queue  # the words that change
 
     response = decide(client, revision, "approve")
     assert "is live with the changes" in response.content.decode()

@@ -159,14 +159,20 @@ def open_revision(case, user):
 
 
 def changes(revision, live=None):
-    """[(label, live text, proposed text)] for each field the revision changes."""
+    """What the revision changes, field by field: dicts with the label, the live and the
+    proposed text, and for the texts a word diff (safe HTML; None for other fields)."""
     live = merge.current(revision.case) if live is None else live
     return [
-        (
-            merge.label(name),
-            merge.display(name, live.get(name)),
-            merge.display(name, value),
-        )
+        {
+            "label": merge.label(name),
+            "live": merge.display(name, live.get(name)),
+            "proposed": merge.display(name, value),
+            "words": (
+                history.word_diff(live.get(name) or "", value or "")
+                if name in history.TEXT_FIELDS
+                else None
+            ),
+        }
         for name, value in revision.changes.items()
     ]
 
