@@ -256,8 +256,13 @@ def test_the_case_form_fits_the_window_and_a_withdrawal_asks_its_reason(browser,
     page.goto(f"{live_server.url}/admin/cases/case/{case.pk}/change/")
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-    assert page.evaluate("document.getElementById('id_title').offsetWidth") >= 600
-    assert page.evaluate("document.getElementById('id_summary').offsetWidth") >= 600
+    for field in ("id_title", "id_summary"):
+        left, right = page.evaluate(
+            f"(() => {{ const box = document.getElementById('{field}')"
+            ".getBoundingClientRect(); return [box.left, box.right]; })()"
+        )
+        assert right - left >= 600, f"{field} is {right - left:.0f} px wide"
+        assert left >= 0 and right <= 1366, f"{field} runs out of the window"
     assert not page.is_visible("#id_withdrawal_reason"), "no reason box on the form"
     shot(page, "7-case-form")
     page.click(".workflow-actions a:text-is('Withdraw')")
