@@ -4,8 +4,9 @@ them.
     python bench/generate.py --count N --seed S [--workers W]
     python bench/generate.py --remove
 
-The same seed gives the same cases. --remove deletes every case the generator loaded (it
-keeps a record of their ids, bench/synthetic.py) and nothing else. Migrate first.
+The same seed gives the same cases. --remove deletes every case the generator loaded, and
+the issues, keywords, countries, languages and outlets it created that no other case uses
+(it keeps a record of their ids, bench/synthetic.py), and nothing else. Migrate first.
 """
 
 import argparse
@@ -36,7 +37,8 @@ def main(argv=None, stdout=None, stderr=None):
     parser.add_argument(
         "--remove",
         action="store_true",
-        help="Delete every synthetic case (and the generator's outlets nothing uses).",
+        help="Delete every synthetic case, and the taxonomy values the generator created that "
+        "no other case uses.",
     )
     parser.add_argument(
         "--workers", type=int, default=2, help="Database connections loading cases at once."

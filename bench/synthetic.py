@@ -18,6 +18,9 @@ The production schema knows nothing of synthetic cases. The generator keeps its 
 the table bench_synthetic_batch: the range of case ids each load reserved. Nothing else can
 take an id in a reserved range (the id sequence is moved past it first), so
 remove_synthetic() takes out exactly what was loaded, and leaves hand-made cases alone.
+Each batch also records the ids of the issues, keywords, countries, languages and outlets
+its load created (the column `created`): removal deletes those no remaining case uses, and
+never a value that was there before the generator, nor one a hand-made case took up since.
 
 Run it with bench/generate.py.
 """
@@ -427,31 +430,40 @@ def issue_date(number):
 
 
 class Taxonomy:
-    """Ids of the taxonomy rows the generator uses, created when missing."""
+    """Ids of the taxonomy rows the generator uses, created when missing.
+
+    `created` holds the ids of the rows it created, by table, for the batch's record.
+    """
 
     def __init__(self):
         from cases.models import Country, Keyword, Language, Outlet
 
+        self.created = {}
         self.countries = _ensure(
             Country,
             "name",
             [{"name": n, "iso_code": iso, "kind": "country"} for n, iso in COUNTRIES]
             + [{"name": n, "iso_code": "", "kind": "region"} for n in REGIONS],
+            self.created,
         )
-        self.keywords = _ensure(Keyword, "name", [{"name": n} for n in KEYWORD_NAMES])
-        self.languages = _ensure(Language, "code", [{"code": c, "name": n} for c, n in LANGUAGES])
+        self.keywords = _ensure(Keyword, "name", [{"name": n} for n in KEYWORD_NAMES], self.created)
+        self.languages = _ensure(
+            Language, "code", [{"code": c, "name": n} for c, n in LANGUAGES], self.created
+        )
         self.outlets = _ensure(
             Outlet,
             "name",
             [{"name": n, "domain": slugify(n).replace("-", "") + ".example"} for n in OUTLET_NAMES],
+            self.created,
         )
         self.outlet_domains = dict(
             Outlet.objects.filter(pk__in=[pk for pk, _ in self.outlets]).values_list("pk", "domain")
         )
 
 
-def _ensure(model, key, rows):
-    """[(pk, name)] for rows, in the given order, creating the missing ones."""
+def _ensure(model, key, rows, created):
+    """[(pk, name)] for rows, in the given order, creating the missing ones; their ids go
+    to created[table]."""
     existing = {
         getattr(o, key): o for o in model.objects.filter(**{f"{key}__in": [r[key] for r in rows]})
     }
@@ -471,6 +483,7 @@ def _ensure(model, key, rows):
                 obj.slug = slug
             objects.append(obj)
         model.objects.bulk_create(objects)
+        created[model._meta.db_table] = [obj.pk for obj in objects]
         existing.update(
             {
                 getattr(o, key): o
@@ -757,11 +770,17 @@ BATCH_TABLE = "bench_synthetic_batch"
 
 
 def _create_batch_table(cursor):
+    """The record, made or brought up to date.
+
+    created: {"cases_keyword": [id, ...], ...}, the taxonomy rows the load created; NULL
+    for loads recorded before the generator kept them (and for adopted flagged cases).
+    """
     cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {BATCH_TABLE} ("
         " first_id bigint NOT NULL, last_id bigint NOT NULL, seed integer,"
         " created_at timestamptz NOT NULL DEFAULT now(), CHECK (first_id <= last_id))"
     )
+    cursor.execute(f"ALTER TABLE {BATCH_TABLE} ADD COLUMN IF NOT EXISTS created jsonb")
 
 
 def _batch_table_exists(cursor):
@@ -816,17 +835,71 @@ def adopt_flagged_cases():
 
 
 def _forget_failed_batch(first_id):
-    """Drop the record of a load that failed, unless some of its cases got in after all."""
-    with connection.cursor() as cursor:
+    """Drop the record of a load that failed, unless some of its cases got in after all,
+    and the taxonomy rows it created that nothing uses."""
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {BATCH_TABLE} b WHERE b.first_id = %s AND NOT EXISTS"
-            " (SELECT 1 FROM cases_case c WHERE c.id BETWEEN b.first_id AND b.last_id)",
+            " (SELECT 1 FROM cases_case c WHERE c.id BETWEEN b.first_id AND b.last_id)"
+            " RETURNING b.created::text",
             [first_id],
         )
+        for (created,) in cursor.fetchall():
+            _remove_created_values(cursor, "SELECT %s::jsonb", [created])
 
 
-def _ensure_issues(cursor, last_number):
-    """Issue rows 1..last_number (creating the missing ones); returns their ids by number."""
+def _remove_created_values(cursor, created_sql, params=()):
+    """Delete the taxonomy rows that the records `created_sql` lists (one jsonb column of
+    `created` values) and that nothing uses; returns how many went."""
+    removed = 0
+    for table in TAXONOMY_TABLES:
+        removed += _remove_unused(
+            cursor,
+            table,
+            f"SELECT v.id::bigint FROM ({created_sql}) AS r (created),"
+            " jsonb_array_elements_text(r.created -> %s) AS v (id)",
+            [*params, table],
+        )
+    return removed
+
+
+# The kind of TaxonomyRedirect that points at rows of a table.
+REDIRECT_KINDS = {"cases_keyword": "keyword", "cases_country": "country", "cases_outlet": "outlet"}
+
+
+def _remove_unused(cursor, table, ids_sql, params=()):
+    """Delete the rows of `table` that `ids_sql` lists and that no row of any table points
+    at (a case, a case's link, an appearance, an outlet alias: every foreign key), with
+    the redirects to them; returns how many went.
+
+    Foreign keys are looked up rather than listed: a table added later that points at a
+    keyword or an outlet keeps it too. Under bulk_write() PostgreSQL does not check them.
+    """
+    cursor.execute(
+        "SELECT c.conrelid::regclass::text, a.attname FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+        " WHERE c.contype = 'f' AND c.confrelid = %s::regclass ORDER BY 1, 2",
+        [table],
+    )
+    unused = "".join(
+        f' AND NOT EXISTS (SELECT 1 FROM {user} u WHERE u."{column}" = t.id)'
+        for user, column in cursor.fetchall()
+    )
+    cursor.execute(
+        f"DELETE FROM {table} t WHERE t.id IN ({ids_sql}){unused} RETURNING t.id", params
+    )
+    ids = [row[0] for row in cursor.fetchall()]
+    if ids and table in REDIRECT_KINDS:
+        cursor.execute(
+            "DELETE FROM cases_taxonomyredirect WHERE kind = %s AND target_id = ANY(%s)",
+            [REDIRECT_KINDS[table], ids],
+        )
+    return len(ids)
+
+
+def _ensure_issues(cursor, last_number, created):
+    """Issue rows 1..last_number (creating the missing ones, their ids to created); returns
+    their ids by number."""
     from cases.models import Issue
 
     existing = dict(Issue.objects.filter(number__lte=last_number).values_list("number", "pk"))
@@ -834,6 +907,8 @@ def _ensure_issues(cursor, last_number):
         Issue(number=n, date=issue_date(n)) for n in range(1, last_number + 1) if n not in existing
     ]
     Issue.objects.bulk_create(missing)
+    if missing:
+        created[Issue._meta.db_table] = [issue.pk for issue in missing]
     numbers = dict(Issue.objects.filter(number__lte=last_number).values_list("number", "pk"))
     return [numbers[n] for n in range(1, last_number + 1)]
 
@@ -924,13 +999,13 @@ def generate(count, seed=0, stream=None, workers=2):
     last_issue = issue_number_for(LAST_DATE) + 3
     with transaction.atomic(), connection.cursor() as cursor:
         taxonomy = Taxonomy()
-        issue_ids = _ensure_issues(cursor, last_issue)
+        issue_ids = _ensure_issues(cursor, last_issue, taxonomy.created)
         _create_batch_table(cursor)
         first_id = _reserve_ids(cursor, "cases_case", count)
         # Recorded before loading: whatever a load that dies half-way leaves, --remove finds.
         cursor.execute(
-            f"INSERT INTO {BATCH_TABLE} (first_id, last_id, seed) VALUES (%s, %s, %s)",
-            [first_id, first_id + count - 1, seed],
+            f"INSERT INTO {BATCH_TABLE} (first_id, last_id, seed, created) VALUES (%s, %s, %s, %s)",
+            [first_id, first_id + count - 1, seed, json.dumps(taxonomy.created)],
         )
     generator = CaseGenerator(seed, count, taxonomy, first_id, issue_ids, now)
 
@@ -1146,8 +1221,13 @@ def add_search_words():
 
 
 def remove_synthetic(stream=None):
-    """Delete every case of the recorded batches with its links, and the record; returns
-    how many cases went."""
+    """Delete every case of the recorded batches with its links, the taxonomy rows the
+    loads created that no remaining case uses, and the record; returns how many cases
+    went.
+
+    Set-based, in one transaction, as the loads wrote: the removed cases are logged for
+    the changes feed (tombstones) and the data version moves, as for any other write.
+    """
     from cases.freshness.dataversion import bulk_write, record_cases_changed, record_full_change
 
     with transaction.atomic(), connection.cursor() as cursor, bulk_write(cursor):
@@ -1161,6 +1241,8 @@ def remove_synthetic(stream=None):
                 else "SELECT id FROM cases_case WHERE false"
             )
         )
+        if recorded:
+            _create_batch_table(cursor)  # a record from before `created`
         cursor.execute("SELECT count(*) FROM synthetic_ids")
         count = cursor.fetchone()[0]
         if count:
@@ -1178,15 +1260,22 @@ def remove_synthetic(stream=None):
                     f'DELETE FROM {table} WHERE "{column}" IN (SELECT id FROM synthetic_ids)'
                 )
             cursor.execute("DELETE FROM cases_case WHERE id IN (SELECT id FROM synthetic_ids)")
-            record_full_change(cursor)
+        removed = 0
         if recorded:
+            removed += _remove_created_values(cursor, f"SELECT created FROM {BATCH_TABLE}")
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {BATCH_TABLE} WHERE created IS NULL)")
+            if cursor.fetchone()[0]:
+                # A load recorded before its taxonomy was: only its outlets are known for
+                # the generator's (its names, a domain under .example, reserved for examples).
+                removed += _remove_unused(
+                    cursor,
+                    "cases_outlet",
+                    "SELECT id FROM cases_outlet WHERE name = ANY(%s) AND domain LIKE '%%.example'",
+                    [OUTLET_NAMES],
+                )
             cursor.execute(f"DROP TABLE {BATCH_TABLE}")
-        # Outlets named by the generator that nothing uses any more.
-        cursor.execute(
-            "DELETE FROM cases_outlet o WHERE o.name = ANY(%s) AND o.domain LIKE '%%.example' "
-            "AND NOT EXISTS (SELECT 1 FROM cases_appearance a WHERE a.outlet_id = o.id)",
-            [OUTLET_NAMES],
-        )
+        if count or removed:
+            record_full_change(cursor)
     if count:
         from cases.search import rebuild_search_words
 

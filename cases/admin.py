@@ -254,12 +254,15 @@ class IncompleteDataFilter(admin.SimpleListFilter):
 
 
 class RecentIssueFilter(admin.SimpleListFilter):
-    """The newest review issues that have cases; any other by its number in the URL
-    (?issue=270). Listing every issue made a sidebar thousands of pixels tall."""
+    """A review issue by its number, typed in a box in the sidebar (?issue=270), with the
+    newest issues that have cases under it. Listing every issue made a sidebar thousands
+    of pixels tall; a list of the newest alone left older issues to hand-made URLs."""
 
     title = "issue"
     parameter_name = "issue"
-    SHOWN = 10
+    template = "admin/cases/filters/issue_search.html"
+    SHOWN = 5
+    LARGEST = 2**31 - 1  # Issue.number is a PostgreSQL integer
 
     def lookups(self, request, model_admin):
         numbers = (
@@ -267,19 +270,48 @@ class RecentIssueFilter(admin.SimpleListFilter):
             .order_by("-number")
             .values_list("number", flat=True)[: self.SHOWN]
         )
-        shown = [(str(number), f"Issue {number}") for number in numbers]
-        value = self.value()
-        if value and value.isdigit() and value not in dict(shown):
-            shown.append((value, f"Issue {value}"))
-        return shown
+        return [(str(number), f"Issue {number}") for number in numbers]
+
+    def has_output(self):
+        return True  # the search box, even before any issue has cases
+
+    def number(self):
+        """The issue number asked for; None when none is, or when the value is no number."""
+        value = (self.value() or "").strip()
+        if value.isascii() and value.isdigit() and int(value) <= self.LARGEST:
+            return int(value)
+        return None
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        if not value.isdigit():
-            return queryset.none()
-        return queryset.filter(issue__number=int(value))
+        if not (self.value() or "").strip():
+            return queryset  # the box sent empty: every issue
+        number = self.number()
+        if number is not None:
+            return queryset.filter(issue__number=number)
+        # With the counts shown, the changelist filters again for each other filter while
+        # the page renders: a second message would show up on the next page.
+        if not getattr(request, "_issue_filter_reported", False):
+            request._issue_filter_reported = True
+            messages.error(
+                request,
+                f"“{self.value()[:40]}” is not an issue number, so no case is shown. "
+                "Type the issue's number in the box, or choose All issues.",
+            )
+        return queryset.none()
+
+    def choices(self, changelist):
+        # The template's form sends the other filters, the search and the ordering again.
+        self.kept_params = [
+            (name, value)
+            for name, values in sorted(changelist.filter_params.items())
+            if name != self.parameter_name
+            for value in values
+        ]
+        choices = super().choices(changelist)
+        every_issue = next(choices)
+        every_issue["display"] = "All issues"
+        yield every_issue
+        yield from choices
 
 
 class DeadLinksFilter(admin.SimpleListFilter):

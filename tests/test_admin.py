@@ -116,19 +116,88 @@ def test_the_case_list_searches_and_filters_by_status(editor_client):
     assert "Published claim" in html and "Draft claim" not in html
 
 
-def test_the_issue_filter_lists_the_newest_issues_with_cases_not_every_issue(admin_client):
+def issue_sidebar(html):
+    """The issue filter's part of the changelist's sidebar."""
+    start = html.index('data-filter-title="issue"')
+    return html[start : html.index("</details>", start)]
+
+
+def listed_titles(response):
+    return sorted(case.title for case in response.context["cl"].result_list)
+
+
+def test_the_issue_filter_is_a_number_box_with_the_five_newest_issues_under_it(admin_client):
     from cases.models import Issue
     from tests.factories import IssueFactory
 
     for number in range(1, 16):
         CaseFactory(title=f"Case of issue {number}", issue=IssueFactory(number=number))
-    Issue.objects.create(number=999)  # no case: an orphan
+    Issue.objects.create(number=999)  # no case: not offered
 
-    html = admin_client.get("/admin/cases/case/").content.decode()
-    sidebar = html[html.index('id="changelist-filter"') :]
-    offered = re.findall(r"\?issue=(\d+)", sidebar)
-    assert offered == [str(number) for number in range(15, 5, -1)]
+    sidebar = issue_sidebar(admin_client.get("/admin/cases/case/").content.decode())
+    assert re.search(r'<label for="issue-search-number"[^>]*>Issue number</label>', sidebar)
+    box = re.search(r'<input type="number" id="issue-search-number"[^>]*>', sidebar).group(0)
+    assert 'name="issue"' in box and 'value=""' in box
+    assert re.findall(r"\?issue=(\d+)", sidebar) == ["15", "14", "13", "12", "11"]
+    assert ">All issues</a>" in sidebar
 
+    # Any issue, not only a listed one; the old ?issue=N URLs keep working.
     response = admin_client.get("/admin/cases/case/", {"issue": "3"})
     assert response.status_code == 200
-    assert [case.title for case in response.context["cl"].result_list] == ["Case of issue 3"]
+    assert listed_titles(response) == ["Case of issue 3"]
+    box = re.search(r'<input type="number"[^>]*>', issue_sidebar(response.content.decode()))
+    assert 'value="3"' in box.group(0)
+
+    # The box sent empty: every issue, and no complaint.
+    response = admin_client.get("/admin/cases/case/", {"issue": ""})
+    assert len(response.context["cl"].result_list) == 15
+    assert "is not an issue number" not in response.content.decode()
+
+
+def test_the_issue_box_keeps_the_other_filters_and_all_issues_clears_only_the_issue(
+    admin_client,
+):
+    from tests.factories import IssueFactory
+
+    issue = IssueFactory(number=270)
+    CaseFactory(title="Published claim", issue=issue)
+    CaseFactory(title="Draft claim", issue=issue, status=Case.Status.DRAFT)
+    CaseFactory(title="Published claim of another issue", issue=IssueFactory(number=271))
+
+    query = {"status__exact": "published", "q": "claim", "o": "-2", "p": "2", "issue": "270"}
+    response = admin_client.get("/admin/cases/case/", query)
+    assert listed_titles(response) == ["Published claim"]
+    sidebar = issue_sidebar(response.content.decode())
+    form = sidebar[sidebar.index("<form") : sidebar.index("</form>")]
+    hidden = re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)">', form)
+    # What the box sends with the number it is given: everything but the issue and the page.
+    assert hidden == [("o", "-2"), ("q", "claim"), ("status__exact", "published")]
+    assert re.search(r'<input type="number"[^>]*name="issue"', form)
+
+    resubmitted = dict(hidden, issue="271")
+    response = admin_client.get("/admin/cases/case/", resubmitted)
+    assert listed_titles(response) == ["Published claim of another issue"]
+
+    every_issue = re.search(r'<a href="([^"]*)">All issues</a>', sidebar).group(1)
+    assert every_issue == "?o=-2&amp;q=claim&amp;status__exact=published"
+    response = admin_client.get("/admin/cases/case/" + every_issue.replace("&amp;", "&"))
+    assert listed_titles(response) == ["Published claim", "Published claim of another issue"]
+
+
+@pytest.mark.parametrize("value", ["abc", "²", "3.0", "-3", "99999999999999999999"])
+def test_an_issue_that_is_no_number_shows_no_case_and_says_why(admin_client, value):
+    from tests.factories import IssueFactory
+
+    CaseFactory(title="Case of issue 3", issue=IssueFactory(number=3))
+
+    # With the counts on, the changelist filters once per other filter as well.
+    response = admin_client.get("/admin/cases/case/", {"issue": value, "_facets": "True"})
+
+    assert response.status_code == 200
+    assert listed_titles(response) == []
+    html = response.content.decode()
+    assert html.count("is not an issue number, so no case is shown") == 1
+    assert re.search(r'<li class="error">“[^”]*” is not an issue number', html)
+    # ... and once only: no copy is left over for the next page.
+    html = admin_client.get("/admin/cases/case/").content.decode()
+    assert "is not an issue number" not in html

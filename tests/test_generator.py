@@ -13,8 +13,25 @@ from django.db.models import Count
 
 from bench import synthetic
 from bench.generate import main
-from cases.models import Appearance, Case
-from tests.factories import CaseFactory
+from cases.models import (
+    Appearance,
+    Case,
+    Country,
+    Issue,
+    Keyword,
+    Language,
+    Outlet,
+    TaxonomyRedirect,
+)
+from tests.factories import (
+    CaseFactory,
+    CountryFactory,
+    IssueFactory,
+    KeywordFactory,
+    LanguageFactory,
+    OutletFactory,
+    edit,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -161,6 +178,9 @@ def test_search_vectors_are_the_ones_every_other_write_path_computes():
 def test_a_failed_load_leaves_nothing_behind(monkeypatch):
     from psycopg2.errors import UndefinedColumn
 
+    KeywordFactory(name="NATO")
+    before = taxonomy_ids()
+
     bad_links = (*synthetic.LINK_COPIES[:3], ("cases_appearance", "case_id, no_such_column"))
     monkeypatch.setattr(synthetic, "LINK_COPIES", bad_links)
 
@@ -170,6 +190,7 @@ def test_a_failed_load_leaves_nothing_behind(monkeypatch):
     assert not Case.objects.exists()
     assert not Case.keywords.through.objects.exists()
     assert synthetic.batches() == []
+    assert taxonomy_ids() == before  # the values it created went with it
 
 
 # Enough cases for several chunks, so that both loaders have work when one fails.
@@ -230,3 +251,112 @@ def test_a_database_that_still_flags_synthetic_cases_gets_them_on_record():
     ]
     run_generator("--remove")
     assert list(Case.objects.order_by("id")) == [cases[2], cases[4]]
+
+
+TAXONOMY = (Issue, Keyword, Country, Language, Outlet)
+
+
+def taxonomy_ids():
+    return {model.__name__: set(model.objects.values_list("pk", flat=True)) for model in TAXONOMY}
+
+
+def test_removing_leaves_no_value_the_generator_created_and_keeps_every_other():
+    # Values there before the generator: a real case's, and unused ones, some of them
+    # with names the generator uses (it finds them instead of creating them).
+    real = CaseFactory(
+        title="A real case",
+        issue=IssueFactory(number=5),
+        keywords=[KeywordFactory(name="NATO"), KeywordFactory(name="A real keyword")],
+        countries=[CountryFactory(name="Latvia", iso_code="LV")],
+        languages=[LanguageFactory(code="ru", name="Russian")],
+    )
+    edit(real, appearances=[(OutletFactory(name="A real outlet", domain="real.org").pk, "", "")])
+    KeywordFactory(name="Sanctions")
+    OutletFactory(name="Vesti News", domain="vesti.ru")
+    IssueFactory(number=7)
+    before = taxonomy_ids()
+    real_values = fingerprint_of(real)
+
+    run_generator("--count", 60, "--seed", 3)
+    created = {name: ids - before[name] for name, ids in taxonomy_ids().items()}
+    assert all(created.values()), "the generator made values of every kind"
+    assert Issue.objects.filter(number=7, pk__in=before["Issue"]).exists()
+
+    # A real case written since takes up values the generator created: they stay.
+    taken_keyword = Keyword.objects.get(pk=min(created["Keyword"]))
+    taken_country = Country.objects.get(pk=min(created["Country"]))
+    taken_language = Language.objects.get(pk=min(created["Language"]))
+    taken_outlet = Outlet.objects.get(pk=min(created["Outlet"]))
+    taken_issue = Issue.objects.get(pk=min(created["Issue"]))
+    later = CaseFactory(
+        title="A real case written after the load",
+        issue=taken_issue,
+        keywords=[taken_keyword],
+        countries=[taken_country],
+        languages=[taken_language],
+    )
+    edit(later, appearances=[(taken_outlet.pk, "https://example.org/a", "")])
+    later_values = fingerprint_of(later)
+    # A real case merely edited onto a created value and off it again does not keep it.
+    edit(real, keywords=[*real.keywords.all(), Keyword.objects.get(pk=max(created["Keyword"]))])
+    edit(real, keywords=[k for k in real.keywords.all() if k.pk in before["Keyword"]])
+    # An editor renamed an unused created keyword: its redirect goes with it.
+    renamed = Keyword.objects.exclude(pk=taken_keyword.pk).filter(pk__in=created["Keyword"])[0]
+    renamed.name = "A renamed synthetic keyword"
+    renamed.save()
+    assert TaxonomyRedirect.objects.filter(kind="keyword", target_id=renamed.pk).exists()
+
+    run_generator("--remove")
+
+    assert list(Case.objects.order_by("id")) == [real, later]
+    taken = {
+        "Issue": {taken_issue.pk},
+        "Keyword": {taken_keyword.pk},
+        "Country": {taken_country.pk},
+        "Language": {taken_language.pk},
+        "Outlet": {taken_outlet.pk},
+    }
+    assert taxonomy_ids() == {name: before[name] | taken[name] for name in before}
+    assert (fingerprint_of(real), fingerprint_of(later)) == (real_values, later_values)
+    assert not TaxonomyRedirect.objects.filter(kind="keyword", target_id=renamed.pk).exists()
+    assert synthetic.batches() == []
+
+
+def fingerprint_of(case):
+    case = Case.objects.get(pk=case.pk)
+    return (
+        case.issue_id,
+        sorted(case.keywords.values_list("pk", "name")),
+        sorted(case.countries.values_list("pk", "name")),
+        sorted(case.languages.values_list("pk", "code")),
+        sorted(case.appearances.values_list("outlet_id", "outlet__name", "url")),
+    )
+
+
+def test_removing_twice_loaded_cases_takes_the_values_of_both_loads():
+    before = taxonomy_ids()
+    run_generator("--count", 20, "--seed", 1)
+    first = taxonomy_ids()
+    run_generator("--count", 20, "--seed", 2)
+    assert taxonomy_ids() == first  # the second load found them all
+
+    run_generator("--remove")
+
+    assert taxonomy_ids() == before
+    assert not Case.objects.exists()
+
+
+def test_a_load_recorded_before_its_values_were_loses_only_the_generators_outlets():
+    """Bench databases loaded before the record named the values it created: of those,
+    only the outlets are known for the generator's (its names, under .example)."""
+    real_outlet = OutletFactory(name=synthetic.OUTLET_NAMES[0], domain="a-real-outlet.org")
+    run_generator("--count", 20, "--seed", 1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {synthetic.BATCH_TABLE} SET created = NULL")
+    keywords = Keyword.objects.count()
+
+    run_generator("--remove")
+
+    assert not Case.objects.exists()
+    assert list(Outlet.objects.all()) == [real_outlet]
+    assert Keyword.objects.count() == keywords  # not known for the generator's: kept

@@ -9,7 +9,7 @@ import importlib
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from cases.models import Case
+from cases.models import Case, Issue
 from tests.browser.conftest import save_screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -256,8 +256,13 @@ def test_the_case_form_fits_the_window_and_a_withdrawal_asks_its_reason(browser,
     page.goto(f"{live_server.url}/admin/cases/case/{case.pk}/change/")
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
-    assert page.evaluate("document.getElementById('id_title').offsetWidth") >= 600
-    assert page.evaluate("document.getElementById('id_summary').offsetWidth") >= 600
+    for field in ("id_title", "id_summary"):
+        left, right = page.evaluate(
+            f"(() => {{ const box = document.getElementById('{field}')"
+            ".getBoundingClientRect(); return [box.left, box.right]; })()"
+        )
+        assert right - left >= 600, f"{field} is {right - left:.0f} px wide"
+        assert left >= 0 and right <= 1366, f"{field} runs out of the window"
     assert not page.is_visible("#id_withdrawal_reason"), "no reason box on the form"
     shot(page, "7-case-form")
     page.click(".workflow-actions a:text-is('Withdraw')")
@@ -270,3 +275,32 @@ def test_the_case_form_fits_the_window_and_a_withdrawal_asks_its_reason(browser,
     case.refresh_from_db()
     assert case.status == Case.Status.WITHDRAWN
     assert case.withdrawal_reason == "A duplicate of an earlier case."
+
+
+def test_the_issue_box_finds_any_issue_and_keeps_the_other_filters(browser, live_server):
+    from tests.factories import CaseFactory, IssueFactory
+
+    ensure_groups()
+    new_user("carol", "Publishers")
+    for number in range(260, 275):
+        CaseFactory(title=f"A claim of issue {number}", issue=IssueFactory(number=number))
+    CaseFactory(title="A draft of issue 263", issue=Issue.objects.get(number=263), status="draft")
+    page = log_in(browser, live_server, "carol")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/admin/cases/case/?status__exact=published&q=claim")
+
+    sidebar = page.locator("#changelist-filter details[data-filter-title=issue]")
+    assert sidebar.locator("li a").all_inner_texts() == ["All issues"] + [
+        f"Issue {n}" for n in range(274, 269, -1)
+    ]
+    page.get_by_label("Issue number", exact=True).fill("263")  # older than the issues listed
+    sidebar.locator("input[type=submit]").click()
+    page.wait_for_url("**issue=263**")
+
+    assert page.locator("#result_list tbody th a").all_inner_texts() == ["A claim of issue 263"]
+    assert "status__exact=published" in page.url and "q=claim" in page.url
+    assert page.get_by_label("Issue number", exact=True).input_value() == "263"
+    shot(page, "8-issue-filter")
+    sidebar.get_by_role("link", name="All issues").click()
+    page.wait_for_url(lambda url: "issue=" not in url)
+    assert page.locator("#result_list tbody tr").count() == 15
