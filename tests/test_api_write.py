@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from cases.models import Appearance, Case, DeletedCase
+from cases.models import Appearance, Case, CaseRevision, DeletedCase
 from tests.factories import (
     CaseFactory,
     CountryFactory,
@@ -294,8 +294,9 @@ MATRIX = [
     ("get", "/api/v1/cases/", (200, 200, 200)),
     ("post", "/api/v1/cases/", (401, 201, 201)),
     ("get", CASE, (200, 200, 200)),
-    ("put", CASE, (401, 200, 200)),
-    ("patch", CASE, (401, 200, 200)),
+    # The case is published: an editor's change waits for review (202).
+    ("put", CASE, (401, 202, 200)),
+    ("patch", CASE, (401, 202, 200)),
     ("delete", CASE, (401, 403, 204)),
     ("get", "/api/v1/cases/{draft}/", (404, 200, 200)),
     ("get", "/api/v1/cases/facets/", (200, 200, 200)),
@@ -338,6 +339,7 @@ def test_auth_matrix(request, taxonomy, method, url, expected, who):
     if method == "delete" and expected[who] != 204 and "cases" in url:
         assert Case.objects.filter(pk=case.pk).exists()
     if method in ("put", "patch") and response.status_code != 200:
+        # Refused, or waiting for review: the live case is unchanged.
         case.refresh_from_db()
         assert case.title != "Edited"
 
@@ -378,3 +380,280 @@ def test_each_api_write_is_one_history_entry_by_its_author(editor_client, taxono
     assert [entry.history_type for entry in entries] == ["+", "~"]
     assert {entry.history_user.username for entry in entries} == {"editor"}
     assert entries[0].history_change_reason == "Created through the API"
+
+
+def etag_version(response):
+    """The case version an ETag carries: "v3-…" is version 3."""
+    return int(response["ETag"].strip('W/"').split("-")[0].removeprefix("v"))
+
+
+class TestBaseVersion:
+    """A change made on an older version is merged with what changed since."""
+
+    def test_a_field_only_the_other_writer_changed_keeps_their_value(self, editor_client):
+        case = CaseFactory(status=Case.Status.DRAFT, title="Original", summary="Old summary")
+        url = f"/api/v1/cases/{case.pk}/"
+        read = editor_client.get(url)
+        base = etag_version(read)
+        edit(case, summary="Their summary")  # someone else, meanwhile
+
+        # The client sends its whole copy back, the old summary included, and a new title.
+        mine = {"title": "My title", "summary": read.json()["summary"], "base_version": base}
+        response = editor_client.patch(url, mine, format="json")
+
+        assert response.status_code == 200, response.json()
+        assert (response.json()["title"], response.json()["summary"]) == (
+            "My title",
+            "Their summary",
+        )
+        case.refresh_from_db()
+        assert (case.title, case.summary, case.version) == ("My title", "Their summary", base + 2)
+        assert etag_version(response) == base + 2
+
+    def test_a_field_both_changed_is_a_409_and_nothing_is_written(self, editor_client, taxonomy):
+        case = CaseFactory(
+            status=Case.Status.DRAFT,
+            summary="Old summary",
+            keywords=[taxonomy["keyword"]],
+            issue=taxonomy["issue"],
+        )
+        url = f"/api/v1/cases/{case.pk}/"
+        base = etag_version(editor_client.get(url))
+        other = KeywordFactory(name="Biolabs")
+        edit(case, summary="Their summary", keywords=[other], title="Their title")
+
+        response = editor_client.patch(
+            url,
+            {"summary": "My summary", "keywords": ["nato", "biolabs"], "base_version": base},
+            format="json",
+        )
+
+        assert response.status_code == 409
+        body = response.json()
+        assert body["status"] == 409
+        assert body["current_version"] == base + 1
+        assert body["conflicts"] == {
+            "summary": {"base": "Old summary", "current": "Their summary", "yours": "My summary"},
+            "keywords": {"base": ["nato"], "current": ["biolabs"], "yours": ["nato", "biolabs"]},
+        }
+        assert body["detail"].startswith(
+            f"Case {case.pk} changed since version {base} (it is now at version {base + 1}): "
+            "summary and keywords were changed by both you and the newer version."
+        )
+        assert [error["field"] for error in body["errors"]] == ["summary", "keywords"]
+        case.refresh_from_db()
+        assert (case.summary, case.version) == ("Their summary", base + 1)
+        assert list(case.keywords.all()) == [other]
+
+    def test_conflicts_use_the_api_names_and_values(self, editor_client, taxonomy):
+        from cases.services import editing
+        from tests.conftest import make_user
+
+        case = CaseFactory(status=Case.Status.DRAFT, issue=taxonomy["issue"])
+        edit(case, appearances=[(taxonomy["outlet"].pk, "https://a.example/1", "")])
+        url = f"/api/v1/cases/{case.pk}/"
+        base = etag_version(editor_client.get(url))
+        editing.save_case(
+            Case.objects.get(pk=case.pk),
+            user=make_user("rival", []),
+            issue=IssueFactory(number=271),
+            appearances=[(None, "https://b.example/2", "")],
+        )
+        IssueFactory(number=272)
+
+        mine = {
+            "issue": 272,
+            "appearances": [{"outlet": "sputnik", "url": "https://c.example/3"}],
+            "base_version": base,
+        }
+        response = editor_client.patch(url, mine, format="json")
+
+        assert response.status_code == 409
+        body = response.json()
+        assert body["conflicts"] == {
+            "issue": {"base": 270, "current": 271, "yours": 272},
+            "appearances": {
+                "base": [
+                    {"outlet": "sputnik", "url": "https://a.example/1", "archive_url": ""},
+                ],
+                "current": [{"outlet": None, "url": "https://b.example/2", "archive_url": ""}],
+                "yours": [{"outlet": "sputnik", "url": "https://c.example/3", "archive_url": ""}],
+            },
+        }
+        assert f"(it is now at version {base + 1}, saved by rival)" in body["detail"]
+
+    def test_after_a_conflict_the_current_version_as_base_goes_through(self, editor_client):
+        case = CaseFactory(status=Case.Status.DRAFT, summary="Old summary")
+        url = f"/api/v1/cases/{case.pk}/"
+        base = etag_version(editor_client.get(url))
+        edit(case, summary="Their summary")
+        conflict = editor_client.patch(
+            url, {"summary": "Mine", "base_version": base}, format="json"
+        ).json()
+
+        again = {"summary": "Mine", "base_version": conflict["current_version"]}
+        response = editor_client.patch(url, again, format="json")
+
+        assert response.status_code == 200
+        case.refresh_from_db()
+        assert case.summary == "Mine"
+
+    def test_if_match_wins_over_base_version(self, editor_client):
+        case = CaseFactory(status=Case.Status.DRAFT, title="Original")
+        url = f"/api/v1/cases/{case.pk}/"
+        read = editor_client.get(url)
+        edit(case, summary="Their summary")
+
+        # A base_version that would merge cleanly does not save a stale If-Match.
+        mine = {"title": "Mine", "base_version": etag_version(read)}
+        response = editor_client.patch(url, mine, format="json", HTTP_IF_MATCH=read["ETag"])
+
+        assert response.status_code == 412
+        assert response.json()["errors"][0]["field"] == "If-Match"
+        case.refresh_from_db()
+        assert case.title == "Original"
+
+    def test_without_if_match_or_base_version_the_last_write_wins(self, editor_client):
+        case = CaseFactory(status=Case.Status.DRAFT, summary="Old summary")
+        edit(case, summary="Their summary")
+        response = editor_client.patch(
+            f"/api/v1/cases/{case.pk}/", {"summary": "Old summary"}, format="json"
+        )
+        assert response.status_code == 200
+        case.refresh_from_db()
+        assert case.summary == "Old summary"
+
+    @pytest.mark.parametrize("value", [0, -1, "three", 2.5, True, None, 2**31, 99])
+    def test_a_bad_base_version_is_a_400_naming_it(self, editor_client, value):
+        case = CaseFactory(status=Case.Status.DRAFT, title="Original")
+        response = editor_client.patch(
+            f"/api/v1/cases/{case.pk}/", {"title": "Mine", "base_version": value}, format="json"
+        )
+        assert response.status_code == 400
+        assert [error["field"] for error in response.json()["errors"]] == ["base_version"]
+        case.refresh_from_db()
+        assert case.title == "Original"
+
+    def test_a_new_case_has_no_base_version(self, editor_client, taxonomy):
+        response = editor_client.post("/api/v1/cases/", new_case(base_version=1), format="json")
+        assert response.status_code == 400
+        assert [error["field"] for error in response.json()["errors"]] == ["base_version"]
+        assert not Case.objects.exists()
+
+
+class TestPublishedCasesChangeThroughReview:
+    """An editor's change of a published case waits for a publisher; the live case stays."""
+
+    def test_an_editors_change_is_a_pending_revision(self, editor_client, api_client, taxonomy):
+        case = CaseFactory(title="Live title", summary="Live summary")
+        url = f"/api/v1/cases/{case.pk}/"
+        public_before = api_client.get(url).json()
+        version = case.version
+
+        response = editor_client.patch(
+            url, {"title": "Proposed title", "keywords": ["nato"]}, format="json"
+        )
+
+        assert response.status_code == 202, response.json()
+        assert "ETag" not in response
+        revision = CaseRevision.objects.get(case=case)
+        body = response.json()
+        assert body == {
+            "detail": (
+                "The case is published: your change waits for review by a publisher; "
+                "the live case is unchanged."
+            ),
+            "revision": {
+                "id": revision.pk,
+                "case": case.pk,
+                "status": "pending",
+                "base_version": version,
+                "fields": ["title", "keywords"],
+                "changes": {"title": "Proposed title", "keywords": ["nato"]},
+                "created_at": body["revision"]["created_at"],
+                "updated_at": body["revision"]["updated_at"],
+            },
+        }
+        assert revision.status == CaseRevision.Status.PENDING
+        assert revision.author.username == "editor"
+        assert revision.changes == {"title": "Proposed title", "keywords": [taxonomy["keyword"].pk]}
+        # The live case is unchanged, for the public and for editors.
+        case.refresh_from_db()
+        assert (case.title, case.version) == ("Live title", version)
+        assert api_client.get(url).json() == public_before
+        assert editor_client.get(url).json()["title"] == "Live title"
+
+    def test_a_later_change_extends_the_same_revision(self, editor_client):
+        case = CaseFactory(title="Live title", summary="Live summary")
+        url = f"/api/v1/cases/{case.pk}/"
+        first = editor_client.patch(url, {"title": "Proposed title"}, format="json").json()
+
+        second = editor_client.patch(url, {"summary": "Proposed summary"}, format="json")
+
+        assert second.status_code == 202
+        assert second.json()["revision"]["id"] == first["revision"]["id"]
+        assert second.json()["revision"]["fields"] == ["title", "summary"]
+        assert CaseRevision.objects.filter(case=case).count() == 1
+
+    def test_an_editors_group_member_with_a_session_gets_a_202_too(self, client):
+        from tests.editors import make_user
+
+        client.force_login(make_user("group-editor", "Editors"))
+        case = CaseFactory(title="Live title")
+
+        response = client.patch(
+            f"/api/v1/cases/{case.pk}/", {"title": "Proposed"}, content_type="application/json"
+        )
+
+        assert response.status_code == 202
+        case.refresh_from_db()
+        assert case.title == "Live title"
+        assert CaseRevision.objects.get(case=case).changes == {"title": "Proposed"}
+
+    def test_a_stale_base_version_is_merged_before_it_is_proposed(self, editor_client):
+        case = CaseFactory(title="Live title", summary="Live summary")
+        url = f"/api/v1/cases/{case.pk}/"
+        read = editor_client.get(url)
+        edit(case, summary="Newer summary")
+
+        mine = {"title": "Proposed", "summary": "Live summary"}
+        response = editor_client.patch(
+            url, {**mine, "base_version": etag_version(read)}, format="json"
+        )
+
+        assert response.status_code == 202
+        assert response.json()["revision"]["changes"] == {"title": "Proposed"}
+
+    def test_a_publishers_change_goes_live(self, publisher_client, api_client):
+        case = CaseFactory(title="Live title")
+        url = f"/api/v1/cases/{case.pk}/"
+
+        response = publisher_client.patch(url, {"title": "New live title"}, format="json")
+
+        assert response.status_code == 200
+        assert response.json()["title"] == "New live title"
+        assert api_client.get(url).json()["title"] == "New live title"
+        revision = CaseRevision.objects.get(case=case)
+        assert revision.status == CaseRevision.Status.APPROVED
+
+    def test_an_editors_change_of_a_draft_goes_live(self, editor_client, api_client):
+        case = CaseFactory(title="Draft title", status=Case.Status.DRAFT)
+        url = f"/api/v1/cases/{case.pk}/"
+
+        response = editor_client.patch(url, {"title": "New draft title"}, format="json")
+
+        assert response.status_code == 200
+        assert response.json()["title"] == "New draft title"
+        case.refresh_from_db()
+        assert case.title == "New draft title"
+        assert not CaseRevision.objects.filter(case=case).exists()
+        # Drafts are not public.
+        assert api_client.get(url).status_code == 404
+
+    def test_an_editors_change_that_changes_nothing_is_a_200(self, editor_client):
+        case = CaseFactory(title="Live title")
+        response = editor_client.patch(
+            f"/api/v1/cases/{case.pk}/", {"title": "Live title"}, format="json"
+        )
+        assert response.status_code == 200
+        assert not CaseRevision.objects.filter(case=case).exists()

@@ -143,6 +143,76 @@ WRITE_ERRORS = {
 STALE_WRITE = error(412, "If-Match names an older version of the case. Nothing was written.")
 
 
+class ConflictingFieldSerializer(serializers.Serializer):
+    """One field both you and a newer version changed, each value as you would write it
+    (issue number, slugs, language codes, case ids, appearances with outlet slugs)."""
+
+    base = serializers.JSONField(
+        allow_null=True,
+        help_text="Its value in the version you started from (base_version); null if unknown.",
+    )
+    current = serializers.JSONField(allow_null=True, help_text="Its value in the case now.")
+    yours = serializers.JSONField(allow_null=True, help_text="The value you sent.")
+
+
+class EditConflictSerializer(ErrorSerializer):
+    detail = serializers.CharField()
+    current_version = serializers.IntegerField(
+        help_text="The case's version now: send it as base_version once you have decided."
+    )
+    conflicts = serializers.DictField(
+        child=ConflictingFieldSerializer(), help_text="By field name, as the API names it."
+    )
+
+
+EDIT_CONFLICT = {
+    (409, "application/json"): OpenApiResponse(
+        EditConflictSerializer,
+        description=(
+            "The case changed since `base_version`, and the newer version changed some of "
+            "the fields you changed, differently: `conflicts` lists them. Nothing was written."
+        ),
+    )
+}
+
+
+class PendingRevisionSerializer(serializers.Serializer):
+    """A change of a published case that waits for a publisher."""
+
+    id = serializers.IntegerField()
+    case = serializers.IntegerField(help_text="The case's id.")
+    status = serializers.CharField(
+        help_text="`pending`: a publisher has yet to approve or reject it."
+    )
+    base_version = serializers.IntegerField(help_text="The live version it was made on.")
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text="The fields it changes."
+    )
+    changes = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        help_text="The proposed value of each field, as you would write it.",
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class RevisionProposedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    revision = PendingRevisionSerializer()
+
+
+PROPOSED = {
+    (202, "application/json"): OpenApiResponse(
+        RevisionProposedSerializer,
+        description=(
+            "The case is published and you may not publish: your change is a revision "
+            "waiting for a publisher's review, and the live case is unchanged. Your later "
+            "changes to the case extend the same revision."
+        ),
+    )
+}
+
+
 # A list item is a Case or a Tombstone. The tombstone's schema is closed (no other
 # properties), so that a full case never passes for one.
 TOMBSTONE_SCHEMA = {

@@ -240,6 +240,10 @@ class AppearanceWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
+# The largest version a client may name: PostgreSQL's integer.
+MAX_VERSION = 2**31 - 1
+
+
 class CaseWriteSerializer(serializers.ModelSerializer):
     """What editors send to create or change a case.
 
@@ -278,6 +282,20 @@ class CaseWriteSerializer(serializers.ModelSerializer):
         ),
     )
 
+    base_version = serializers.IntegerField(
+        write_only=True,
+        required=False,
+        min_value=1,
+        max_value=MAX_VERSION,
+        help_text=(
+            "When changing a case: the version your change was made on (the `v<N>` of the "
+            "ETag you read). If the case moved on since, your change is merged with the "
+            "newer version: fields you left as they were keep the newer value, fields only "
+            "you changed take yours, and fields both changed differently are a 409 Conflict "
+            "(nothing written). Ignored when If-Match names a version."
+        ),
+    )
+
     class Meta:
         model = Case
         fields = [
@@ -293,11 +311,23 @@ class CaseWriteSerializer(serializers.ModelSerializer):
             "related",
             "status",
             "withdrawal_reason",
+            "base_version",
         ]
 
     def validate_title(self, value):
         if not value.strip():
             raise serializers.ValidationError("This field may not be blank.")
+        return value
+
+    def validate_base_version(self, value):
+        if self.instance is None:
+            raise serializers.ValidationError(
+                "Only for changing a case: a new case has no earlier version."
+            )
+        if value > self.instance.version:
+            raise serializers.ValidationError(
+                f"The case is at version {self.instance.version}: there is no version {value} yet."
+            )
         return value
 
     def validate_related(self, value):
@@ -328,9 +358,17 @@ class CaseWriteSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({field: [str(error)]}) from error
         return attrs
 
-    def save_case(self, case, user, reason):
-        """Write the case and everything linked to it through the write path."""
+    def save_case(self, case, user, reason, merge=True):
+        """Write the case and everything linked to it through the write path.
+
+        With `merge`, a base_version older than the case's is passed on, and the write is
+        merged three-way (raising editing.EditConflict for fields both changed); without
+        it, base_version is ignored. Returns editing.Saved: an edit of a published case by
+        a user without publish rights is a pending revision (saved.revision).
+        """
         data = dict(self.validated_data)
+        base_version = data.pop("base_version", None) if merge else None
+        data.pop("base_version", None)
         appearances = data.pop("appearances", None)
         if appearances is not None:
             appearances = [
@@ -341,6 +379,13 @@ class CaseWriteSerializer(serializers.ModelSerializer):
                 )
                 for a in appearances
             ]
-        return editing.save_case(case, user=user, reason=reason, appearances=appearances, **data)
+        return editing.save_case(
+            case,
+            user=user,
+            reason=reason,
+            base_version=base_version,
+            appearances=appearances,
+            **data,
+        )
 
     LINKS = ["languages", "countries", "keywords", "related"]

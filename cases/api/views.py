@@ -26,14 +26,17 @@ from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from cases import facets
+from cases.api.edits import conflict_body, proposed_body
 from cases.api.pagination import CursorPagination
 from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
 from cases.api.schema import (
     CASE_FILTER_PARAMETERS,
     CASE_LIST_ITEM,
     DETAIL_ERRORS,
+    EDIT_CONFLICT,
     FACET_LIMIT_PARAMETER,
     FORMAT_PARAMETER,
+    PROPOSED,
     READ_ERRORS,
     STALE_WRITE,
     WRITE_ERRORS,
@@ -169,7 +172,8 @@ class ConditionalGetMixin:
         patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
         if not isinstance(response, Response) or not 200 <= response.status_code < 300:
             return response
-        if response.status_code == status.HTTP_204_NO_CONTENT:
+        if response.status_code in (status.HTTP_202_ACCEPTED, status.HTTP_204_NO_CONTENT):
+            # A 202 describes a pending revision, not the case: no ETag to send back.
             return response
         response.render()
         digest = hashlib.md5(response.content, usedforsecurity=False).hexdigest()[:20]
@@ -186,6 +190,23 @@ class ConditionalGetMixin:
 
 
 JSONLD_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="A schema.org ClaimReview.")
+UPDATE_DESCRIPTION = (
+    "Two ways not to overwrite someone else's change. `If-Match` with the ETag you read: if "
+    "the case changed since, 412 and nothing is written. Or `base_version` in the body: "
+    "your change is merged with what changed since, and only fields both changed "
+    "differently are a 409. If-Match wins when both are sent; with neither, the last write "
+    "wins. A change of a published case by a user who may not publish waits for review: "
+    "202, and the live case is unchanged."
+)
+UPDATE_RESPONSES = {
+    (200, "application/json"): OpenApiResponse(
+        CaseSerializer, description="The change is live: the case as it is now."
+    ),
+    **PROPOSED,
+    **EDIT_CONFLICT,
+    **STALE_WRITE,
+    **WRITE_ERRORS,
+}
 
 
 @extend_schema_view(
@@ -222,13 +243,15 @@ JSONLD_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="A schema.org C
     ),
     update=extend_schema(
         summary="Replace a case's fields",
+        description=UPDATE_DESCRIPTION,
         request=CaseWriteSerializer,
-        responses={(200, "application/json"): CaseSerializer, **STALE_WRITE, **WRITE_ERRORS},
+        responses=UPDATE_RESPONSES,
     ),
     partial_update=extend_schema(
         summary="Change some of a case's fields",
+        description=UPDATE_DESCRIPTION,
         request=CaseWriteSerializer,
-        responses={(200, "application/json"): CaseSerializer, **STALE_WRITE, **WRITE_ERRORS},
+        responses=UPDATE_RESPONSES,
     ),
     destroy=extend_schema(
         summary="Delete a case",
@@ -479,13 +502,17 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return Response(CaseSerializer(case, context=context).data, status_code, headers=headers)
 
     def check_if_match(self, case):
-        """An If-Match naming another version than the case's current one is refused."""
+        """An If-Match naming another version than the case's current one is refused.
+
+        Returns whether it named a version: then the write is checked strictly against it,
+        and a base_version in the body is not merged from.
+        """
         header = self.request.headers.get("If-Match")
         if not header:
-            return
+            return False
         tags = parse_etags(header)
         if "*" in tags:
-            return
+            return False
         versions = {match[1] for match in map(VERSION_IN_ETAG.match, tags) if match}
         if str(case.version) not in versions:
             raise PreconditionFailed(
@@ -496,12 +523,14 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                     ]
                 }
             )
+        return True
 
     def locked_case(self, pk):
+        """The case, locked until the transaction ends; (case, whether If-Match named its
+        version)."""
         case = get_object_or_404(Case.objects.select_for_update(), pk=pk)
         self.check_object_permissions(self.request, case)
-        self.check_if_match(case)
-        return case
+        return case, self.check_if_match(case)
 
     def create(self, request, *args, **kwargs):
         serializer = CaseWriteSerializer(data=request.data, context=self.get_serializer_context())
@@ -510,18 +539,29 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return self.written(case, status.HTTP_201_CREATED)
 
     def update(self, request, *args, partial=False, **kwargs):
+        """200 with the case when the change went live; 202 when it waits for review
+        (edits.proposed_body()); 409 when a merge from base_version found fields both
+        changed (edits.conflict_body()), and nothing is written."""
         with transaction.atomic():
-            case = self.locked_case(kwargs["pk"])
+            case, if_matched = self.locked_case(kwargs["pk"])
             serializer = CaseWriteSerializer(
                 case, data=request.data, partial=partial, context=self.get_serializer_context()
             )
             serializer.is_valid(raise_exception=True)
-            serializer.save_case(case, request.user, "Changed through the API")
+            try:
+                saved = serializer.save_case(
+                    case, request.user, "Changed through the API", merge=not if_matched
+                )
+            except editing.EditConflict as conflict:
+                return Response(conflict_body(conflict), status.HTTP_409_CONFLICT)
+        if saved.revision is not None:
+            return Response(proposed_body(saved.revision), status.HTTP_202_ACCEPTED)
         return self.written(case)
 
     def destroy(self, request, *args, **kwargs):
         with transaction.atomic():
-            editing.delete_case(self.locked_case(kwargs["pk"]), user=request.user)
+            case, _ = self.locked_case(kwargs["pk"])
+            editing.delete_case(case, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
