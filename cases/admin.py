@@ -593,8 +593,14 @@ class CaseAdmin(SimpleHistoryAdmin):
         form = AddKeywordForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             keyword = form.cleaned_data["keyword"]
-            added = editing.add_keyword(queryset.order_by("id"), keyword, request.user)
-            self.message_user(request, f"Keyword “{keyword}” added to {added} case(s).")
+            added, proposed = editing.add_keyword(queryset.order_by("id"), keyword, request.user)
+            message = f"Keyword “{keyword}” added to {added} case(s)."
+            if proposed:
+                message += (
+                    f" For {proposed} published case(s) the addition waits for review in "
+                    "the review queue."
+                )
+            self.message_user(request, message)
             return None
         context = {
             **self.admin_site.each_context(request),

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from cases import workflow
-from cases.models import Case
+from cases.models import Case, CaseRevision
 from tests.editors import case_form_data, change_url, make_user, new_case_data
 from tests.factories import CaseFactory, KeywordFactory, LanguageFactory, edit
 
@@ -260,6 +260,18 @@ def test_bulk_add_keyword_asks_for_the_keyword_then_adds_it(client, editor):
     one_version = one.version
     one.refresh_from_db()
     assert one.version == one_version + 1
+
+
+def test_bulk_add_keyword_to_a_published_case_by_an_editor_waits_for_review(client, editor):
+    keyword = KeywordFactory(name="Elections")
+    live = CaseFactory()
+    client.force_login(editor)
+    selected = {"action": "add_keyword", "_selected_action": [live.pk], "apply": "1"}
+    response = client.post("/admin/cases/case/", {**selected, "keyword": keyword.pk}, follow=True)
+    assert "For 1 published case(s) the addition waits for review" in response.content.decode()
+    assert not live.keywords.exists()
+    revision = CaseRevision.objects.get(case=live)
+    assert revision.changes == {"keywords": [keyword.pk]}
 
 
 def test_the_case_list_counts_cases_waiting_for_review(client, editor):

@@ -251,15 +251,22 @@ def move_case(case, action, user, note="", expected_version=None):
 
 
 def add_keyword(cases, keyword, user):
-    """Add `keyword` to every case that lacks it, one version each; returns how many."""
-    added = 0
+    """Add `keyword` to every case that lacks it, one version each; returns (added,
+    proposed): live additions, and additions to published cases that wait for review
+    because `user` may not publish."""
+    added = proposed = 0
     for case in cases:
         keywords = list(case.keywords.all())
         if keyword in keywords:
             continue
-        save_case(case, user=user, reason=f"Added keyword {keyword}", keywords=[*keywords, keyword])
-        added += 1
-    return added
+        saved = save_case(
+            case, user=user, reason=f"Added keyword {keyword}", keywords=[*keywords, keyword]
+        )
+        if saved.revision is not None:
+            proposed += 1
+        else:
+            added += 1
+    return added, proposed
 
 
 def delete_case(case, user=None):
