@@ -62,9 +62,14 @@ class RedirectingSlugsField(django_filters.fields.ModelMultipleChoiceField):
         except ValidationError as error:
             if self.redirect_kind is None or error.code != "invalid_choice":
                 raise
+            unknown = error
         from cases.taxonomy import current_slugs
 
-        return super()._check_values(current_slugs(self.redirect_kind, [str(v) for v in value]))
+        try:
+            return super()._check_values(current_slugs(self.redirect_kind, [str(v) for v in value]))
+        except ValidationError:
+            # The message names what was typed, never the slug a redirect leads to.
+            raise unknown from None
 
 
 class RedirectingSlugsFilter(django_filters.ModelMultipleChoiceFilter):
@@ -74,7 +79,8 @@ class RedirectingSlugsFilter(django_filters.ModelMultipleChoiceFilter):
 class SlugMultipleChoiceFilter(RedirectingSlugsFilter):
     """A repeatable slug parameter: OR within the facet, AND across facets.
 
-    An unknown slug is a validation error naming the parameter, not an empty result.
+    An unknown slug is a validation error naming the parameter, not an empty result. To the
+    public, a value that tags no published case is unknown (`objects.public()`).
     Filtering uses EXISTS on the link table rather than a join, so no DISTINCT is needed.
     """
 
@@ -136,42 +142,59 @@ class YearFilter(django_filters.Filter):
         return qs.filter(in_any_year)
 
 
+def keyword_filter(values):
+    return SlugMultipleChoiceFilter(
+        field_name="keywords",
+        through_field="keyword",
+        redirect_kind="keyword",
+        to_field_name="slug",
+        queryset=values,
+        label="Keyword",
+    )
+
+
+def country_filter(values):
+    return SlugMultipleChoiceFilter(
+        field_name="countries",
+        through_field="country",
+        redirect_kind="country",
+        to_field_name="slug",
+        queryset=values,
+        label="Country or region",
+    )
+
+
+def language_filter(values):
+    return SlugMultipleChoiceFilter(
+        field_name="languages",
+        through_field="language",
+        to_field_name="code",
+        queryset=values,
+        label="Language",
+    )
+
+
+def outlet_filter(values):
+    return RedirectingSlugsFilter(
+        redirect_kind="outlet",
+        method="filter_outlet",
+        to_field_name="slug",
+        queryset=values,
+        label="Outlet",
+    )
+
+
 class CaseFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
         label="Search",
         help_text='Full-text search: "exact phrase", -exclude, or.',
     )
-    keyword = SlugMultipleChoiceFilter(
-        field_name="keywords",
-        through_field="keyword",
-        redirect_kind="keyword",
-        to_field_name="slug",
-        queryset=Keyword.objects.all(),
-        label="Keyword",
-    )
-    country = SlugMultipleChoiceFilter(
-        field_name="countries",
-        through_field="country",
-        redirect_kind="country",
-        to_field_name="slug",
-        queryset=Country.objects.all(),
-        label="Country or region",
-    )
-    language = SlugMultipleChoiceFilter(
-        field_name="languages",
-        through_field="language",
-        to_field_name="code",
-        queryset=Language.objects.all(),
-        label="Language",
-    )
-    outlet = RedirectingSlugsFilter(
-        redirect_kind="outlet",
-        method="filter_outlet",
-        to_field_name="slug",
-        queryset=Outlet.objects.all(),
-        label="Outlet",
-    )
+    # Only values of published cases: any other is unknown, as a slug that never existed.
+    keyword = keyword_filter(Keyword.objects.public())
+    country = country_filter(Country.objects.public())
+    language = language_filter(Language.objects.public())
+    outlet = outlet_filter(Outlet.objects.public())
     year = YearFilter(label="Year", help_text="Year the claim was published; repeatable.")
     issue = django_filters.NumberFilter(
         field_name="issue__number", label="Review issue", min_value=1
@@ -264,3 +287,12 @@ class CaseFilter(django_filters.FilterSet):
                 "relevance" if searching else DEFAULT_ORDERING
             )
         return DEFAULT_ORDERING
+
+
+class EditorCaseFilter(CaseFilter):
+    """CaseFilter for editors, who see drafts in the API: every taxonomy value is known."""
+
+    keyword = keyword_filter(Keyword.objects.all())
+    country = country_filter(Country.objects.all())
+    language = language_filter(Language.objects.all())
+    outlet = outlet_filter(Outlet.objects.all())

@@ -4,7 +4,7 @@ import unicodedata
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -35,11 +35,33 @@ def normalize_title(title):
     return text.casefold()
 
 
+class TaxonomyQuerySet(models.QuerySet):
+    def public(self):
+        """The one definition of which taxonomy values the public may see: those of at
+        least one published case. A value used only by drafts, cases in review or withdrawn
+        cases is unknown to the public, everywhere (editors see it in the admin)."""
+        published = Case.Status.PUBLISHED
+        if self.model is Outlet:
+            uses = Appearance.objects.filter(outlet_id=OuterRef("pk"), case__status=published)
+        elif self.model is Issue:
+            uses = Case.objects.filter(issue_id=OuterRef("pk"), status=published)
+        else:
+            name = self.model.__name__.lower()
+            through = Case._meta.get_field(TAXONOMY_LINK_FIELDS[name]).remote_field.through
+            uses = through.objects.filter(**{f"{name}_id": OuterRef("pk")}, case__status=published)
+        return self.filter(Exists(uses))
+
+
+TAXONOMY_LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}
+
+
 class SluggedModel(models.Model):
     """A taxonomy value with a name and a URL slug made from it once."""
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
+
+    objects = TaxonomyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -115,6 +137,8 @@ class Language(models.Model):
     code = models.CharField("ISO 639 code", max_length=12, unique=True)
     name = models.CharField(max_length=100, unique=True)
 
+    objects = TaxonomyQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -127,6 +151,8 @@ class Issue(models.Model):
 
     number = models.PositiveIntegerField(unique=True)
     date = models.DateField(null=True, blank=True)
+
+    objects = TaxonomyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-number"]

@@ -53,7 +53,7 @@ from cases.api.serializers import (
     TombstoneSerializer,
 )
 from cases.facets import facet_counts
-from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
+from cases.filters import DEFAULT_ORDERING, CaseFilter, EditorCaseFilter, order_cases
 from cases.freshness.dataversion import request_state
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
 from cases.readmodels import prepared
@@ -314,7 +314,10 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return getattr(self.request.accepted_renderer, "format", "json")
 
     def case_filter(self, queryset):
-        case_filter = CaseFilter(self.request.query_params, queryset=queryset, request=self.request)
+        # Editors may filter drafts by values that no published case has yet.
+        filter_class = EditorCaseFilter if self.editor else CaseFilter
+        params = self.request.query_params
+        case_filter = filter_class(params, queryset=queryset, request=self.request)
         if not case_filter.is_valid():
             raise translate_validation(case_filter.errors)
         return case_filter
@@ -639,14 +642,16 @@ def taxonomy_schema(serializer_class, what):
 
 
 class TaxonomyViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
-    """A taxonomy list; each value carries the number of published cases it tags."""
+    """The values of published cases; each carries the number of published cases it tags."""
 
     pagination_class = None
     # Read-only for everybody (editors change taxonomy in the admin): writes get a 405.
     permission_classes = [AllowAny]
 
     def get_queryset(self):
-        counted = self.model.objects.annotate(case_count=Count("cases", filter=PUBLISHED_CASES))
+        # Only values of published cases: any other answers 404, as an unknown one does.
+        public = self.model.objects.public()
+        counted = public.annotate(case_count=Count("cases", filter=PUBLISHED_CASES))
         # Aggregation drops Meta.ordering; a stable order keeps ETags and diffs stable.
         return counted.order_by(*self.model._meta.ordering, "pk")
 
@@ -688,9 +693,11 @@ class OutletViewSet(TaxonomyViewSet):
 
     def get_queryset(self):
         published = Q(appearances__case__status=Case.Status.PUBLISHED)
-        return Outlet.objects.annotate(
-            case_count=Count("appearances__case", filter=published, distinct=True)
-        ).order_by("name", "pk")
+        return (
+            Outlet.objects.public()
+            .annotate(case_count=Count("appearances__case", filter=published, distinct=True))
+            .order_by("name", "pk")
+        )
 
 
 class OfflineRedocView(SpectacularRedocView):

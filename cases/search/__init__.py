@@ -204,6 +204,11 @@ QUERY_WORD = re.compile(r"\w+", re.UNICODE)
 # A word is corrected only when it is at least this similar to a known word (pg_trgm 0..1).
 MIN_SIMILARITY = 0.35
 
+# The closest word of the word list that a published case holds now. The list only grows
+# (words of a withdrawn or edited case stay until `manage.py rebuild_search_words`), so each
+# candidate, most similar first, is looked up in the published cases' search vectors (GIN
+# index): a word only a draft, a case in review or a withdrawn case has is never proposed.
+
 CORRECTION_SQL = """
 SELECT t.token, best.word
 FROM unnest(%s::text[]) AS t(token)
@@ -211,6 +216,11 @@ CROSS JOIN LATERAL (
     SELECT w.word FROM cases_searchword w
     WHERE w.word %% lower(unaccent(t.token))
       AND similarity(w.word, lower(unaccent(t.token))) >= %s
+      AND EXISTS (
+          SELECT 1 FROM cases_case c
+          WHERE c.search_vector @@ plainto_tsquery('disinfo', w.word)
+            AND c.status = 'published'
+      )
     ORDER BY similarity(w.word, lower(unaccent(t.token))) DESC,
              abs(length(w.word) - length(t.token)), w.word
     LIMIT 1
