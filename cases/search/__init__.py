@@ -44,16 +44,18 @@ UPDATE_SQL = "UPDATE cases_case AS c SET search_vector =" + vector_sql("c", KEYW
 
 # The words a published case is searchable by, unaccented and lower case, without numbers.
 # Only published cases contribute: a suggestion must never reveal a draft.
-WORDS_SQL = """
-INSERT INTO cases_searchword (word)
-SELECT DISTINCT left(w.word, 100)
-FROM cases_case c
-CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector('simple', unaccent(
+# The words of the case `c`, unstemmed.
+CASE_WORDS_SQL = """to_tsvector('simple', unaccent(
     c.title || ' ' || c.summary || ' ' || c.disproof || ' ' || coalesce((
         SELECT string_agg(k.name, ' ') FROM cases_case_keywords ck
         JOIN cases_keyword k ON k.id = ck.keyword_id WHERE ck.case_id = c.id
     ), '')
-)))) AS w(word)
+))"""
+WORDS_SQL = f"""
+INSERT INTO cases_searchword (word)
+SELECT DISTINCT left(w.word, 100)
+FROM cases_case c
+CROSS JOIN LATERAL unnest(tsvector_to_array({CASE_WORDS_SQL})) AS w(word)
 WHERE c.status = 'published' AND length(w.word) >= 3 AND w.word !~ '[0-9_]'
 """
 
@@ -206,10 +208,11 @@ MIN_SIMILARITY = 0.35
 
 # The closest word of the word list that a published case holds now. The list only grows
 # (words of a withdrawn or edited case stay until `manage.py rebuild_search_words`), so each
-# candidate, most similar first, is looked up in the published cases' search vectors (GIN
-# index): a word only a draft, a case in review or a withdrawn case has is never proposed.
+# candidate, most similar first, is looked up among the published cases by their search
+# vectors (GIN index, stemmed), then in their words as written: a word that only a draft, a
+# case in review or a withdrawn case has is never proposed.
 
-CORRECTION_SQL = """
+CORRECTION_SQL = f"""
 SELECT t.token, best.word
 FROM unnest(%s::text[]) AS t(token)
 CROSS JOIN LATERAL (
@@ -220,6 +223,7 @@ CROSS JOIN LATERAL (
           SELECT 1 FROM cases_case c
           WHERE c.search_vector @@ plainto_tsquery('disinfo', w.word)
             AND c.status = 'published'
+            AND {CASE_WORDS_SQL} @@ plainto_tsquery('simple', w.word)
       )
     ORDER BY similarity(w.word, lower(unaccent(t.token))) DESC,
              abs(length(w.word) - length(t.token)), w.word
