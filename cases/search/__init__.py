@@ -216,17 +216,21 @@ CORRECTION_SQL = f"""
 SELECT t.token, best.word
 FROM unnest(%s::text[]) AS t(token)
 CROSS JOIN LATERAL (
-    SELECT w.word FROM cases_searchword w
-    WHERE w.word %% lower(unaccent(t.token))
-      AND similarity(w.word, lower(unaccent(t.token))) >= %s
-      AND EXISTS (
-          SELECT 1 FROM cases_case c
-          WHERE c.search_vector @@ plainto_tsquery('disinfo', w.word)
-            AND c.status = 'published'
-            AND {CASE_WORDS_SQL} @@ plainto_tsquery('simple', w.word)
-      )
-    ORDER BY similarity(w.word, lower(unaccent(t.token))) DESC,
-             abs(length(w.word) - length(t.token)), w.word
+    SELECT candidate.word FROM (
+        SELECT w.word FROM cases_searchword w
+        WHERE w.word %% lower(unaccent(t.token))
+          AND similarity(w.word, lower(unaccent(t.token))) >= %s
+        ORDER BY similarity(w.word, lower(unaccent(t.token))) DESC,
+                 abs(length(w.word) - length(t.token)), w.word
+        OFFSET 0  -- sorted first; then only the first candidates are looked up
+    ) AS candidate
+    WHERE EXISTS (
+        SELECT 1 FROM cases_case c
+        WHERE c.search_vector @@ plainto_tsquery('disinfo', candidate.word)
+          AND c.status = 'published'
+          AND {CASE_WORDS_SQL} @@ plainto_tsquery('simple', candidate.word)
+        OFFSET 0  -- a lookup per candidate through the GIN index, not a join over cases
+    )
     LIMIT 1
 ) AS best
 """
