@@ -4,6 +4,7 @@ import pytest
 
 from cases.models import Appearance, Case, CaseRevision, DeletedCase
 from tests.factories import (
+    AppearanceFactory,
     CaseFactory,
     CountryFactory,
     IssueFactory,
@@ -324,7 +325,14 @@ MATRIX += [
 @pytest.mark.parametrize("method, url, expected", MATRIX)
 @pytest.mark.parametrize("who", [0, 1, 2], ids=["anonymous", "editor", "staff"])
 def test_auth_matrix(request, taxonomy, method, url, expected, who):
-    case = CaseFactory(keywords=[taxonomy["keyword"]])
+    # A published case carries every value: the API shows only values of published cases.
+    case = CaseFactory(
+        keywords=[taxonomy["keyword"]],
+        countries=[taxonomy["country"]],
+        languages=[taxonomy["language"]],
+        issue=taxonomy["issue"],
+    )
+    AppearanceFactory(case=case, outlet=taxonomy["outlet"])
     draft = CaseFactory(status=Case.Status.DRAFT)
     client = request.getfixturevalue(["api_client", "editor_client", "staff_client"][who])
     body = {"title": "Edited", "keywords": ["nato"]} if method in ("post", "put", "patch") else None
