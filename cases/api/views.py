@@ -53,7 +53,7 @@ from cases.api.serializers import (
     TombstoneSerializer,
 )
 from cases.facets import facet_counts
-from cases.filters import DEFAULT_ORDERING, CaseFilter, order_cases
+from cases.filters import DEFAULT_ORDERING, MAX_INTEGER, CaseFilter, order_cases
 from cases.freshness.dataversion import request_state
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
 from cases.readmodels import prepared
@@ -605,8 +605,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         case_filter = self.case_filter(Case.objects.published())
         limit = request.query_params.get("limit") or None
         if limit is not None:
-            if not limit.isdigit() or int(limit) < 1:
-                raise ValidationError({"limit": ["Must be a whole number from 1."]})
+            if not limit.isdigit() or not 1 <= int(limit) <= MAX_INTEGER:
+                message = f"Must be a whole number from 1 to {MAX_INTEGER}."
+                raise ValidationError({"limit": [message]})
             limit = int(limit)
         result = facet_counts(case_filter, limit=limit)
         self.last_modified = last_change()
