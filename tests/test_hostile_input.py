@@ -151,3 +151,52 @@ def test_a_huge_number_parameter_is_refused_naming_it(production, client, url, p
     status, body = get(client, url, **{parameter: str(HUGE)})
 
     assert_names(status, body, url, parameter)
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_a_body_nested_too_deeply_is_refused(editor_client, opening):
+    body = opening * 100_000
+
+    response = editor_client.post("/api/v1/cases/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["status"] == 400
+    assert "nested too deeply" in response.json()["errors"][0]["message"]
+
+
+def test_a_body_nested_a_little_still_parses(editor_client):
+    response = editor_client.post(
+        "/api/v1/cases/", '{"title": [[["x"]]]}', content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "title"  # read, then found wrong
+
+
+def boom(*args, **kwargs):
+    raise RuntimeError("unexpected")
+
+
+def test_an_unexpected_api_error_answers_json(db, client, monkeypatch):
+    from cases.api.views import CaseViewSet
+
+    monkeypatch.setattr(CaseViewSet, "list", boom)
+    client.raise_request_exception = False
+
+    response = client.get("/api/v1/cases/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["status"] == 500
+    assert body["errors"][0]["message"] and "unexpected" not in body["errors"][0]["message"]
+
+
+def test_an_unexpected_page_error_stays_html(db, client, monkeypatch):
+    monkeypatch.setattr("cases.site.views.paginate", boom)
+    client.raise_request_exception = False
+
+    response = client.get("/cases/")
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")

@@ -20,7 +20,6 @@ from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from rest_framework.response import Response
 from cases import facets
 from cases.api.edits import conflict_body, proposed_body
 from cases.api.pagination import CursorPagination
+from cases.api.parsers import JSONParser
 from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
 from cases.api.schema import (
     CASE_FILTER_PARAMETERS,
