@@ -5,6 +5,8 @@ started. Asked on the production path (committed data, facet index and page cach
 """
 
 import base64
+import csv
+import io
 import json
 import re
 from urllib.parse import urlencode
@@ -200,3 +202,41 @@ def test_an_unexpected_page_error_stays_html(db, client, monkeypatch):
 
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+FORMULA_CELLS = {
+    "title": ('=HYPERLINK("https://evil.example")', '\'=HYPERLINK("https://evil.example")'),
+    "summary": ("+1+1", "'+1+1"),
+    "disproof": ("-2+3", "'-2+3"),
+    "keywords": ("@SUM(A1)", "'@SUM(A1)"),
+    "countries": ("\tTab", "'\tTab"),
+}
+CSV_URLS = {
+    "export": "/cases/export/?format=csv",
+    "api-list": "/api/v1/cases/?format=csv",
+    "api-case": "/api/v1/cases/{pk}/?format=csv",
+}
+
+
+@pytest.mark.parametrize("url", CSV_URLS)
+def test_no_csv_cell_starts_a_formula(db, client, url):
+    from tests.factories import CaseFactory, CountryFactory, KeywordFactory
+
+    given = {name: value for name, (value, _) in FORMULA_CELLS.items()}
+    case = CaseFactory(
+        title=given["title"],
+        summary=given["summary"],
+        disproof=given["disproof"],
+        keywords=[KeywordFactory(name=given["keywords"])],
+        countries=[CountryFactory(name=given["countries"])],
+    )
+
+    status, body = get(client, CSV_URLS[url].format(pk=case.pk))
+
+    assert status == 200
+    header, row = csv.reader(io.StringIO(body, newline=""))
+    cells = dict(zip(header, row, strict=True))
+    assert {name: cells[name] for name in FORMULA_CELLS} == {
+        name: written for name, (_, written) in FORMULA_CELLS.items()
+    }
+    assert cells["date"] == "2022-01-10"  # other cells as they were
