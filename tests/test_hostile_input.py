@@ -240,3 +240,20 @@ def test_no_csv_cell_starts_a_formula(db, client, url):
         name: written for name, (_, written) in FORMULA_CELLS.items()
     }
     assert cells["date"] == "2022-01-10"  # other cells as they were
+
+
+EXPORTS = ["/cases/export/?format=csv", "/cases/export/?format=ndjson", "/api/v1/cases/?format=csv"]
+
+
+@pytest.mark.parametrize("url", EXPORTS)
+def test_an_export_whose_query_fails_fails_before_it_starts(db, client, monkeypatch, url):
+    from cases.readmodels import csv as readmodels_csv
+    from tests.factories import CaseFactory
+
+    CaseFactory()
+    monkeypatch.setattr(readmodels_csv, "CSV_CHUNK_SQL", "SELECT no_such_function()")
+    monkeypatch.setattr("cases.site.exports.represent_cases", boom)
+
+    status, _ = get(client, url)
+
+    assert status == 500  # not a 200 cut short after the header

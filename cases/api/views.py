@@ -69,7 +69,7 @@ from cases.search import ranked_matches
 from cases.services import editing
 from cases.site.claimreview import claim_review
 from cases.site.corrections import withdrawal_url
-from cases.site.exports import csv_row
+from cases.site.exports import csv_row, started
 
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
@@ -445,7 +445,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if not_modified is not None:
             return not_modified
         response = StreamingHttpResponse(
-            sql_csv_lines(queryset, include_drafts=self.editor),
+            started(sql_csv_lines(queryset, include_drafts=self.editor)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="cases.csv"'

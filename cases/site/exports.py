@@ -103,6 +103,16 @@ def ndjson_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_
         yield json.dumps(data, ensure_ascii=False) + "\n"
 
 
+def started(chunks):
+    """The chunks of a streamed export, the first two already made.
+
+    The header and the first cases come from the first queries: a query that fails, fails
+    here, before the 200 and its headers are sent, rather than cutting a file short.
+    """
+    chunks = iter(chunks)
+    return itertools.chain(list(itertools.islice(chunks, 2)), chunks)
+
+
 # format parameter -> (content type, file extension)
 EXPORT_FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -138,6 +148,6 @@ def export_view(request):
     else:
         chunks = ndjson_lines(cases, request=request, chunk_size=CHUNK_SIZE)
     content_type, extension = EXPORT_FORMATS[export_format]
-    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response = StreamingHttpResponse(started(chunks), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_filename(extension)}"'
     return response
