@@ -21,6 +21,8 @@ ORDERINGS = {
     "-updated_at": "Recently updated",
 }
 DEFAULT_ORDERING = "-date"
+# The largest number PostgreSQL's integer holds (issue numbers).
+MAX_INTEGER = 2**31 - 1
 
 
 def order_cases(queryset, ordering, searching):
@@ -184,8 +186,31 @@ def outlet_filter(values):
     )
 
 
+class SearchField(forms.CharField):
+    """Search text in websearch syntax, cleaned to what PostgreSQL parses (clean_query)."""
+
+    def __init__(self, *args, **kwargs):
+        from cases.search import MAX_QUERY_LENGTH
+
+        kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
+        kwargs.setdefault("error_messages", {}).setdefault(
+            "max_length",
+            "Search with at most %(limit_value)d characters (this search has %(show_value)d).",
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        from cases.search import clean_query
+
+        return clean_query(super().clean(value))
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
+
 class CaseFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(
+    q = SearchFilter(
         method="filter_search",
         label="Search",
         help_text='Full-text search: "exact phrase", -exclude, or.',
@@ -197,7 +222,7 @@ class CaseFilter(django_filters.FilterSet):
     outlet = outlet_filter(Outlet.objects.public())
     year = YearFilter(label="Year", help_text="Year the claim was published; repeatable.")
     issue = django_filters.NumberFilter(
-        field_name="issue__number", label="Review issue", min_value=1
+        field_name="issue__number", label="Review issue", min_value=1, max_value=MAX_INTEGER
     )
     date_after = django_filters.DateFilter(
         field_name="date",

@@ -11,3 +11,6 @@ urlpatterns = [
     path("api/redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("cases.urls")),
 ]
+
+# Unexpected errors: JSON under /api/, Django's page elsewhere.
+handler500 = "cases.api.errors.server_error"

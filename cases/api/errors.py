@@ -6,6 +6,8 @@
 request as a whole (authentication, permissions, throttling, unknown resource).
 """
 
+from django.http import JsonResponse
+from django.views.defaults import server_error as html_server_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -42,3 +44,18 @@ def exception_handler(exc, context):
         errors = list(_flatten(data))
     response.data = {"status": response.status_code, "errors": errors}
     return response
+
+
+SERVER_ERROR = "Server error: the request failed on our side. Try again later."
+
+
+def server_error(request, *args, **kwargs):
+    """handler500: an unexpected error under /api/ answers the API's JSON error shape.
+
+    DRF's exception handler only sees the exceptions it knows (APIException, Http404,
+    PermissionDenied); anything else reaches Django, which logs it and calls this.
+    """
+    if not request.path.startswith("/api/"):
+        return html_server_error(request, *args, **kwargs)
+    body = {"status": 500, "errors": [{"field": None, "message": SERVER_ERROR}]}
+    return JsonResponse(body, status=500)

@@ -13,7 +13,11 @@ from rest_framework.renderers import BaseRenderer
 
 
 class CSVRenderer(BaseRenderer):
-    """Rows (lists of cells, header first) as CSV."""
+    """Rows (lists of cells, header first) as CSV.
+
+    The rows come from cases.site.exports.csv_row(), which already puts a quote before any
+    cell a spreadsheet would take for a formula.
+    """
 
     media_type = "text/csv"
     format = "csv"

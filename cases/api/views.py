@@ -20,7 +20,6 @@ from drf_spectacular.views import SpectacularRedocView
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from rest_framework.response import Response
 from cases import facets
 from cases.api.edits import conflict_body, proposed_body
 from cases.api.pagination import CursorPagination
+from cases.api.parsers import JSONParser
 from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
 from cases.api.schema import (
     CASE_FILTER_PARAMETERS,
@@ -53,7 +53,13 @@ from cases.api.serializers import (
     TombstoneSerializer,
 )
 from cases.facets import facet_counts
-from cases.filters import DEFAULT_ORDERING, CaseFilter, EditorCaseFilter, order_cases
+from cases.filters import (
+    DEFAULT_ORDERING,
+    MAX_INTEGER,
+    CaseFilter,
+    EditorCaseFilter,
+    order_cases,
+)
 from cases.freshness.dataversion import request_state
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
 from cases.readmodels import prepared
@@ -69,7 +75,7 @@ from cases.search import ranked_matches
 from cases.services import editing
 from cases.site.claimreview import claim_review
 from cases.site.corrections import withdrawal_url
-from cases.site.exports import csv_row
+from cases.site.exports import csv_row, started
 
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
@@ -448,7 +454,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if not_modified is not None:
             return not_modified
         response = StreamingHttpResponse(
-            sql_csv_lines(queryset, include_drafts=self.editor),
+            started(sql_csv_lines(queryset, include_drafts=self.editor)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="cases.csv"'
@@ -608,8 +614,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         case_filter = self.case_filter(Case.objects.published())
         limit = request.query_params.get("limit") or None
         if limit is not None:
-            if not limit.isdigit() or int(limit) < 1:
-                raise ValidationError({"limit": ["Must be a whole number from 1."]})
+            if not limit.isdigit() or not 1 <= int(limit) <= MAX_INTEGER:
+                message = f"Must be a whole number from 1 to {MAX_INTEGER}."
+                raise ValidationError({"limit": [message]})
             limit = int(limit)
         result = facet_counts(case_filter, limit=limit)
         self.last_modified = last_change()

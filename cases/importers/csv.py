@@ -1,7 +1,9 @@
 """CSV with a header row; the columns are those export_cases writes (cases.readmodels.csv).
 
 Multi-value cells are split on a separator (";" by default). The i-th outlet, URL and
-archive URL together make one appearance, so those three cells keep empty items.
+archive URL together make one appearance, so those three cells keep empty items. A cell
+that an export wrote with a quote in front, so that no spreadsheet takes it for a formula
+(cases.readmodels.csv.neutralised()), is read without it.
 """
 
 import csv
@@ -18,7 +20,7 @@ from cases.importers.base import (
     check_case,
     clean_text,
 )
-from cases.readmodels.csv import CSV_COLUMNS
+from cases.readmodels.csv import CSV_COLUMNS, restored
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 APPEARANCE_COLUMNS = ("outlets", "urls", "archive_urls")
@@ -70,7 +72,8 @@ def read_header(reader, path):
 def parse_row(row, header, path, line, sep, given):
     if len(row) != len(header):
         raise CaseImportError(path, line, f"expected {len(header)} cells, found {len(row)}")
-    cells = dict(zip(header, row, strict=True))
+    # The quote an export puts before what would be a formula comes off again.
+    cells = {column: restored(cell) for column, cell in zip(header, row, strict=True)}
     parsed = ParsedCase(path=path, line=line, title=clean_text(cells["title"]), given=set(given))
     if not parsed.title:
         raise parsed.error("missing title")

@@ -32,6 +32,25 @@ CSV_COLUMNS = [
 DEFAULT_SEPARATOR = ";"
 
 
+# A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection"):
+# =1+1, +1, -1, @SUM(...), or a tab or carriage return before one. Such a cell is written
+# with a single quote in front, which spreadsheets show as text; one that already starts
+# with quotes before such a character gets one more, so import_cases takes exactly one off.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text):
+    """The cell `text` as written to CSV: a quote in front of what would be a formula."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+
+
+def restored(text):
+    """A cell of an exported CSV as it was before neutralised()."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
+        return text[1:]
+    return text
+
+
 class Echo:
     """A file-like object whose write() hands back the text, for streaming csv.writer."""
 
@@ -48,6 +67,20 @@ CSV_CELL_SQL = (
 )
 # Cells whose text may need quotes; dates and issue numbers never do.
 QUOTED_COLUMNS = [column for column in CSV_COLUMNS if column not in ("date", "issue")]
+# neutralised() of a text column (never null), in SQL.
+_STARTS_A_FORMULA = "left({0}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
+NEUTRALISED_SQL = (
+    "CASE WHEN "
+    + _STARTS_A_FORMULA
+    + " OR (left({0}, 1) = '''' AND "
+    + _STARTS_A_FORMULA.replace("{0}", "ltrim({0}, '''')")
+    + ") THEN '''' || {0} ELSE {0} END"
+)
+# The cells of a row read by the innermost query, each neutralised once.
+NEUTRALISED_COLUMNS_SQL = ", ".join(
+    NEUTRALISED_SQL.format(column) + " AS " + column if column in QUOTED_COLUMNS else column
+    for column in CSV_COLUMNS
+)
 # One line of csv_lines(), from a row with the CSV_COLUMNS as text columns.
 CSV_LINE_SQL = "concat_ws(',', {}) || chr(13) || chr(10)".format(
     ", ".join(
@@ -92,6 +125,10 @@ WITH chunk AS MATERIALIZED (
 )
 SELECT position, {CSV_LINE_SQL}
 FROM (
+    -- A quote before each text cell a spreadsheet would take for a formula, worked out
+    -- once from the values read below: the line mentions each cell up to six times.
+    SELECT position, {NEUTRALISED_COLUMNS_SQL}
+    FROM (
     SELECT chunk.position,
         c.title,
         coalesce(to_char(c.date, 'YYYY-MM-DD'), '') AS date,
@@ -116,6 +153,8 @@ FROM (
     LEFT JOIN related ON related.case_id = c.id
     -- Keeps this a subquery of its own: merged into the outer query, each of its columns
     -- would be computed again at every mention in the line.
+    OFFSET 0
+    ) AS read_row
     OFFSET 0
 ) AS case_row
 """

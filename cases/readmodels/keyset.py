@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from django.db.models import F, Q
 
 MAX_RELEVANCE_OFFSET = 1000
+# The largest id PostgreSQL's bigint holds: a cursor's id beyond it is not a cursor.
+MAX_ID = 2**63 - 1
 
 
 class CursorError(ValueError):
@@ -133,7 +135,7 @@ class Cursor:
         key_ordering = KEY_ORDERINGS[ordering]
         try:
             value, pk = key
-            if type(pk) is not int:
+            if type(pk) is not int or not 0 <= pk <= MAX_ID:
                 raise TypeError
             if value is not None:
                 value = key_ordering.parse(value)

@@ -170,8 +170,57 @@ def _newest_match_ids(case_filter, text):
     return ids
 
 
+# A search longer than this is refused (a 400 naming `q`); words past MAX_QUERY_TERMS are
+# left out. Nobody types more, and each term costs the ranking and the headlines.
+MAX_QUERY_LENGTH = 500
+MAX_QUERY_TERMS = 32
+
+# A phrase in quotes (perhaps negated, perhaps unclosed), or a run of other characters.
+QUERY_TOKEN = re.compile(r'(-*)"([^"]*)"?|[^\s"]+')
+# A word as a term of a query: word characters, perhaps joined by single - or . ("covid-19",
+# "u.s"); anything else in a token only separates words.
+TERM_WORD = re.compile(r"\w+(?:[-.]\w+)*")
+
+
+def clean_query(text):
+    """`text` rebuilt in plain websearch syntax: words, "phrases", -negations and `or`.
+
+    PostgreSQL's websearch_to_tsquery() fails ("tsquery stack too small") on runs of
+    operators with nothing to apply them to, like 33 dashes. Here a token without a word
+    is dropped, a `-` only negates the word or phrase it starts, punctuation inside a token
+    only separates words, `or` stands only between terms, and only the first
+    MAX_QUERY_TERMS terms are kept. The result is what the search means, and cleaning it
+    again changes nothing.
+    """
+    terms = []
+    pending_or = False
+    for match in QUERY_TOKEN.finditer(text):
+        if len(terms) >= MAX_QUERY_TERMS:
+            break
+        if match.group(2) is not None:  # a phrase
+            words = TERM_WORD.findall(match.group(2))
+            if not words:
+                continue
+            negation = "-" if match.group(1) else ""
+            found = [negation + '"' + " ".join(words) + '"']
+        else:
+            token = match.group()
+            negation = "-" if token.startswith("-") else ""
+            body = token.lstrip("-")
+            if body.lower() == "or" and not negation:
+                pending_or = bool(terms)
+                continue
+            found = [negation + word for word in TERM_WORD.findall(body)]
+        for term in found[: MAX_QUERY_TERMS - len(terms)]:
+            if pending_or:
+                terms.append("or")
+                pending_or = False
+            terms.append(term)
+    return " ".join(terms)
+
+
 def search_query(text):
-    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+    return SearchQuery(clean_query(text), search_type="websearch", config=SEARCH_CONFIG)
 
 
 ADMIN_WORD = re.compile(r"[^\W_]+")

@@ -20,7 +20,13 @@ from django.utils.text import slugify
 
 from cases.api.serializers import prefetch_for_case_serializer, visible_related_cases
 from cases.readmodels.api_json import represent_cases
-from cases.readmodels.csv import CSV_COLUMNS, DEFAULT_SEPARATOR, Echo, sql_csv_lines
+from cases.readmodels.csv import (
+    CSV_COLUMNS,
+    DEFAULT_SEPARATOR,
+    Echo,
+    neutralised,
+    sql_csv_lines,
+)
 from cases.site.filtered import bad_request, parameter_errors, published_case_filter
 
 CHUNK_SIZE = 500
@@ -32,9 +38,12 @@ def iterate_cases(queryset, chunk_size=CHUNK_SIZE):
 
 
 def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False):
-    """One case as cells in CSV_COLUMNS order; multi-value cells joined with `sep`."""
+    """One case as cells in CSV_COLUMNS order; multi-value cells joined with `sep`.
+
+    A cell a spreadsheet would take for a formula gets a quote in front (neutralised()).
+    """
     appearances = list(case.appearances.all())
-    return [
+    cells = [
         case.title,
         case.date.isoformat() if case.date else "",
         case.summary,
@@ -49,6 +58,7 @@ def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False):
         sep.join(a.archive_url for a in appearances),
         sep.join(other.title for other in visible_related_cases(case, include_drafts)),
     ]
+    return [neutralised(cell) for cell in cells]
 
 
 def csv_rows(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE):
@@ -93,6 +103,16 @@ def ndjson_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_
         yield json.dumps(data, ensure_ascii=False) + "\n"
 
 
+def started(chunks):
+    """The chunks of a streamed export, the first two already made.
+
+    The header and the first cases come from the first queries: a query that fails, fails
+    here, before the 200 and its headers are sent, rather than cutting a file short.
+    """
+    chunks = iter(chunks)
+    return itertools.chain(list(itertools.islice(chunks, 2)), chunks)
+
+
 # format parameter -> (content type, file extension)
 EXPORT_FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -128,6 +148,6 @@ def export_view(request):
     else:
         chunks = ndjson_lines(cases, request=request, chunk_size=CHUNK_SIZE)
     content_type, extension = EXPORT_FORMATS[export_format]
-    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response = StreamingHttpResponse(started(chunks), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_filename(extension)}"'
     return response

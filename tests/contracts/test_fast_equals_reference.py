@@ -39,6 +39,7 @@ from cases.facets import (
 )
 from cases.facets import index as facet_index
 from cases.filters import CaseFilter
+from cases.importers.csv import parse_csv
 from cases.models import Case
 from cases.readmodels import csv as readmodels_csv
 from cases.readmodels.api_json import case_representations
@@ -343,6 +344,33 @@ class TestCsv(FastPathContract):
             dict.fromkeys(CSV_COLUMNS, "")
             | {"title": '"', "date": "1999-12-31", "summary": "\n", "disproof": " "}
             | {"related": quoted.title},
+        ]
+
+    def test_no_cell_starts_a_formula_and_import_reads_each_back(self, committed):
+        # OWASP's CSV injection: a quote before = + - @ tab or carriage return (and before
+        # quotes that come before one). A committed write, put back afterwards.
+        bare = committed.bare
+        texts = {"title": "=1+2", "summary": "\t@SUM(A1)", "disproof": "'-3"}
+        Case.objects.filter(pk=bare.pk).update(**texts)
+        try:
+            cases = Case.objects.filter(pk=bare.pk)
+            fast = "".join(sql_csv_lines(cases))
+            reference = "".join(csv_lines(cases))
+        finally:
+            Case.objects.filter(pk=bare.pk).update(
+                title=bare.title, summary=bare.summary, disproof=bare.disproof
+            )
+
+        assert fast == reference
+        _header, row = csv.reader(io.StringIO(fast, newline=""))
+        cells = dict(zip(CSV_COLUMNS, row, strict=True))
+        assert cells["title"] == "'=1+2"
+        assert cells["summary"] == "'\t@SUM(A1)"
+        assert cells["disproof"] == "''-3"
+        assert cells["related"] == committed.quoted.title  # nothing to neutralise
+        parsed = parse_csv(fast, "export.csv", sep=";")
+        assert [(p.title, p.summary, p.disproof) for p in parsed] == [
+            ("=1+2", "@SUM(A1)", "'-3")  # the import strips the summary's tab
         ]
 
     def test_reading_ahead_one_case_at_a_time_changes_nothing(self, committed, monkeypatch):
