@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cases import history, workflow
-from cases.models import Case, CaseRevision, Issue, Outlet
+from cases.models import Case, CaseRevision
 from cases.services import editing, merge
 
 Status = CaseRevision.Status
@@ -218,23 +218,12 @@ def revert(case, record, user=None):
     since (a merged keyword, a removed outlet) are left out. Reverting a published case
     is an edit like any other: without publish rights it becomes a pending revision.
     """
-    old = history.snapshot(record)
+    old = merge.snapshot_json(history.snapshot(record))
+    values, appearances, _ = merge.arguments(
+        {name: value for name, value in old.items() if name not in NOT_REVISED}
+    )
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
-        values = {name: old[name] for name in ("title", "summary", "disproof", "date")}
-        values["issue"] = Issue.objects.filter(pk=old["issue_id"]).first()
-        for name, model in history.LINK_MODELS.items():
-            values[name] = list(model.objects.filter(pk__in=old[name]).values_list("pk", flat=True))
-        outlets = set(
-            Outlet.objects.filter(pk__in=[o for o, _, _ in old["appearances"]]).values_list(
-                "pk", flat=True
-            )
-        )
-        appearances = [
-            (outlet_id if outlet_id in outlets else None, url, archive)
-            for outlet_id, url, archive in old["appearances"]
-        ]
-        appearances = [(o, url, archive) for o, url, archive in appearances if o or url]
         return editing.save_case(
             case,
             user=user,
