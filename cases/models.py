@@ -269,6 +269,25 @@ class Case(models.Model):
     # When it was withdrawn: its URL, the API and the corrections log say so. (updated_at
     # moves with changes to related cases and labels.)
     withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where the case came from, when it was imported: the source's own id and the URL of its
+    # report there (for EUvsDisinfo, the report URL). Unique when present; importers find the
+    # case by them before trying its title and date (cases.importers.base.ExistingCases).
+    source_id = models.CharField(
+        "source id",
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The case's id in the archive it was imported from.",
+    )
+    source_url = models.URLField(
+        "source URL",
+        max_length=2000,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The address of the case's report in the archive it was imported from.",
+    )
 
     objects = CaseQuerySet.as_manager()
     history = CASE_HISTORY
@@ -307,6 +326,12 @@ class Case(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="published") | Q(published_at__isnull=False),
                 name="published_case_has_published_at",
+            ),
+            models.UniqueConstraint(
+                fields=["source_id"], condition=~Q(source_id=""), name="case_source_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["source_url"], condition=~Q(source_url=""), name="case_source_url_unique"
             ),
         ]
 
@@ -459,6 +484,36 @@ class CaseRevision(models.Model):
     @property
     def is_open(self):
         return self.status in (self.Status.PENDING, self.Status.CHANGES_REQUESTED)
+
+
+class ImportBatch(models.Model):
+    """One run of an import: the history entry of every case it created or changed.
+
+    The cases a batch wrote carry "Import #<id>" as the reason of their history record
+    (cases.services.imports).
+    """
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=500, blank=True, help_text="The file imported.")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="Invalid rows left out.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self):
+        return f"Import #{self.pk}"
+
+    @property
+    def reason(self):
+        """The history reason of the cases it wrote."""
+        return f"Import #{self.pk}"
 
 
 class TaxonomyRedirect(models.Model):

@@ -80,6 +80,14 @@ class ParsedCase:
     keywords: list[str] = field(default_factory=list)
     appearances: list[AppearanceRef] = field(default_factory=list)
     related_titles: list[str] = field(default_factory=list)
+    # The source's id and report URL: the case's identity when present (ExistingCases).
+    source_id: str = ""
+    source_url: str = ""
+    # From the site's own exports: the case's id here (kept with --keep-ids), its status,
+    # and the slugs of its taxonomy values, {("keyword" | "country" | "outlet", name): slug}.
+    case_id: int | None = None
+    status: str | None = None
+    slugs: dict = field(default_factory=dict)
     given: set[str] = field(default_factory=set)
 
     def error(self, reason):
