@@ -909,10 +909,22 @@ def main():
     )
     parser.add_argument("--datasette", default=os.environ.get("BENCH_DATASETTE"))
     parser.add_argument("--quick", action="store_true", help="fewer requests, for a smoke run")
+    parser.add_argument(
+        "--import-cases",
+        type=int,
+        default=int(os.environ.get("BENCH_IMPORT_CASES", 100_000)),
+        help="Cases of the import measurement (bench/import_speed.py); 0 skips it.",
+    )
     args = parser.parse_args()
 
     DATA.mkdir(parents=True, exist_ok=True)
     url = bench_database_url()
+    imported = None
+    if args.import_cases:
+        from bench import import_speed
+
+        print(f"… importing {args.import_cases:,} cases", file=sys.stderr, flush=True)
+        imported = import_speed.measure(args.import_cases, url)
     ensure_database(url)
     env = server_env(url)
     os.environ.update(env)
@@ -975,6 +987,7 @@ def main():
         "server_boot_seconds": boot,
         "index": index,
         "warmed": warmed,
+        "import": imported,
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     RESULTS.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
@@ -998,6 +1011,8 @@ def main():
             f"Warmed before Datasette's: the {warmed['sqlite_read_mb']:,} MB SQLite file read,"
             f" in {warmed['sqlite_seconds']}s."
         )
+    if imported:
+        print(import_speed.describe(imported) + ".")
     print(f"Server boot (index built in every worker): {boot:.1f}s. Results: {RESULTS}")
 
 

@@ -43,6 +43,8 @@ from bisect import bisect
 from django.db import connection, connections, models, transaction
 from django.utils.text import slugify
 
+from cases.progress import Progress
+
 # --- Taxonomy -------------------------------------------------------------------------------
 
 
@@ -707,35 +709,6 @@ class CaseGenerator:
                     f"https://archive.example/{case_id:x}{n}{self.appearance_defaults}"
                 )
         return tuple("\n".join(lines) + "\n" for lines in (cases, kw, co, la, ap))
-
-
-class Progress:
-    """A one-line progress bar on stderr."""
-
-    def __init__(self, label, total, stream=None, width=30):
-        self.label, self.total, self.width = label, max(total, 1), width
-        self.stream = stream if stream is not None else sys.stderr
-        self.start = time.monotonic()
-        self.last = 0.0
-
-    def update(self, done, force=False):
-        now = time.monotonic()
-        if not force and now - self.last < 0.5 and done < self.total:
-            return
-        self.last = now
-        filled = int(self.width * done / self.total)
-        elapsed = now - self.start
-        rate = done / elapsed if elapsed > 0 else 0
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(
-            f"\r{self.label:<16} [{bar}] {done:>9,}/{self.total:,} {elapsed:6.1f}s {rate:9,.0f}/s"
-        )
-        self.stream.flush()
-
-    def finish(self):
-        self.update(self.total, force=True)
-        self.stream.write("\n")
-        self.stream.flush()
 
 
 CASE_COLUMNS = (

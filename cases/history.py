@@ -34,13 +34,25 @@ FIELD_LABELS = {
     "issue": "Issue",
     "status": "Status",
     "withdrawal_reason": "Withdrawal reason",
+    "source_id": "Source id",
+    "source_url": "Source URL",
     "languages": "Languages",
     "countries": "Countries and regions",
     "keywords": "Keywords",
     "related": "Related cases",
     "appearances": "Appearances",
 }
-PLAIN_FIELDS = ["title", "summary", "disproof", "date", "issue_id", "status", "withdrawal_reason"]
+PLAIN_FIELDS = [
+    "title",
+    "summary",
+    "disproof",
+    "date",
+    "issue_id",
+    "status",
+    "withdrawal_reason",
+    "source_id",
+    "source_url",
+]
 LINK_MODELS = {"languages": Language, "countries": Country, "keywords": Keyword, "related": Case}
 # The linked id's column in the historical link tables; a case's related cases are "to" links.
 HISTORY_COLUMNS = {"related": "to_case_id"}

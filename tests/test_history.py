@@ -6,7 +6,8 @@ import pytest
 
 from cases import history
 from cases.importers import parse_file
-from cases.models import Case, CorrectionNote
+from cases.models import Case, CorrectionNote, ImportBatch
+from cases.services import merge
 from cases.services.editing import save_case
 from cases.services.imports import save_cases
 from tests.editors import case_form_data, change_url, make_user
@@ -165,16 +166,45 @@ def test_a_case_page_without_corrections_has_no_corrections_section(client):
     assert 'class="corrections"' not in html
 
 
-def test_an_import_records_one_history_entry_per_case(seed_file):
-    save_cases(parse_file(seed_file))
-    recorded_keywords = 0
+def test_an_import_records_one_history_entry_per_case(seed_file, tmp_path):
+    csv_file = tmp_path / "more.csv"
+    csv_file.write_text(
+        "title,keywords,outlets,urls,archive_urls\n"
+        "A claim with links,NATO;Protest,RT;,https://rt.example/a;https://x.example/b,;\n"
+    )
+    summary = save_cases(parse_file(seed_file) + parse_file(csv_file))
+    batch = summary.batch
+    assert (batch.created, batch.updated, batch.unchanged) == (Case.objects.count(), 0, 0)
+    recorded = {"keywords": 0, "appearances": 0}
     for case in Case.objects.all():
         assert case.history.count() == 1
         record = case.history.get()
-        assert record.history_type == "+" and record.history_change_reason == "Imported"
-        assert record.keywords.count() == case.keywords.count()
-        recorded_keywords += record.keywords.count()
-    assert recorded_keywords > 0
+        assert record.history_type == "+" and record.history_change_reason == f"Import #{batch.pk}"
+        assert (record.version, record.title, record.slug) == (case.version, case.title, case.slug)
+        assert sorted(record.keywords.values_list("keyword_id", flat=True)) == sorted(
+            case.keywords.values_list("id", flat=True)
+        )
+        recorded["keywords"] += record.keywords.count()
+        # The record's appearances are those of the case (what the history page shows).
+        shown = history.appearances_at(case.pk, record.history_date)
+        assert [(a.outlet_id, a.url) for a in shown] == list(
+            case.appearances.values_list("outlet_id", "url")
+        )
+        recorded["appearances"] += len(shown)
+        # A version the history knows: a later stale save can be merged against it.
+        assert merge.at_version(case, 1) == merge.snapshot_json(history.current_snapshot(case))
+    assert recorded["keywords"] > 0 and recorded["appearances"] > 0
+
+
+def test_re_importing_the_same_file_writes_nothing(seed_file):
+    save_cases(parse_file(seed_file))
+    versions = dict(Case.objects.values_list("id", "version"))
+
+    summary = save_cases(parse_file(seed_file))
+
+    assert (summary.created, summary.updated, summary.unchanged) == (0, 0, len(versions))
+    assert summary.batch is None and ImportBatch.objects.count() == 1
+    assert dict(Case.objects.values_list("id", "version")) == versions
 
 
 class TestTwoEditors:

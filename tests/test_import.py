@@ -18,7 +18,7 @@ from cases.models import (
     Outlet,
     PendingReference,
 )
-from cases.services import editing
+from cases.services import editing, imports
 from tests.conftest import BASE_DIR
 from tests.factories import CaseFactory, CountryFactory, KeywordFactory, OutletFactory
 
@@ -401,14 +401,36 @@ class TestMalformedFiles:
         self.assert_rejected(path, 3, "same title and date as the case on line 2")
 
     def test_a_database_error_on_a_late_case_rolls_back_the_whole_file(self, tmp_path, monkeypatch):
+        # The third row changes a case already in the database: it goes through the write
+        # path case by case, after the new cases were written in bulk.
         def refuse(case, title):
             raise DatabaseError("refused")
 
         monkeypatch.setattr(editing, "_add_related_title", refuse)
-        text = "title,related\nNew claim one,\nNew claim two,\nNew claim three,Elsewhere\n"
+        existing = Case.objects.order_by("id").first()
+        text = (
+            "title,date,related\nNew claim one,,\nNew claim two,,\n"
+            f"{existing.title},{existing.date},Elsewhere\n"
+        )
         path = write(tmp_path, "cases.csv", text)
 
         self.assert_rejected(path, 4, "could not be saved: refused")
+
+    def test_a_database_error_in_the_bulk_write_rolls_back_the_whole_file(
+        self, tmp_path, monkeypatch
+    ):
+        def refuse(*args):
+            raise DatabaseError("refused")
+
+        monkeypatch.setattr(imports, "_record_history", refuse)
+        path = write(tmp_path, "cases.csv", "title\nNew claim one\nNew claim two\n")
+        counts = database_counts()
+
+        with pytest.raises(CommandError) as error:
+            import_cases(path)
+
+        assert str(error.value) == f"{path}: could not be saved: refused"
+        assert database_counts() == counts
 
     def test_the_command_exits_non_zero_and_prints_path_line_and_reason(self, tmp_path):
         path = write(tmp_path, "cases.txt", GOOD_TEXT_CASE + "  \u2022 Reported in: Issue x\n")

@@ -101,8 +101,11 @@ class ImportSummary:
     unchanged: int = 0
     # Changes to published cases that wait for review (paste import), not applied.
     proposed: int = 0
-    # (case, outcome, revision or None) of each case written, in file order.
+    # (case, outcome, revision or None) of each case written through save_case(), in file
+    # order; the ids of the cases created in bulk are in created_ids.
     saved: list = field(default_factory=list)
+    created_ids: list = field(default_factory=list)
+    batch: object = None
 
     def count(self, outcome):
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -480,22 +483,61 @@ class TaxonomyResolver:
 
 
 class ExistingCases:
-    """Finds the case a parsed case describes: same normalised title and same date.
+    """Finds the case a parsed case describes.
+
+    With keep_ids, a case the file gives an id for is the case with that id, if any. Then a
+    source key (source id, then source URL) names its case, if any, and a row with a source
+    key that matches none is a new case. Only a row without a source key is matched by
+    normalised title and date, to a case that has no source key either.
 
     A dated entry also matches an undated case with its title, and an undated entry the
     only case with its title, so adding a date to a case (in a file or in the admin)
     doesn't turn the next import into a duplicate. Each case is matched at most once.
     """
 
-    def __init__(self, parsed_cases):
-        wanted = {normalize_title(parsed.title) for parsed in parsed_cases}
+    def __init__(self, parsed_cases, keep_ids=False):
         self.by_title = {}
         self.matched = set()
-        rows = Case.objects.order_by("id").values_list("id", "title", "date")
+        self.ids = set()
+        if keep_ids:
+            given = [parsed.case_id for parsed in parsed_cases if parsed.case_id is not None]
+            self.ids = set(Case.objects.filter(pk__in=given).values_list("pk", flat=True))
+        self.by_source = {}
+        for name in ("source_id", "source_url"):
+            keys = [getattr(parsed, name) for parsed in parsed_cases if getattr(parsed, name)]
+            if keys:
+                rows = Case.objects.filter(**{f"{name}__in": keys}).values_list(name, "pk")
+                self.by_source.update({(name, key): pk for key, pk in rows})
+        wanted = {
+            normalize_title(parsed.title)
+            for parsed in parsed_cases
+            if not (parsed.source_id or parsed.source_url)
+        }
+        if not wanted:
+            return
+        rows = (
+            Case.objects.filter(source_id="", source_url="")
+            .order_by("id")
+            .values_list("id", "title", "date")
+        )
         for pk, title, date in rows.iterator(chunk_size=5000):
             key = normalize_title(title)
             if key in wanted:
                 self.by_title.setdefault(key, []).append((pk, date))
+
+    def find_case(self, parsed):
+        """The id of the case `parsed` describes, or None for a new case."""
+        if parsed.case_id in self.ids:
+            self.matched.add(parsed.case_id)
+            return parsed.case_id
+        if parsed.source_id or parsed.source_url:
+            for name in ("source_id", "source_url"):
+                pk = self.by_source.get((name, getattr(parsed, name)))
+                if pk is not None and pk not in self.matched:
+                    self.matched.add(pk)
+                    return pk
+            return None
+        return self.find(parsed.title, parsed.date)
 
     def find(self, title, date):
         candidates = [

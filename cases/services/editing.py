@@ -33,7 +33,17 @@ from cases.search import update_search_vectors
 from cases.services import merge, revisions
 
 # The case's own columns an edit may set, by field name.
-FIELDS = ["title", "summary", "disproof", "date", "issue", "status", "withdrawal_reason"]
+FIELDS = [
+    "title",
+    "summary",
+    "disproof",
+    "date",
+    "issue",
+    "status",
+    "withdrawal_reason",
+    "source_id",
+    "source_url",
+]
 # Many-to-many links an edit may replace, each given as model instances or ids.
 LINKS = ["languages", "countries", "keywords", "related"]
 # What the cases related to a case show of it: a change to one of them changes them too.

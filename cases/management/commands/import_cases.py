@@ -25,6 +25,12 @@ class Command(BaseCommand):
             default=Case.Status.DRAFT,
             help="Status of the cases the import creates (default: draft).",
         )
+        parser.add_argument(
+            "--keep-ids",
+            action="store_true",
+            help="Keep the ids the file gives (a copy of another database); the case with "
+            "such an id here is the one the row updates.",
+        )
 
     def handle(self, *args, **options):
         path, sep, status = options["path"], options["sep"], options["status"]
@@ -37,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError("--sep cannot be empty")
         try:
             parsed_cases = parse_file(path, file_format, sep=sep)
-            summary = save_cases(parsed_cases, status)
+            summary = save_cases(parsed_cases, status, source=path, keep_ids=options["keep_ids"])
         except CaseImportError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(

@@ -1,0 +1,117 @@
+"""How fast a real archive loads: `manage.py import_cases` on a generated file of real-archive
+shape (bench/archive.py), into an empty database of its own, then the same file again.
+
+    python bench/import_speed.py [--cases N]
+
+Part of make bench (bench/run.py runs it at 100,000 cases); figures are printed as rates
+and as ratios to the targets: 5,000 new cases a second, and a re-import that changes nothing.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+BASE = Path(__file__).resolve().parent.parent
+DATA = BASE / "bench" / "data"
+TARGET_CASES_PER_SECOND = 5000
+
+
+def import_database_url(url):
+    """The server of `url`, with the disinfo_bench_import database."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/disinfo_bench_import"))
+
+
+def recreate_database(url):
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(url)
+    params = {
+        "dbname": "postgres",
+        "user": config["USER"] or None,
+        "password": config["PASSWORD"] or None,
+        "host": config["HOST"] or None,
+        "port": config["PORT"] or None,
+    }
+    conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
+        cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    conn.close()
+
+
+def timed_manage(env, *args):
+    """Run manage.py; returns (seconds, its last line of output)."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, str(BASE / "manage.py"), *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    lines = result.stdout.strip().splitlines()
+    return time.monotonic() - started, lines[-1] if lines else ""
+
+
+def measure(count, url, seed=1):
+    """Import `count` generated cases into an empty database, then again; returns figures."""
+    sys.path.insert(0, str(BASE))
+    from bench.archive import write_archive
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"archive-{count}-{seed}.csv"
+    if not path.exists():
+        write_archive(path, count, seed)
+    url = import_database_url(url)
+    recreate_database(url)
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, str(BASE / "manage.py"), "migrate", "--noinput", "-v0"],
+        env=env,
+        check=True,
+    )
+    args = ("import_cases", str(path), "--status", "published")
+    first, first_line = timed_manage(env, *args)
+    again, again_line = timed_manage(env, *args)
+    rate = count / first
+    return {
+        "cases": count,
+        "import_seconds": round(first, 2),
+        "cases_per_second": round(rate),
+        "ratio_to_target": round(rate / TARGET_CASES_PER_SECOND, 2),
+        "import_output": first_line,
+        "reimport_seconds": round(again, 2),
+        "reimport_output": again_line,
+    }
+
+
+def describe(figures):
+    return (
+        f"Import of a real-archive-shaped file: {figures['cases']:,} new cases in "
+        f"{figures['import_seconds']}s, {figures['cases_per_second']:,} cases/s "
+        f"({figures['ratio_to_target']}x the {TARGET_CASES_PER_SECOND:,}/s target); "
+        f"the same file again in {figures['reimport_seconds']}s "
+        f"({figures['reimport_output'].split(': ', 1)[-1]})"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    sys.path.insert(0, str(BASE))
+    from bench.run import bench_database_url
+
+    print(describe(measure(args.cases, bench_database_url(), args.seed)))
+
+
+if __name__ == "__main__":
+    main()

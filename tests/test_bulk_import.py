@@ -1,0 +1,255 @@
+"""The bulk write of an import (cases.services.imports): new cases set by set, matched cases
+compared in bulk and changed through the write path, source identity, kept ids, and the
+bookkeeping every write owes (search, history, change log, facet index)."""
+
+import datetime
+import io
+
+import pytest
+from django.db import connection
+
+from cases.facets import facet_counts
+from cases.importers.base import AppearanceRef, CountryRef, LanguageRef, ParsedCase
+from cases.models import Case, CaseChange, ImportBatch, PendingReference, SearchWord
+from cases.progress import Progress
+from cases.search import search_cases
+from cases.services.imports import save_cases
+from tests.factories import CaseFactory
+from tests.test_facet_index import assert_index_agrees_with_sql, world  # noqa: F401
+from tests.test_facet_index import case_filter as bound_filter
+
+Status = Case.Status
+
+
+def parsed(title, line=2, **fields):
+    fields.setdefault("date", datetime.date(2020, 11, 26))
+    given = set(fields) - {"source_id", "source_url", "case_id", "status", "related_titles"}
+    return ParsedCase(path="archive.csv", line=line, title=title, given=given, **fields)
+
+
+def archive_rows():
+    return [
+        parsed(
+            "US destroyer violated Russian territorial waters",
+            line=2,
+            summary="The destroyer John McCain entered Russian waters.",
+            keywords=["Military", "USA"],
+            languages=[LanguageRef("Russian")],
+            countries=[CountryRef("Russia"), CountryRef("US")],
+            appearances=[AppearanceRef("RIA Novosti", "https://ria.example/1")],
+            source_url="https://euvsdisinfo.eu/report/us-destroyer-violated-russian-waters/",
+        ),
+        # Another case with the same title and date, told apart by its source.
+        parsed(
+            "US destroyer violated Russian territorial waters",
+            line=3,
+            summary="A second outlet repeated the claim.",
+            keywords=["Military"],
+            languages=[LanguageRef("Spanish")],
+            appearances=[AppearanceRef("Sputnik", "https://sputnik.example/2")],
+            source_url="https://euvsdisinfo.eu/report/us-destroyer-violated-russian-waters-2/",
+            related_titles=["Navy provocations in the Black Sea"],
+        ),
+        parsed(
+            "Navy provocations in the Black Sea",
+            line=4,
+            summary="Western navies provoke Russia.",
+            keywords=["Provocation"],
+            source_url="https://euvsdisinfo.eu/report/navy-provocations/",
+            related_titles=["A claim the archive does not hold"],
+        ),
+    ]
+
+
+class TestNewCases:
+    def test_cases_sharing_title_and_date_are_distinct_by_source(self, db):
+        summary = save_cases(archive_rows(), Status.PUBLISHED)
+
+        assert summary.created == 3
+        twins = Case.objects.filter(title__startswith="US destroyer").order_by("id")
+        assert [case.source_url.rsplit("/", 2)[1] for case in twins] == [
+            "us-destroyer-violated-russian-waters",
+            "us-destroyer-violated-russian-waters-2",
+        ]
+        assert all(case.published_at is not None and case.version == 1 for case in twins)
+
+    def test_new_cases_are_searchable_by_text_and_keyword_names(self, db):
+        save_cases(archive_rows(), Status.PUBLISHED)
+
+        published = Case.objects.published()
+        assert search_cases(published, "McCain").count() == 1
+        assert search_cases(published, "provocation").count() == 1
+        assert search_cases(published, "military").count() == 2
+        assert SearchWord.objects.filter(word="mccain").exists()
+
+    def test_links_appearances_and_related_titles(self, db):
+        save_cases(archive_rows(), Status.PUBLISHED)
+
+        second = Case.objects.get(source_url__endswith="-2/")
+        navy = Case.objects.get(title__startswith="Navy")
+        assert sorted(second.keywords.values_list("name", flat=True)) == ["Military"]
+        assert [(a.outlet.name, a.url) for a in second.appearances.all()] == [
+            ("Sputnik", "https://sputnik.example/2")
+        ]
+        # Related both ways, within the file; an unknown title waits as a pending reference.
+        assert list(second.related.all()) == [navy] and list(navy.related.all()) == [second]
+        assert list(navy.pending_references.values_list("title", flat=True)) == [
+            "A claim the archive does not hold"
+        ]
+
+    def test_a_pending_reference_of_an_older_case_links_up(self, db):
+        older = CaseFactory(title="Older case", status=Status.PUBLISHED)
+        PendingReference.objects.create(case=older, title="Navy provocations in the Black Sea")
+
+        save_cases(archive_rows(), Status.PUBLISHED)
+
+        navy = Case.objects.get(title__startswith="Navy")
+        assert older in navy.related.all() and navy in older.related.all()
+        assert not PendingReference.objects.filter(case=older).exists()
+
+    def test_an_existing_case_named_as_related_is_linked_and_touched(self, db):
+        target = CaseFactory(title="A claim the archive does not hold", status=Status.PUBLISHED)
+        before = target.updated_at
+
+        save_cases(archive_rows(), Status.PUBLISHED)
+
+        target.refresh_from_db()
+        assert target.related.get().title.startswith("Navy")
+        assert target.updated_at > before
+
+    def test_one_batch_and_one_history_record_per_case(self, db, django_user_model):
+        user = django_user_model.objects.create(username="importer")
+        summary = save_cases(archive_rows(), Status.DRAFT, user=user, source="archive.csv")
+
+        batch = ImportBatch.objects.get()
+        assert summary.batch == batch
+        assert (batch.source, batch.user, batch.created) == ("archive.csv", user, 3)
+        for case in Case.objects.all():
+            record = case.history.get()
+            assert record.history_change_reason == f"Import #{batch.pk}"
+            assert record.history_user == user
+
+    def test_kept_ids_and_the_sequence_moves_past_them(self, db):
+        rows = archive_rows()
+        for n, row in enumerate(rows):
+            row.case_id = 5000 + n
+
+        save_cases(rows, Status.PUBLISHED, keep_ids=True)
+
+        assert sorted(Case.objects.values_list("id", flat=True)) == [5000, 5001, 5002]
+        assert CaseFactory().pk > 5002
+
+    def test_the_status_each_row_gives_when_asked_for(self, db):
+        rows = archive_rows()
+        rows[0].status, rows[1].status = Status.PUBLISHED, Status.WITHDRAWN
+
+        save_cases(rows, None)
+
+        statuses = dict(Case.objects.values_list("source_url", "status"))
+        assert sorted(statuses.values()) == [Status.DRAFT, Status.PUBLISHED, Status.WITHDRAWN]
+        withdrawn = Case.objects.get(status=Status.WITHDRAWN)
+        assert withdrawn.withdrawn_at is not None
+
+
+class TestReimport:
+    def test_an_unchanged_file_writes_nothing(self, db):
+        save_cases(archive_rows(), Status.PUBLISHED)
+        versions = dict(Case.objects.values_list("id", "version"))
+
+        summary = save_cases(archive_rows(), Status.PUBLISHED)
+
+        assert (summary.created, summary.updated, summary.unchanged) == (0, 0, 3)
+        assert dict(Case.objects.values_list("id", "version")) == versions
+        assert ImportBatch.objects.count() == 1
+
+    def test_exactly_the_changed_cases_change_through_the_write_path(self, db):
+        save_cases(archive_rows(), Status.PUBLISHED)
+        rows = archive_rows()
+        # A renamed case is still found by its source URL.
+        rows[2].title = "Navy provocations in the Black Sea, again"
+        rows[0].keywords = ["Military"]
+
+        summary = save_cases(rows, Status.PUBLISHED)
+
+        assert (summary.created, summary.updated, summary.unchanged) == (0, 2, 1)
+        batch = summary.batch
+        changed = Case.objects.filter(version=2)
+        assert sorted(case.source_url for case in changed) == sorted(
+            [rows[0].source_url, rows[2].source_url]
+        )
+        for case in changed:
+            assert case.history.first().history_change_reason == f"Import #{batch.pk}"
+        renamed = Case.objects.get(source_url=rows[2].source_url)
+        assert renamed.title.endswith("again")
+        assert Case.objects.count() == 3
+
+    def test_a_case_with_a_source_key_is_not_matched_by_title(self, db):
+        typed = CaseFactory(
+            title="Navy provocations in the Black Sea", date=datetime.date(2020, 11, 26)
+        )
+        rows = [archive_rows()[2]]
+
+        summary = save_cases(rows, Status.DRAFT)
+
+        # The case typed in by hand has no source key: the imported row is matched to it
+        # only when the row has none either.
+        assert summary.created == 1
+        assert Case.objects.exclude(pk=typed.pk).get().source_url == rows[0].source_url
+
+    def test_a_row_without_a_source_key_matches_by_title_and_date(self, db):
+        typed = CaseFactory(
+            title="Navy provocations in the Black Sea", date=datetime.date(2020, 11, 26)
+        )
+        row = archive_rows()[2]
+        row.source_url = ""
+
+        summary = save_cases([row], Status.DRAFT)
+
+        assert (summary.created, summary.updated) == (0, 1)
+        typed.refresh_from_db()
+        assert typed.summary == "Western navies provoke Russia."
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("world")
+def test_a_committed_bulk_import_is_logged_and_counted_by_the_facet_index():
+    before_ids = set(Case.objects.values_list("id", flat=True))
+    published_before = facet_counts(bound_filter("")).total
+    assert_index_agrees_with_sql()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM cases_casechange")
+        (before,) = cursor.fetchone()
+
+    save_cases(archive_rows(), Status.PUBLISHED)
+
+    new_ids = set(Case.objects.values_list("id", flat=True)) - before_ids
+    logged = set(CaseChange.objects.filter(seq__gt=before).values_list("case_id", flat=True))
+    assert len(new_ids) == 3 and new_ids <= logged
+    assert facet_counts(bound_filter("")).total == published_before + 3
+    assert_index_agrees_with_sql()
+
+
+class TestProgress:
+    def test_a_log_gets_one_line_per_step(self):
+        stream = io.StringIO()
+        progress = Progress("new cases", 10_000, stream)
+        for done in range(0, 10_000, 100):
+            progress.update(done)
+        progress.finish()
+
+        lines = stream.getvalue().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("new cases:") and "\r" not in lines[0]
+        assert "10,000/10,000" in lines[0]
+
+    def test_a_terminal_gets_a_bar_redrawn_in_place(self):
+        class Terminal(io.StringIO):
+            def isatty(self):
+                return True
+
+        stream = Terminal()
+        progress = Progress("new cases", 10, stream)
+        progress.update(5, force=True)
+        progress.finish()
+
+        text = stream.getvalue()
+        assert text.count("\r") == 2 and text.endswith("\n") and "[###" in text
