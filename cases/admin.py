@@ -23,6 +23,7 @@ from cases.models import (
     CaseRevision,
     CorrectionNote,
     Country,
+    ImportBatch,
     Issue,
     Keyword,
     Language,
@@ -137,6 +138,8 @@ class CaseAdminForm(forms.ModelForm):
             "countries",
             "keywords",
             "related",
+            "source_id",
+            "source_url",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 6}),
@@ -333,6 +336,28 @@ class DeadLinksFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ImportBatchFilter(admin.SimpleListFilter):
+    """The cases an import created or changed: those whose history names the batch."""
+
+    title = "import"
+    parameter_name = "import_batch"
+
+    def lookups(self, request, model_admin):
+        batches = ImportBatch.objects.order_by("-id")[:10]
+        return [(str(batch.pk), f"#{batch.pk} {batch.source[-40:]}") for batch in batches]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        records = Case.history.filter(
+            id=OuterRef("pk"), history_change_reason=f"Import #{int(value)}"
+        )
+        return queryset.filter(Exists(records))
+
+
 class AddKeywordForm(forms.Form):
     keyword = forms.ModelChoiceField(queryset=Keyword.objects.all())
 
@@ -356,7 +381,14 @@ class CaseAdmin(SimpleHistoryAdmin):
     change_form_template = "admin/cases/case/change_form.html"
     change_list_template = "admin/cases/case/change_list.html"
     list_display = ["title", "date", "issue", "status", "updated_at"]
-    list_filter = ["status", IncompleteDataFilter, DeadLinksFilter, RecentIssueFilter, "languages"]
+    list_filter = [
+        "status",
+        IncompleteDataFilter,
+        DeadLinksFilter,
+        RecentIssueFilter,
+        "languages",
+        ImportBatchFilter,
+    ]
     list_select_related = ["issue"]
     # Searched through the full-text index (get_search_results), not field by field.
     search_fields = ["title", "summary", "=id"]
@@ -408,6 +440,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         ),
         ("Publication", {"fields": ["workflow_record", "date", "issue"]}),
         ("Classification", {"fields": ["languages", "countries", "keywords", "related"]}),
+        ("Source", {"classes": ["collapse"], "fields": ["source_url", "source_id"]}),
         ("This change", {"fields": ["change_reason", "correction_note"]}),
         (
             "Record",
@@ -1104,6 +1137,35 @@ class OutletAdmin(MergeableAdmin):
 class IssueAdmin(CaseCountAdmin):
     list_display = ["number", "date", "case_count"]
     search_fields = ["=number"]
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """What each import did; its cases are listed in the case list's import filter."""
+
+    list_display = ["__str__", "created_at", "user", "source", "created", "updated", "cases"]
+    search_fields = ["source"]
+    readonly_fields = [
+        "created_at",
+        "user",
+        "source",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "cases",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="cases")
+    def cases(self, obj):
+        url = reverse("admin:cases_case_changelist") + f"?import_batch={obj.pk}"
+        return format_html('<a href="{}">{} cases written</a>', url, obj.created + obj.updated)
 
 
 @admin.register(TaxonomyRedirect)

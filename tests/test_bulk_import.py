@@ -253,3 +253,21 @@ class TestProgress:
 
         text = stream.getvalue()
         assert text.count("\r") == 2 and text.endswith("\n") and "[###" in text
+
+
+def test_the_admin_lists_each_import_and_the_cases_it_wrote(db, client, django_user_model):
+    CaseFactory(title="Typed by hand")
+    summary = save_cases(archive_rows(), Status.DRAFT, source="archive.csv")
+    client.force_login(django_user_model.objects.create_superuser("admin", "a@example.com", "x"))
+
+    batches = client.get("/admin/cases/importbatch/").content.decode()
+    assert f"Import #{summary.batch.pk}" in batches and "archive.csv" in batches
+
+    listed = client.get(f"/admin/cases/case/?import_batch={summary.batch.pk}")
+    titles = sorted(case.title for case in listed.context["cl"].result_list)
+    assert titles == [
+        "Navy provocations in the Black Sea",
+        "US destroyer violated Russian territorial waters",
+        "US destroyer violated Russian territorial waters",
+    ]
+    assert client.get("/admin/cases/case/?import_batch=x").status_code == 200
