@@ -1160,12 +1160,15 @@ def _run_in_parallel(scripts, label, stream=None):
     for thread in threads:
         thread.start()
     out = stream if stream is not None else sys.stderr
+    # A terminal sees the time go by; a log gets the one line at the end.
+    live = bool(getattr(out, "isatty", None) and out.isatty())
     while any(thread.is_alive() for thread in threads):
-        out.write(f"\r{label:<16} building... {time.monotonic() - started:6.1f}s")
-        out.flush()
+        if live:
+            out.write(f"\r{label:<16} building... {time.monotonic() - started:6.1f}s")
+            out.flush()
         for thread in threads:
             thread.join(timeout=0.5)
-    out.write(f"\r{label:<16} built in {time.monotonic() - started:.1f}s\n")
+    out.write(f"{chr(13) if live else ''}{label:<16} built in {time.monotonic() - started:.1f}s\n")
     if errors:
         raise errors[0]
 

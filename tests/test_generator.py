@@ -360,3 +360,14 @@ def test_a_load_recorded_before_its_values_were_loses_only_the_generators_outlet
     assert not Case.objects.exists()
     assert list(Outlet.objects.all()) == [real_outlet]
     assert Keyword.objects.count() == keywords  # not known for the generator's: kept
+
+
+def test_a_log_gets_one_line_per_step_not_progress_frames():
+    stderr = io.StringIO()  # not a terminal
+    main(["--count", "300", "--seed", "3"], stdout=io.StringIO(), stderr=stderr)
+
+    log = stderr.getvalue()
+    assert "\r" not in log
+    lines = log.splitlines()
+    assert 1 <= len(lines) <= 10, lines
+    assert any(line.startswith("cases:") and "300/300" in line for line in lines)
