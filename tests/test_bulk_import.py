@@ -73,6 +73,21 @@ class TestNewCases:
         ]
         assert all(case.published_at is not None and case.version == 1 for case in twins)
 
+    def test_awkward_text_is_stored_as_it_was_given(self, db):
+        awkward = 'Quotes " and \'; back\\slash \\N, tab\tnew\nline\r\nand 😀 Кремль ﷺ ""'
+        rows = archive_rows()
+        rows[0].summary = awkward
+        rows[1].summary = ""
+        rows[0].appearances = [AppearanceRef("", "https://x.example/a,b")]
+
+        save_cases(rows, Status.DRAFT)
+
+        first = Case.objects.get(source_url=rows[0].source_url)
+        assert first.summary == awkward
+        assert Case.objects.get(source_url=rows[1].source_url).summary == ""
+        assert first.appearances.get().outlet is None
+        assert first.date == datetime.date(2020, 11, 26) and first.issue is None
+
     def test_new_cases_are_searchable_by_text_and_keyword_names(self, db):
         save_cases(archive_rows(), Status.PUBLISHED)
 

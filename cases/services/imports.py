@@ -17,6 +17,7 @@ the one entry that lists the run (file, user, counts). The change log follows by
 its triggers are per statement (cases.freshness.dataversion).
 """
 
+import csv
 import io
 from contextlib import contextmanager
 
@@ -232,10 +233,10 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
         for name, table in LINK_TABLES.items():
             copy_rows(cursor, table, ("case_id", LINK_COLUMNS[name]), links[name])
         cursor.execute(STAGING_SQL)
-        copy_rows(cursor, "import_case", CASE_COLUMNS, cases)
+        copy_rows(cursor, "import_case", CASE_COLUMNS, cases, NULLABLE_CASE_COLUMNS)
         cursor.execute(INSERT_SQL)
         cursor.execute("DROP TABLE import_case")
-        copy_rows(cursor, "cases_appearance", APPEARANCE_COLUMNS, appearances)
+        copy_rows(cursor, "cases_appearance", APPEARANCE_COLUMNS, appearances, ["outlet_id"])
         if keep_ids:
             cursor.execute(
                 "SELECT setval(pg_get_serial_sequence('cases_case', 'id'),"
@@ -268,6 +269,7 @@ CASE_COLUMNS = (
     "source_id",
     "source_url",
 )
+NULLABLE_CASE_COLUMNS = ["date", "issue_id", "published_at", "published_by_id", "withdrawn_at"]
 STAGING_SQL = """
 CREATE TEMPORARY TABLE import_case ON COMMIT DROP AS
     SELECT {columns} FROM cases_case WITH NO DATA
@@ -301,30 +303,22 @@ def _case_ids(parsed_cases, keep_ids):
     return given
 
 
-def copy_value(value):
-    """A value in COPY's text format."""
-    if value is None:
-        return r"\N"
-    if isinstance(value, str):
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+def copy_rows(cursor, table, columns, rows, nullable=()):
+    """COPY `rows` (tuples in `columns` order) into `table`.
 
-
-def copy_rows(cursor, table, columns, rows):
-    """COPY `rows` (tuples in `columns` order) into `table`."""
+    CSV with every value quoted, written by the csv module: an empty string stays one,
+    and None (written as an empty quoted value too) becomes NULL in the `nullable` columns,
+    none of which holds text.
+    """
     if not rows:
         return
-    text = "".join("\t".join(map(copy_value, row)) + "\n" for row in rows)
-    cursor.copy_expert(
-        f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text), 1 << 20
-    )
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    buffer.seek(0)
+    options = "FORMAT csv"
+    if nullable:
+        options += f", FORCE_NULL ({', '.join(nullable)})"
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN ({options})", buffer)
 
 
 def _relate(ids, parsed_cases):
