@@ -12,7 +12,14 @@ from cases.facets import facet_counts
 from cases.importers.base import AppearanceRef, CountryRef, LanguageRef, ParsedCase
 from cases.models import Case, CaseChange, ImportBatch, PendingReference, SearchWord
 from cases.progress import Progress
-from cases.search import search_cases
+from cases.search import (
+    CASE_WORDS_SQL,
+    WORD_FILTER,
+    search_cases,
+    vector_sql,
+    vectors_and_words,
+)
+from cases.services import imports
 from cases.services.imports import save_cases
 from tests.factories import CaseFactory
 from tests.test_facet_index import assert_index_agrees_with_sql, world  # noqa: F401
@@ -96,6 +103,52 @@ class TestNewCases:
         assert search_cases(published, "provocation").count() == 1
         assert search_cases(published, "military").count() == 2
         assert SearchWord.objects.filter(word="mccain").exists()
+
+    @pytest.mark.parametrize("parallel_from", [2, 10_000])
+    def test_search_vectors_and_words_are_those_of_the_write_path(
+        self, db, monkeypatch, parallel_from
+    ):
+        # Two connections share the text work of a big batch; one does a small batch.
+        monkeypatch.setattr(imports, "PARALLEL_TEXTS", parallel_from)
+        backends = []
+
+        def computed_by(cursor, texts):
+            backends.append(cursor.cursor.connection.get_backend_pid())
+            return vectors_and_words(cursor, texts)
+
+        monkeypatch.setattr(imports, "vectors_and_words", computed_by)
+        rows = archive_rows()
+        rows[0].keywords = ["USA", "Military", "usa"]
+        rows[2].keywords = []
+        save_cases(rows, Status.PUBLISHED)
+
+        # What save_case() computes: keyword names in the order their links were written.
+        keyword_names = (
+            "(SELECT string_agg(k.name, ' ' ORDER BY ck.ctid) FROM cases_case_keywords ck"
+            " JOIN cases_keyword k ON k.id = ck.keyword_id WHERE ck.case_id = c.id)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.search_vector::text, (" + vector_sql("c", keyword_names) + ")::text"
+                " FROM cases_case c ORDER BY c.id"
+            )
+            vectors = cursor.fetchall()
+            cursor.execute(
+                "SELECT DISTINCT left(w.word, 100) FROM cases_case c CROSS JOIN LATERAL"
+                f" unnest(tsvector_to_array({CASE_WORDS_SQL})) AS w(word)"
+                f" WHERE c.status = 'published' AND {WORD_FILTER}"
+            )
+            words = {word for (word,) in cursor.fetchall()}
+        assert len(set(backends)) == (2 if parallel_from == 2 else 1)
+        assert len(vectors) == 3 and all(stored for stored, _ in vectors)
+        assert [stored for stored, _ in vectors] == [computed for _, computed in vectors]
+        assert set(SearchWord.objects.values_list("word", flat=True)) == words
+        assert {"destroyer", "navies", "military"} <= words
+
+    def test_words_of_drafts_are_not_offered(self, db):
+        save_cases(archive_rows(), Status.DRAFT)
+
+        assert not SearchWord.objects.exists()
 
     def test_links_appearances_and_related_titles(self, db):
         save_cases(archive_rows(), Status.PUBLISHED)

@@ -42,22 +42,49 @@ KEYWORD_NAMES_SQL = """(
 
 UPDATE_SQL = "UPDATE cases_case AS c SET search_vector =" + vector_sql("c", KEYWORD_NAMES_SQL)
 
+
 # The words a published case is searchable by, unaccented and lower case, without numbers.
 # Only published cases contribute: a suggestion must never reveal a draft.
-# The words of the case `c`, unstemmed.
-CASE_WORDS_SQL = """to_tsvector('simple', unaccent(
-    c.title || ' ' || c.summary || ' ' || c.disproof || ' ' || coalesce((
-        SELECT string_agg(k.name, ' ') FROM cases_case_keywords ck
-        JOIN cases_keyword k ON k.id = ck.keyword_id WHERE ck.case_id = c.id
-    ), '')
+def words_sql(case, keyword_names):
+    """SQL for the words (unstemmed) of the row `case`, given its keyword names as SQL."""
+    return f"""to_tsvector('simple', unaccent(
+    {case}.title || ' ' || {case}.summary || ' ' || {case}.disproof || ' ' ||
+    coalesce({keyword_names}, '')
 ))"""
+
+
+# Which of those words go into the word list.
+WORD_FILTER = "length(w.word) >= 3 AND w.word !~ '[0-9_]'"
+CASE_WORDS_SQL = words_sql("c", KEYWORD_NAMES_SQL)
 WORDS_SQL = f"""
 INSERT INTO cases_searchword (word)
 SELECT DISTINCT left(w.word, 100)
 FROM cases_case c
 CROSS JOIN LATERAL unnest(tsvector_to_array({CASE_WORDS_SQL})) AS w(word)
-WHERE c.status = 'published' AND length(w.word) >= 3 AND w.word !~ '[0-9_]'
+WHERE c.status = 'published' AND {WORD_FILTER}
 """
+
+# The search vector and the word list's words of cases not written yet, from their texts
+# and keyword names given as arrays (a bulk import, cases.services.imports): the same
+# expressions as above, so a case gets the vector save_case() would give it.
+TEXTS_SQL = f"""
+SELECT ({vector_sql("c", "c.keyword_names")})::text, ARRAY(
+    SELECT DISTINCT left(w.word, 100)
+    FROM unnest(tsvector_to_array({words_sql("c", "c.keyword_names")})) AS w(word)
+    WHERE {WORD_FILTER}
+)
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY
+    AS c(title, summary, disproof, keyword_names, n)
+ORDER BY c.n
+"""
+
+
+def vectors_and_words(cursor, texts):
+    """[(search vector as text, [words])] of [(title, summary, disproof, keyword names)]."""
+    if not texts:
+        return []
+    cursor.execute(TEXTS_SQL, [list(column) for column in zip(*texts, strict=True)])
+    return cursor.fetchall()
 
 
 def update_search_vectors(case_ids=None):

@@ -19,9 +19,10 @@ its triggers are per statement (cases.freshness.dataversion).
 
 import csv
 import io
+import threading
 from contextlib import contextmanager
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models.functions import Lower, Trim
 from django.utils import timezone
 from django.utils.text import slugify
@@ -35,7 +36,7 @@ from cases.importers.base import (
 )
 from cases.models import Appearance, Case, ImportBatch, PendingReference, normalize_title
 from cases.progress import Progress
-from cases.search import KEYWORD_NAMES_SQL, add_search_words, vector_sql
+from cases.search import vectors_and_words
 from cases.services import editing
 
 
@@ -184,7 +185,7 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
     progress = Progress("new cases", len(parsed_cases), stream)
     ids = _case_ids(parsed_cases, keep_ids)
     user_id = user.pk if user is not None else None
-    cases, links, appearances = [], {name: [] for name in LINK_TABLES}, []
+    cases, links, appearances, texts = [], {name: [] for name in LINK_TABLES}, [], []
     for done, (pk, parsed) in enumerate(zip(ids, parsed_cases, strict=True)):
         case_status = status or parsed.status or Case.Status.DRAFT
         title = parsed.title.strip()
@@ -212,13 +213,19 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
                 parsed.source_url,
             )
         )
+        keywords = list({k.pk: k for k in map(resolver.keyword, parsed.keywords)}.values())
         for name, values in (
             ("languages", [resolver.language(ref) for ref in parsed.languages]),
             ("countries", [resolver.country(ref) for ref in parsed.countries]),
-            ("keywords", [resolver.keyword(name) for name in parsed.keywords]),
+            ("keywords", keywords),
         ):
             for value_id in dict.fromkeys(value.pk for value in values):
                 links[name].append((pk, value_id))
+        # Keyword names in the order their link rows are written, as the search vector of
+        # a case written by save_case() reads them.
+        texts.append(
+            (title, parsed.summary, parsed.disproof, " ".join(k.name for k in keywords) or None)
+        )
         for ref in parsed.appearances:
             outlet = resolver.outlet(ref.outlet, ref.outlet_domain) if ref.outlet else None
             appearances.append(
@@ -226,16 +233,35 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
             )
         if done % 1000 == 0:
             progress.update(done)
+    # The search vectors go in with the cases (one write of each row and its indexes).
+    computed = _vectors_and_words(texts)
+    cases = [(*case, vector) for case, (vector, _) in zip(cases, computed, strict=True)]
+    words = sorted(
+        {
+            word
+            for case, (_, case_words) in zip(cases, computed, strict=True)
+            if case[CASE_COLUMNS.index("status")] == Case.Status.PUBLISHED
+            for word in case_words
+        }
+    )
     with connection.cursor() as cursor:
-        # Links first (their foreign keys are checked at commit), so that the cases' search
-        # vectors, keyword names included, are computed as the cases go in: one write of
-        # each row and its indexes.
         for name, table in LINK_TABLES.items():
             copy_rows(cursor, table, ("case_id", LINK_COLUMNS[name]), links[name])
         cursor.execute(STAGING_SQL)
-        copy_rows(cursor, "import_case", CASE_COLUMNS, cases, NULLABLE_CASE_COLUMNS)
+        copy_rows(
+            cursor,
+            "import_case",
+            [*CASE_COLUMNS, "search_vector"],
+            cases,
+            NULLABLE_CASE_COLUMNS,
+        )
         cursor.execute(INSERT_SQL)
         cursor.execute("DROP TABLE import_case")
+        # Words of published cases, for search suggestions (cases.search.WORDS_SQL).
+        cursor.execute(
+            "INSERT INTO cases_searchword (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
+            [words],
+        )
         copy_rows(cursor, "cases_appearance", APPEARANCE_COLUMNS, appearances, ["outlet_id"])
         if keep_ids:
             cursor.execute(
@@ -244,8 +270,6 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
             )
     progress.finish()
     _relate(ids, parsed_cases)
-    with connection.cursor() as cursor:
-        add_search_words(cursor, ids)
     _record_history(ids, now, user_id, batch.reason)
     return ids
 
@@ -272,12 +296,14 @@ CASE_COLUMNS = (
 NULLABLE_CASE_COLUMNS = ["date", "issue_id", "published_at", "published_by_id", "withdrawn_at"]
 STAGING_SQL = """
 CREATE TEMPORARY TABLE import_case ON COMMIT DROP AS
-    SELECT {columns} FROM cases_case WITH NO DATA
+    SELECT {columns}, search_vector FROM cases_case WITH NO DATA
 """.format(columns=", ".join(CASE_COLUMNS))
 INSERT_SQL = """
 INSERT INTO cases_case ({columns}, search_vector)
-SELECT {columns}, {vector} FROM import_case c
-""".format(columns=", ".join(CASE_COLUMNS), vector=vector_sql("c", KEYWORD_NAMES_SQL))
+SELECT {columns}, search_vector FROM import_case
+""".format(columns=", ".join(CASE_COLUMNS))
+# Below this many new cases, one connection computes their search vectors and words.
+PARALLEL_TEXTS = 500
 LINK_TABLES = {
     "languages": "cases_case_languages",
     "countries": "cases_case_countries",
@@ -285,6 +311,39 @@ LINK_TABLES = {
 }
 LINK_COLUMNS = {"languages": "language_id", "countries": "country_id", "keywords": "keyword_id"}
 APPEARANCE_COLUMNS = ("case_id", "outlet_id", "url", "archive_url", "url_status", "archive_status")
+
+
+def _vectors_and_words(texts):
+    """cases.search.vectors_and_words() of `texts`, in order.
+
+    Text search parsing is most of the database's work in a bulk import: a big batch is
+    split between this connection and a second one, each working on its half at once. The
+    texts are given as values, so the second connection needs nothing this transaction
+    wrote; should it fail to connect, this one does all of it.
+    """
+    half = len(texts) // 2 if len(texts) >= PARALLEL_TEXTS else len(texts)
+    other = {}
+
+    def second_half():
+        try:
+            conn = connections.create_connection(DEFAULT_DB_ALIAS)
+            try:
+                with conn.cursor() as cursor:
+                    other["rows"] = vectors_and_words(cursor, texts[half:])
+            finally:
+                conn.close()
+        except DatabaseError:
+            other["rows"] = None
+
+    thread = threading.Thread(target=second_half)
+    if half < len(texts):
+        thread.start()
+    with connection.cursor() as cursor:
+        rows = vectors_and_words(cursor, texts[:half])
+        if half < len(texts):
+            thread.join()
+            rows += other.get("rows") or vectors_and_words(cursor, texts[half:])
+    return rows
 
 
 def _case_ids(parsed_cases, keep_ids):
