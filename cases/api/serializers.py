@@ -162,6 +162,8 @@ class CaseSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "url",
+            "source_id",
+            "source_url",
             "status",
             "title",
             "summary",
@@ -175,6 +177,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "related",
             "created_at",
             "updated_at",
+            "published_at",
         ]
         read_only_fields = fields
 

@@ -33,7 +33,17 @@ from cases.search import update_search_vectors
 from cases.services import merge, revisions
 
 # The case's own columns an edit may set, by field name.
-FIELDS = ["title", "summary", "disproof", "date", "issue", "status", "withdrawal_reason"]
+FIELDS = [
+    "title",
+    "summary",
+    "disproof",
+    "date",
+    "issue",
+    "status",
+    "withdrawal_reason",
+    "source_id",
+    "source_url",
+]
 # Many-to-many links an edit may replace, each given as model instances or ids.
 LINKS = ["languages", "countries", "keywords", "related"]
 # What the cases related to a case show of it: a change to one of them changes them too.
@@ -129,7 +139,8 @@ def save_case(
     correction_note = correction_note.strip()
     try:
         with transaction.atomic():
-            created = case.pk is None
+            # An unsaved case may come with its id (an import keeping the ids it exports).
+            created = case.pk is None or case._state.adding
             stored = None if created else _locked(case, expected_version)
             kept_newer, live_before = (), None
             if not created and base_version is not None and base_version != stored["version"]:
