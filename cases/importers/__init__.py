@@ -9,8 +9,7 @@ Nothing here writes to the database; paste.py parses and previews the text edito
 in the admin, and write_rejected() writes the rejected records to a side file.
 """
 
-import csv
-import io
+import csv as csv_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,8 +118,7 @@ def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MA
     text = read_text(path)
     result = ParseResult(file_format, problems=Problems(max_errors))
     if file_format == "csv":
-        result.header = next(csv.reader(io.StringIO(text, newline="")), None)
-        csv_header(text, str(path))
+        result.header = csv_header(text, str(path))
     kept = []
     for parsed, raw in records(text, str(path), file_format, sep):
         if result.problems.stop_before_next():
@@ -168,7 +166,7 @@ def write_rejected(result, out_path):
     or, for other formats, `line: reason` and the record's text, a blank line apart."""
     with open(out_path, "w", encoding="utf-8", newline="") as file:
         if result.file_format == "csv":
-            writer = csv.writer(file)
+            writer = csv_module.writer(file)
             writer.writerow([*(result.header or []), "reason"])
             for rejected in result.rejected:
                 writer.writerow([*(rejected.raw or []), rejected.reasons])

@@ -479,7 +479,7 @@ def check_case(parsed):
     """Record in parsed.problems what the database would refuse, each naming the field and
     the value, so that errors name the file's line. Returns True when the case is valid."""
     if not parsed.title:
-        parsed.problem("title", "missing title")
+        parsed.problem("title", "missing")
     elif len(parsed.title) > MAX_TITLE_LENGTH:
         parsed.problem("title", f"is longer than {MAX_TITLE_LENGTH} characters", parsed.title)
     names = [("keyword", name) for name in parsed.keywords]

@@ -66,9 +66,10 @@ def parse_csv(text, path, sep=";"):
 
 
 def csv_header(text, path):
-    """The file's header (lower case), or raises CaseImportError naming each problem."""
+    """The file's header row as written; raises CaseImportError naming each problem."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    return read_header(reader, path)
+    read_header(reader, path)
+    return next(csv.reader(io.StringIO(text, newline="")))
 
 
 def csv_records(text, path, sep=";"):
