@@ -15,7 +15,8 @@ What the real archive has and a tidy generator would not:
   "Montenegrin"), regions ("CEE", "Middle East and Africa", "USSR") and spelling variants
   ("Kirgizstan"/"Kyrgyzstan", "Ria Novosti"/"RIA Novosti", "TASS - YouTube");
 - about three languages, countries and keywords a case, one to three appearances;
-- texts with new lines, quotes, commas, a leading "=", emoji, right-to-left and CJK script.
+- texts with new lines, quotes, commas, emoji, right-to-left and CJK script; every 50th
+  summary starts with "=" (written with the quote an export puts before a formula).
 
 With --invalid, about 0.5% of rows carry an outlet name longer than 200 characters with a
 line break in it (a transcript pasted into the outlet field): import_cases rejects those
@@ -211,7 +212,14 @@ def long_outlet_name(rng):
     return first + ")\n" + "Transcript excerpt: " + paragraph(rng, 3)
 
 
-def write_archive(path, count=10_000, seed=0, invalid=False):
+def write_archive(
+    path,
+    count=10_000,
+    seed=0,
+    invalid=False,
+    duplicate_share=DUPLICATE_SHARE,
+    invalid_share=INVALID_SHARE,
+):
     """Write `count` rows to `path`; returns what the file holds:
     {"rows", "duplicate_titles" (rows sharing title and date with an earlier row),
     "invalid_lines" (file lines of the rows with a too long outlet name)}."""
@@ -225,7 +233,7 @@ def write_archive(path, count=10_000, seed=0, invalid=False):
         writer.writerow(COLUMNS)
         line = 2
         for index in range(count):
-            if titles and rng.random() < DUPLICATE_SHARE:
+            if titles and rng.random() < duplicate_share:
                 title, date = rng.choice(titles)
                 stats["duplicate_titles"] += 1
             else:
@@ -250,7 +258,7 @@ def write_archive(path, count=10_000, seed=0, invalid=False):
                     f"https://archive.ph/{rng.randrange(10**8):08d}" if rng.random() < 0.6 else ""
                 )
                 appearances.append((name, url, archive))
-            if invalid and rng.random() < INVALID_SHARE:
+            if invalid and rng.random() < invalid_share:
                 _, url, archive = appearances[0]
                 appearances[0] = (long_outlet_name(rng), url, archive)
                 stats["invalid_lines"].append(line)
@@ -258,6 +266,8 @@ def write_archive(path, count=10_000, seed=0, invalid=False):
             summary = "\n\n".join(
                 paragraph(rng, rng.randint(2, 4)) for _ in range(rng.randint(1, 3))
             )
+            if index % 50 == 7:
+                summary = "=" + summary
             disproof = "\n\n".join(
                 paragraph(rng, rng.randint(2, 5)) for _ in range(rng.randint(1, 4))
             )
