@@ -252,12 +252,11 @@ def list_value(parsed, item, key):
 
 def name_value(parsed, value, list_key, key="name"):
     """A plain string, or the `key` of an object; raises Invalid when there is none."""
-    if isinstance(value, dict):
-        value = value.get(key)
-    if not isinstance(value, str) or not clean_text(value):
+    name = value.get(key) if isinstance(value, dict) else value
+    if not isinstance(name, str) or not clean_text(name):
         parsed.problem(list_key, f"every item needs a {key}", value)
         raise Invalid
-    return clean_text(value)
+    return clean_text(name)
 
 
 def optional_string(parsed, value, description):
