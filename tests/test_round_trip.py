@@ -14,6 +14,7 @@ from django.core.management import call_command
 
 from cases.importers import parse_file
 from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
+from cases.readmodels.csv import joined, split_escaped
 from cases.services.imports import STATUS_FROM_FILE, save_cases
 from tests.factories import (
     AppearanceFactory,
@@ -204,3 +205,12 @@ def test_the_csv_export_escapes_separators_and_the_import_reads_the_slugs(archiv
     assert first.slugs["keyword", "Back\\slash\\; and more"] == "backslash-and-more"
     assert [ref.code for ref in first.languages] == ["ar", "ru"]
     assert set(first.timestamps) == {"created_at", "updated_at", "published_at"}
+
+
+@pytest.mark.parametrize("sep", [";", "|", ","])
+def test_split_escaped_reads_back_what_joined_wrote(sep):
+    items = ["a;b", "c\\", "", ";", "\\;x", "x|y,z", "\\\\", "end\\"]
+
+    assert split_escaped(joined(items, sep), sep) == items
+    assert split_escaped("plain;items", ";") == ["plain", "items"]
+    assert split_escaped("a lone backslash at the end\\", ";") == ["a lone backslash at the end\\"]

@@ -9,6 +9,7 @@ half an import behind.
 """
 
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -457,6 +458,16 @@ MAX_NAME_LENGTHS = {
 MAX_URL_LENGTH = Appearance._meta.get_field("url").max_length
 MAX_LANGUAGE_CODE_LENGTH = Language._meta.get_field("code").max_length
 validate_url = URLValidator()
+# The common shape of a URL in an archive, which URLValidator accepts too: http(s), a host
+# name of ASCII labels, no port, no user. Checked first, because URLValidator takes about
+# 0.2 ms a URL (a 10,000-case archive has 40,000); anything else goes through it.
+PLAIN_URL = re.compile(
+    r"https?://(?P<host>(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63})"
+    r"(?:[/?#][^\s]*)?",
+    re.IGNORECASE,
+)
+COUNTRY_KINDS = frozenset(Country.Kind.values)
+CASE_STATUSES = frozenset(Case.Status.values)
 
 
 def clean_text(text):
@@ -500,7 +511,7 @@ def check_case(parsed):
                 language.code,
             )  # fmt: skip
     for country in parsed.countries:
-        if country.kind not in (None, *Country.Kind.values):
+        if country.kind is not None and country.kind not in COUNTRY_KINDS:
             parsed.problem(
                 "countries", f"kind is not one of {', '.join(Country.Kind.values)}", country.kind
             )
@@ -520,7 +531,7 @@ def check_case(parsed):
     elif parsed.source_id != parsed.source_id.strip() or "\n" in parsed.source_id:
         parsed.problem("source_id", "has spaces around it or spans lines", parsed.source_id)
     check_url(parsed, "source_url", parsed.source_url, MAX_SOURCE_URL_LENGTH)
-    if parsed.status is not None and parsed.status not in Case.Status.values:
+    if parsed.status is not None and parsed.status not in CASE_STATUSES:
         parsed.problem("status", f"is not one of {', '.join(Case.Status.values)}", parsed.status)
     return not parsed.problems
 
@@ -531,6 +542,9 @@ def check_url(parsed, field_name, url, max_length=MAX_URL_LENGTH):
         return
     if len(url) > max_length:
         parsed.problem(field_name, f"URL is longer than {max_length} characters", url)
+        return
+    plain = PLAIN_URL.fullmatch(url)
+    if plain and len(plain["host"]) <= 253 and len(url) <= 2048:
         return
     try:
         validate_url(url)

@@ -67,9 +67,10 @@ def parse_csv(text, path, sep=";"):
 
 def csv_header(text, path):
     """The file's header row as written; raises CaseImportError naming each problem."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    read_header(reader, path)
-    return next(csv.reader(io.StringIO(text, newline="")))
+    # The first 64 KB hold the header: the reader need not copy the whole file.
+    start = text[:65536]
+    read_header(csv.reader(io.StringIO(start, newline="")), path)
+    return next(csv.reader(io.StringIO(start, newline="")))
 
 
 def csv_records(text, path, sep=";"):

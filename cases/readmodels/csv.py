@@ -17,7 +17,9 @@ split_escaped()), so `A;B` in one outlet name is written `A\;B`.
 import collections
 import csv
 import datetime
+import functools
 import itertools
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
@@ -63,6 +65,12 @@ def joined(items, sep):
     return sep.join(escaped(item, sep) for item in items)
 
 
+@functools.lru_cache
+def _item_boundaries(sep):
+    """An escaped character (group 1) or a separator."""
+    return re.compile(r"\\(.)|" + re.escape(sep), re.DOTALL)
+
+
 def split_escaped(value, sep):
     """The items of a multi-value cell (empty ones included), unescaped: joined()'s inverse.
 
@@ -70,18 +78,16 @@ def split_escaped(value, sep):
     """
     if ESCAPE not in value:
         return value.split(sep)
-    items, current, index = [], [], 0
-    while index < len(value):
-        if value[index] == ESCAPE and index + 1 < len(value):
-            current.append(value[index + 1])
-            index += 2
-        elif value.startswith(sep, index):
+    items, current, position = [], [], 0
+    for match in _item_boundaries(sep).finditer(value):
+        current.append(value[position : match.start()])
+        if match.group(1) is not None:
+            current.append(match.group(1))
+        else:
             items.append("".join(current))
             current = []
-            index += len(sep)
-        else:
-            current.append(value[index])
-            index += 1
+        position = match.end()
+    current.append(value[position:])
     items.append("".join(current))
     return items
 
