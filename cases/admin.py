@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from cases import history, taxonomy, workflow
 from cases.importers import paste
-from cases.importers.text import CaseImportError
+from cases.importers.base import CaseImportError
 from cases.models import (
     Appearance,
     Case,
@@ -842,7 +842,7 @@ class CaseAdmin(SimpleHistoryAdmin):
                 try:
                     summary = save_cases(parsed, Status.DRAFT, user=request.user, propose=True)
                 except CaseImportError as error:
-                    errors = [error]
+                    errors = error.problems
                 else:
                     self.message_user(request, pasted_message(summary), messages.SUCCESS)
                     return HttpResponseRedirect(pasted_destination(summary))

@@ -56,6 +56,8 @@ def test_case_detail_has_every_field(api_client):
     assert body == {
         "id": case.pk,
         "url": f"http://testserver/cases/{case.pk}/the-ears-of-mi6/",
+        "source_id": "",
+        "source_url": "",
         "title": "The ears of MI6",
         "summary": "Summary.",
         "disproof": "Disproof.",
@@ -80,8 +82,10 @@ def test_case_detail_has_every_field(api_client):
         ],
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
+        "published_at": body["published_at"],
     }
     assert datetime.datetime.fromisoformat(body["updated_at"]) == case.updated_at
+    assert datetime.datetime.fromisoformat(body["published_at"]) == case.published_at
 
 
 def test_case_list_is_paginated_by_cursor_with_a_count(api_client):
@@ -329,6 +333,8 @@ def test_case_list_payload_with_its_envelope(api_client):
             {
                 "id": case.pk,
                 "url": f"http://testserver/cases/{case.pk}/only-one/",
+                "source_id": "",
+                "source_url": "",
                 "title": "Only one",
                 "summary": "S.",
                 "disproof": "D.",
@@ -341,6 +347,7 @@ def test_case_list_payload_with_its_envelope(api_client):
                 "related": [],
                 "created_at": case.created_at.isoformat().replace("+00:00", "Z"),
                 "updated_at": case.updated_at.isoformat().replace("+00:00", "Z"),
+                "published_at": case.published_at.isoformat().replace("+00:00", "Z"),
             }
         ],
     }
@@ -412,7 +419,8 @@ class TestFormats:
         assert response["ETag"] and response["Last-Modified"]
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert rows[0] == CSV_COLUMNS
-        assert [row[0] for row in rows[1:]] == ["Claim 0", "Claim 1", "Claim 2"]
+        title = CSV_COLUMNS.index("title")
+        assert [row[title] for row in rows[1:]] == ["Claim 0", "Claim 1", "Claim 2"]
 
     def test_csv_detail_is_one_row(self, api_client):
         from cases.readmodels.csv import CSV_COLUMNS
@@ -421,7 +429,7 @@ class TestFormats:
         response = api_client.get(f"/api/v1/cases/{case.pk}/?format=csv")
         lines = response.content.decode().splitlines()
         assert lines[0] == ",".join(CSV_COLUMNS)
-        assert lines[1].startswith("One,2022-01-01,")
+        assert lines[1].startswith(f"{case.pk},/cases/{case.pk}/one/,,,published,One,2022-01-01,")
 
     @pytest.mark.parametrize(
         "url, headers",

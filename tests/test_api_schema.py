@@ -47,6 +47,17 @@ def test_every_reference_in_the_schema_resolves(api_client):
     assert all(path.startswith("/api/v1/") for path in schema["paths"])
 
 
+def test_a_case_documents_its_source_key_and_publication_time(api_client):
+    schema = api_client.get("/api/v1/schema/?format=json").json()
+    properties = schema["components"]["schemas"]["Case"]["properties"]
+    for name in ("source_id", "source_url"):
+        assert properties[name]["type"] == "string"
+        assert properties[name]["readOnly"] is True
+        assert "empty when none" in properties[name]["description"]
+    assert properties["published_at"]["format"] == "date-time"
+    assert properties["published_at"]["nullable"] is True
+
+
 @pytest.mark.parametrize(
     "name",
     ["q", "keyword", "country", "language", "outlet", "year", "issue", "date_after", "date_before"]

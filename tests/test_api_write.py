@@ -60,6 +60,8 @@ def test_an_editor_creates_a_draft_with_a_token(editor_client, taxonomy):
     assert body == {
         "id": case.pk,
         "url": f"http://testserver/cases/{case.pk}/nato-is-preparing-an-attack/",
+        "source_id": "",
+        "source_url": "",
         "status": "draft",
         "title": "NATO is preparing an attack",
         "summary": "The outlet claimed NATO was about to attack.",
@@ -79,6 +81,7 @@ def test_an_editor_creates_a_draft_with_a_token(editor_client, taxonomy):
         "related": [],
         "created_at": body["created_at"],
         "updated_at": body["updated_at"],
+        "published_at": None,
     }
     assert case.status == Case.Status.DRAFT
     # The search vector includes keyword names, written in the same request.

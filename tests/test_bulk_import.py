@@ -251,7 +251,7 @@ class TestReimport:
         assert renamed.title.endswith("again")
         assert Case.objects.count() == 3
 
-    def test_a_case_with_a_source_key_is_not_matched_by_title(self, db):
+    def test_a_keyed_row_takes_a_case_typed_in_by_hand_and_keys_it(self, db):
         typed = CaseFactory(
             title="Navy provocations in the Black Sea", date=datetime.date(2020, 11, 26)
         )
@@ -259,10 +259,22 @@ class TestReimport:
 
         summary = save_cases(rows, Status.DRAFT)
 
-        # The case typed in by hand has no source key: the imported row is matched to it
-        # only when the row has none either.
+        assert (summary.created, summary.updated) == (0, 1)
+        typed.refresh_from_db()
+        assert typed.source_url == rows[0].source_url
+
+    def test_a_keyed_row_never_takes_a_case_with_another_key(self, db):
+        other = CaseFactory(
+            title="Navy provocations in the Black Sea",
+            date=datetime.date(2020, 11, 26),
+            source_url="https://euvsdisinfo.eu/report/another-report/",
+        )
+        rows = [archive_rows()[2]]
+
+        summary = save_cases(rows, Status.DRAFT)
+
         assert summary.created == 1
-        assert Case.objects.exclude(pk=typed.pk).get().source_url == rows[0].source_url
+        assert Case.objects.exclude(pk=other.pk).get().source_url == rows[0].source_url
 
     def test_a_row_without_a_source_key_matches_by_title_and_date(self, db):
         typed = CaseFactory(

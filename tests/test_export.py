@@ -56,6 +56,8 @@ def sample():
             CountryFactory(name="Baltic states", kind=Country.Kind.REGION, iso_code=""),
         ],
         keywords=[KeywordFactory(name="Protest"), KeywordFactory(name="MI6")],
+        source_id="4711",
+        source_url="https://euvsdisinfo.eu/report/colour-revolution-again/",
     )
     sputnik = OutletFactory(name="Sputnik", domain="sputniknews.com")
     AppearanceFactory(
@@ -136,6 +138,8 @@ class TestJsonExport:
         assert cases[0] == {
             "id": first.pk,
             "url": f"https://disinfo.example/cases/{first.pk}/kazakhstans-colour-revolution-again/",
+            "source_id": "4711",
+            "source_url": "https://euvsdisinfo.eu/report/colour-revolution-again/",
             "title": 'Kazakhstan\u2019s "colour revolution", again',
             "summary": "First paragraph, with a comma.\n\nSecond paragraph.",
             "disproof": "No evidence.\n\nSee [the statement](https://eeas.example/s).",
@@ -177,13 +181,19 @@ class TestJsonExport:
             ],
             "created_at": cases[0]["created_at"],
             "updated_at": cases[0]["updated_at"],
+            "published_at": cases[0]["published_at"],
         }
         assert (
             datetime.datetime.fromisoformat(cases[0]["updated_at"])
             == Case.objects.get(pk=first.pk).updated_at
         )
+        assert (
+            datetime.datetime.fromisoformat(cases[0]["published_at"])
+            == Case.objects.get(pk=first.pk).published_at
+        )
         assert cases[1]["date"] is None
         assert cases[1]["issue"] is None
+        assert cases[1]["source_url"] == ""
 
     def test_status_all_includes_drafts_and_links_to_them(self, sample):
         cases = json.loads(export("--status", "all"))
@@ -235,24 +245,38 @@ class TestJsonExport:
 
 class TestCsvExport:
     def test_the_columns_are_the_import_columns(self, sample):
+        first = Case.objects.get(pk=sample["first"].pk)
         rows = list(csv.reader(io.StringIO(export("--format", "csv"), newline="")))
 
         assert rows[0] == CSV_COLUMNS
-        assert rows[1] == [
-            'Kazakhstan\u2019s "colour revolution", again',
-            "2022-01-10",
-            "First paragraph, with a comma.\n\nSecond paragraph.",
-            "No evidence.\n\nSee [the statement](https://eeas.example/s).",
-            "270",
-            "Moldovan;Russian",
-            "Baltic states;UK",
-            "MI6;Protest",
-            "Sputnik;;RT",
-            "https://sputniknews.com/a;https://blog.example/b;",
-            "https://archive.example/a;;",
-            "An undated claim",
-        ]
-        assert rows[2][:2] == ["An undated claim", ""]
+        stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
+        assert dict(zip(rows[0], rows[1], strict=True)) == {
+            "id": str(first.pk),
+            "url": f"/cases/{first.pk}/kazakhstans-colour-revolution-again/",
+            "source_id": "4711",
+            "source_url": "https://euvsdisinfo.eu/report/colour-revolution-again/",
+            "status": "published",
+            "title": 'Kazakhstan\u2019s "colour revolution", again',
+            "date": "2022-01-10",
+            "summary": "First paragraph, with a comma.\n\nSecond paragraph.",
+            "disproof": "No evidence.\n\nSee [the statement](https://eeas.example/s).",
+            "issue": "270",
+            "languages": "Moldovan;Russian",
+            "language_codes": "ro-MD;ru",
+            "countries": "Baltic states;UK",
+            "country_slugs": "baltic-states;uk",
+            "keywords": "MI6;Protest",
+            "keyword_slugs": "mi6;protest",
+            "outlets": "Sputnik;;RT",
+            "outlet_slugs": "sputnik;;rt",
+            "urls": "https://sputniknews.com/a;https://blog.example/b;",
+            "archive_urls": "https://archive.example/a;;",
+            "related": "An undated claim",
+            "created_at": first.created_at.astimezone(datetime.UTC).strftime(stamp),
+            "updated_at": first.updated_at.astimezone(datetime.UTC).strftime(stamp),
+            "published_at": first.published_at.astimezone(datetime.UTC).strftime(stamp),
+        }
+        assert rows[2][5:7] == ["An undated claim", ""]
         assert len(rows) == 3
 
     def test_export_then_import_into_an_empty_database_reproduces_the_cases(self, sample, tmp_path):

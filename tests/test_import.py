@@ -309,29 +309,29 @@ class TestMalformedFiles:
         text = GOOD_TEXT_CASE + "Disinfo: Another good one\n\nClaim.\n\n\nDebunk.\n\n"
         path = write(tmp_path, "cases.txt", text + "Disinfo: No body here\n\n")
 
-        self.assert_rejected(path, 15, "'Disinfo:' title without a summary and disproof")
+        self.assert_rejected(path, 15, "summary: 'Disinfo:' title without a summary and disproof")
 
     def test_an_impossible_date(self, tmp_path):
         bullets = "  \u2022 Reported in: Issue 3\n  \u2022 DATE OF PUBLICATION: 31/02/2022\n"
         path = write(tmp_path, "cases.txt", GOOD_TEXT_CASE + "\n" + bullets + "see more\n")
 
-        self.assert_rejected(path, 10, "invalid date '31/02/2022' (expected DD/MM/YYYY)")
+        self.assert_rejected(path, 10, "date: not a date in the form DD/MM/YYYY ('31/02/2022')")
 
     def test_a_non_numeric_issue(self, tmp_path):
         path = write(tmp_path, "cases.txt", GOOD_TEXT_CASE + "  \u2022 Reported in: Issue 27O\n")
 
-        self.assert_rejected(path, 8, "issue '27O' is not a number")
+        self.assert_rejected(path, 8, "issue: not a number ('27O')")
 
     def test_an_unknown_metadata_bullet(self, tmp_path):
         path = write(tmp_path, "cases.txt", GOOD_TEXT_CASE + "  \u2022 Mood: grim\n")
 
-        self.assert_rejected(path, 8, "unknown metadata line 'Mood: grim'")
+        self.assert_rejected(path, 8, "unknown metadata line ('Mood: grim')")
 
     def test_text_after_see_more(self, tmp_path):
         text = GOOD_TEXT_CASE + "  \u2022 Keywords: NATO\nsee more\n\nStray paragraph\n"
         path = write(tmp_path, "cases.txt", text)
 
-        self.assert_rejected(path, 11, "text after 'see more'")
+        self.assert_rejected(path, 11, "text after 'see more' ('Stray paragraph')")
 
     def test_text_before_the_first_title(self, tmp_path):
         path = write(tmp_path, "cases.txt", "\nEUvsDisinfo export\n" + GOOD_TEXT_CASE)
@@ -344,19 +344,21 @@ class TestMalformedFiles:
         self.assert_rejected(
             path,
             1,
-            "unknown column 'mood' (known: title, date, summary, disproof, issue, languages, "
-            "countries, keywords, outlets, urls, archive_urls, related)",
+            "header: unknown column (known: id, url, source_id, source_url, status, title, date, "
+            "summary, disproof, issue, languages, language_codes, countries, country_slugs, "
+            "keywords, keyword_slugs, outlets, outlet_slugs, urls, archive_urls, related, "
+            "created_at, updated_at, published_at) ('mood')",
         )
 
     def test_a_csv_without_a_title_column(self, tmp_path):
         path = write(tmp_path, "cases.csv", "summary,date\nSomething,2022-01-01\n")
 
-        self.assert_rejected(path, 1, "missing column 'title'")
+        self.assert_rejected(path, 1, "header: missing column 'title'")
 
     def test_a_csv_row_without_a_title(self, tmp_path):
         path = write(tmp_path, "cases.csv", "title,summary\nA claim,Fine\n ,No title\n")
 
-        self.assert_rejected(path, 3, "missing title")
+        self.assert_rejected(path, 3, "title: missing")
 
     def test_a_csv_row_with_the_wrong_number_of_cells_after_a_multiline_cell(self, tmp_path):
         text = 'title,summary\n"A claim","Two\nlines"\nB claim,x,extra\n'
@@ -367,17 +369,17 @@ class TestMalformedFiles:
     def test_a_csv_date_in_the_wrong_format(self, tmp_path):
         path = write(tmp_path, "cases.csv", "title,date\nA claim,2022-01-01\nB claim,10/01/2022\n")
 
-        self.assert_rejected(path, 3, "invalid date '10/01/2022' (expected YYYY-MM-DD)")
+        self.assert_rejected(path, 3, "date: not a date in the form YYYY-MM-DD ('10/01/2022')")
 
     def test_a_csv_issue_that_is_not_a_number(self, tmp_path):
         path = write(tmp_path, "cases.csv", "title,issue\nA claim,two\n")
 
-        self.assert_rejected(path, 2, "issue 'two' is not a number")
+        self.assert_rejected(path, 2, "issue: not a number ('two')")
 
     def test_a_csv_with_an_invalid_url(self, tmp_path):
         path = write(tmp_path, "cases.csv", "title,outlets,urls\nA claim,RT,not a url\n")
 
-        self.assert_rejected(path, 2, "invalid URL 'not a url'")
+        self.assert_rejected(path, 2, "urls: invalid URL ('not a url')")
 
     def test_invalid_json_names_the_line_of_the_syntax_error(self, tmp_path):
         path = write(tmp_path, "cases.json", '[\n  {"title": "A claim"},\n  {"title": }\n]\n')
@@ -388,17 +390,19 @@ class TestMalformedFiles:
         text = '{"count": 2, "results": [\n  {"title": "A claim"},\n\n  {\n "summary": "x"}\n]}'
         path = write(tmp_path, "cases.json", text)
 
-        self.assert_rejected(path, 4, "case without a title")
+        self.assert_rejected(path, 4, "title: missing")
 
     def test_a_json_case_with_a_bad_date(self, tmp_path):
         path = write(tmp_path, "cases.json", '[{"title": "A claim", "date": "2022-13-01"}]')
 
-        self.assert_rejected(path, 1, "invalid date '2022-13-01' (expected YYYY-MM-DD)")
+        self.assert_rejected(path, 1, "date: not a date in the form YYYY-MM-DD ('2022-13-01')")
 
     def test_the_same_case_twice_in_one_file(self, tmp_path):
         path = write(tmp_path, "cases.csv", "title,date\nA claim,2022-01-01\na claim.,2022-01-01\n")
 
-        self.assert_rejected(path, 3, "same title and date as the case on line 2")
+        self.assert_rejected(
+            path, 3, "title: same title and date as the case on line 2 ('a claim.')"
+        )
 
     def test_a_database_error_on_a_late_case_rolls_back_the_whole_file(self, tmp_path, monkeypatch):
         # The third row changes a case already in the database: it goes through the write
@@ -444,7 +448,7 @@ class TestMalformedFiles:
         )
 
         assert result.returncode != 0
-        assert f"{path}:8: issue 'x' is not a number" in result.stderr
+        assert f"{path}:8: issue: not a number ('x')" in result.stderr
 
 
 class TestCsvImport:

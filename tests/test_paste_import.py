@@ -59,8 +59,8 @@ def test_errors_are_shown_by_line_and_nothing_can_be_confirmed(editor_client):
     broken = PASTED.replace("05/03/2023", "31/02/2023") + "\nDisinfo: \n"
     response = editor_client.post(URL, {"text": broken, "preview": "1"})
     html = response.content.decode()
-    assert "Line 13: invalid date &#x27;31/02/2023&#x27;" in html
-    assert "Line 19: &#x27;Disinfo:&#x27; line without a title" in html
+    assert "Line 13: date: not a date in the form DD/MM/YYYY (&#x27;31/02/2023&#x27;)" in html
+    assert "Line 19: title: &#x27;Disinfo:&#x27; line without a title" in html
     assert 'name="confirm"' not in html
     assert Case.objects.count() == 0
 

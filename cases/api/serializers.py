@@ -150,6 +150,22 @@ class CaseSerializer(serializers.ModelSerializer):
     keywords = KeywordSerializer(many=True, read_only=True)
     appearances = AppearanceSerializer(many=True, read_only=True)
     related = serializers.SerializerMethodField()
+    source_id = serializers.CharField(
+        read_only=True,
+        help_text="The case's id in the archive it was imported from; empty when none.",
+    )
+    source_url = serializers.CharField(
+        read_only=True,
+        help_text=(
+            "The address of the case's report in the archive it was imported from (for "
+            "EUvsDisinfo cases, https://euvsdisinfo.eu/report/...); empty when none."
+        ),
+    )
+    published_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the case was first published; null for a case never published.",
+    )
     # Not read_only, so that the schema does not call it required: only editors get it.
     status = serializers.ChoiceField(
         choices=Case.Status.choices,
@@ -162,6 +178,8 @@ class CaseSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "url",
+            "source_id",
+            "source_url",
             "status",
             "title",
             "summary",
@@ -175,6 +193,7 @@ class CaseSerializer(serializers.ModelSerializer):
             "related",
             "created_at",
             "updated_at",
+            "published_at",
         ]
         read_only_fields = fields
 

@@ -1,9 +1,14 @@
-"""CSV with a header row; the columns are those export_cases writes (cases.readmodels.csv).
+r"""CSV with a header row; the columns are those export_cases writes (cases.readmodels.csv).
 
-Multi-value cells are split on a separator (";" by default). The i-th outlet, URL and
-archive URL together make one appearance, so those three cells keep empty items. A cell
-that an export wrote with a quote in front, so that no spreadsheet takes it for a formula
-(cases.readmodels.csv.neutralised()), is read without it.
+Multi-value cells are split on a separator (";" by default); a separator or a backslash
+inside an item is escaped with a backslash (`\;`, `\\`, cases.readmodels.csv.joined()).
+The i-th outlet, outlet slug, URL and archive URL together make one appearance, so those
+cells keep empty items. A cell that an export wrote with a quote in front, so that no
+spreadsheet takes it for a formula (cases.readmodels.csv.neutralised()), is read without it.
+
+`id`, `status`, the slug columns and the timestamps come from the site's own exports: they
+go to ParsedCase.case_id, .status, .slugs and .timestamps. `url` is the case's address on
+the site that exported it, and is not read.
 """
 
 import csv
@@ -17,13 +22,20 @@ from cases.importers.base import (
     CountryRef,
     LanguageRef,
     ParsedCase,
+    Problems,
     check_case,
     clean_text,
 )
-from cases.readmodels.csv import CSV_COLUMNS, restored
+from cases.readmodels.csv import CSV_COLUMNS, restored, split_escaped
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-APPEARANCE_COLUMNS = ("outlets", "urls", "archive_urls")
+APPEARANCE_COLUMNS = ("outlets", "outlet_slugs", "urls", "archive_urls")
+TIMESTAMP_COLUMNS = ("created_at", "updated_at", "published_at")
+# Slug columns: (names column, slugs column, taxonomy kind).
+SLUG_COLUMNS = (
+    ("countries", "country_slugs", "country"),
+    ("keywords", "keyword_slugs", "keyword"),
+)
 # Which ParsedCase field each column gives.
 GIVEN_BY_COLUMN = {
     "summary": "summary",
@@ -40,16 +52,47 @@ GIVEN_BY_COLUMN = {
 
 
 def parse_csv(text, path, sep=";"):
+    """Every case of the file; raises CaseImportError naming every problem (up to the
+    default limit)."""
+    problems = Problems()
+    parsed_cases = []
+    for parsed, _raw in csv_records(text, path, sep):
+        if problems.stop_before_next():
+            break
+        problems.items.extend(parsed.problems)
+        parsed_cases.append(parsed)
+    problems.raise_if_any()
+    return parsed_cases
+
+
+def csv_header(text, path):
+    """The file's header row as written; raises CaseImportError naming each problem."""
+    # The first 64 KB hold the header: the reader need not copy the whole file.
+    start = text[:65536]
+    read_header(csv.reader(io.StringIO(start, newline="")), path)
+    return next(csv.reader(io.StringIO(start, newline="")))
+
+
+def csv_records(text, path, sep=";"):
+    """(ParsedCase, the row's cells) for each row, in file order. A row's problems are in
+    its ParsedCase.problems; a problem of the header raises CaseImportError."""
     reader = csv.reader(io.StringIO(text, newline=""))
     header = read_header(reader, path)
     given = {GIVEN_BY_COLUMN[column] for column in header if column in GIVEN_BY_COLUMN}
-    parsed_cases = []
     row_start = reader.line_num + 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            parsed = ParsedCase(path=path, line=row_start, title="")
+            parsed.problem(None, f"unreadable CSV: {error}")
+            yield parsed, []
+            return
         if row:
-            parsed_cases.append(parse_row(row, header, path, row_start, sep, given))
+            yield parse_row(row, header, path, row_start, sep, given), row
         row_start = reader.line_num + 1
-    return parsed_cases
 
 
 def read_header(reader, path):
@@ -57,34 +100,51 @@ def read_header(reader, path):
     if not row:
         raise CaseImportError(path, 1, "missing header row")
     header = [cell.strip().lower() for cell in row]
-    for column in header:
+    problems = Problems(limit=None)
+    for index, column in enumerate(header):
         if column not in CSV_COLUMNS:
-            raise CaseImportError(
-                path, 1, f"unknown column {column!r} (known: {', '.join(CSV_COLUMNS)})"
+            problems.add(
+                CaseImportError(
+                    path, 1, f"unknown column (known: {', '.join(CSV_COLUMNS)})", "header", column
+                )
             )
-        if header.count(column) > 1:
-            raise CaseImportError(path, 1, f"column {column!r} appears twice")
+        elif column in header[:index]:
+            problems.add(CaseImportError(path, 1, "column appears twice", "header", column))
     if "title" not in header:
-        raise CaseImportError(path, 1, "missing column 'title'")
+        problems.add(CaseImportError(path, 1, "missing column 'title'", "header"))
+    problems.raise_if_any()
     return header
 
 
 def parse_row(row, header, path, line, sep, given):
+    """The row as a ParsedCase; its problems in .problems."""
     if len(row) != len(header):
-        raise CaseImportError(path, line, f"expected {len(header)} cells, found {len(row)}")
+        parsed = ParsedCase(path=path, line=line, title="")
+        parsed.problem(None, f"expected {len(header)} cells, found {len(row)}")
+        return parsed
     # The quote an export puts before what would be a formula comes off again.
     cells = {column: restored(cell) for column, cell in zip(header, row, strict=True)}
     parsed = ParsedCase(path=path, line=line, title=clean_text(cells["title"]), given=set(given))
-    if not parsed.title:
-        raise parsed.error("missing title")
     parsed.summary = cells.get("summary", "").strip()
     parsed.disproof = cells.get("disproof", "").strip()
     parsed.date = parse_date(parsed, cells.get("date", ""))
     parsed.issue = parse_issue(parsed, cells.get("issue", ""))
-    parsed.languages = [LanguageRef(name=name) for name in split_names(cells, "languages", sep)]
+    parsed.source_id = cells.get("source_id", "").strip()
+    parsed.source_url = cells.get("source_url", "").strip()
+    parsed.case_id = parse_id(parsed, cells.get("id", ""))
+    parsed.status = cells.get("status", "").strip() or None
+    for column in TIMESTAMP_COLUMNS:
+        value = parse_timestamp(parsed, column, cells.get(column, ""))
+        if value is not None:
+            parsed.timestamps[column] = value
+    parsed.languages = parse_languages(parsed, cells, sep)
     parsed.countries = [CountryRef(name=name) for name in split_names(cells, "countries", sep)]
     parsed.keywords = split_names(cells, "keywords", sep)
-    parsed.appearances = parse_appearances(cells, sep)
+    for names_column, slugs_column, kind in SLUG_COLUMNS:
+        if slugs_column in cells:
+            names = split_names(cells, names_column, sep)
+            pair_slugs(parsed, kind, names, cells, slugs_column, sep)
+    parsed.appearances = parse_appearances(parsed, cells, sep)
     parsed.related_titles = split_names(cells, "related", sep)
     check_case(parsed)
     return parsed
@@ -99,7 +159,8 @@ def parse_date(parsed, value):
             return datetime.date.fromisoformat(value)
         except ValueError:
             pass
-    raise parsed.error(f"invalid date {value!r} (expected YYYY-MM-DD)")
+    parsed.problem("date", "not a date in the form YYYY-MM-DD", value)
+    return None
 
 
 def parse_issue(parsed, value):
@@ -107,21 +168,72 @@ def parse_issue(parsed, value):
     if not value:
         return None
     if not value.isdigit():
-        raise parsed.error(f"issue {value!r} is not a number")
+        parsed.problem("issue", "not a number", value)
+        return None
     return int(value)
 
 
+def parse_id(parsed, value):
+    value = value.strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) == 0 or int(value) >= 2**63:
+        parsed.problem("id", "not a positive whole number", value)
+        return None
+    return int(value)
+
+
+def parse_timestamp(parsed, column, value):
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        stamp = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        stamp = None
+    if stamp is None or stamp.tzinfo is None:
+        parsed.problem(column, "not an ISO 8601 date and time with a time zone", value)
+        return None
+    return stamp
+
+
 def split_names(cells, column, sep):
-    return [clean_text(item) for item in cells.get(column, "").split(sep) if item.strip()]
+    """The non-empty items of a multi-value cell, unescaped, whitespace collapsed."""
+    return [clean_text(item) for item in split_escaped(cells.get(column, ""), sep) if item.strip()]
 
 
 def split_keeping_empty(cells, column, sep):
     value = cells.get(column, "")
-    return [item.strip() for item in value.split(sep)] if value.strip() else []
+    return [item.strip() for item in split_escaped(value, sep)] if value.strip() else []
 
 
-def parse_appearances(cells, sep):
-    outlets, urls, archive_urls = (
+def parse_languages(parsed, cells, sep):
+    names = split_names(cells, "languages", sep)
+    if "language_codes" not in cells:
+        return [LanguageRef(name=name) for name in names]
+    codes = split_names(cells, "language_codes", sep)
+    if len(codes) != len(names):
+        parsed.problem(
+            "language_codes",
+            f"{len(codes)} codes for {len(names)} languages",
+            cells["language_codes"],
+        )
+        return [LanguageRef(name=name) for name in names]
+    return [LanguageRef(name=name, code=code) for name, code in zip(names, codes, strict=True)]
+
+
+def pair_slugs(parsed, kind, names, cells, column, sep):
+    """Put the slug column's items, one per name, in parsed.slugs."""
+    slugs = split_names(cells, column, sep)
+    if len(slugs) != len(names):
+        parsed.problem(column, f"{len(slugs)} slugs for {len(names)} names", cells[column])
+        return
+    for name, slug in zip(names, slugs, strict=True):
+        parsed.slugs[kind, name] = slug
+
+
+def parse_appearances(parsed, cells, sep):
+    outlets, outlet_slugs, urls, archive_urls = (
         split_keeping_empty(cells, column, sep) for column in APPEARANCE_COLUMNS
     )
     count = max(len(outlets), len(urls), len(archive_urls))
@@ -129,12 +241,17 @@ def parse_appearances(cells, sep):
     def item(values, index):
         return values[index] if index < len(values) else ""
 
-    appearances = [
-        AppearanceRef(
+    appearances = []
+    for index in range(count):
+        appearance = AppearanceRef(
             outlet=clean_text(item(outlets, index)),
             url=item(urls, index),
             archive_url=item(archive_urls, index),
         )
-        for index in range(count)
-    ]
-    return [a for a in appearances if a.outlet or a.url or a.archive_url]
+        if not (appearance.outlet or appearance.url or appearance.archive_url):
+            continue
+        slug = item(outlet_slugs, index)
+        if slug and appearance.outlet:
+            parsed.slugs["outlet", appearance.outlet] = slug
+        appearances.append(appearance)
+    return appearances

@@ -3,8 +3,13 @@
 The file holds a list of cases, or one API page: an object whose "results" is that list.
 NDJSON holds one case object per line, as the site's export writes it.
 Taxonomy values may also be given as plain names ("keywords": ["Protest", "MI6"]).
+
+"source_id" and "source_url" are the case's identity in its source. From the site's own
+exports, "id", "status", the slugs of taxonomy values and the timestamps are read too
+(ParsedCase.case_id, .status, .slugs, .timestamps); "url" is not.
 """
 
+import contextlib
 import datetime
 import json
 import re
@@ -15,6 +20,7 @@ from cases.importers.base import (
     CountryRef,
     LanguageRef,
     ParsedCase,
+    Problems,
     check_case,
     clean_text,
 )
@@ -27,6 +33,28 @@ decoder = json.JSONDecoder()
 
 
 def parse_json(text, path):
+    return _raise_problems(json_records(text, path))
+
+
+def parse_ndjson(text, path):
+    return _raise_problems(ndjson_records(text, path))
+
+
+def _raise_problems(records):
+    problems = Problems()
+    parsed_cases = []
+    for parsed, _raw in records:
+        if problems.stop_before_next():
+            break
+        problems.items.extend(parsed.problems)
+        parsed_cases.append(parsed)
+    problems.raise_if_any()
+    return parsed_cases
+
+
+def json_records(text, path):
+    """(ParsedCase, the case's JSON text) for each case of a JSON document; a document
+    that is not valid JSON raises CaseImportError."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -42,23 +70,23 @@ def parse_json(text, path):
         raise CaseImportError(path, 1, 'expected a list of cases or an object with "results"')
 
     offsets = array_element_offsets(text, array_offset)
-    return [
-        parse_case(item, path, line)
-        for item, line in zip(items, line_numbers(text, offsets), strict=True)
-    ]
+    for item, line in zip(items, line_numbers(text, offsets), strict=True):
+        yield parse_case(item, path, line), json.dumps(item, ensure_ascii=False)
 
 
-def parse_ndjson(text, path):
-    parsed_cases = []
+def ndjson_records(text, path):
+    """(ParsedCase, the line's text) for each non-blank line."""
     for line, row in enumerate(text.splitlines(), start=1):
         if not row.strip():
             continue
         try:
             item = json.loads(row)
         except json.JSONDecodeError as error:
-            raise CaseImportError(path, line, f"invalid JSON: {error.msg}") from None
-        parsed_cases.append(parse_case(item, path, line))
-    return parsed_cases
+            parsed = ParsedCase(path=path, line=line, title="")
+            parsed.problem(None, f"invalid JSON: {error.msg}")
+            yield parsed, row
+            continue
+        yield parse_case(item, path, line), row
 
 
 # json.loads gives no positions, so walk the (already valid) document to find where each
@@ -104,37 +132,57 @@ def line_numbers(text, offsets):
         yield line
 
 
-def parse_case(item, path, line):
-    if not isinstance(item, dict):
-        raise CaseImportError(path, line, "a case must be a JSON object")
-    title = item.get("title")
-    if not isinstance(title, str) or not clean_text(title):
-        raise CaseImportError(path, line, "case without a title")
+class Invalid(Exception):
+    """A value of the case that cannot be read; its problem is already recorded."""
 
+
+def parse_case(item, path, line):
+    """The case object as a ParsedCase; its problems in .problems."""
+    if not isinstance(item, dict):
+        parsed = ParsedCase(path=path, line=line, title="")
+        parsed.problem(None, "a case must be a JSON object")
+        return parsed
+    title = item.get("title")
     given = {key for key in (*OPTIONAL_KEYS, *LIST_KEYS) if key in item}
-    parsed = ParsedCase(path=path, line=line, title=clean_text(title), given=given)
+    parsed = ParsedCase(
+        path=path, line=line, title=clean_text(title) if isinstance(title, str) else "",
+        given=given,
+    )  # fmt: skip
+    if title is not None and not isinstance(title, str):
+        parsed.problem("title", "must be a string", title)
     parsed.summary = text_value(parsed, item, "summary")
     parsed.disproof = text_value(parsed, item, "disproof")
+    parsed.source_id = text_value(parsed, item, "source_id")
+    parsed.source_url = text_value(parsed, item, "source_url")
     parsed.date = date_value(parsed, item.get("date"))
     parsed.issue = issue_value(parsed, item.get("issue"))
-    parsed.languages = [
-        language_ref(parsed, value) for value in list_value(parsed, item, "languages")
-    ]
-    parsed.countries = [
-        country_ref(parsed, value) for value in list_value(parsed, item, "countries")
-    ]
-    parsed.keywords = [
-        name_value(parsed, value, "keywords") for value in list_value(parsed, item, "keywords")
-    ]
-    parsed.appearances = [
-        appearance_ref(parsed, value) for value in list_value(parsed, item, "appearances")
-    ]
-    parsed.related_titles = [
-        name_value(parsed, value, "related", key="title")
-        for value in list_value(parsed, item, "related")
-    ]
+    parsed.case_id = id_value(parsed, item.get("id"))
+    parsed.status = optional_string(parsed, item.get("status"), "status") or None
+    for key in TIMESTAMP_KEYS:
+        stamp = timestamp_value(parsed, key, item.get(key))
+        if stamp is not None:
+            parsed.timestamps[key] = stamp
+    parsed.languages = each(parsed, item, "languages", language_ref)
+    parsed.countries = each(parsed, item, "countries", country_ref)
+    parsed.keywords = each(parsed, item, "keywords", keyword_name)
+    parsed.appearances = each(parsed, item, "appearances", appearance_ref)
+    parsed.related_titles = each(
+        parsed, item, "related", lambda p, v: name_value(p, v, "related", key="title")
+    )
     check_case(parsed)
     return parsed
+
+
+TIMESTAMP_KEYS = ("created_at", "updated_at", "published_at")
+
+
+def each(parsed, item, key, read):
+    """read(parsed, value) of each item of the list `key`; unreadable items left out."""
+    values = []
+    for value in list_value(parsed, item, key):
+        with contextlib.suppress(Invalid):
+            values.append(read(parsed, value))
+    return values
 
 
 def text_value(parsed, item, key):
@@ -142,7 +190,8 @@ def text_value(parsed, item, key):
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise parsed.error(f'"{key}" must be a string')
+        parsed.problem(key, "must be a string", value)
+        return ""
     return value.strip()
 
 
@@ -154,7 +203,8 @@ def date_value(parsed, value):
             return datetime.date.fromisoformat(value)
         except ValueError:
             pass
-    raise parsed.error(f"invalid date {value!r} (expected YYYY-MM-DD)")
+    parsed.problem("date", "not a date in the form YYYY-MM-DD", value)
+    return None
 
 
 def issue_value(parsed, value):
@@ -164,7 +214,30 @@ def issue_value(parsed, value):
         value = value.get("number")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    raise parsed.error(f"issue {value!r} is not a number")
+    parsed.problem("issue", "not a number", value)
+    return None
+
+
+def id_value(parsed, value):
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    parsed.problem("id", "not a positive whole number", value)
+    return None
+
+
+def timestamp_value(parsed, key, value):
+    if value is None:
+        return None
+    stamp = None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            stamp = datetime.datetime.fromisoformat(value)
+    if stamp is None or stamp.tzinfo is None:
+        parsed.problem(key, "not an ISO 8601 date and time with a time zone", value)
+        return None
+    return stamp
 
 
 def list_value(parsed, item, key):
@@ -172,25 +245,40 @@ def list_value(parsed, item, key):
     if value is None:
         return []
     if not isinstance(value, list):
-        raise parsed.error(f'"{key}" must be a list')
+        parsed.problem(key, "must be a list", value)
+        return []
     return value
 
 
 def name_value(parsed, value, list_key, key="name"):
-    """A plain string, or the `key` of an object."""
-    if isinstance(value, dict):
-        value = value.get(key)
-    if not isinstance(value, str) or not clean_text(value):
-        raise parsed.error(f'every item of "{list_key}" needs a {key}')
-    return clean_text(value)
+    """A plain string, or the `key` of an object; raises Invalid when there is none."""
+    name = value.get(key) if isinstance(value, dict) else value
+    if not isinstance(name, str) or not clean_text(name):
+        parsed.problem(list_key, f"every item needs a {key}", value)
+        raise Invalid
+    return clean_text(name)
 
 
 def optional_string(parsed, value, description):
     if value is None:
         return None
     if not isinstance(value, str):
-        raise parsed.error(f"{description} must be a string")
+        parsed.problem(description, "must be a string", value)
+        return None
     return value.strip()
+
+
+def remember_slug(parsed, kind, name, value):
+    if isinstance(value, dict):
+        slug = optional_string(parsed, value.get("slug"), f"{kind} slug")
+        if slug:
+            parsed.slugs[kind, name] = slug
+
+
+def keyword_name(parsed, value):
+    name = name_value(parsed, value, "keywords")
+    remember_slug(parsed, "keyword", name, value)
+    return name
 
 
 def language_ref(parsed, value):
@@ -203,6 +291,7 @@ def country_ref(parsed, value):
     name = name_value(parsed, value, "countries")
     if not isinstance(value, dict):
         return CountryRef(name=name)
+    remember_slug(parsed, "country", name, value)
     return CountryRef(
         name=name,
         iso_code=optional_string(parsed, value.get("iso_code"), "iso_code"),
@@ -212,15 +301,18 @@ def country_ref(parsed, value):
 
 def appearance_ref(parsed, value):
     if not isinstance(value, dict):
-        raise parsed.error('every item of "appearances" must be an object')
+        parsed.problem("appearances", "every item must be an object", value)
+        raise Invalid
     outlet = value.get("outlet")
     domain = ""
     if outlet is not None:
         domain = outlet.get("domain") if isinstance(outlet, dict) else ""
-        outlet = name_value(parsed, outlet, "appearances' outlets")
+        outlet_value = outlet
+        outlet = name_value(parsed, outlet, "outlets")
+        remember_slug(parsed, "outlet", outlet, outlet_value)
     return AppearanceRef(
         outlet=outlet or "",
-        url=optional_string(parsed, value.get("url"), "url") or "",
-        archive_url=optional_string(parsed, value.get("archive_url"), "archive_url") or "",
+        url=optional_string(parsed, value.get("url"), "urls") or "",
+        archive_url=optional_string(parsed, value.get("archive_url"), "archive_urls") or "",
         outlet_domain=optional_string(parsed, domain, "outlet domain") or "",
     )

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from cases.importers.base import ExistingCases, TaxonomyResolver, check_no_duplicates
-from cases.importers.text import CaseImportError, parse_text_collecting_errors
+from cases.importers.base import ExistingCases, TaxonomyResolver, duplicate_problems
+from cases.importers.text import parse_text_collecting_errors
 from cases.models import Case, normalize_title
 from cases.search.similar import similar_cases
 
@@ -54,10 +54,7 @@ def parse(text):
     """(parsed cases, errors) for pasted text; errors are CaseImportError with a line."""
     parsed_cases, errors = parse_text_collecting_errors(text, SOURCE)
     if not errors:
-        try:
-            check_no_duplicates(parsed_cases)
-        except CaseImportError as error:
-            errors.append(error)
+        errors.extend(duplicate_problems(parsed_cases))
     return parsed_cases, errors
 
 
@@ -68,7 +65,7 @@ def preview(parsed_cases):
     titles_in_text = {normalize_title(parsed.title) for parsed in parsed_cases}
     previews = []
     for parsed in parsed_cases:
-        pk = existing.find(parsed.title, parsed.date)
+        pk = existing.find_parsed(parsed)
         item = CasePreview(parsed=parsed, updates=Case.objects.filter(pk=pk).first())
         item.languages = [
             TaxonomyValue(ref.name, resolver.find_language(ref)) for ref in parsed.languages

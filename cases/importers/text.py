@@ -14,16 +14,17 @@
     see more
 
 The metadata bullets and "see more" are optional. A case ends where the next title starts.
+The layout carries no report URL or id: cases read from it have no source key.
 """
 
 import datetime
 import re
 
 from cases.importers.base import (
-    CaseImportError,
     CountryRef,
     LanguageRef,
     ParsedCase,
+    Problems,
     check_case,
     clean_text,
 )
@@ -50,9 +51,16 @@ DAY_MONTH_YEAR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 def parse_text(text, path):
-    parsed_cases, errors = parse_text_collecting_errors(text, path)
-    if errors:
-        raise errors[0]
+    """Every case of the text; raises CaseImportError naming every problem (up to the
+    default limit)."""
+    problems = Problems()
+    parsed_cases = []
+    for parsed, _raw in text_records(text, path):
+        if problems.stop_before_next():
+            break
+        problems.items.extend(parsed.problems)
+        parsed_cases.append(parsed)
+    problems.raise_if_any()
     return parsed_cases
 
 
@@ -62,30 +70,35 @@ def parse_text_collecting_errors(text, path):
     A case with an error is left out; the others are still parsed, so a preview can show
     all the problems of a pasted text at once.
     """
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    title_indexes = [i for i, line in enumerate(lines) if line.startswith(TITLE_PREFIX)]
-    if not title_indexes:
-        return [], [CaseImportError(path, 1, f"no {TITLE_PREFIX!r} title line found")]
-    errors = []
-    for i, line in enumerate(lines[: title_indexes[0]]):
-        if line.strip():
-            errors.append(
-                CaseImportError(path, i + 1, f"text before the first {TITLE_PREFIX!r} title line")
-            )
-            break
-
-    parsed_cases = []
-    ends = title_indexes[1:] + [len(lines)]
-    for start, end in zip(title_indexes, ends, strict=True):
-        try:
-            parsed_cases.append(parse_case(path, lines, start, end))
-        except CaseImportError as error:
-            errors.append(error)
+    parsed_cases, errors = [], []
+    for parsed, _raw in text_records(text, path):
+        if parsed.problems:
+            errors.extend(parsed.problems)
+        else:
+            parsed_cases.append(parsed)
     return parsed_cases, errors
 
 
-def raise_at(path, line, reason):
-    raise CaseImportError(path, line, reason)
+def text_records(text, path):
+    """(ParsedCase, the record's lines as text) for each case, in file order; text before
+    the first title is a record of its own, with a problem."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    title_indexes = [i for i, line in enumerate(lines) if line.startswith(TITLE_PREFIX)]
+    if not title_indexes:
+        parsed = ParsedCase(path=path, line=1, title="")
+        parsed.problem(None, f"no {TITLE_PREFIX!r} title line found")
+        yield parsed, text
+        return
+    for i, line in enumerate(lines[: title_indexes[0]]):
+        if line.strip():
+            parsed = ParsedCase(path=path, line=i + 1, title="")
+            parsed.problem(None, f"text before the first {TITLE_PREFIX!r} title line")
+            yield parsed, "\n".join(lines[: title_indexes[0]])
+            break
+
+    ends = title_indexes[1:] + [len(lines)]
+    for start, end in zip(title_indexes, ends, strict=True):
+        yield parse_case(path, lines, start, end), "\n".join(lines[start:end]).rstrip()
 
 
 def parse_case(path, lines, start, end):
@@ -93,7 +106,8 @@ def parse_case(path, lines, start, end):
     title = clean_text(lines[start][len(TITLE_PREFIX) :])
     parsed = ParsedCase(path=path, line=start + 1, title=title, given={"summary", "disproof"})
     if not title:
-        raise parsed.error(f"{TITLE_PREFIX!r} line without a title")
+        parsed.problem("title", f"{TITLE_PREFIX!r} line without a title")
+        return parsed
 
     summary, disproof = [], []
     paragraph = []
@@ -108,14 +122,16 @@ def parse_case(path, lines, start, end):
             blank_run += 1
             continue
         if see_more_seen:
-            raise_at(path, line_number, f"text after {SEE_MORE!r}")
+            parsed.problem(None, f"text after {SEE_MORE!r}", stripped, line=line_number)
+            break
         if stripped.startswith(BULLET):
             parse_metadata(parsed, stripped[len(BULLET) :], line_number)
             after_metadata = True
         elif stripped.casefold() == SEE_MORE:
             see_more_seen = True
         elif after_metadata:
-            raise_at(path, line_number, "text after the metadata lines")
+            parsed.problem(None, "text after the metadata lines", stripped, line=line_number)
+            break
         else:
             if paragraph and blank_run:
                 section.append(clean_text(" ".join(paragraph)))
@@ -128,7 +144,7 @@ def parse_case(path, lines, start, end):
         section.append(clean_text(" ".join(paragraph)))
 
     if not summary:
-        raise parsed.error(f"{TITLE_PREFIX!r} title without a summary and disproof")
+        parsed.problem("summary", f"{TITLE_PREFIX!r} title without a summary and disproof")
     parsed.summary = "\n\n".join(summary)
     parsed.disproof = "\n\n".join(take_read_also(parsed, disproof))
     check_case(parsed)
@@ -166,16 +182,17 @@ def parse_metadata(parsed, text, line_number):
             set_metadata(parsed, name, value, line_number)
             parsed.given.add(name)
             return
-    raise_at(parsed.path, line_number, f"unknown metadata line {text!r}")
+    parsed.problem(None, "unknown metadata line", text, line=line_number)
 
 
 def set_metadata(parsed, name, value, line_number):
     if name == "issue":
         if not value.isdigit():
-            raise_at(parsed.path, line_number, f"issue {value!r} is not a number")
+            parsed.problem("issue", "not a number", value, line=line_number)
+            return
         parsed.issue = int(value)
     elif name == "date":
-        parsed.date = parse_day_month_year(parsed.path, value, line_number)
+        parsed.date = parse_day_month_year(parsed, value, line_number)
     elif name == "languages":
         parsed.languages = [LanguageRef(name=item) for item in split_list(value)]
     elif name == "countries":
@@ -188,7 +205,7 @@ def split_list(value):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def parse_day_month_year(path, value, line_number):
+def parse_day_month_year(parsed, value, line_number):
     match = DAY_MONTH_YEAR.fullmatch(value)
     if match:
         day, month, year = (int(part) for part in match.groups())
@@ -196,4 +213,5 @@ def parse_day_month_year(path, value, line_number):
             return datetime.date(year, month, day)
         except ValueError:
             pass
-    raise_at(path, line_number, f"invalid date {value!r} (expected DD/MM/YYYY)")
+    parsed.problem("date", "not a date in the form DD/MM/YYYY", value, line=line_number)
+    return None

@@ -72,6 +72,8 @@ def _case_field_sql(include_drafts):
     return {
         "id": "c.id",
         "url": _case_url("c"),
+        "source_id": "c.source_id",
+        "source_url": "c.source_url",
         "status": "c.status",
         "title": "c.title",
         "summary": "c.summary",
@@ -97,6 +99,8 @@ def _case_field_sql(include_drafts):
             WHERE x.from_case_id = c.id AND {visible})""",
         "created_at": _utc_timestamp("c.created_at"),
         "updated_at": _utc_timestamp("c.updated_at"),
+        "published_at": f"CASE WHEN c.published_at IS NULL THEN NULL ELSE "
+        f"{_utc_timestamp('c.published_at')} END",
     }
 
 

@@ -1,4 +1,4 @@
-"""The CSV export written by PostgreSQL: what the site, the API and export_cases send.
+r"""The CSV export written by PostgreSQL: what the site, the API and export_cases send.
 
     lines = sql_csv_lines(Case.objects.published().order_by("id"))
 
@@ -6,30 +6,108 @@ Its reference is csv_lines() in cases.site.exports, which writes the same text f
 instances with Python's csv module; tests/contracts/ holds the two byte for byte equal.
 CSV_COLUMNS and DEFAULT_SEPARATOR are the file's layout, which both follow and import_cases
 reads back (cases.importers.csv).
+
+The file is lossless: it carries each case's id, its address here, its source's id and
+report URL, status and timestamps, and each taxonomy value's slug (language code) beside
+its name, in the same order. Items of a multi-value cell are joined with the separator; a
+separator or a backslash inside an item is escaped with a backslash (joined(),
+split_escaped()), so `A;B` in one outlet name is written `A\;B`.
 """
 
 import collections
 import csv
+import datetime
+import functools
 import itertools
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
+from django.urls import get_script_prefix
 
 CSV_COLUMNS = [
+    "id",
+    "url",
+    "source_id",
+    "source_url",
+    "status",
     "title",
     "date",
     "summary",
     "disproof",
     "issue",
     "languages",
+    "language_codes",
     "countries",
+    "country_slugs",
     "keywords",
+    "keyword_slugs",
     "outlets",
+    "outlet_slugs",
     "urls",
     "archive_urls",
     "related",
+    "created_at",
+    "updated_at",
+    "published_at",
 ]
 DEFAULT_SEPARATOR = ";"
+ESCAPE = "\\"
+
+
+def escaped(item, sep):
+    """An item of a multi-value cell: backslashes doubled, separators after a backslash."""
+    return item.replace(ESCAPE, ESCAPE + ESCAPE).replace(sep, ESCAPE + sep)
+
+
+def joined(items, sep):
+    """A multi-value cell: the items, escaped, joined with the separator."""
+    return sep.join(escaped(item, sep) for item in items)
+
+
+@functools.lru_cache
+def _item_boundaries(sep):
+    """An escaped character (group 1) or a separator."""
+    return re.compile(r"\\(.)|" + re.escape(sep), re.DOTALL)
+
+
+def split_escaped(value, sep):
+    """The items of a multi-value cell (empty ones included), unescaped: joined()'s inverse.
+
+    A backslash makes the next character literal; a backslash at the very end stays.
+    """
+    if ESCAPE not in value:
+        return value.split(sep)
+    items, current, position = [], [], 0
+    for match in _item_boundaries(sep).finditer(value):
+        current.append(value[position : match.start()])
+        if match.group(1) is not None:
+            current.append(match.group(1))
+        else:
+            items.append("".join(current))
+            current = []
+        position = match.end()
+    current.append(value[position:])
+    items.append("".join(current))
+    return items
+
+
+def case_path_prefix():
+    """What the `url` cell of every case starts with: "/cases/"."""
+    from cases.api.serializers import _case_path_prefix
+
+    return _case_path_prefix(get_script_prefix())
+
+
+def utc_timestamp(value):
+    """A timestamp cell: ISO 8601 in UTC, microseconds only when there are any, and Z."""
+    if value is None:
+        return ""
+    value = value.astimezone(datetime.UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"
 
 
 # A cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV Injection"):
@@ -66,7 +144,11 @@ CSV_CELL_SQL = (
     " THEN '\"' || replace({0}, '\"', '\"\"') || '\"' ELSE {0} END"
 )
 # Cells whose text may need quotes; dates and issue numbers never do.
-QUOTED_COLUMNS = [column for column in CSV_COLUMNS if column not in ("date", "issue")]
+QUOTED_COLUMNS = [
+    column
+    for column in CSV_COLUMNS
+    if column not in ("id", "status", "date", "issue", "created_at", "updated_at", "published_at")
+]
 # neutralised() of a text column (never null), in SQL.
 _STARTS_A_FORMULA = "left({0}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))"
 NEUTRALISED_SQL = (
@@ -93,31 +175,50 @@ CSV_LINE_SQL = "concat_ws(',', {}) || chr(13) || chr(10)".format(
 # (which costs a hundred times more than the query at export sizes) and without Python's
 # CSV writer (which takes longer than the query: it copies text a character at a time).
 # COPY ... (FORMAT csv) would quote the cells but ends lines with "\n", not "\r\n".
+# An item of a multi-value cell in SQL, as escaped() writes it.
+ESCAPED_SQL = "replace(replace({0}, '\\', '\\\\'), %(sep)s, '\\' || %(sep)s)"
+
+
+def _timestamp_sql(column):
+    """utc_timestamp() in SQL; '' for null."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (
+        f"coalesce(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN extract("
+        f"microseconds FROM {column})::bigint %% 1000000 = 0 THEN '' ELSE to_char({utc}, '.US')"
+        " END || 'Z', '')"
+    )
+
+
+def _agg(column, order):
+    return f"string_agg({ESCAPED_SQL.format(column)}, %(sep)s ORDER BY {order})"
+
+
 CSV_CHUNK_SQL = f"""
 -- The ids come once: planning `= ANY(ids)` in five places took 80 ms for 5,000 ids.
 WITH chunk AS MATERIALIZED (
     SELECT id, position FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS c(id, position)
 ), languages AS (
-    SELECT cl.case_id, string_agg(l.name, %(sep)s ORDER BY l.name) AS cell
+    SELECT cl.case_id, {_agg("l.name", "l.name")} AS cell, {_agg("l.code", "l.name")} AS codes
     FROM cases_case_languages cl JOIN cases_language l ON l.id = cl.language_id
     WHERE cl.case_id IN (SELECT id FROM chunk) GROUP BY cl.case_id
 ), countries AS (
-    SELECT cc.case_id, string_agg(x.name, %(sep)s ORDER BY x.name) AS cell
+    SELECT cc.case_id, {_agg("x.name", "x.name")} AS cell, {_agg("x.slug", "x.name")} AS slugs
     FROM cases_case_countries cc JOIN cases_country x ON x.id = cc.country_id
     WHERE cc.case_id IN (SELECT id FROM chunk) GROUP BY cc.case_id
 ), keywords AS (
-    SELECT ck.case_id, string_agg(k.name, %(sep)s ORDER BY k.name) AS cell
+    SELECT ck.case_id, {_agg("k.name", "k.name")} AS cell, {_agg("k.slug", "k.name")} AS slugs
     FROM cases_case_keywords ck JOIN cases_keyword k ON k.id = ck.keyword_id
     WHERE ck.case_id IN (SELECT id FROM chunk) GROUP BY ck.case_id
 ), appearances AS (
     SELECT a.case_id,
-        string_agg(coalesce(o.name, ''), %(sep)s ORDER BY a.id) AS outlets,
-        string_agg(a.url, %(sep)s ORDER BY a.id) AS urls,
-        string_agg(a.archive_url, %(sep)s ORDER BY a.id) AS archive_urls
+        {_agg("coalesce(o.name, '')", "a.id")} AS outlets,
+        {_agg("coalesce(o.slug, '')", "a.id")} AS outlet_slugs,
+        {_agg("a.url", "a.id")} AS urls,
+        {_agg("a.archive_url", "a.id")} AS archive_urls
     FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
     WHERE a.case_id IN (SELECT id FROM chunk) GROUP BY a.case_id
 ), related AS (
-    SELECT cr.from_case_id AS case_id, string_agg(r.title, %(sep)s ORDER BY r.id) AS cell
+    SELECT cr.from_case_id AS case_id, {_agg("r.title", "r.id")} AS cell
     FROM cases_case_related cr JOIN cases_case r ON r.id = cr.to_case_id
     WHERE cr.from_case_id IN (SELECT id FROM chunk)
         AND (%(include_drafts)s OR r.status = 'published')
@@ -130,6 +231,11 @@ FROM (
     SELECT position, {NEUTRALISED_COLUMNS_SQL}
     FROM (
     SELECT chunk.position,
+        c.id::text AS id,
+        %(url_prefix)s::text || c.id || '/' || c.slug || '/' AS url,
+        c.source_id,
+        c.source_url,
+        c.status::text AS status,
         c.title,
         coalesce(to_char(c.date, 'YYYY-MM-DD'), '') AS date,
         -- Read from TOAST storage here, once: the line mentions each cell up to six times.
@@ -137,12 +243,19 @@ FROM (
         c.disproof || '' AS disproof,
         coalesce(i.number::text, '') AS issue,
         coalesce(languages.cell, '') AS languages,
+        coalesce(languages.codes, '') AS language_codes,
         coalesce(countries.cell, '') AS countries,
+        coalesce(countries.slugs, '') AS country_slugs,
         coalesce(keywords.cell, '') AS keywords,
+        coalesce(keywords.slugs, '') AS keyword_slugs,
         coalesce(appearances.outlets, '') AS outlets,
+        coalesce(appearances.outlet_slugs, '') AS outlet_slugs,
         coalesce(appearances.urls, '') AS urls,
         coalesce(appearances.archive_urls, '') AS archive_urls,
-        coalesce(related.cell, '') AS related
+        coalesce(related.cell, '') AS related,
+        {_timestamp_sql("c.created_at")} AS created_at,
+        {_timestamp_sql("c.updated_at")} AS updated_at,
+        {_timestamp_sql("c.published_at")} AS published_at
     FROM chunk
     JOIN cases_case c ON c.id = chunk.id
     LEFT JOIN cases_issue i ON i.id = c.issue_id
@@ -187,8 +300,9 @@ def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False):
     """
     yield csv.writer(Echo()).writerow(CSV_COLUMNS)
     ids = queryset.values_list("id", flat=True).iterator(chunk_size=SQL_CHUNK_SIZE)
+    url_prefix = case_path_prefix()
     chunks = (
-        {"sep": sep, "include_drafts": include_drafts, "ids": chunk}
+        {"sep": sep, "include_drafts": include_drafts, "ids": chunk, "url_prefix": url_prefix}
         for chunk in iter(lambda: list(itertools.islice(ids, SQL_CHUNK_SIZE)), [])
     )
     if connection.in_atomic_block:

@@ -139,7 +139,8 @@ def save_case(
     correction_note = correction_note.strip()
     try:
         with transaction.atomic():
-            created = case.pk is None
+            # An unsaved case may come with its id (an import keeping the ids it exports).
+            created = case.pk is None or case._state.adding
             stored = None if created else _locked(case, expected_version)
             kept_newer, live_before = (), None
             if not created and base_version is not None and base_version != stored["version"]:

@@ -39,6 +39,9 @@ from cases.progress import Progress
 from cases.search import vectors_and_words
 from cases.services import editing
 
+# save_cases(status=STATUS_FROM_FILE): new cases take the status the file gives.
+STATUS_FROM_FILE = "from-file"
+
 
 def save_cases(
     parsed_cases,
@@ -48,15 +51,18 @@ def save_cases(
     *,
     source="",
     keep_ids=False,
+    skipped=0,
     stream=None,
 ):
     """Create or update every parsed case in one transaction; new cases get `status`
-    (None: the status the file gives each case, draft where it gives none).
+    (STATUS_FROM_FILE or None: the status the file gives each case, draft where it gives
+    none).
 
     propose=True (paste import): a change to a published case becomes a pending revision,
     never a live change, whoever imports it.
-    keep_ids: a case the file gives an id for keeps it (a copy of another database): the
-    case with that id here is the one it updates.
+    keep_ids: a case the file gives an id for (the site's own export) updates the case with
+    that id, or is created with it; the id sequence moves past the largest id.
+    skipped: how many invalid records the caller left out (--skip-invalid), for the batch.
 
     A related title names a case already in the database, or becomes a pending reference
     that links up when its case arrives, later in the same file or in another import.
@@ -65,20 +71,20 @@ def save_cases(
     """
     summary = ImportSummary()
     with transaction.atomic():
-        batch = ImportBatch.objects.create(user=user, source=str(source)[:500])
+        batch = ImportBatch.objects.create(user=user, source=str(source)[:500], skipped=skipped)
         summary.batch = batch
         existing = ExistingCases(parsed_cases, keep_ids=keep_ids)
         resolver = TaxonomyResolver()
         prepare = getattr(resolver, "prepare", None)
         if prepare is not None:
             prepare(parsed_cases)
-        matched = [(parsed, existing.find_case(parsed)) for parsed in parsed_cases]
+        matched = [(parsed, existing.find_parsed(parsed)) for parsed in parsed_cases]
         new = [parsed for parsed, pk in matched if pk is None]
         old = [(parsed, pk) for parsed, pk in matched if pk is not None]
         if propose:
             # Paste import: a handful of cases, each through the write path's review rules.
             for parsed, pk in matched:
-                write_one(parsed, pk, resolver, status, user, propose, batch, summary)
+                write_one(parsed, pk, resolver, status, user, propose, batch, summary, keep_ids)
         else:
             if new:
                 with database_errors_reported_in(new):
@@ -100,10 +106,12 @@ def save_cases(
     return summary
 
 
-def write_one(parsed, pk, resolver, status, user, propose, batch, summary):
+def write_one(parsed, pk, resolver, status, user, propose, batch, summary, keep_ids=False):
     """One case through editing.save_case()."""
     with database_errors_reported_at(parsed):
-        saved = save_case(parsed, pk, resolver, status, user, propose, batch.reason)
+        saved = save_case(
+            parsed, pk, resolver, status, user, propose, batch.reason, keep_ids=keep_ids
+        )
     summary.count(saved.outcome)
     summary.saved.append((saved.case, saved.outcome, saved.revision))
 
@@ -132,6 +140,10 @@ def given_values(parsed, resolver, created):
     given = {"title", *OPTIONAL_FIELDS} if created else {"title", *parsed.given}
     values = {name: getattr(parsed, name) for name in ("title", "summary", "disproof", "date")}
     values = {name: value for name, value in values.items() if name in given}
+    # A source key the file gives is set; one it leaves out is kept.
+    for name in ("source_id", "source_url"):
+        if getattr(parsed, name):
+            values[name] = getattr(parsed, name)
     if "issue" in given:
         values["issue"] = resolver.issue(parsed.issue)
     if "languages" in given:
@@ -150,17 +162,23 @@ def given_values(parsed, resolver, created):
             )
             for ref in parsed.appearances
         ]
-    for name in ("source_id", "source_url"):
-        if getattr(parsed, name):
-            values[name] = getattr(parsed, name)
     return values, appearances
 
 
-def save_case(parsed, pk, resolver, status, user=None, propose=None, reason="Imported"):
+def new_status(status, parsed):
+    """The status a new case gets: `status`, or with STATUS_FROM_FILE the file's."""
+    if status in (None, STATUS_FROM_FILE):
+        return parsed.status or Case.Status.DRAFT
+    return status
+
+
+def save_case(
+    parsed, pk, resolver, status, user=None, propose=None, reason="Imported", keep_ids=False
+):
     """Write one case; returns the write path's Saved."""
     if pk is None:
-        case = Case(status=status or parsed.status or Case.Status.DRAFT)
-        if parsed.case_id is not None:
+        case = Case(status=new_status(status, parsed))
+        if keep_ids and parsed.case_id is not None:
             case.pk = parsed.case_id
     else:
         case = Case.objects.select_related("issue").get(pk=pk)
@@ -187,7 +205,7 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
     user_id = user.pk if user is not None else None
     cases, links, appearances, texts = [], {name: [] for name in LINK_TABLES}, [], []
     for done, (pk, parsed) in enumerate(zip(ids, parsed_cases, strict=True)):
-        case_status = status or parsed.status or Case.Status.DRAFT
+        case_status = new_status(status, parsed)
         title = parsed.title.strip()
         issue = resolver.issue(parsed.issue)
         published = case_status == Case.Status.PUBLISHED

@@ -24,8 +24,11 @@ from cases.readmodels.csv import (
     CSV_COLUMNS,
     DEFAULT_SEPARATOR,
     Echo,
+    case_path_prefix,
+    joined,
     neutralised,
     sql_csv_lines,
+    utc_timestamp,
 )
 from cases.site.filtered import bad_request, parameter_errors, published_case_filter
 
@@ -37,26 +40,43 @@ def iterate_cases(queryset, chunk_size=CHUNK_SIZE):
     return prefetch_for_case_serializer(queryset).iterator(chunk_size=chunk_size)
 
 
-def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False):
-    """One case as cells in CSV_COLUMNS order; multi-value cells joined with `sep`.
+def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False, url_prefix=None):
+    """One case as cells in CSV_COLUMNS order; multi-value cells joined with `sep`, a
+    separator or backslash inside an item escaped (cases.readmodels.csv.joined()).
 
     A cell a spreadsheet would take for a formula gets a quote in front (neutralised()).
     """
+    url_prefix = case_path_prefix() if url_prefix is None else url_prefix
     appearances = list(case.appearances.all())
+    languages = list(case.languages.all())
+    countries = list(case.countries.all())
+    keywords = list(case.keywords.all())
     cells = [
+        str(case.pk),
+        f"{url_prefix}{case.pk}/{case.slug}/",
+        case.source_id,
+        case.source_url,
+        case.status,
         case.title,
         case.date.isoformat() if case.date else "",
         case.summary,
         case.disproof,
         str(case.issue.number) if case.issue else "",
-        sep.join(language.name for language in case.languages.all()),
-        sep.join(country.name for country in case.countries.all()),
-        sep.join(keyword.name for keyword in case.keywords.all()),
-        # Outlets, URLs and archive URLs pair up by position, so empty items stay.
-        sep.join(a.outlet.name if a.outlet else "" for a in appearances),
-        sep.join(a.url for a in appearances),
-        sep.join(a.archive_url for a in appearances),
-        sep.join(other.title for other in visible_related_cases(case, include_drafts)),
+        joined((language.name for language in languages), sep),
+        joined((language.code for language in languages), sep),
+        joined((country.name for country in countries), sep),
+        joined((country.slug for country in countries), sep),
+        joined((keyword.name for keyword in keywords), sep),
+        joined((keyword.slug for keyword in keywords), sep),
+        # Outlets, their slugs, URLs and archive URLs pair up by position: empty items stay.
+        joined((a.outlet.name if a.outlet else "" for a in appearances), sep),
+        joined((a.outlet.slug if a.outlet else "" for a in appearances), sep),
+        joined((a.url for a in appearances), sep),
+        joined((a.archive_url for a in appearances), sep),
+        joined((other.title for other in visible_related_cases(case, include_drafts)), sep),
+        utc_timestamp(case.created_at),
+        utc_timestamp(case.updated_at),
+        utc_timestamp(case.published_at),
     ]
     return [neutralised(cell) for cell in cells]
 
@@ -64,8 +84,9 @@ def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False):
 def csv_rows(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE):
     """The header, then one row per case."""
     yield list(CSV_COLUMNS)
+    url_prefix = case_path_prefix()
     for case in iterate_cases(queryset, chunk_size):
-        yield csv_row(case, sep, include_drafts)
+        yield csv_row(case, sep, include_drafts, url_prefix)
 
 
 def csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE):

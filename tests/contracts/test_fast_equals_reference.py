@@ -323,9 +323,12 @@ class TestCsv(FastPathContract):
         cases = Case.objects.filter(pk__in=[quoted.pk, bare.pk, one_quote.pk]).order_by("id")
         text = "".join(sql_csv_lines(cases))
         header, *rows = csv.reader(io.StringIO(text, newline=""))
+        content = ["title", "date", "summary", "disproof", "issue", "languages", "countries"]
+        content += ["keywords", "outlets", "urls", "archive_urls", "related"]
 
         assert header == CSV_COLUMNS
-        assert [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows] == [
+        cells = [dict(zip(CSV_COLUMNS, row, strict=True)) for row in rows]
+        assert [{name: row[name] for name in content} for row in cells] == [
             {
                 "title": 'A "quoted", title\nover two lines',
                 "date": "2015-03-01",
@@ -333,18 +336,28 @@ class TestCsv(FastPathContract):
                 "disproof": "  Leading and trailing spaces, été, Россия, 😀  ",
                 "issue": "1",
                 "languages": "Français",
-                "countries": "Bosnia; Herzegovina;Côte d’Ivoire",
+                # The separator and the backslash inside a value are escaped.
+                "countries": "Bosnia\\; Herzegovina;Côte d’Ivoire",
                 "keywords": 'Comma, keyword;Pipe|keyword;Say "no"',
                 "outlets": 'The "Outlet";',
                 "urls": "https://outlet.example/a,b?c=d;https://blog.example/p",
                 "archive_urls": ";https://archive.example/x",
-                "related": f'{committed.claim_3.title};\\.;"',  # drafts left out
+                "related": f'{committed.claim_3.title};\\\\.;"',  # drafts left out
             },
-            dict.fromkeys(CSV_COLUMNS, "") | {"title": "\\.", "related": quoted.title},
-            dict.fromkeys(CSV_COLUMNS, "")
+            dict.fromkeys(content, "") | {"title": "\\.", "related": quoted.title},
+            dict.fromkeys(content, "")
             | {"title": '"', "date": "1999-12-31", "summary": "\n", "disproof": " "}
             | {"related": quoted.title},
         ]
+        assert [row["id"] for row in cells] == [str(quoted.pk), str(bare.pk), str(one_quote.pk)]
+        assert cells[0]["country_slugs"] == ";".join(
+            quoted.countries.order_by("name").values_list("slug", flat=True)
+        )
+
+        first, second, _third = parse_csv(text, "export.csv", sep=";")
+        assert [c.name for c in first.countries] == ["Bosnia; Herzegovina", "Côte d’Ivoire"]
+        assert first.related_titles == [committed.claim_3.title, "\\.", '"']
+        assert (first.case_id, second.title) == (quoted.pk, "\\.")
 
     def test_no_cell_starts_a_formula_and_import_reads_each_back(self, committed):
         # OWASP's CSV injection: a quote before = + - @ tab or carriage return (and before

@@ -2,14 +2,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case
 from cases.readmodels.csv import DEFAULT_SEPARATOR, sql_csv_lines
-from cases.site.exports import json_lines
+from cases.site.exports import json_lines, ndjson_lines
 
 
 class Command(BaseCommand):
-    help = "Export cases as JSON (the API representation) or CSV; import_cases reads both back."
+    help = (
+        "Export cases as JSON or NDJSON (the API representation, with status when drafts "
+        "are included) or CSV (every column, lossless); import_cases reads each back."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument("--format", choices=["json", "ndjson", "csv"], default="json")
         parser.add_argument("--output", help="File to write (default: standard output).")
         parser.add_argument(
             "--status",
@@ -28,6 +31,8 @@ class Command(BaseCommand):
         cases = cases.order_by("id")
         if options["format"] == "csv":
             chunks = sql_csv_lines(cases, sep=sep, include_drafts=include_drafts)
+        elif options["format"] == "ndjson":
+            chunks = ndjson_lines(cases, include_drafts=include_drafts)
         else:
             chunks = json_lines(cases, include_drafts=include_drafts)
 
