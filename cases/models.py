@@ -176,6 +176,8 @@ class TaxonomyAlias(models.Model):
 
     name = models.CharField(max_length=200, unique=True, help_text="The other name.")
 
+    target_field = None  # the foreign key to the value
+
     class Meta:
         abstract = True
         ordering = ["name"]
@@ -183,9 +185,23 @@ class TaxonomyAlias(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """An alias must not be the name of a value: the value would win."""
+        from django.core.exceptions import ValidationError
+
+        self.name = " ".join(self.name.split())
+        model = self._meta.get_field(self.target_field).related_model
+        same = model.objects.filter(name__iexact=self.name)
+        if self.target_field and getattr(self, f"{self.target_field}_id", None):
+            same = same.exclude(pk=getattr(self, f"{self.target_field}_id"))
+        if same.exists():
+            label = model._meta.verbose_name
+            raise ValidationError({"name": f"There is already a {label} called {self.name!r}."})
+
 
 class KeywordAlias(TaxonomyAlias):
     keyword = models.ForeignKey("Keyword", on_delete=models.CASCADE, related_name="aliases")
+    target_field = "keyword"
 
     class Meta(TaxonomyAlias.Meta):
         verbose_name_plural = "keyword aliases"
@@ -193,6 +209,7 @@ class KeywordAlias(TaxonomyAlias):
 
 class CountryAlias(TaxonomyAlias):
     country = models.ForeignKey("Country", on_delete=models.CASCADE, related_name="aliases")
+    target_field = "country"
 
     class Meta(TaxonomyAlias.Meta):
         verbose_name_plural = "country aliases"
@@ -200,6 +217,7 @@ class CountryAlias(TaxonomyAlias):
 
 class LanguageAlias(TaxonomyAlias):
     language = models.ForeignKey("Language", on_delete=models.CASCADE, related_name="aliases")
+    target_field = "language"
 
     class Meta(TaxonomyAlias.Meta):
         verbose_name_plural = "language aliases"

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
 
+from cases.collation import human_order
 from cases.facets.common import (
     FACET_PARAMS,
     FACETS,
@@ -64,7 +65,9 @@ def exact_facet_counts(case_filter, limit=None):
         for pk, value, label, n in rows:
             counts[pk] = n
             labels[pk] = (str(value), str(label))
-        facets[facet] = sorted_facet_values(counts, labels, selected_keys(cleaned, facet), limit)
+        order = None if facet == "year" else _name_order(facet, labels)
+        selected = selected_keys(cleaned, facet)
+        facets[facet] = sorted_facet_values(counts, labels, selected, limit, order)
     return FacetResult(total=total, approximate=False, facets=facets)
 
 
@@ -92,9 +95,16 @@ def exact_browse_counts(facet):
     return list(
         model.objects.annotate(case_count=counted)
         .filter(case_count__gt=0)
-        .order_by("name", "id")
+        .order_by(*human_order("name"))
         .values_list(value, "name", "case_count")
     )
+
+
+def _name_order(facet, labels):
+    """{pk: position} of the facet's values in `labels`, names sorted as people sort them."""
+    model = apps.get_model("cases", LABEL_FIELDS[facet][0])
+    ids = model.objects.filter(pk__in=list(labels)).order_by(*human_order("name"))
+    return {pk: position for position, pk in enumerate(ids.values_list("pk", flat=True))}
 
 
 def filtered_cases(case_filter, cleaned, exclude):
