@@ -18,6 +18,30 @@ $$;
 """
 
 
+ALIAS_PERMISSIONS = [
+    f"{action}_{model}alias"
+    for model in ("keyword", "country", "language")
+    for action in ("add", "change", "delete", "view")
+]
+
+
+def grant_alias_permissions(apps, schema_editor):
+    """Editors and publishers extend the alias tables, as they do outlet aliases (0006)."""
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("cases")
+    app_config.models_module = True
+    create_permissions(app_config, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.filter(
+        content_type__app_label="cases", codename__in=ALIAS_PERMISSIONS
+    )
+    for group in Group.objects.filter(name__in=["Editors", "Publishers"]):
+        group.permissions.add(*permissions)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -69,5 +93,6 @@ class Migration(migrations.Migration):
                 'abstract': False,
             },
         ),
+        migrations.RunPython(grant_alias_permissions, migrations.RunPython.noop),
         migrations.RunSQL(CREATE_COLLATION, "DROP COLLATION IF EXISTS human_name"),
     ]
