@@ -3,6 +3,7 @@ variants, order-independent slugs and names sorted as people sort them."""
 
 import hashlib
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connection, transaction
@@ -487,3 +488,24 @@ def test_a_whole_files_taxonomy_resolves_in_a_handful_of_queries_and_well_under_
     assert len(queries) <= 20
     assert len(lookups) == 0
     assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_the_import_command_reports_an_unknown_language_with_file_and_line(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "cases.csv"
+    path.write_text("title,languages\nA claim,English\nAnother claim,Xyzzyish\n")
+    with pytest.raises(CommandError) as error:
+        call_command("import_cases", str(path))
+    assert str(error.value) == f"{path}:3: languages: unknown language (Xyzzyish)"
+    assert not Case.objects.exists()
+    assert not Language.objects.exists()
+
+
+def test_the_paste_import_reports_an_unknown_language():
+    from cases.importers import paste
+
+    text = (Path(__file__).resolve().parent.parent / "fixtures" / "seed_cases.txt").read_text()
+    assert "Article language(s) Russian" in text
+    _, errors = paste.parse(text.replace("language(s) Russian", "language(s) Xyzzyish", 1))
+    assert [error.reason for error in errors] == ["languages: unknown language (Xyzzyish)"]

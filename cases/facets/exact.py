@@ -50,7 +50,7 @@ def exact_facet_counts(case_filter, limit=None):
                 Appearance.objects.filter(case_id__in=ids, outlet__isnull=False)
                 .values_list("outlet_id", "outlet__slug", "outlet__name")
                 .annotate(n=Count("case_id", distinct=True))
-                .order_by()
+                .order_by(*human_order("outlet__name", pk="outlet_id"))
             )
         else:
             key = "code" if facet == "language" else "slug"
@@ -59,14 +59,23 @@ def exact_facet_counts(case_filter, limit=None):
                 .through.objects.filter(case_id__in=ids)
                 .values_list(f"{facet}_id", f"{facet}__{key}", f"{facet}__name")
                 .annotate(n=Count("case_id"))
-                .order_by()
+                .order_by(*human_order(f"{facet}__name", pk=f"{facet}_id"))
             )
         counts, labels = {}, _selected_labels(cleaned, facet)
+        # Values come in name order as people sort names (cases.collation): ties in count
+        # sort that way, as in the index.
+        order = None if facet == "year" else {}
         for pk, value, label, n in rows:
             counts[pk] = n
             labels[pk] = (str(value), str(label))
-        order = None if facet == "year" else _name_order(facet, labels)
+            if order is not None:
+                order[pk] = len(order)
         selected = selected_keys(cleaned, facet)
+        if order is not None and selected - set(order):
+            # Selected values without cases sort after the others: among themselves, by name.
+            order.update(
+                {pk: len(order) + n for pk, n in _name_order(facet, selected - set(order)).items()}
+            )
         facets[facet] = sorted_facet_values(counts, labels, selected, limit, order)
     return FacetResult(total=total, approximate=False, facets=facets)
 
@@ -100,10 +109,10 @@ def exact_browse_counts(facet):
     )
 
 
-def _name_order(facet, labels):
-    """{pk: position} of the facet's values in `labels`, names sorted as people sort them."""
+def _name_order(facet, pks):
+    """{pk: position} of the facet's values `pks`, names sorted as people sort them."""
     model = apps.get_model("cases", LABEL_FIELDS[facet][0])
-    ids = model.objects.filter(pk__in=list(labels)).order_by(*human_order("name"))
+    ids = model.objects.filter(pk__in=list(pks)).order_by(*human_order("name"))
     return {pk: position for position, pk in enumerate(ids.values_list("pk", flat=True))}
 
 

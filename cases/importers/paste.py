@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from cases.importers.base import ExistingCases, TaxonomyResolver, check_no_duplicates
+from cases.importers.taxonomy import taxonomy_errors
 from cases.importers.text import CaseImportError, parse_text_collecting_errors
 from cases.models import Case, normalize_title
 from cases.search.similar import similar_cases
@@ -58,6 +59,8 @@ def parse(text):
             check_no_duplicates(parsed_cases)
         except CaseImportError as error:
             errors.append(error)
+    if not errors:
+        errors += taxonomy_errors(parsed_cases)
     return parsed_cases, errors
 
 

@@ -840,3 +840,16 @@ class TaxonomyResolver:
             values[group] = model(name=name, slug=slug, **fields(group))
         model.objects.bulk_create(values.values())
         return values
+
+
+def taxonomy_errors(parsed_cases, resolver=None):
+    """A CaseImportError (`path:line: languages: unknown language (Xyz)`) for each name of
+    the parsed cases that no rule or alias resolves, in file order. Nothing is written."""
+    from cases.importers.base import CaseImportError
+
+    resolver = resolver or TaxonomyResolver()
+    return [
+        CaseImportError(parsed.path, parsed.line, reason)
+        for parsed in parsed_cases
+        for reason in resolver.problems_for(parsed)
+    ]

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.importers import FORMATS, CaseImportError, guess_format, parse_file
+from cases.importers.taxonomy import taxonomy_errors
 from cases.models import Case
 from cases.services.imports import save_cases
 
@@ -37,6 +38,8 @@ class Command(BaseCommand):
             raise CommandError("--sep cannot be empty")
         try:
             parsed_cases = parse_file(path, file_format, sep=sep)
+            for error in taxonomy_errors(parsed_cases)[:1]:
+                raise error
             summary = save_cases(parsed_cases, status)
         except CaseImportError as error:
             raise CommandError(str(error)) from error
