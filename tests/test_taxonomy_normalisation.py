@@ -509,3 +509,30 @@ def test_the_paste_import_reports_an_unknown_language():
     assert "Article language(s) Russian" in text
     _, errors = paste.parse(text.replace("language(s) Russian", "language(s) Xyzzyish", 1))
     assert [error.reason for error in errors] == ["languages: unknown language (Xyzzyish)"]
+
+
+# Merges and renames
+
+
+def test_a_merged_keywords_name_and_aliases_lead_imports_to_the_one_kept():
+    from cases.services import taxonomy as services_taxonomy
+
+    keep, old = KeywordFactory(name="Ukraine war"), KeywordFactory(name="War in Ukraine")
+    KeywordAlias.objects.create(keyword=old, name="Ukrainian war")
+    services_taxonomy.merge(keep, [old])
+
+    resolver = TaxonomyResolver()
+    assert resolver.keyword("War in Ukraine") == keep
+    assert resolver.keyword("Ukrainian war") == keep
+    assert Keyword.objects.count() == 1
+
+
+def test_a_renamed_country_keeps_its_former_name_as_an_alias():
+    from cases.services import taxonomy as services_taxonomy
+
+    country = CountryFactory(name="Macedonia", iso_code="MK")
+    country.name = "North Macedonia"
+    services_taxonomy.save_value(country)
+
+    assert list(country.aliases.values_list("name", flat=True)) == ["Macedonia"]
+    assert TaxonomyResolver().country(CountryRef("Macedonia")) == country
