@@ -153,6 +153,10 @@ def test_an_editor_alias_maps_a_name_the_libraries_do_not_know():
         ("Côte d'Ivoire", "CI"),
         ("Bosnia and Herzegovina", "BA"),
         ("Türkiye", "TR"),
+        ("United States of America", "US"),
+        ("Federated States of Micronesia", "FM"),
+        ("British Indian Ocean Territory", "IO"),
+        ("Trinidad and Tobago", "TT"),
     ],
 )
 def test_country_names_get_their_iso_code(name, iso_code):
@@ -536,3 +540,12 @@ def test_a_renamed_country_keeps_its_former_name_as_an_alias():
 
     assert list(country.aliases.values_list("name", flat=True)) == ["Macedonia"]
     assert TaxonomyResolver().country(CountryRef("Macedonia")) == country
+
+
+@pytest.mark.parametrize("name", ["Klingonish", "Englishh", "English, Russian", "Other", "xx"])
+def test_near_misses_and_lists_are_unknown_languages_not_guesses(name):
+    case = parsed(languages=[LanguageRef(name)])
+    assert resolved(languages=case.languages).problems_for(case) == [
+        f"languages: unknown language ({name})"
+    ]
+    assert not Language.objects.exists()

@@ -18,11 +18,13 @@ How names match (the editors' alias tables come first, then the rules):
   KeywordAlias.
 - Countries and regions: a CountryAlias, then REGIONS (regions, alliances and historical
   states: no ISO code), then the ISO 3166-1 alpha-2 code of the name (COUNTRY_CODES, then
-  pycountry's names, official names and common names). Two names with one code are one
-  Country. A name that is none of these stays a country without a code.
+  pycountry's names, official names and common names), then is_region() (pycountry's
+  historical countries, "region of…", "X and Y" of known places). Two names with one code
+  are one Country. A name that is none of these stays a country without a code.
 - Languages: a LanguageAlias, then a BCP 47 code (ISO 639-1 where one exists) from
-  LANGUAGE_CODES, the name as a code ("ru"), "Language (Country)" ("Português (Brazil)" →
-  pt-BR) or langcodes' names in many languages ("Castilian" → es, "Deutsch" → de).
+  LANGUAGE_CODES, the name as a code ("ru"), the exact names language-data knows in many
+  languages ("Castilian" → es, "Deutsch" → de) or "Language (Country)" ("Português
+  (Brazil)" → pt-BR).
   Montenegrin is sr-ME: langcodes (after CLDR) reads the ISO 639-3 code cnr as sr-ME too.
   A name none of these knows is a problem ("unknown language (…)"), never a made-up code.
 - Outlets: an outlet's name, an OutletAlias or a domain; then the same outlet_key(): case,
@@ -43,6 +45,8 @@ from collections import Counter, defaultdict
 import langcodes
 import pycountry
 from django.utils.text import slugify
+from language_data import names as language_names
+from language_data.util import data_filename
 
 from cases.models import (
     SLUG_MAX_LENGTH,
@@ -432,6 +436,12 @@ def language_code(name):
     code = standard_language_code(name)
     if code:
         return code, None
+    unknown = None, f"unknown language ({name})"
+    if re.search(r"[,;|/]", name):
+        return unknown  # a list of languages, split on the wrong separator
+    found = named_language(name)
+    if found:
+        return found, None
     match = re.fullmatch(r"(?P<language>[^()]+?)\s*\((?P<where>[^()]+)\)", name.strip())
     if match:
         language, _ = language_code(match["language"])
@@ -440,14 +450,23 @@ def language_code(name):
             if territory and "-" not in language:
                 return f"{language}-{territory}", None
             return language, None
-    try:
-        found = langcodes.find(name.strip())
-    except LookupError:
-        return None, f"unknown language ({name})"
-    code = standard_language_code(str(found))
-    if code is None:
-        return None, f"unknown language ({name})"
-    return code, None
+    return unknown
+
+
+@functools.cache
+def _language_names():
+    return language_names.load_trie(data_filename("trie/und/name_to_language.marisa"))
+
+
+def named_language(name):
+    """The BCP 47 code of a language's name in any language ("Deutsch", "Castilian"), or
+    None. Exact names only: langcodes.find() also takes "Englishh" or "English, Russian"
+    for English, which would hide a mistake in the file."""
+    trie = _language_names()
+    lookup = language_names.normalize_name(name)
+    if lookup not in trie:
+        return None
+    return standard_language_code(language_names.get_trie_value(trie, lookup))
 
 
 def language_name(code):
@@ -654,9 +673,13 @@ class TaxonomyResolver:
         )
         if found is not None:
             return found, found.iso_code, found.kind
-        if ref.kind == Country.Kind.REGION or (ref.kind is None and is_region(ref.name)):
+        if ref.kind == Country.Kind.REGION or (
+            ref.kind is None and country_plain(ref.name) in REGIONS
+        ):
             return None, "", Country.Kind.REGION
         code = (ref.iso_code or country_code(ref.name)).upper()
+        if not code and ref.kind is None and is_region(ref.name):
+            return None, "", Country.Kind.REGION
         if code and code in self.countries_by_code:
             return self.countries_by_code[code], code, Country.Kind.COUNTRY
         return None, code, Country.Kind.COUNTRY
