@@ -115,6 +115,11 @@ def test_an_unknown_language_is_a_problem_the_importer_can_report_and_nothing_is
     assert resolver.problems_for(parsed(languages=[LanguageRef("English")])) == []
 
 
+def test_a_code_that_is_not_bcp_47_gives_way_to_the_name():
+    language = TaxonomyResolver().language(LanguageRef("Old Church Slavonic", "old-church-s"))
+    assert (language.code, language.name) == ("cu", "Church Slavic")
+
+
 def test_an_unknown_language_code_is_a_problem_too():
     case = parsed(languages=[LanguageRef("Elvish", code="not a code")])
     assert resolved(languages=case.languages).problems_for(case) == [

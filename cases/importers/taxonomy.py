@@ -726,14 +726,13 @@ class TaxonomyResolver:
         )
         if found is not None:
             return found, None
-        if ref.code:
-            code = standard_language_code(ref.code)
-            if code is None:
-                return None, f"unknown language code ({ref.code})"
-        else:
+        code = standard_language_code(ref.code) if ref.code else None
+        if code is None:
+            # No code, or one that is not BCP 47 (an older database's made-up code): the
+            # name decides.
             code, reason = language_code(name)
             if code is None:
-                return None, reason
+                return None, f"unknown language code ({ref.code})" if ref.code else reason
         return self.languages_by_code.get(code.casefold(), code), None
 
     def _resolve_languages(self, refs):
