@@ -554,3 +554,11 @@ def test_near_misses_and_lists_are_unknown_languages_not_guesses(name):
         f"languages: unknown language ({name})"
     ]
     assert not Language.objects.exists()
+
+
+def test_a_code_and_name_the_file_gives_are_kept_and_match_their_standard_form():
+    resolver = TaxonomyResolver()
+    montenegrin = resolver.language(LanguageRef("Crnogorski", code="cnr"))
+    assert (montenegrin.code, montenegrin.name) == ("cnr", "Crnogorski")
+    assert resolver.language(LanguageRef("Montenegrin")) == montenegrin
+    assert TaxonomyResolver().language(LanguageRef("sr-ME")) == montenegrin

@@ -526,6 +526,12 @@ class TaxonomyResolver:
         self.language_rows = list(Language.objects.all())
         self.languages_by_name = {lang.name.casefold(): lang for lang in self.language_rows}
         self.languages_by_code = {lang.code.casefold(): lang for lang in self.language_rows}
+        # By the standard form of their code too: a language stored as "cnr" is sr-ME.
+        self.languages_by_standard = {}
+        for language in sorted(self.language_rows, key=lambda lang: lang.pk):
+            standard = standard_language_code(language.code)
+            if standard:
+                self.languages_by_standard.setdefault(standard, language)
         by_pk = {lang.pk: lang for lang in self.language_rows}
         self.language_aliases = {
             name_key(name): by_pk[pk]
@@ -717,7 +723,7 @@ class TaxonomyResolver:
     # Languages.
 
     def _language_match(self, ref):
-        """(existing Language or its code, None) or (None, reason)."""
+        """(existing Language or the standard code of a new one, None) or (None, reason)."""
         name = ref.name.strip()
         found = (
             self.languages_by_name.get(name.casefold())
@@ -733,10 +739,13 @@ class TaxonomyResolver:
             code, reason = language_code(name)
             if code is None:
                 return None, f"unknown language code ({ref.code})" if ref.code else reason
-        return self.languages_by_code.get(code.casefold(), code), None
+        given = ref.code.strip() if ref.code and standard_language_code(ref.code) else ""
+        found = self.languages_by_code.get(given.casefold()) if given else None
+        found = found or self.languages_by_code.get(code.casefold())
+        return found or self.languages_by_standard.get(code, code), None
 
     def _resolve_languages(self, refs):
-        new = defaultdict(Counter)
+        new, given = defaultdict(Counter), defaultdict(Counter)
         for ref, count in refs.items():
             found, reason = self._language_match(ref)
             if reason is not None:
@@ -745,19 +754,27 @@ class TaxonomyResolver:
                 self._languages[ref] = found
             else:
                 new[found][ref.name] += count
+                if ref.code and standard_language_code(ref.code):
+                    given[found][(ref.code.strip(), ref.name)] += count
         if not new:
             return
         languages = []
-        for code in sorted(new):
-            # A new language is named in English, after its code: Castilian and Spanish
-            # are Spanish, Português (Brazil) is Portuguese (Brazil).
-            name = standard = language_name(code)
+        for standard_code in sorted(new):
+            if given[standard_code]:
+                # The file names the code (the site's own exports): code and name as given.
+                spellings = given[standard_code]
+                code, name = min(spellings, key=lambda pair: (-spellings[pair], pair))
+            else:
+                # A new language is named in English, after its code: Castilian and
+                # Spanish are Spanish, Português (Brazil) is Portuguese (Brazil).
+                code, name = standard_code, language_name(standard_code)
             if name.casefold() in self.languages_by_name:
-                name = f"{standard} ({code})"
+                name = f"{language_name(standard_code)} ({code})"
             language = Language(code=code, name=name[:MAX_LANGUAGE_NAME_LENGTH])
             languages.append(language)
             self.languages_by_name[language.name.casefold()] = language
             self.languages_by_code[code.casefold()] = language
+            self.languages_by_standard[standard_code] = language
         Language.objects.bulk_create(languages)
         for ref in refs:
             found, _ = self._language_match(ref)
