@@ -562,3 +562,34 @@ def test_a_code_and_name_the_file_gives_are_kept_and_match_their_standard_form()
     assert (montenegrin.code, montenegrin.name) == ("cnr", "Crnogorski")
     assert resolver.language(LanguageRef("Montenegrin")) == montenegrin
     assert TaxonomyResolver().language(LanguageRef("sr-ME")) == montenegrin
+
+
+def test_values_the_file_gives_slugs_for_are_kept_apart_as_exported():
+    case = parsed(
+        keywords=["COVID-19", "Covid 19"],
+        countries=[CountryRef("UK", "GB", "country"), CountryRef("Great Britain", "GB", "country")],
+        appearances=[AppearanceRef(outlet="RT"), AppearanceRef(outlet="RT - YouTube")],
+        slugs={
+            ("keyword", "COVID-19"): "covid-19",
+            ("keyword", "Covid 19"): "covid-19-2",
+            ("country", "UK"): "uk",
+            ("country", "Great Britain"): "great-britain",
+            ("outlet", "RT"): "rt",
+            ("outlet", "RT - YouTube"): "rt-youtube",
+        },
+    )
+    TaxonomyResolver().prepare([case])
+
+    assert sorted(Keyword.objects.values_list("name", "slug")) == [
+        ("COVID-19", "covid-19"),
+        ("Covid 19", "covid-19-2"),
+    ]
+    assert sorted(Country.objects.values_list("name", "slug")) == [
+        ("Great Britain", "great-britain"),
+        ("UK", "uk"),
+    ]
+    assert sorted(Outlet.objects.values_list("name", "slug")) == [
+        ("RT", "rt"),
+        ("RT - YouTube", "rt-youtube"),
+    ]
+    assert not OutletAlias.objects.exists()

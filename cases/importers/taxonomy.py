@@ -31,6 +31,10 @@ How names match (the editors' alias tables come first, then the rules):
   punctuation and a language or platform suffix (" - YouTube", " - Russian",
   " (Telegram)") left out. The file's spelling is recorded as an OutletAlias.
 
+A value the file gives a slug for (ParsedCase.slugs: the site's own exports) is matched by
+its exact name only and created as the file has it, apart from its spelling variants, so an
+export reads back as it was.
+
 A new value's name: when several spellings of the file are one new value, the standard
 name if the file uses it, else the most frequent spelling, ties broken by sort order (never
 by the order of the file). An existing value's name never changes on import. Its slug is
@@ -656,27 +660,38 @@ class TaxonomyResolver:
     def _resolve_keywords(self, names, slugs):
         new = defaultdict(Counter)
         for name, count in names.items():
-            found = self._keyword_match(name)
+            # A value the file gives a slug for (the site's own export) is that value:
+            # matched by its exact name only, and kept apart from its spelling variants.
+            exact = ("keyword", name) in slugs
+            if exact:
+                found = self.keywords_by_name.get(name.casefold())
+            else:
+                found = self._keyword_match(name)
             if found is not None:
                 self._keywords[name] = found
+            elif exact:
+                new[("=", name.casefold())][name] += count
             else:
                 new[name_key(name) or name.casefold()][name] += count
         created = self._create(Keyword, "keyword", new, slugs, lambda spellings: {})
         for key, keyword in created.items():
-            self.keywords_by_key[key] = keyword
+            self.keywords_by_key.setdefault(name_key(keyword.name), keyword)
             self.keywords_by_name[keyword.name.casefold()] = keyword
             for name in new[key]:
                 self._keywords[name] = keyword
 
     # Countries and regions.
 
-    def _country_match(self, ref):
-        """(existing Country or None, ISO code, kind) of a CountryRef."""
-        found = (
-            self.countries_by_name.get(ref.name.casefold())
-            or self.country_aliases.get(name_key(ref.name))
-            or self.countries_by_key.get(name_key(ref.name))
-        )
+    def _country_match(self, ref, exact=False):
+        """(existing Country or None, ISO code, kind) of a CountryRef; `exact`: by its
+        exact name only (a value the file gives a slug for)."""
+        found = self.countries_by_name.get(ref.name.casefold())
+        if not exact:
+            found = (
+                found
+                or self.country_aliases.get(name_key(ref.name))
+                or self.countries_by_key.get(name_key(ref.name))
+            )
         if found is not None:
             return found, found.iso_code, found.kind
         if ref.kind == Country.Kind.REGION or (
@@ -686,18 +701,24 @@ class TaxonomyResolver:
         code = (ref.iso_code or country_code(ref.name)).upper()
         if not code and ref.kind is None and is_region(ref.name):
             return None, "", Country.Kind.REGION
-        if code and code in self.countries_by_code:
+        if code and code in self.countries_by_code and not exact:
             return self.countries_by_code[code], code, Country.Kind.COUNTRY
         return None, code, Country.Kind.COUNTRY
 
     def _resolve_countries(self, refs, slugs):
         new, kinds = defaultdict(Counter), {}
         for ref, count in refs.items():
-            found, code, kind = self._country_match(ref)
+            exact = ("country", ref.name) in slugs
+            found, code, kind = self._country_match(ref, exact)
             if found is not None:
                 self._countries[ref] = found
                 continue
-            group = ("code", code) if code else ("key", name_key(ref.name) or ref.name.casefold())
+            if exact:
+                group = ("=", ref.name.casefold())
+            elif code:
+                group = ("code", code)
+            else:
+                group = ("key", name_key(ref.name) or ref.name.casefold())
             new[group][ref.name] += count
             kinds[group] = (code, kind)
             self._countries.setdefault(("pending", group), []).append(ref)
@@ -712,10 +733,10 @@ class TaxonomyResolver:
 
         created = self._create(Country, "country", new, slugs, fields, standard)
         for group, country in created.items():
-            self.countries_by_key[name_key(country.name)] = country
+            self.countries_by_key.setdefault(name_key(country.name), country)
             self.countries_by_name[country.name.casefold()] = country
             if country.iso_code:
-                self.countries_by_code[country.iso_code] = country
+                self.countries_by_code.setdefault(country.iso_code, country)
             for ref in self._countries.pop(("pending", group)):
                 self._countries[ref] = country
                 self.countries_by_key.setdefault(name_key(ref.name), country)
@@ -783,11 +804,13 @@ class TaxonomyResolver:
 
     # Outlets.
 
-    def _outlet_match(self, name, domain=""):
-        """(existing Outlet or None, whether the name is another spelling of it)."""
-        found = self.outlets_by_name.get(name.casefold()) or self.outlet_aliases.get(
-            name.casefold()
-        )
+    def _outlet_match(self, name, domain="", exact=False):
+        """(existing Outlet or None, whether the name is another spelling of it); `exact`:
+        by its exact name only (a value the file gives a slug for)."""
+        found = self.outlets_by_name.get(name.casefold())
+        if exact or found is not None:
+            return found, found is not None and name != found.name
+        found = self.outlet_aliases.get(name.casefold())
         if found is not None:
             return found, name != found.name
         found = self.outlets_by_key.get(outlet_key(name))
@@ -799,14 +822,17 @@ class TaxonomyResolver:
 
     def _resolve_outlets(self, refs, slugs):
         new, domains, aliases = defaultdict(Counter), defaultdict(Counter), []
+        group_of = {}
         for (name, domain), count in refs.items():
-            found, variant = self._outlet_match(name, domain)
+            exact = ("outlet", name) in slugs
+            found, variant = self._outlet_match(name, domain, exact)
             if found is not None:
                 self._outlets[(name, domain)] = found
                 if variant:
                     aliases.append((name, found))
                 continue
-            key = outlet_key(name)
+            key = ("=", name.casefold()) if exact else outlet_key(name)
+            group_of[(name, domain)] = key
             new[key][name] += count
             if domain:
                 domains[key][domain] += count
@@ -817,6 +843,8 @@ class TaxonomyResolver:
 
         def names(key):
             # A new outlet is named after the file's spellings without their suffixes.
+            if isinstance(key, tuple):
+                return new[key]  # named as the file has it (exact)
             bases = Counter()
             for name, count in new[key].items():
                 bases[outlet_base(name)] += count
@@ -825,15 +853,14 @@ class TaxonomyResolver:
         created = self._create(Outlet, "outlet", new, slugs, fields, spellings=names)
         for key, outlet in created.items():
             self.outlets_by_name[outlet.name.casefold()] = outlet
-            self.outlets_by_key[key] = outlet
+            self.outlets_by_key.setdefault(outlet_key(outlet.name), outlet)
             if outlet.domain:
                 self.outlet_aliases.setdefault(outlet.domain.casefold(), outlet)
             for name in new[key]:
                 if name != outlet.name:
                     aliases.append((name, outlet))
-        for name, domain in refs:
-            if (name, domain) not in self._outlets:
-                self._outlets[(name, domain)] = created[outlet_key(name)]
+        for ref, key in group_of.items():
+            self._outlets[ref] = created[key]
         new_aliases = []
         for name, outlet in sorted(aliases, key=lambda item: item[0]):
             if name in self.alias_names or name == outlet.name:
