@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import history, taxonomy, workflow
+from cases.collation import human_order
 from cases.importers import paste
 from cases.importers.base import CaseImportError
 from cases.models import (
@@ -23,10 +24,13 @@ from cases.models import (
     CaseRevision,
     CorrectionNote,
     Country,
+    CountryAlias,
     ImportBatch,
     Issue,
     Keyword,
+    KeywordAlias,
     Language,
+    LanguageAlias,
     LinkStatus,
     Outlet,
     OutletAlias,
@@ -1041,12 +1045,15 @@ class CaseCountAdmin(admin.ModelAdmin):
         # A renamed value changes every case that shows it (cases.services.taxonomy).
         services_taxonomy.save_value(obj)
 
+    def get_ordering(self, request):
+        # Names as people sort them (cases.collation), in lists and autocompletes alike.
+        return human_order("name") if "name" in self.model._meta.ordering else []
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         # Aggregation drops Meta.ordering, which the admin's paginated lists need.
-        return queryset.annotate(case_count=Count(self.count_relation)).order_by(
-            *self.model._meta.ordering
-        )
+        ordering = self.get_ordering(request) or self.model._meta.ordering
+        return queryset.annotate(case_count=Count(self.count_relation)).order_by(*ordering)
 
     @admin.display(description="cases", ordering="case_count")
     def case_count(self, obj):
@@ -1063,7 +1070,8 @@ class MergeableAdmin(CaseCountAdmin):
 
     @admin.action(description="Merge selected values into one", permissions=["merge"])
     def merge(self, request, queryset):
-        queryset = self.model.objects.filter(pk__in=queryset.values("pk")).order_by("name")
+        queryset = self.model.objects.filter(pk__in=queryset.values("pk"))
+        queryset = queryset.order_by(*human_order("name"))
         if queryset.count() < 2:
             self.message_user(request, "Select at least two values to merge.", messages.WARNING)
             return None
@@ -1090,47 +1098,114 @@ class MergeableAdmin(CaseCountAdmin):
         return TemplateResponse(request, "admin/cases/merge.html", context)
 
 
-@admin.register(Keyword)
-class KeywordAdmin(MergeableAdmin):
-    list_display = ["name", "slug", "case_count"]
-    search_fields = ["name", "slug"]
-    readonly_fields = ["slug"]
+class AliasInline(admin.TabularInline):
+    """Other names of the value, which imports read as it (cases.importers.taxonomy)."""
 
-
-@admin.register(Country)
-class CountryAdmin(MergeableAdmin):
-    list_display = ["name", "iso_code", "kind", "case_count"]
-    list_filter = ["kind"]
-    search_fields = ["name", "slug", "iso_code"]
-    readonly_fields = ["slug"]
-
-
-@admin.register(Language)
-class LanguageAdmin(CaseCountAdmin):
-    list_display = ["name", "code", "case_count"]
-    search_fields = ["name", "code"]
-
-
-class OutletAliasInline(admin.TabularInline):
-    model = OutletAlias
     extra = 1
     fields = ["name"]
+    verbose_name = "other name"
+    verbose_name_plural = "other names (aliases): imports read them as this value"
 
 
-@admin.register(Outlet)
-class OutletAdmin(MergeableAdmin):
-    count_relation = "appearances"
-    list_display = ["name", "domain", "alias_names", "case_count"]
-    search_fields = ["name", "domain", "slug", "aliases__name"]
-    readonly_fields = ["slug"]
-    inlines = [OutletAliasInline]
+class KeywordAliasInline(AliasInline):
+    model = KeywordAlias
 
+
+class CountryAliasInline(AliasInline):
+    model = CountryAlias
+
+
+class LanguageAliasInline(AliasInline):
+    model = LanguageAlias
+
+
+class OutletAliasInline(AliasInline):
+    model = OutletAlias
+    verbose_name_plural = "other names and domains (aliases): imports read them as this outlet"
+
+
+class AliasNamesMixin:
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("aliases")
 
     @admin.display(description="aliases")
     def alias_names(self, obj):
         return ", ".join(alias.name for alias in obj.aliases.all())
+
+
+@admin.register(Keyword)
+class KeywordAdmin(AliasNamesMixin, MergeableAdmin):
+    list_display = ["name", "slug", "alias_names", "case_count"]
+    search_fields = ["name", "slug", "aliases__name"]
+    readonly_fields = ["slug"]
+    inlines = [KeywordAliasInline]
+
+
+@admin.register(Country)
+class CountryAdmin(AliasNamesMixin, MergeableAdmin):
+    list_display = ["name", "iso_code", "kind", "alias_names", "case_count"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug", "iso_code", "aliases__name"]
+    readonly_fields = ["slug"]
+    inlines = [CountryAliasInline]
+
+
+@admin.register(Language)
+class LanguageAdmin(AliasNamesMixin, CaseCountAdmin):
+    list_display = ["name", "code", "alias_names", "case_count"]
+    search_fields = ["name", "code", "aliases__name"]
+    inlines = [LanguageAliasInline]
+
+
+@admin.register(Outlet)
+class OutletAdmin(AliasNamesMixin, MergeableAdmin):
+    count_relation = "appearances"
+    list_display = ["name", "domain", "alias_names", "case_count"]
+    search_fields = ["name", "domain", "slug", "aliases__name"]
+    readonly_fields = ["slug"]
+    inlines = [OutletAliasInline]
+
+
+class AliasAdmin(admin.ModelAdmin):
+    """All the other names of one kind of value: list, search, add, with the value they
+    stand for chosen by autocomplete."""
+
+    target_field = None
+
+    def get_list_display(self, request):
+        return ["name", self.target_field]
+
+    def get_search_fields(self, request):
+        return ["name", f"{self.target_field}__name"]
+
+    def get_autocomplete_fields(self, request):
+        return [self.target_field]
+
+    def get_fields(self, request, obj=None):
+        return ["name", self.target_field]
+
+    def get_ordering(self, request):
+        return human_order("name")
+
+
+@admin.register(KeywordAlias)
+class KeywordAliasAdmin(AliasAdmin):
+    target_field = "keyword"
+
+
+@admin.register(CountryAlias)
+class CountryAliasAdmin(AliasAdmin):
+    target_field = "country"
+
+
+@admin.register(LanguageAlias)
+class LanguageAliasAdmin(AliasAdmin):
+    target_field = "language"
+
+
+@admin.register(OutletAlias)
+class OutletAliasAdmin(AliasAdmin):
+    target_field = "outlet"
 
 
 @admin.register(Issue)

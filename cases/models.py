@@ -1,3 +1,5 @@
+import functools
+import hashlib
 import re
 import unicodedata
 
@@ -12,19 +14,70 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+SLUG_MAX_LENGTH = 100
 
-def unique_slug(model, text, max_length=100, exclude_pk=None):
-    """Slugify text and add -2, -3… until no other row of model has the slug."""
-    base = slugify(text, allow_unicode=False)[:max_length].strip("-") or "item"
-    slug, n = base, 1
+
+_NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=65536)
+def name_key(name):
+    """The form under which taxonomy names match: accents, case, spaces and punctuation
+    left out ("Café" = "cafe", "COVID-19" = "Covid 19"); letters of other scripts kept."""
+    if name.isascii():
+        return _NOT_ASCII_ALNUM.sub("", name.lower())
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
+    return "".join(char for char in text if char.isalnum())
+
+
+def _hex(text, digits=6):
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:digits]
+
+
+def stable_slug(name, taken=(), max_length=SLUG_MAX_LENGTH):
+    """The slug of a new taxonomy value called `name`, whatever the order values arrive in.
+
+    The plain slug (slugify(name)) when the name is Latin letters, digits and punctuation
+    only: then two names with one plain slug have one name_key(), so they are one value.
+    A name with letters slugify() drops (Cyrillic, Georgian, "ß") gets the plain slug plus
+    "-" and the first 6 hex digits of the SHA-1 of its name_key(). Only when that slug is
+    `taken` (a value from before this rule, or one an editor named with the same key) does
+    the hash of the exact name come in, with 6, then 8, 10... digits until it is free.
+    """
+    plain = slugify(name, allow_unicode=False)[:max_length].strip("-")
+    ascii_name = unicodedata.normalize("NFKD", name)
+    ascii_name = "".join(char for char in ascii_name if not unicodedata.combining(char))
+    candidates = []
+    if plain and ascii_name.isascii():
+        candidates.append(plain)
+    key = name_key(name) or name
+
+    def with_suffix(suffix):
+        base = plain[: max_length - len(suffix) - 1].strip("-")
+        return f"{base}-{suffix}" if base else suffix
+
+    for slug in candidates:
+        if slug not in taken:
+            return slug
+    slug = with_suffix(_hex(key))
+    digits = 6
+    while slug in taken:
+        if digits > 40:
+            raise ValueError(f"no free slug for {name!r}")
+        slug = with_suffix(_hex(name, digits))
+        digits += 2
+    return slug
+
+
+def unique_slug(model, text, max_length=SLUG_MAX_LENGTH, exclude_pk=None):
+    """stable_slug() for a value of `model` saved one at a time (the admin)."""
     others = model.objects.all()
     if exclude_pk is not None:
         others = others.exclude(pk=exclude_pk)
-    while others.filter(slug=slug).exists():
-        n += 1
-        suffix = f"-{n}"
-        slug = base[: max_length - len(suffix)] + suffix
-    return slug
+    plain = slugify(text, allow_unicode=False)[:max_length].strip("-")
+    taken = set(others.filter(slug__startswith=plain).values_list("slug", flat=True))
+    return stable_slug(text, taken, max_length)
 
 
 def normalize_title(title):
@@ -113,6 +166,63 @@ class OutletAlias(models.Model):
         return self.name
 
 
+class TaxonomyAlias(models.Model):
+    """Another name of a keyword, country or language, which imports read as that value.
+
+    Editors add them in the admin ("Kirgizstan" → Kyrgyzstan, "Castilian" → Spanish);
+    outlets have theirs in OutletAlias, which also holds domains. A name is matched the way
+    cases.models.name_key() reads it: case, accents, spaces and punctuation left out.
+    """
+
+    name = models.CharField(max_length=200, unique=True, help_text="The other name.")
+
+    target_field = None  # the foreign key to the value
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        """An alias must not be the name of a value: the value would win."""
+        from django.core.exceptions import ValidationError
+
+        self.name = " ".join(self.name.split())
+        model = self._meta.get_field(self.target_field).related_model
+        same = model.objects.filter(name__iexact=self.name)
+        if self.target_field and getattr(self, f"{self.target_field}_id", None):
+            same = same.exclude(pk=getattr(self, f"{self.target_field}_id"))
+        if same.exists():
+            label = model._meta.verbose_name
+            raise ValidationError({"name": f"There is already a {label} called {self.name!r}."})
+
+
+class KeywordAlias(TaxonomyAlias):
+    keyword = models.ForeignKey("Keyword", on_delete=models.CASCADE, related_name="aliases")
+    target_field = "keyword"
+
+    class Meta(TaxonomyAlias.Meta):
+        verbose_name_plural = "keyword aliases"
+
+
+class CountryAlias(TaxonomyAlias):
+    country = models.ForeignKey("Country", on_delete=models.CASCADE, related_name="aliases")
+    target_field = "country"
+
+    class Meta(TaxonomyAlias.Meta):
+        verbose_name_plural = "country aliases"
+
+
+class LanguageAlias(TaxonomyAlias):
+    language = models.ForeignKey("Language", on_delete=models.CASCADE, related_name="aliases")
+    target_field = "language"
+
+    class Meta(TaxonomyAlias.Meta):
+        verbose_name_plural = "language aliases"
+
+
 class Country(SluggedModel):
     class Kind(models.TextChoices):
         COUNTRY = "country", "Country"
@@ -134,7 +244,12 @@ class Country(SluggedModel):
 
 
 class Language(models.Model):
-    code = models.CharField("ISO 639 code", max_length=12, unique=True)
+    code = models.CharField(
+        "BCP 47 code",
+        max_length=12,
+        unique=True,
+        help_text="ISO 639-1 where one exists, with a region when it matters: en, pt-BR, ro-MD.",
+    )
     name = models.CharField(max_length=100, unique=True)
 
     objects = TaxonomyQuerySet.as_manager()

@@ -525,15 +525,15 @@ class TestTaxonomyMatching:
 
         assert list(Case.objects.get().languages.all()) == [russian]
 
-    def test_new_languages_get_their_iso_code_or_else_a_slug(self, tmp_path):
+    def test_new_languages_get_their_bcp_47_code_and_english_name(self, tmp_path):
         text = "title,languages\nA claim,Ukrainian;Moldovan;Old Church Slavonic;de\n"
 
         import_cases(write(tmp_path, "cases.csv", text))
 
         assert sorted(Language.objects.values_list("name", "code")) == [
+            ("Church Slavic", "cu"),
             ("German", "de"),
             ("Moldovan", "ro-MD"),
-            ("Old Church Slavonic", "old-church-s"),
             ("Ukrainian", "uk"),
         ]
 

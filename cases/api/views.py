@@ -52,6 +52,7 @@ from cases.api.serializers import (
     CountedOutletSerializer,
     TombstoneSerializer,
 )
+from cases.collation import human_order
 from cases.facets import facet_counts
 from cases.filters import (
     DEFAULT_ORDERING,
@@ -660,6 +661,9 @@ class TaxonomyViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         public = self.model.objects.public()
         counted = public.annotate(case_count=Count("cases", filter=PUBLISHED_CASES))
         # Aggregation drops Meta.ordering; a stable order keeps ETags and diffs stable.
+        # Names sort as people sort them (cases.collation).
+        if "name" in self.model._meta.ordering:
+            return counted.order_by(*human_order("name"))
         return counted.order_by(*self.model._meta.ordering, "pk")
 
 
@@ -703,7 +707,7 @@ class OutletViewSet(TaxonomyViewSet):
         return (
             Outlet.objects.public()
             .annotate(case_count=Count("appearances__case", filter=published, distinct=True))
-            .order_by("name", "pk")
+            .order_by(*human_order("name"))
         )
 
 

@@ -112,14 +112,17 @@ def selected_keys(cleaned, facet):
     return {obj.pk for obj in value}
 
 
-def sorted_facet_values(counts, labels, selected, limit):
+def sorted_facet_values(counts, labels, selected, limit, order=None):
     """FacetValues sorted by count (desc) then label; zero counts only when selected.
+
+    `order`, {pk: position}, is the labels' order as the database sorts names
+    (cases.collation); without it (years) labels sort as strings.
 
     With a limit, the top values are picked before any FacetValue is made: a facet has
     thousands of values (outlets), a page shows a few.
     """
     keys = [
-        (-counts.get(pk, 0), labels[pk][1], labels[pk][0], pk)
+        (-counts.get(pk, 0), order[pk] if order else labels[pk][1], labels[pk][0], pk)
         for pk in (set(counts) | selected if selected else counts)
         if pk in labels and (counts.get(pk, 0) > 0 or pk in selected)
     ]
@@ -130,8 +133,8 @@ def sorted_facet_values(counts, labels, selected, limit):
     else:
         keys.sort()
     return [
-        FacetValue(value=value, label=label, count=-negative, selected=pk in selected)
-        for negative, label, value, pk in keys
+        FacetValue(value=value, label=labels[pk][1], count=-negative, selected=pk in selected)
+        for negative, _, value, pk in keys
     ]
 
 

@@ -10,6 +10,7 @@ from django.apps import apps
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
 
+from cases.collation import human_order
 from cases.facets.common import (
     FACET_PARAMS,
     FACETS,
@@ -49,7 +50,7 @@ def exact_facet_counts(case_filter, limit=None):
                 Appearance.objects.filter(case_id__in=ids, outlet__isnull=False)
                 .values_list("outlet_id", "outlet__slug", "outlet__name")
                 .annotate(n=Count("case_id", distinct=True))
-                .order_by()
+                .order_by(*human_order("outlet__name", pk="outlet_id"))
             )
         else:
             key = "code" if facet == "language" else "slug"
@@ -58,13 +59,24 @@ def exact_facet_counts(case_filter, limit=None):
                 .through.objects.filter(case_id__in=ids)
                 .values_list(f"{facet}_id", f"{facet}__{key}", f"{facet}__name")
                 .annotate(n=Count("case_id"))
-                .order_by()
+                .order_by(*human_order(f"{facet}__name", pk=f"{facet}_id"))
             )
         counts, labels = {}, _selected_labels(cleaned, facet)
+        # Values come in name order as people sort names (cases.collation): ties in count
+        # sort that way, as in the index.
+        order = None if facet == "year" else {}
         for pk, value, label, n in rows:
             counts[pk] = n
             labels[pk] = (str(value), str(label))
-        facets[facet] = sorted_facet_values(counts, labels, selected_keys(cleaned, facet), limit)
+            if order is not None:
+                order[pk] = len(order)
+        selected = selected_keys(cleaned, facet)
+        if order is not None and selected - set(order):
+            # Selected values without cases sort after the others: among themselves, by name.
+            order.update(
+                {pk: len(order) + n for pk, n in _name_order(facet, selected - set(order)).items()}
+            )
+        facets[facet] = sorted_facet_values(counts, labels, selected, limit, order)
     return FacetResult(total=total, approximate=False, facets=facets)
 
 
@@ -92,9 +104,16 @@ def exact_browse_counts(facet):
     return list(
         model.objects.annotate(case_count=counted)
         .filter(case_count__gt=0)
-        .order_by("name", "id")
+        .order_by(*human_order("name"))
         .values_list(value, "name", "case_count")
     )
+
+
+def _name_order(facet, pks):
+    """{pk: position} of the facet's values `pks`, names sorted as people sort them."""
+    model = apps.get_model("cases", LABEL_FIELDS[facet][0])
+    ids = model.objects.filter(pk__in=list(pks)).order_by(*human_order("name"))
+    return {pk: position for position, pk in enumerate(ids.values_list("pk", flat=True))}
 
 
 def filtered_cases(case_filter, cleaned, exclude):

@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from pyroaring import BitMap
 
+from cases.collation import human_order_sql
 from cases.facets.common import (
     FACET_PARAMS,
     FACETS,
@@ -298,8 +299,10 @@ class FacetIndex:
         self.labels, self.label_order = {}, {}
         for facet, (model_name, key) in LABEL_FIELDS.items():
             table = apps.get_model("cases", model_name)._meta.db_table
-            # In name order, so that ties in a tally sort by name as an ORDER BY would.
-            cursor.execute(f"SELECT id, {key}, name FROM {table} ORDER BY name, id")
+            # In name order as people sort names (cases.collation), so that ties in a tally
+            # and in facet counts sort as the SQL references' ORDER BY would.
+            order = human_order_sql("name", "id")
+            cursor.execute(f"SELECT id, {key}, name FROM {table} ORDER BY {order}")
             rows = cursor.fetchall()
             self.labels[facet] = {pk: (value, name) for pk, value, name in rows}
             self.label_order[facet] = {pk: position for position, (pk, _, _) in enumerate(rows)}
@@ -529,7 +532,8 @@ class FacetIndex:
                 labels = {y: (str(y), str(y)) for y in set(counts) | selected}
             else:
                 labels = self.labels[facet]
-            facets[facet] = sorted_facet_values(counts, labels, selected, limit)
+            order = None if facet == "year" else self.label_order[facet]
+            facets[facet] = sorted_facet_values(counts, labels, selected, limit, order)
         total = round(len(matching) * scale)
         return FacetResult(total=total, approximate=approximate, facets=facets)
 

@@ -25,6 +25,7 @@ from cases.importers.base import (
 )
 from cases.importers.csv import csv_header, csv_records, parse_csv
 from cases.importers.json import json_records, ndjson_records, parse_json, parse_ndjson
+from cases.importers.taxonomy import taxonomy_errors
 from cases.importers.text import parse_text, text_records
 
 FORMATS_BY_EXTENSION = {
@@ -85,6 +86,8 @@ class ParseResult:
     rejected: list = field(default_factory=list)
     problems: Problems = field(default_factory=Problems)
     header: list | None = None  # a CSV file's header row, as written
+    # The record as read, of each valid case, by line: for setting it aside later.
+    raw: dict = field(default_factory=dict)
 
     def error(self):
         """One CaseImportError for every problem, or None."""
@@ -135,6 +138,7 @@ def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MA
         problem = duplicates.get(parsed.line)
         if problem is None:
             result.valid.append(parsed)
+            result.raw[parsed.line] = raw
         else:
             result.problems.add(problem)
             result.rejected.append(Rejected(parsed.line, [problem], raw))
@@ -143,6 +147,28 @@ def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MA
     if max_errors is not None and len(result.problems) > max_errors:
         result.problems.truncated = True
     return result
+
+
+def set_aside_unknown_names(result, resolver):
+    """Check the valid cases' taxonomy names against the database (resolver, a
+    TaxonomyResolver): a case naming a value no rule or alias resolves (an unknown language)
+    joins the rejected records with its problems. Nothing is written."""
+    kept = []
+    for parsed in result.valid:
+        problems = taxonomy_errors([parsed], resolver)
+        if not problems:
+            kept.append(parsed)
+            continue
+        for problem in problems:
+            result.problems.add(problem)
+        result.rejected.append(Rejected(parsed.line, problems, result.raw.pop(parsed.line, None)))
+    result.valid = kept
+    result.rejected.sort(key=lambda rejected: rejected.line)
+    result.problems.items.sort(key=lambda problem: problem.line or 0)
+    limit = result.problems.limit
+    if limit is not None and len(result.problems) > limit:
+        result.problems.truncated = True
+        del result.problems.items[limit:]
 
 
 def parse_file(path, file_format=None, sep=";", max_errors=DEFAULT_MAX_ERRORS):

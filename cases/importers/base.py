@@ -14,19 +14,20 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils.text import slugify
 
+from cases.importers.taxonomy import TaxonomyError, TaxonomyResolver
 from cases.models import (
     Appearance,
     Case,
     Country,
-    Issue,
     Keyword,
     Language,
     Outlet,
-    OutletAlias,
     normalize_title,
 )
+
+__all__ = ["TaxonomyError", "TaxonomyResolver"]  # they live in cases.importers.taxonomy
+
 
 NO_VALUE = object()
 # How much of a value a message quotes.
@@ -255,202 +256,6 @@ class ImportSummary:
         return self.created + self.updated + self.unchanged + self.proposed
 
 
-# ISO 639-1 codes for the languages EUvsDisinfo uses; other names fall back to their slug.
-LANGUAGE_CODES = {
-    "albanian": "sq",
-    "arabic": "ar",
-    "armenian": "hy",
-    "azerbaijani": "az",
-    "belarusian": "be",
-    "bosnian": "bs",
-    "bulgarian": "bg",
-    "chinese": "zh",
-    "croatian": "hr",
-    "czech": "cs",
-    "danish": "da",
-    "dutch": "nl",
-    "english": "en",
-    "estonian": "et",
-    "finnish": "fi",
-    "french": "fr",
-    "georgian": "ka",
-    "german": "de",
-    "greek": "el",
-    "hebrew": "he",
-    "hindi": "hi",
-    "hungarian": "hu",
-    "italian": "it",
-    "japanese": "ja",
-    "kazakh": "kk",
-    "korean": "ko",
-    "kyrgyz": "ky",
-    "latvian": "lv",
-    "lithuanian": "lt",
-    "macedonian": "mk",
-    "moldovan": "ro-MD",
-    "mongolian": "mn",
-    "norwegian": "no",
-    "persian": "fa",
-    "polish": "pl",
-    "portuguese": "pt",
-    "romanian": "ro",
-    "russian": "ru",
-    "serbian": "sr",
-    "slovak": "sk",
-    "slovenian": "sl",
-    "spanish": "es",
-    "swedish": "sv",
-    "tajik": "tg",
-    "turkish": "tr",
-    "turkmen": "tk",
-    "ukrainian": "uk",
-    "urdu": "ur",
-    "uzbek": "uz",
-    "vietnamese": "vi",
-}
-LANGUAGE_NAMES_BY_CODE = {code.casefold(): name.title() for name, code in LANGUAGE_CODES.items()}
-
-COUNTRY_CODES = {
-    "afghanistan": "AF",
-    "albania": "AL",
-    "algeria": "DZ",
-    "argentina": "AR",
-    "armenia": "AM",
-    "australia": "AU",
-    "austria": "AT",
-    "azerbaijan": "AZ",
-    "belarus": "BY",
-    "belgium": "BE",
-    "bolivia": "BO",
-    "bosnia and herzegovina": "BA",
-    "brazil": "BR",
-    "bulgaria": "BG",
-    "burkina faso": "BF",
-    "canada": "CA",
-    "central african republic": "CF",
-    "chile": "CL",
-    "china": "CN",
-    "colombia": "CO",
-    "croatia": "HR",
-    "cuba": "CU",
-    "cyprus": "CY",
-    "czech republic": "CZ",
-    "czechia": "CZ",
-    "denmark": "DK",
-    "egypt": "EG",
-    "estonia": "EE",
-    "ethiopia": "ET",
-    "finland": "FI",
-    "france": "FR",
-    "georgia": "GE",
-    "germany": "DE",
-    "greece": "GR",
-    "hungary": "HU",
-    "iceland": "IS",
-    "india": "IN",
-    "indonesia": "ID",
-    "iran": "IR",
-    "iraq": "IQ",
-    "ireland": "IE",
-    "israel": "IL",
-    "italy": "IT",
-    "japan": "JP",
-    "jordan": "JO",
-    "kazakhstan": "KZ",
-    "kosovo": "XK",
-    "kyrgyzstan": "KG",
-    "latvia": "LV",
-    "lebanon": "LB",
-    "libya": "LY",
-    "lithuania": "LT",
-    "luxembourg": "LU",
-    "macedonia": "MK",
-    "mali": "ML",
-    "malta": "MT",
-    "mexico": "MX",
-    "moldova": "MD",
-    "mongolia": "MN",
-    "montenegro": "ME",
-    "netherlands": "NL",
-    "new zealand": "NZ",
-    "nicaragua": "NI",
-    "niger": "NE",
-    "nigeria": "NG",
-    "north korea": "KP",
-    "north macedonia": "MK",
-    "norway": "NO",
-    "pakistan": "PK",
-    "palestine": "PS",
-    "poland": "PL",
-    "portugal": "PT",
-    "qatar": "QA",
-    "romania": "RO",
-    "russia": "RU",
-    "saudi arabia": "SA",
-    "serbia": "RS",
-    "slovakia": "SK",
-    "slovenia": "SI",
-    "south africa": "ZA",
-    "south korea": "KR",
-    "spain": "ES",
-    "sudan": "SD",
-    "sweden": "SE",
-    "switzerland": "CH",
-    "syria": "SY",
-    "taiwan": "TW",
-    "tajikistan": "TJ",
-    "turkey": "TR",
-    "türkiye": "TR",
-    "turkmenistan": "TM",
-    "uk": "GB",
-    "ukraine": "UA",
-    "united kingdom": "GB",
-    "united states": "US",
-    "us": "US",
-    "usa": "US",
-    "uzbekistan": "UZ",
-    "venezuela": "VE",
-    "vietnam": "VN",
-    "yemen": "YE",
-}
-
-REGIONS = frozenset(
-    {
-        "abkhazia",
-        "africa",
-        "arctic",
-        "asia",
-        "baltic states",
-        "balkans",
-        "caucasus",
-        "central asia",
-        "central europe",
-        "crimea",
-        "donbas",
-        "eastern europe",
-        "eastern partnership",
-        "eu",
-        "europe",
-        "european union",
-        "latin america",
-        "middle east",
-        "nagorno-karabakh",
-        "nordic countries",
-        "north africa",
-        "sahel",
-        "scandinavia",
-        "south caucasus",
-        "south ossetia",
-        "soviet union",
-        "the west",
-        "transnistria",
-        "ussr",
-        "west",
-        "western balkans",
-        "world",
-    }
-)
-
 MAX_TITLE_LENGTH = Case._meta.get_field("title").max_length
 MAX_NAME_LENGTHS = {
     "keyword": Keyword._meta.get_field("name").max_length,
@@ -615,109 +420,6 @@ def check_no_duplicates(parsed_cases):
     for problem in duplicate_problems(parsed_cases):
         problems.add(problem)
     problems.raise_if_any()
-
-
-class TaxonomyResolver:
-    """Finds keywords, countries, languages and outlets by name, creating missing ones.
-
-    Everything is loaded once: the tables are small (hundreds to a few thousand rows).
-    """
-
-    def __init__(self):
-        self.keywords = {k.name.casefold(): k for k in Keyword.objects.all()}
-        self.outlets = {o.name.casefold(): o for o in Outlet.objects.all()}
-        # Other names and domains of outlets: "Sputnik Poland", "pl.sputniknews.com".
-        self.outlet_aliases = {o.domain.casefold(): o for o in self.outlets.values() if o.domain}
-        for alias in OutletAlias.objects.select_related("outlet"):
-            self.outlet_aliases[alias.name.casefold()] = alias.outlet
-        self.countries = {c.name.casefold(): c for c in Country.objects.all()}
-        self.languages = {}
-        self.language_codes = {}
-        for language in Language.objects.all():
-            self._remember_language(language)
-        self.issues = {}
-
-    def _remember_language(self, language):
-        self.languages[language.name.casefold()] = language
-        self.language_codes[language.code.casefold()] = language
-
-    def find_keyword(self, name):
-        return self.keywords.get(name.casefold())
-
-    def keyword(self, name):
-        key = name.casefold()
-        if key not in self.keywords:
-            self.keywords[key] = Keyword.objects.create(name=name)
-        return self.keywords[key]
-
-    def find_outlet(self, name, domain=""):
-        """The outlet known by this name, by it as an alias or domain, or by `domain`."""
-        key = name.casefold()
-        found = self.outlets.get(key) or self.outlet_aliases.get(key)
-        if found is None and domain:
-            found = self.outlet_aliases.get(domain.casefold())
-        return found
-
-    def outlet(self, name, domain=""):
-        found = self.find_outlet(name, domain)
-        if found is None:
-            found = Outlet.objects.create(name=name, domain=domain)
-            self.outlets[name.casefold()] = found
-            if domain:
-                self.outlet_aliases[domain.casefold()] = found
-        return found
-
-    def find_country(self, ref):
-        return self.countries.get(ref.name.casefold())
-
-    def country(self, ref):
-        key = ref.name.casefold()
-        if key in self.countries:
-            return self.countries[key]
-        kind = ref.kind or (Country.Kind.REGION if key in REGIONS else Country.Kind.COUNTRY)
-        iso_code = ref.iso_code if ref.iso_code is not None else COUNTRY_CODES.get(key, "")
-        if kind == Country.Kind.REGION:
-            iso_code = ""
-        same_code = iso_code and next(
-            (c for c in self.countries.values() if c.iso_code == iso_code), None
-        )
-        country = same_code or Country.objects.create(name=ref.name, iso_code=iso_code, kind=kind)
-        self.countries[key] = country
-        return country
-
-    def find_language(self, ref):
-        name_key = ref.name.casefold()
-        code = ref.code or LANGUAGE_CODES.get(name_key, "")
-        return (
-            self.language_codes.get(code.casefold())
-            or self.languages.get(name_key)
-            or self.language_codes.get(name_key)
-        )
-
-    def language(self, ref):
-        name_key = ref.name.casefold()
-        code = ref.code or LANGUAGE_CODES.get(name_key, "")
-        existing = self.find_language(ref)
-        if existing:
-            return existing
-        name = ref.name
-        if not code and name_key in LANGUAGE_NAMES_BY_CODE:
-            # The file gave a code such as "ru" where a name was expected.
-            code, name = ref.name, LANGUAGE_NAMES_BY_CODE[name_key]
-        code = code or slugify(ref.name)[:MAX_LANGUAGE_CODE_LENGTH] or name_key
-        existing = self.language_codes.get(code.casefold()) or self.languages.get(name.casefold())
-        if existing:
-            return existing
-        language = Language.objects.create(code=code, name=name)
-        self._remember_language(language)
-        return language
-
-    def issue(self, number):
-        if number is None:
-            return None
-        if number not in self.issues:
-            self.issues[number], _ = Issue.objects.get_or_create(number=number)
-        return self.issues[number]
 
 
 class ExistingCases:

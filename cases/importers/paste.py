@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from cases.importers.base import ExistingCases, TaxonomyResolver, duplicate_problems
+from cases.importers.taxonomy import taxonomy_errors
 from cases.importers.text import parse_text_collecting_errors
 from cases.models import Case, normalize_title
 from cases.search.similar import similar_cases
@@ -55,6 +56,8 @@ def parse(text):
     parsed_cases, errors = parse_text_collecting_errors(text, SOURCE)
     if not errors:
         errors.extend(duplicate_problems(parsed_cases))
+    if not errors:
+        errors += taxonomy_errors(parsed_cases)
     return parsed_cases, errors
 
 

@@ -74,10 +74,9 @@ def save_cases(
         batch = ImportBatch.objects.create(user=user, source=str(source)[:500], skipped=skipped)
         summary.batch = batch
         existing = ExistingCases(parsed_cases, keep_ids=keep_ids)
+        # Every name of the file resolved, and the missing values created, in a few queries.
         resolver = TaxonomyResolver()
-        prepare = getattr(resolver, "prepare", None)
-        if prepare is not None:
-            prepare(parsed_cases)
+        resolver.prepare(parsed_cases)
         matched = [(parsed, existing.find_parsed(parsed)) for parsed in parsed_cases]
         new = [parsed for parsed, pk in matched if pk is None]
         old = [(parsed, pk) for parsed, pk in matched if pk is not None]

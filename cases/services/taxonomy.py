@@ -8,7 +8,15 @@ with a history entry, since its links changed. The change log follows by itself
 
 from django.db import transaction
 
-from cases.models import Appearance, Case, OutletAlias, TaxonomyRedirect
+from cases.models import (
+    Appearance,
+    Case,
+    CountryAlias,
+    KeywordAlias,
+    LanguageAlias,
+    OutletAlias,
+    TaxonomyRedirect,
+)
 from cases.services import editing
 from cases.taxonomy import LINK_FIELDS, kind_of
 
@@ -23,12 +31,45 @@ def cases_showing(value):
     return set(value.cases.values_list("id", flat=True))
 
 
+# The alias table of each kind and its foreign key to the value (cases.importers.taxonomy).
+ALIASES = {
+    "keyword": (KeywordAlias, "keyword"),
+    "country": (CountryAlias, "country"),
+    "language": (LanguageAlias, "language"),
+    "outlet": (OutletAlias, "outlet"),
+}
+
+
+def keep_as_alias(value, names):
+    """Make `names` aliases of `value`, so that imports keep reading them as it: the
+    former names of a renamed value, the names of values merged into it."""
+    kind = kind_of(type(value))
+    if kind not in ALIASES:
+        return
+    model, field = ALIASES[kind]
+    taken = {name.casefold() for name in model.objects.values_list("name", flat=True)}
+    taken |= {
+        name.casefold()
+        for name in type(value).objects.exclude(pk=value.pk).values_list("name", flat=True)
+    }
+    taken.add(value.name.casefold())
+    for name in names:
+        if name and name.casefold() not in taken:
+            model.objects.create(name=name, **{field: value})
+            taken.add(name.casefold())
+
+
 def save_value(value):
-    """Save a keyword, country, language, outlet or issue; a rename changes its cases."""
+    """Save a keyword, country, language, outlet or issue; a rename changes its cases.
+
+    A renamed keyword, country, language or outlet keeps its former name as an alias.
+    """
     with transaction.atomic():
         model = type(value)
         old = model.objects.filter(pk=value.pk).first() if value.pk else None
         value.save()
+        if old is not None and getattr(old, "name", None) != getattr(value, "name", None):
+            keep_as_alias(value, [old.name])
         if old is not None and any(
             getattr(old, field.attname) != getattr(value, field.attname)
             for field in model._meta.concrete_fields
@@ -66,6 +107,9 @@ def merge(keep, others, user=None):
                 [through(case_id=case_id, **{column: keep.pk}) for case_id in moved - already]
             )
             through.objects.filter(**{f"{column}__in": other_ids}).delete()
+            # Their aliases and names stay theirs for imports (cases.importers.taxonomy).
+            alias_model, field = ALIASES[kind]
+            alias_model.objects.filter(**{f"{field}_id__in": other_ids}).update(**{field: keep})
         else:
             moved = set(
                 Appearance.objects.filter(outlet_id__in=other_ids).values_list("case_id", flat=True)
@@ -89,6 +133,8 @@ def merge(keep, others, user=None):
         for other in others:
             TaxonomyRedirect.remember(keep, other.slug)
         model.objects.filter(pk__in=other_ids).delete()
+        if kind in LINK_FIELDS:
+            keep_as_alias(keep, [other.name for other in others])
 
         names = ", ".join(other.name for other in others)
         editing.cases_changed(

@@ -12,6 +12,7 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
 from django.template.response import TemplateResponse
 
+from cases.collation import human_order
 from cases.facets import tally
 from cases.models import Appearance, Case
 from cases.site.charts import bar_chart, fill_months, timeline_chart
@@ -48,7 +49,7 @@ def top_linked(through, field, case_ids, limit=TOP, key="slug"):
         through.objects.filter(case_id__in=case_ids)
         .values(name=F(f"{field}__name"), key=F(f"{field}__{key}"))
         .annotate(count=Count("case_id"))
-        .order_by("-count", "name")
+        .order_by("-count", *human_order(f"{field}__name", pk=f"{field}_id"))
     )
     return list(rows[:limit] if limit else rows)
 
@@ -58,7 +59,7 @@ def top_outlets(case_ids, limit=TOP):
         Appearance.objects.filter(case_id__in=case_ids, outlet__isnull=False)
         .values(name=F("outlet__name"), key=F("outlet__slug"))
         .annotate(count=Count("case_id", distinct=True))
-        .order_by("-count", "name")
+        .order_by("-count", *human_order("outlet__name", pk="outlet_id"))
     )
     return list(rows[:limit])
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from cases.facets import FACETS, browse_counts, facet_counts
 from cases.filters import ORDERINGS, CaseFilter, order_cases
-from cases.models import Case
+from cases.models import Case, Country
 from cases.readmodels.case_page import published_case_for_page
 from cases.readmodels.keyset import Cursor, CursorError, paginate
 from cases.search import (
@@ -247,11 +247,13 @@ def home(request):
 BROWSE_SORTS = {"name": "Name", "count": "Number of cases"}
 
 
-def _browse(request, *, title, intro, param, values):
+def _browse(request, *, title, intro, param, values, notes=None):
     """A browse page: every value with published cases, linking to the filtered list.
 
-    `values` yields (url value, label, published case count), ordered by name.
+    `values` yields (url value, label, published case count), ordered by name as people
+    sort names (cases.collation); `notes`, {url value: note}, marks some ("region").
     """
+    notes = notes or {}
     sort = request.GET.get("sort", "name")
     error = None
     if sort not in BROWSE_SORTS:
@@ -266,6 +268,9 @@ def _browse(request, *, title, intro, param, values):
         }
         for value, label, count in values
     ]
+    for row, (value, _, _) in zip(rows, values, strict=True):
+        if value in notes:
+            row["note"] = notes[value]
     if sort == "count":
         rows.sort(key=lambda row: -row["count"])  # stable: ties stay in name order
     context = {
@@ -294,9 +299,13 @@ def country_browse(request):
     return _browse(
         request,
         title="Countries and regions",
-        intro="The countries and regions the claims are about.",
+        intro=(
+            "The countries and regions the claims are about. Regions, alliances and "
+            "historical states (EU, NATO, USSR), which have no ISO country code, are marked."
+        ),
         param="country",
         values=browse_counts("country"),
+        notes=dict(Country.objects.filter(kind=Country.Kind.REGION).values_list("slug", "kind")),
     )
 
 

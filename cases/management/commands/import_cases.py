@@ -7,8 +7,10 @@ from cases.importers import (
     guess_format,
     parse_file_collecting,
     rejected_path_for,
+    set_aside_unknown_names,
     write_rejected,
 )
+from cases.importers.taxonomy import TaxonomyResolver
 from cases.models import Case
 from cases.services.imports import STATUS_FROM_FILE, save_cases
 
@@ -102,6 +104,8 @@ class Command(BaseCommand):
             )
         except CaseImportError as error:
             raise CommandError(error_text(error)) from error
+        # Names the database cannot resolve either (an unknown language) are problems too.
+        set_aside_unknown_names(result, TaxonomyResolver())
         error = result.error()
         if error is not None and not skip_invalid:
             raise CommandError(error_text(error))
