@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from cases.importers import parse_file
-from cases.models import Appearance, Case, Country, Issue, Keyword, Language, Outlet
+from cases.models import Appearance, Case, Country, ImportBatch, Issue, Keyword, Language, Outlet
 from cases.readmodels.csv import joined, split_escaped
 from cases.services.imports import STATUS_FROM_FILE, save_cases
 from tests.factories import (
@@ -91,6 +91,8 @@ def snapshot(with_ids=False, outlet_domains=True):
             "issue": case.issue.number if case.issue else None,
             "status": case.status,
             "published": case.published_at is not None,
+            "published_at": case.published_at,
+            "created_at": case.created_at,
             "source_id": case.source_id,
             "source_url": case.source_url,
             "languages": sorted(case.languages.values_list("code", "name")),
@@ -164,6 +166,13 @@ def test_the_command_imports_an_export_into_an_empty_database(archive, tmp_path,
 
     assert "4 created" in out.getvalue()
     assert snapshot(outlet_domains=file_format != "csv") == before
+    # Each copied case's history is the one entry of the import that brought it.
+    batch = ImportBatch.objects.get()
+    assert (batch.source, batch.created) == (str(path), 4)
+    for case in Case.objects.all():
+        assert list(case.history.values_list("history_change_reason", "history_type")) == [
+            (f"Import #{batch.pk}", "+")
+        ]
 
 
 @pytest.mark.parametrize("file_format,name", FORMATS)

@@ -221,9 +221,11 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
                 case_status,
                 "",
                 1,
+                # A copy of another database (its export) keeps when a case was entered and
+                # first published; updated_at is when this database changed it.
+                parsed.timestamps.get("created_at", now),
                 now,
-                now,
-                now if published or withdrawn else None,
+                parsed.timestamps.get("published_at", now) if published or withdrawn else None,
                 user_id if published else None,
                 now if withdrawn else None,
                 parsed.source_id,
