@@ -227,9 +227,14 @@ class Country(SluggedModel):
     class Kind(models.TextChoices):
         COUNTRY = "country", "Country"
         REGION = "region", "Region"
+        HISTORICAL = "historical", "Historical state"
+        ALLIANCE = "alliance", "Alliance"
 
     iso_code = models.CharField(
-        "ISO 3166-1 alpha-2 code", max_length=2, blank=True, help_text="Empty for regions."
+        "ISO 3166-1 alpha-2 code",
+        max_length=2,
+        blank=True,
+        help_text="Empty for regions, historical states and alliances.",
     )
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.COUNTRY)
 
@@ -237,8 +242,8 @@ class Country(SluggedModel):
         verbose_name_plural = "countries and regions"
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="region", iso_code="") | Q(kind="country"),
-                name="region_has_no_iso_code",
+                condition=Q(kind="country") | Q(iso_code=""),
+                name="only_countries_have_iso_codes",
             ),
         ]
 

@@ -544,7 +544,7 @@ class TestTaxonomyMatching:
 
         assert sorted(Country.objects.values_list("name", "iso_code", "kind")) == [
             ("Atlantis", "", "country"),
-            ("EU", "", "region"),
+            ("EU", "", "alliance"),
             ("The West", "", "region"),
             ("Ukraine", "UA", "country"),
         ]

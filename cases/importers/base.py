@@ -325,8 +325,10 @@ def check_case(parsed):
             )
         if country.iso_code and len(country.iso_code) != 2:
             parsed.problem("countries", "ISO code is not two letters", country.iso_code)
-        if country.kind == Country.Kind.REGION and country.iso_code:
-            parsed.problem("countries", "a region cannot have an ISO code", country.name)
+        if country.kind not in (None, Country.Kind.COUNTRY) and country.iso_code:
+            parsed.problem(
+                "countries", f"a {country.kind} value cannot have an ISO code", country.name
+            )
     for appearance in parsed.appearances:
         if not appearance.outlet and not appearance.url:
             parsed.problem("urls", "an appearance needs an outlet or a URL")

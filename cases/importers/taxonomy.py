@@ -402,6 +402,52 @@ def country_code(name):
     return code or ""
 
 
+# Of the regions above, the historical states and the alliances and organisations: each a
+# kind of its own (Country.Kind), shown as such on /countries/ and in the API.
+HISTORICAL_STATES = frozenset(
+    {
+        "czechoslovakia",
+        "east germany",
+        "gdr",
+        "german democratic republic",
+        "soviet union",
+        "ussr",
+        "yugoslavia",
+        "russian empire",
+        "ottoman empire",
+    }
+)
+ALLIANCES = frozenset(
+    {
+        "brics",
+        "cis",
+        "commonwealth of independent states",
+        "csto",
+        "eastern partnership",
+        "eu",
+        "eurasian economic union",
+        "european union",
+        "g7",
+        "g20",
+        "nato",
+        "osce",
+        "un",
+        "united nations",
+        "visegrad group",
+    }
+)
+
+
+def region_kind(name):
+    """The kind of a name that is no country's: historical state, alliance, or region."""
+    key = country_plain(name)
+    if key in HISTORICAL_STATES or key in HISTORIC_COUNTRIES:
+        return Country.Kind.HISTORICAL
+    if key in ALLIANCES:
+        return Country.Kind.ALLIANCE
+    return Country.Kind.REGION
+
+
 def is_region(name):
     """Whether a name (not a country's) is a region, an alliance or a historical state."""
     key = country_plain(name)
@@ -694,13 +740,13 @@ class TaxonomyResolver:
             )
         if found is not None:
             return found, found.iso_code, found.kind
-        if ref.kind == Country.Kind.REGION or (
-            ref.kind is None and country_plain(ref.name) in REGIONS
-        ):
-            return None, "", Country.Kind.REGION
+        if ref.kind not in (None, Country.Kind.COUNTRY):
+            return None, "", ref.kind
+        if ref.kind is None and country_plain(ref.name) in REGIONS:
+            return None, "", region_kind(ref.name)
         code = (ref.iso_code or country_code(ref.name)).upper()
         if not code and ref.kind is None and is_region(ref.name):
-            return None, "", Country.Kind.REGION
+            return None, "", region_kind(ref.name)
         if code and code in self.countries_by_code and not exact:
             return self.countries_by_code[code], code, Country.Kind.COUNTRY
         return None, code, Country.Kind.COUNTRY

@@ -305,7 +305,12 @@ def country_browse(request):
         ),
         param="country",
         values=browse_counts("country"),
-        notes=dict(Country.objects.filter(kind=Country.Kind.REGION).values_list("slug", "kind")),
+        notes={
+            slug: Country.Kind(kind).label.lower()
+            for slug, kind in Country.objects.exclude(kind=Country.Kind.COUNTRY).values_list(
+                "slug", "kind"
+            )
+        },
     )
 
 

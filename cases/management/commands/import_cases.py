@@ -104,9 +104,11 @@ class Command(BaseCommand):
             )
         except CaseImportError as error:
             raise CommandError(error_text(error)) from error
-        # Names the database cannot resolve either (an unknown language) are problems too.
-        set_aside_unknown_names(result, TaxonomyResolver())
         error = result.error()
+        if error is None or skip_invalid:
+            # Names the database cannot resolve (an unknown language) are problems too.
+            set_aside_unknown_names(result, TaxonomyResolver())
+            error = result.error()
         if error is not None and not skip_invalid:
             raise CommandError(error_text(error))
 
