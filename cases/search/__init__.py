@@ -64,27 +64,23 @@ CROSS JOIN LATERAL unnest(tsvector_to_array({CASE_WORDS_SQL})) AS w(word)
 WHERE c.status = 'published' AND {WORD_FILTER}
 """
 
-# The search vector and the word list's words of cases not written yet, from their texts
-# and keyword names given as arrays (a bulk import, cases.services.imports): the same
-# expressions as above, so a case gets the vector save_case() would give it.
-TEXTS_SQL = f"""
-SELECT ({vector_sql("c", "c.keyword_names")})::text, ARRAY(
-    SELECT DISTINCT left(w.word, 100)
-    FROM unnest(tsvector_to_array({words_sql("c", "c.keyword_names")})) AS w(word)
-    WHERE {WORD_FILTER}
-)
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY
-    AS c(title, summary, disproof, keyword_names, n)
-ORDER BY c.n
+# The word list's words of cases not written yet, from their texts and keyword names given
+# as arrays (a bulk import, cases.services.imports): the same expression as WORDS_SQL's.
+WORDS_OF_TEXTS_SQL = f"""
+SELECT DISTINCT left(w.word, 100)
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
+    AS c(title, summary, disproof, keyword_names)
+CROSS JOIN LATERAL unnest(tsvector_to_array({words_sql("c", "c.keyword_names")})) AS w(word)
+WHERE {WORD_FILTER}
 """
 
 
-def vectors_and_words(cursor, texts):
-    """[(search vector as text, [words])] of [(title, summary, disproof, keyword names)]."""
+def words_of_texts(cursor, texts):
+    """The word list's words of [(title, summary, disproof, keyword names or None)]."""
     if not texts:
         return []
-    cursor.execute(TEXTS_SQL, [list(column) for column in zip(*texts, strict=True)])
-    return cursor.fetchall()
+    cursor.execute(WORDS_OF_TEXTS_SQL, [list(column) for column in zip(*texts, strict=True)])
+    return [word for (word,) in cursor.fetchall()]
 
 
 def update_search_vectors(case_ids=None):

@@ -36,7 +36,7 @@ from cases.importers.base import (
 )
 from cases.models import Appearance, Case, ImportBatch, PendingReference, normalize_title
 from cases.progress import Progress
-from cases.search import vectors_and_words
+from cases.search import vector_sql, words_of_texts
 from cases.services import editing
 
 # save_cases(status=STATUS_FROM_FILE): new cases take the status the file gives.
@@ -209,6 +209,10 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
         issue = resolver.issue(parsed.issue)
         published = case_status == Case.Status.PUBLISHED
         withdrawn = case_status == Case.Status.WITHDRAWN
+        keywords = list({k.pk: k for k in map(resolver.keyword, parsed.keywords)}.values())
+        # Keyword names in the order their link rows are written, as the search vector of
+        # a case written by save_case() reads them.
+        names = " ".join(k.name for k in keywords) or None
         cases.append(
             (
                 pk,
@@ -230,9 +234,9 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
                 now if withdrawn else None,
                 parsed.source_id,
                 parsed.source_url,
+                names,
             )
         )
-        keywords = list({k.pk: k for k in map(resolver.keyword, parsed.keywords)}.values())
         for name, values in (
             ("languages", [resolver.language(ref) for ref in parsed.languages]),
             ("countries", [resolver.country(ref) for ref in parsed.countries]),
@@ -240,11 +244,8 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
         ):
             for value_id in dict.fromkeys(value.pk for value in values):
                 links[name].append((pk, value_id))
-        # Keyword names in the order their link rows are written, as the search vector of
-        # a case written by save_case() reads them.
-        texts.append(
-            (title, parsed.summary, parsed.disproof, " ".join(k.name for k in keywords) or None)
-        )
+        if case_status == Case.Status.PUBLISHED:
+            texts.append((title, parsed.summary, parsed.disproof, names))
         for ref in parsed.appearances:
             outlet = resolver.outlet(ref.outlet, ref.outlet_domain) if ref.outlet else None
             appearances.append(
@@ -252,34 +253,22 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
             )
         if done % 1000 == 0:
             progress.update(done)
-    # The search vectors go in with the cases (one write of each row and its indexes).
-    computed = _vectors_and_words(texts)
-    cases = [(*case, vector) for case, (vector, _) in zip(cases, computed, strict=True)]
-    words = sorted(
-        {
-            word
-            for case, (_, case_words) in zip(cases, computed, strict=True)
-            if case[CASE_COLUMNS.index("status")] == Case.Status.PUBLISHED
-            for word in case_words
-        }
-    )
+    # The words of published cases, for search suggestions, are found by a second
+    # connection while this one writes (text search parsing is the slowest part).
+    words = WordsOnTheSide(texts)
     with connection.cursor() as cursor:
         for name, table in LINK_TABLES.items():
             copy_rows(cursor, table, ("case_id", LINK_COLUMNS[name]), links[name])
         cursor.execute(STAGING_SQL)
         copy_rows(
-            cursor,
-            "import_case",
-            [*CASE_COLUMNS, "search_vector"],
-            cases,
-            NULLABLE_CASE_COLUMNS,
+            cursor, "import_case", [*CASE_COLUMNS, "keyword_names"], cases, NULLABLE_CASE_COLUMNS
         )
+        # The search vectors go in with the cases: one write of each row and its indexes.
         cursor.execute(INSERT_SQL)
         cursor.execute("DROP TABLE import_case")
-        # Words of published cases, for search suggestions (cases.search.WORDS_SQL).
         cursor.execute(
             "INSERT INTO cases_searchword (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
-            [words],
+            [words.result(cursor)],
         )
         copy_rows(cursor, "cases_appearance", APPEARANCE_COLUMNS, appearances, ["outlet_id"])
         if keep_ids:
@@ -315,13 +304,15 @@ CASE_COLUMNS = (
 NULLABLE_CASE_COLUMNS = ["date", "issue_id", "published_at", "published_by_id", "withdrawn_at"]
 STAGING_SQL = """
 CREATE TEMPORARY TABLE import_case ON COMMIT DROP AS
-    SELECT {columns}, search_vector FROM cases_case WITH NO DATA
+    SELECT {columns}, NULL::text AS keyword_names FROM cases_case WITH NO DATA
 """.format(columns=", ".join(CASE_COLUMNS))
+# The search vector: the expression save_case() uses (cases.search.UPDATE_SQL), with the
+# keyword names from the staging table.
 INSERT_SQL = """
 INSERT INTO cases_case ({columns}, search_vector)
-SELECT {columns}, search_vector FROM import_case
-""".format(columns=", ".join(CASE_COLUMNS))
-# Below this many new cases, one connection computes their search vectors and words.
+SELECT {columns}, {vector} FROM import_case c
+""".format(columns=", ".join(CASE_COLUMNS), vector=vector_sql("c", "c.keyword_names"))
+# Below this many published new cases, this connection finds their words itself.
 PARALLEL_TEXTS = 500
 LINK_TABLES = {
     "languages": "cases_case_languages",
@@ -332,37 +323,35 @@ LINK_COLUMNS = {"languages": "language_id", "countries": "country_id", "keywords
 APPEARANCE_COLUMNS = ("case_id", "outlet_id", "url", "archive_url", "url_status", "archive_status")
 
 
-def _vectors_and_words(texts):
-    """cases.search.vectors_and_words() of `texts`, in order.
+class WordsOnTheSide:
+    """cases.search.words_of_texts() of `texts`, found by a second connection while this one
+    writes, for a big batch. The texts are given as values, so that connection needs
+    nothing this transaction wrote; should it fail, result() finds them on this one."""
 
-    Text search parsing is most of the database's work in a bulk import: a big batch is
-    split between this connection and a second one, each working on its half at once. The
-    texts are given as values, so the second connection needs nothing this transaction
-    wrote; should it fail to connect, this one does all of it.
-    """
-    half = len(texts) // 2 if len(texts) >= PARALLEL_TEXTS else len(texts)
-    other = {}
+    def __init__(self, texts):
+        self.texts, self.words, self.thread = texts, None, None
+        if len(texts) >= PARALLEL_TEXTS:
+            self.thread = threading.Thread(target=self._find)
+            self.thread.start()
 
-    def second_half():
+    def _find(self):
         try:
             conn = connections.create_connection(DEFAULT_DB_ALIAS)
             try:
                 with conn.cursor() as cursor:
-                    other["rows"] = vectors_and_words(cursor, texts[half:])
+                    self.words = words_of_texts(cursor, self.texts)
             finally:
                 conn.close()
         except DatabaseError:
-            other["rows"] = None
+            self.words = None
 
-    thread = threading.Thread(target=second_half)
-    if half < len(texts):
-        thread.start()
-    with connection.cursor() as cursor:
-        rows = vectors_and_words(cursor, texts[:half])
-        if half < len(texts):
-            thread.join()
-            rows += other.get("rows") or vectors_and_words(cursor, texts[half:])
-    return rows
+    def result(self, cursor):
+        """The words, sorted."""
+        if self.thread is not None:
+            self.thread.join()
+        if self.words is None:
+            self.words = words_of_texts(cursor, self.texts)
+        return sorted(self.words)
 
 
 def _case_ids(parsed_cases, keep_ids):
@@ -406,6 +395,10 @@ def _relate(ids, parsed_cases):
     becomes a pending reference; pending references of other cases to a new case's title
     become related links, as editing.save_case() does one case at a time.
     """
+    if not PendingReference.objects.exists() and not any(
+        parsed.related_titles for parsed in parsed_cases
+    ):
+        return  # nothing waits for these cases, and they name none
     titles = {}
     for pk, parsed in zip(ids, parsed_cases, strict=True):
         titles.setdefault(normalize_title(parsed.title), pk)
