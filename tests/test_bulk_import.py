@@ -17,6 +17,7 @@ from cases.search import (
     WORD_FILTER,
     search_cases,
     vector_sql,
+    vectors_of_texts,
     words_of_texts,
 )
 from cases.services import imports
@@ -108,15 +109,20 @@ class TestNewCases:
     def test_search_vectors_and_words_are_those_of_the_write_path(
         self, db, monkeypatch, parallel_from
     ):
-        # A second connection finds the words of a big batch; this one, a small batch's.
+        # A second connection shares the text work of a big batch; this one does a small
+        # batch's alone.
         monkeypatch.setattr(imports, "PARALLEL_TEXTS", parallel_from)
-        backends = []
+        backends = {"words": [], "vectors": []}
 
-        def found_by(cursor, texts):
-            backends.append(cursor.cursor.connection.get_backend_pid())
-            return words_of_texts(cursor, texts)
+        def spied(what, function):
+            def spy(cursor, texts):
+                backends[what].append(cursor.cursor.connection.get_backend_pid())
+                return function(cursor, texts)
 
-        monkeypatch.setattr(imports, "words_of_texts", found_by)
+            return spy
+
+        monkeypatch.setattr(imports, "words_of_texts", spied("words", words_of_texts))
+        monkeypatch.setattr(imports, "vectors_of_texts", spied("vectors", vectors_of_texts))
         rows = archive_rows()
         rows[0].keywords = ["USA", "Military", "usa"]
         rows[2].keywords = []
@@ -142,7 +148,12 @@ class TestNewCases:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             (this_one,) = cursor.fetchone()
-        assert (backends != [this_one]) == (parallel_from == 2) and len(backends) == 1
+        if parallel_from == 2:
+            # The second connection computed the last case's vector and every word.
+            assert len(backends["vectors"]) == 1 and backends["vectors"] != [this_one]
+            assert backends["words"] == backends["vectors"]
+        else:
+            assert backends == {"words": [this_one], "vectors": []}
         assert len(vectors) == 3 and all(stored for stored, _ in vectors)
         assert [stored for stored, _ in vectors] == [computed for _, computed in vectors]
         assert set(SearchWord.objects.values_list("word", flat=True)) == words

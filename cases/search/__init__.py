@@ -64,8 +64,9 @@ CROSS JOIN LATERAL unnest(tsvector_to_array({CASE_WORDS_SQL})) AS w(word)
 WHERE c.status = 'published' AND {WORD_FILTER}
 """
 
-# The word list's words of cases not written yet, from their texts and keyword names given
-# as arrays (a bulk import, cases.services.imports): the same expression as WORDS_SQL's.
+# The word list's words and the search vectors of cases not written yet, from their texts and
+# keyword names given as arrays (a bulk import, cases.services.imports): the expressions of
+# WORDS_SQL and UPDATE_SQL.
 WORDS_OF_TEXTS_SQL = f"""
 SELECT DISTINCT left(w.word, 100)
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
@@ -73,6 +74,23 @@ FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
 CROSS JOIN LATERAL unnest(tsvector_to_array({words_sql("c", "c.keyword_names")})) AS w(word)
 WHERE {WORD_FILTER}
 """
+
+
+VECTORS_OF_TEXTS_SQL = f"""
+SELECT ({vector_sql("c", "c.keyword_names")})::text
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) WITH ORDINALITY
+    AS c(title, summary, disproof, keyword_names, n)
+ORDER BY c.n
+"""
+
+
+def vectors_of_texts(cursor, texts):
+    """The search vectors, as text, of [(title, summary, disproof, keyword names or None)]:
+    what UPDATE_SQL stores for cases with those texts and keyword names."""
+    if not texts:
+        return []
+    cursor.execute(VECTORS_OF_TEXTS_SQL, [list(column) for column in zip(*texts, strict=True)])
+    return [vector for (vector,) in cursor.fetchall()]
 
 
 def words_of_texts(cursor, texts):

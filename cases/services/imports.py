@@ -36,7 +36,7 @@ from cases.importers.base import (
 )
 from cases.models import Appearance, Case, ImportBatch, PendingReference, normalize_title
 from cases.progress import Progress
-from cases.search import vector_sql, words_of_texts
+from cases.search import vector_sql, vectors_of_texts, words_of_texts
 from cases.services import editing
 
 # save_cases(status=STATUS_FROM_FILE): new cases take the status the file gives.
@@ -253,22 +253,25 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
             )
         if done % 1000 == 0:
             progress.update(done)
-    # The words of published cases, for search suggestions, are found by a second
-    # connection while this one writes (text search parsing is the slowest part).
-    words = WordsOnTheSide(texts)
+    # A big batch shares the text search work with a second connection: the search vectors
+    # of its last cases, then the words of its published ones (for search suggestions).
+    share = len(cases) * SIDE_SHARE // 100 if len(cases) >= PARALLEL_TEXTS else 0
+    side = TextsOnTheSide([case_texts(case) for case in cases[-share:]], texts) if share else None
+    head, tail = cases[: len(cases) - share], cases[len(cases) - share :]
     with connection.cursor() as cursor:
         for name, table in LINK_TABLES.items():
             copy_rows(cursor, table, ("case_id", LINK_COLUMNS[name]), links[name])
         cursor.execute(STAGING_SQL)
-        copy_rows(
-            cursor, "import_case", [*CASE_COLUMNS, "keyword_names"], cases, NULLABLE_CASE_COLUMNS
-        )
-        # The search vectors go in with the cases: one write of each row and its indexes.
-        cursor.execute(INSERT_SQL)
+        # The search vectors of the first cases are computed as they go in (one write of
+        # each row and its indexes); then the others, with the vectors computed beside.
+        _insert_staged(cursor, [(*case, None) for case in head])
+        vectors = (side.vectors() if side else None) or [None] * len(tail)
+        _insert_staged(cursor, list(map(tuple.__add__, tail, [(v,) for v in vectors])))
         cursor.execute("DROP TABLE import_case")
+        words = side.words(cursor) if side else sorted(words_of_texts(cursor, texts))
         cursor.execute(
             "INSERT INTO cases_searchword (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
-            [words.result(cursor)],
+            [words],
         )
         copy_rows(cursor, "cases_appearance", APPEARANCE_COLUMNS, appearances, ["outlet_id"])
         if keep_ids:
@@ -304,16 +307,39 @@ CASE_COLUMNS = (
 NULLABLE_CASE_COLUMNS = ["date", "issue_id", "published_at", "published_by_id", "withdrawn_at"]
 STAGING_SQL = """
 CREATE TEMPORARY TABLE import_case ON COMMIT DROP AS
-    SELECT {columns}, NULL::text AS keyword_names FROM cases_case WITH NO DATA
+    SELECT {columns}, NULL::text AS keyword_names, search_vector FROM cases_case WITH NO DATA
 """.format(columns=", ".join(CASE_COLUMNS))
 # The search vector: the expression save_case() uses (cases.search.UPDATE_SQL), with the
 # keyword names from the staging table.
 INSERT_SQL = """
 INSERT INTO cases_case ({columns}, search_vector)
-SELECT {columns}, {vector} FROM import_case c
+SELECT {columns}, coalesce(c.search_vector, {vector}) FROM import_case c
 """.format(columns=", ".join(CASE_COLUMNS), vector=vector_sql("c", "c.keyword_names"))
-# Below this many published new cases, this connection finds their words itself.
+# From this many new cases on, a second connection shares the text search work; it computes
+# the search vectors of this share of them (percent), then the published ones' words.
 PARALLEL_TEXTS = 500
+SIDE_SHARE = 50
+
+
+def _insert_staged(cursor, rows):
+    """Write staged rows (CASE_COLUMNS, keyword names, search vector or None) as cases."""
+    if rows:
+        copy_rows(
+            cursor,
+            "import_case",
+            [*CASE_COLUMNS, "keyword_names", "search_vector"],
+            rows,
+            [*NULLABLE_CASE_COLUMNS, "search_vector"],
+        )
+        cursor.execute(INSERT_SQL)
+        cursor.execute("TRUNCATE import_case")
+
+
+def case_texts(case):
+    """(title, summary, disproof, keyword names) of a row of create_cases()."""
+    return (case[1], case[3], case[4], case[-1])
+
+
 LINK_TABLES = {
     "languages": "cases_case_languages",
     "countries": "cases_case_countries",
@@ -323,35 +349,50 @@ LINK_COLUMNS = {"languages": "language_id", "countries": "country_id", "keywords
 APPEARANCE_COLUMNS = ("case_id", "outlet_id", "url", "archive_url", "url_status", "archive_status")
 
 
-class WordsOnTheSide:
-    """cases.search.words_of_texts() of `texts`, found by a second connection while this one
-    writes, for a big batch. The texts are given as values, so that connection needs
-    nothing this transaction wrote; should it fail, result() finds them on this one."""
+class TextsOnTheSide:
+    """Text search work of a big batch done by a second connection while this one writes:
+    the search vectors of the last `share` of the cases (`vector_texts`), then the words of
+    the published ones (`word_texts`), with cases.search's SQL. Parsing texts is most of the
+    database's work in an import, and the machine has a core for each connection.
 
-    def __init__(self, texts):
-        self.texts, self.words, self.thread = texts, None, None
-        if len(texts) >= PARALLEL_TEXTS:
-            self.thread = threading.Thread(target=self._find)
-            self.thread.start()
+    The texts are given as values, so that connection needs nothing this transaction wrote.
+    Should it fail, vectors() gives None (this connection computes them as the cases go
+    in) and words() finds the words here.
+    """
 
-    def _find(self):
+    def __init__(self, vector_texts, word_texts):
+        self.vector_texts, self.word_texts = vector_texts, word_texts
+        self._vectors, self._words = None, None
+        self.vectors_done = threading.Event()
+        self.thread = threading.Thread(target=self._work)
+        self.thread.start()
+
+    def _work(self):
         try:
             conn = connections.create_connection(DEFAULT_DB_ALIAS)
             try:
                 with conn.cursor() as cursor:
-                    self.words = words_of_texts(cursor, self.texts)
+                    self._vectors = vectors_of_texts(cursor, self.vector_texts)
+                    self.vectors_done.set()
+                    self._words = words_of_texts(cursor, self.word_texts)
             finally:
                 conn.close()
         except DatabaseError:
-            self.words = None
+            pass
+        finally:
+            self.vectors_done.set()
 
-    def result(self, cursor):
-        """The words, sorted."""
-        if self.thread is not None:
-            self.thread.join()
-        if self.words is None:
-            self.words = words_of_texts(cursor, self.texts)
-        return sorted(self.words)
+    def vectors(self):
+        """The vectors (as text) of vector_texts, in order, or None."""
+        self.vectors_done.wait()
+        return self._vectors
+
+    def words(self, cursor):
+        """The words of word_texts, sorted."""
+        self.thread.join()
+        if self._words is None:
+            self._words = words_of_texts(cursor, self.word_texts)
+        return sorted(self._words)
 
 
 def _case_ids(parsed_cases, keep_ids):
