@@ -1218,7 +1218,16 @@ class IssueAdmin(CaseCountAdmin):
 class ImportBatchAdmin(admin.ModelAdmin):
     """What each import did; its cases are listed in the case list's import filter."""
 
-    list_display = ["__str__", "created_at", "user", "source", "created", "updated", "cases"]
+    list_display = [
+        "__str__",
+        "created_at",
+        "user",
+        "source",
+        "created",
+        "updated",
+        "skipped",
+        "cases",
+    ]
     search_fields = ["source"]
     readonly_fields = [
         "created_at",
@@ -1235,6 +1244,9 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="cases")
