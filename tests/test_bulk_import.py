@@ -356,6 +356,8 @@ def test_the_admin_lists_each_import_and_the_cases_it_wrote(db, client, django_u
 
     batches = client.get("/admin/cases/importbatch/").content.decode()
     assert f"Import #{summary.batch.pk}" in batches and "archive.csv" in batches
+    # A batch is a record of what happened: it cannot be deleted.
+    assert client.get(f"/admin/cases/importbatch/{summary.batch.pk}/delete/").status_code == 403
 
     listed = client.get(f"/admin/cases/case/?import_batch={summary.batch.pk}")
     titles = sorted(case.title for case in listed.context["cl"].result_list)
