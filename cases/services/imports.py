@@ -2,9 +2,11 @@
 
 The whole file is one transaction: a bad file leaves nothing behind.
 
-- New cases are written set by set: COPY into the case, link and appearance tables, then
-  the search vectors, search words, pending references and history of the whole batch in
-  a few SQL statements (create_cases()). A 10,000-case archive loads in seconds.
+- New cases are written set by set (create_cases()): links and appearances by COPY, the
+  cases by COPY into a staging table and one INSERT ... SELECT that computes their search
+  vectors with the write path's SQL, then pending references and one history record per
+  case in a few statements. A second connection shares the text search work of a big
+  batch. A 10,000-case archive loads in about ten seconds.
 - Cases the file matches (cases.importers.base.ExistingCases: source key first, then title
   and date) are compared with the file in bulk; only those that differ go through
   cases.services.editing.save_case(), one by one, with its merge, review and history rules.
