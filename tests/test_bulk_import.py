@@ -8,6 +8,7 @@ import io
 import pytest
 from django.db import connection
 
+from cases import search
 from cases.facets import facet_counts
 from cases.importers.base import AppearanceRef, CountryRef, LanguageRef, ParsedCase
 from cases.models import Case, CaseChange, ImportBatch, PendingReference, SearchWord
@@ -112,6 +113,8 @@ class TestNewCases:
         # A second connection shares the text work of a big batch; this one does a small
         # batch's alone.
         monkeypatch.setattr(imports, "PARALLEL_TEXTS", parallel_from)
+        # Texts go to the database in chunks; one text a statement here.
+        monkeypatch.setattr(search, "TEXTS_PER_STATEMENT", 1)
         backends = {"words": [], "vectors": []}
 
         def spied(what, function):

@@ -84,21 +84,33 @@ ORDER BY c.n
 """
 
 
+# Texts sent in one statement: a big import's arrays stay small, and its word sorts in memory.
+TEXTS_PER_STATEMENT = 5000
+
+
+def _chunks(texts):
+    for start in range(0, len(texts), TEXTS_PER_STATEMENT):
+        chunk = texts[start : start + TEXTS_PER_STATEMENT]
+        yield [list(column) for column in zip(*chunk, strict=True)]
+
+
 def vectors_of_texts(cursor, texts):
     """The search vectors, as text, of [(title, summary, disproof, keyword names or None)]:
     what UPDATE_SQL stores for cases with those texts and keyword names."""
-    if not texts:
-        return []
-    cursor.execute(VECTORS_OF_TEXTS_SQL, [list(column) for column in zip(*texts, strict=True)])
-    return [vector for (vector,) in cursor.fetchall()]
+    vectors = []
+    for arrays in _chunks(texts):
+        cursor.execute(VECTORS_OF_TEXTS_SQL, arrays)
+        vectors += [vector for (vector,) in cursor.fetchall()]
+    return vectors
 
 
 def words_of_texts(cursor, texts):
     """The word list's words of [(title, summary, disproof, keyword names or None)]."""
-    if not texts:
-        return []
-    cursor.execute(WORDS_OF_TEXTS_SQL, [list(column) for column in zip(*texts, strict=True)])
-    return [word for (word,) in cursor.fetchall()]
+    words = set()
+    for arrays in _chunks(texts):
+        cursor.execute(WORDS_OF_TEXTS_SQL, arrays)
+        words.update(word for (word,) in cursor.fetchall())
+    return list(words)
 
 
 def update_search_vectors(case_ids=None):

@@ -1,3 +1,6 @@
+import gc
+from contextlib import contextmanager
+
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.importers import (
@@ -83,6 +86,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        with no_cyclic_garbage_collection():
+            self.import_file(options)
+
+    def import_file(self, options):
         path, sep, status = options["path"], options["sep"], options["status"]
         max_errors, skip_invalid = options["max_errors"], options["skip_invalid"]
         file_format = options["format"] or guess_format(path)
@@ -143,6 +150,20 @@ class Command(BaseCommand):
             if rejected_out:
                 line += f" (written to {rejected_out})"
         self.stdout.write(line + ".")
+
+
+@contextmanager
+def no_cyclic_garbage_collection():
+    """A big file makes millions of objects that live until the import ends. Python's cyclic
+    collector would walk them again and again to find nothing to free: a third of the time
+    of reading a 100,000-case file. Reference counting still frees everything else."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def error_text(error):
