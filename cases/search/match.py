@@ -24,6 +24,7 @@ are ranked; each one's vector is read once (detoasted in a materialised CTE) and
 against every term.
 """
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 MAX_TERMS = 24  # the rarest terms of a long text are scored; the others left out
 CANDIDATE_TERMS = 8  # at most this many of the rarest terms find the candidates ...
-CANDIDATES = 2000  # ... and at most this many candidates are ranked
+CANDIDATES = 1000  # ... and at most this many candidates are ranked
 PAIR_TERMS = 6  # when every term is common, pairs of these rarest ones find candidates
 # ts_rank's weights for the labels D, C, B, A: title and keywords (A), summary (B), debunk (C).
 RANK_WEIGHTS = "{0.05, 0.2, 0.5, 1.0}"
@@ -58,15 +59,24 @@ def _tokens(text):
     return tuple(LATIN_TOKEN.findall(fold(text)))
 
 
+def _is_acronym(word):
+    return len(word) <= 4 and word.isupper()
+
+
 def _gazetteer_index():
-    index = {}
+    """{variant's tokens: (canonical name, kind)}; and the variants that are acronyms ("US",
+    "WHO"), which only count written in capitals: in lower case some are common words."""
+    index, acronyms = {}, set()
     for canonical, (kind, variants) in GAZETTEER.items():
         for variant in (canonical, *variants):
-            index.setdefault(_tokens(variant), (canonical, kind))
-    return index
+            tokens = _tokens(variant)
+            index.setdefault(tokens, (canonical, kind))
+            if _is_acronym(unidecode(variant)):
+                acronyms.add(tokens)
+    return index, acronyms
 
 
-GAZETTEER_INDEX = _gazetteer_index()
+GAZETTEER_INDEX, GAZETTEER_ACRONYMS = _gazetteer_index()
 LONGEST_NAME = max(len(tokens) for tokens in GAZETTEER_INDEX)
 
 
@@ -117,12 +127,16 @@ class Match:
 
 def gazetteer_names(text):
     """[(canonical name, kind)] of the gazetteer's names the text mentions, in order."""
-    tokens = _tokens(text)
+    written = re.findall(r"[A-Za-z0-9]+", unidecode(text))
+    tokens = tuple(token.casefold() for token in written)
     found = {}
     i = 0
     while i < len(tokens):
         for size in range(min(LONGEST_NAME, len(tokens) - i), 0, -1):
-            hit = GAZETTEER_INDEX.get(tokens[i : i + size])
+            name = tokens[i : i + size]
+            hit = GAZETTEER_INDEX.get(name)
+            if hit and name in GAZETTEER_ACRONYMS and not written[i].isupper():
+                hit = None
             if hit:
                 found.setdefault(hit[0], hit)
                 i += size
@@ -136,15 +150,32 @@ def gazetteer_names(text):
 
 
 def _inflected(token):
-    """The name a word is an inflected form of: a known name of at least four letters with
-    an ending of one to three letters ("Kazakhstane", from "Казахстане"; "Putinym")."""
+    """The name a word is an inflected form of: the word less an ending of up to three
+    letters is a known name of five letters or more, or such a name less its own ending
+    of up to two letters ("Kazakhstane" from "Казахстане", "Zelenskogo" from
+    "Зеленского", "Putina")."""
     for cut in range(1, 4):
-        if len(token) - cut < 4:
+        if len(token) - cut < 5:
             break
-        hit = GAZETTEER_INDEX.get((token[:-cut],))
+        hit = INFLECTION_INDEX.get(token[:-cut])
         if hit:
             return hit
     return None
+
+
+def _inflection_index():
+    index = {}
+    for tokens, hit in GAZETTEER_INDEX.items():
+        if len(tokens) != 1 or len(tokens[0]) < 5 or not tokens[0].isalpha():
+            continue
+        word = tokens[0]
+        for cut in range(0, 3):
+            if len(word) - cut >= 5:
+                index.setdefault(word[: len(word) - cut], hit)
+    return index
+
+
+INFLECTION_INDEX = _inflection_index()
 
 
 def expanded_text(text):
@@ -249,23 +280,59 @@ def _ts_lexeme(lexeme):
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def candidate_query(terms, total_cases_hint=None):
-    """The tsquery that finds the candidates: the rarest terms OR-ed; if even the rarest
-    is common (idf below COMMON_IDF), pairs of the rarest terms, so a candidate shares two."""
+def candidate_queries(terms):
+    """The tsqueries that find the candidates, most specific first.
+
+    From the rarest terms: all of them; all but one; each pair; each rare term alone (one
+    whose idf is at least COMMON_IDF). They are ordered by how many cases each is expected
+    to find (a term's share of the cases times another's for a pair), so that a case
+    sharing the most telling terms is found before the CANDIDATES are reached.
+    """
     rarest = terms[:CANDIDATE_TERMS]
     if not rarest:
-        return None
-    if rarest[0][2] >= COMMON_IDF or len(rarest) == 1:
-        chosen = [t for t in rarest if t[2] >= COMMON_IDF] or rarest[:1]
-        return " | ".join(_ts_lexeme(t[0]) for t in chosen)
-    few = [_ts_lexeme(t[0]) for t in rarest[:PAIR_TERMS]]
-    pairs = [f"({a} & {b})" for i, a in enumerate(few) for b in few[i + 1 :]]
-    return " | ".join(pairs)
+        return []
+    few = rarest[:PAIR_TERMS]
+    share = [math.exp(-idf) for _, _, idf in few]  # about df / N, from idf = ln(N / df)
+    branches = []
+    if len(few) >= 2:
+        branches.append((math.prod(share), list(range(len(few)))))
+    if len(few) >= 3:
+        for left_out in range(len(few)):
+            kept = [i for i in range(len(few)) if i != left_out]
+            branches.append((math.prod(share[i] for i in kept), kept))
+    for a, b in itertools.combinations(range(len(few)), 2):
+        branches.append((share[a] * share[b], [a, b]))
+    for i, (_, _, idf) in enumerate(rarest):
+        if idf >= COMMON_IDF or i == 0:
+            branches.append((math.exp(-idf), [i]))
+    branches.sort(key=lambda branch: branch[0])  # stable: as listed among equals
+    return [" & ".join(_ts_lexeme(rarest[i][0]) for i in chosen) for _, chosen in branches]
 
 
 # A term in more than about 2% of the cases (idf below this) is too common to find
 # candidates by alone: at a million cases it would fetch twenty thousand.
 COMMON_IDF = math.log(1 + 0.98 / 0.02)
+SENTINEL = "match-candidates-placeholder"
+
+
+def candidates_sql(cases, terms, exclude_ids=()):
+    """(SQL, params) of the ids of at most CANDIDATES cases of the queryset `cases` found
+    by candidate_queries(), each branch through the GIN index; PostgreSQL stops running
+    branches once it has enough."""
+    queries = candidate_queries(terms)
+    candidates = cases.order_by().filter(
+        search_vector=SearchQuery(SENTINEL, search_type="raw", config="disinfo")
+    )
+    if exclude_ids:
+        candidates = candidates.exclude(id__in=list(exclude_ids))
+    sql, params = candidates.values("id")[:CANDIDATES].query.sql_with_params()
+    at = params.index(SENTINEL)
+    parts, all_params = [], []
+    for query in queries:
+        parts.append(f"({sql})")
+        all_params.extend([*params[:at], query, *params[at + 1 :]])
+    return f"SELECT id FROM ({' UNION ALL '.join(parts)}) AS found LIMIT {CANDIDATES}", all_params
+
 
 RANK_SQL = """
 WITH candidates AS MATERIALIZED ({candidates}),
@@ -308,12 +375,7 @@ def lexical_matches(analysis, cases, limit, exclude_ids=()):
     of cases the caller may show, with its filters), best first, as Match objects."""
     if not analysis.terms:
         return []
-    raw = candidate_query(analysis.terms)
-    query = SearchQuery(raw, search_type="raw", config="disinfo")
-    candidates = cases.order_by().filter(search_vector=query)
-    if exclude_ids:
-        candidates = candidates.exclude(id__in=list(exclude_ids))
-    sql, params = candidates.values("id")[:CANDIDATES].query.sql_with_params()
+    sql, params = candidates_sql(cases, analysis.terms, exclude_ids)
     lexemes = [_ts_lexeme(t[0]) for t in analysis.terms]
     words = [t[1] for t in analysis.terms]
     idfs = [t[2] for t in analysis.terms]
@@ -321,8 +383,13 @@ def lexical_matches(analysis, cases, limit, exclude_ids=()):
     entity_count = len(country_ids) + len(keyword_ids)
     best = _best_possible(analysis.terms)
     with connection.cursor() as cursor:
+        # One message, so one transaction: the settings hold for this statement only. A
+        # branch read in table order with a LIMIT looked cheaper to the planner than the
+        # GIN index, and checked every vector on the way; the candidates' vectors are held
+        # in memory while they are scored.
         cursor.execute(
-            RANK_SQL.format(candidates=sql),
+            "SET LOCAL enable_seqscan = off; SET LOCAL work_mem = '32MB';"
+            + RANK_SQL.format(candidates=sql),
             [
                 *params,
                 lexemes,
