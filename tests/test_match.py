@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from cases.models import Case
-from cases.search.match import MAX_TEXT_LENGTH, analyse, gazetteer_names
 from cases.search.gazetteer import GAZETTEER
+from cases.search.match import MAX_TEXT_LENGTH, analyse, gazetteer_names
 from tests.conftest import SEED_FILE
 from tests.factories import CaseFactory, CountryFactory, KeywordFactory
 
