@@ -40,7 +40,7 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
 MAX_TERMS = 24  # the rarest terms of a long text are scored; the others left out
 CANDIDATE_TERMS = 8  # at most this many of the rarest terms find the candidates ...
-CANDIDATES = 1000  # ... and at most this many candidates are ranked
+CANDIDATES = 400  # ... and at most this many candidates are ranked
 PAIR_TERMS = 6  # when every term is common, pairs of these rarest ones find candidates
 # ts_rank's weights for the labels D, C, B, A: title and keywords (A), summary (B), debunk (C).
 RANK_WEIGHTS = "{0.05, 0.2, 0.5, 1.0}"
