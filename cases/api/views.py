@@ -577,37 +577,6 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="Facet counts",
-        description=(
-            "How many published cases match the filters, and how many of them carry each "
-            "keyword, country, language, outlet and year: the site's facet counts."
-        ),
-        parameters=[*CASE_FILTER_PARAMETERS, FACET_LIMIT_PARAMETER],
-        responses={
-            200: inline_serializer(
-                "Facets",
-                {
-                    "count": serializers.IntegerField(),
-                    "approximate": serializers.BooleanField(),
-                    "facets": serializers.DictField(
-                        child=inline_serializer(
-                            "FacetValue",
-                            {
-                                "value": serializers.CharField(),
-                                "label": serializers.CharField(),
-                                "count": serializers.IntegerField(),
-                                "selected": serializers.BooleanField(),
-                            },
-                            many=True,
-                        ),
-                        help_text="keyword, country, language, outlet and year.",
-                    ),
-                },
-            ),
-            **READ_ERRORS,
-        },
-    )
-    @extend_schema(
         summary="Similar cases",
         description=(
             "The published cases most like this one, ranked as claim matching ranks them "
@@ -639,6 +608,37 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         tier = matches[-1].tier if matches and not matches[-1].related else "lexical"
         return Response(matches_body(request, matches, tier))
 
+    @extend_schema(
+        summary="Facet counts",
+        description=(
+            "How many published cases match the filters, and how many of them carry each "
+            "keyword, country, language, outlet and year: the site's facet counts."
+        ),
+        parameters=[*CASE_FILTER_PARAMETERS, FACET_LIMIT_PARAMETER],
+        responses={
+            200: inline_serializer(
+                "Facets",
+                {
+                    "count": serializers.IntegerField(),
+                    "approximate": serializers.BooleanField(),
+                    "facets": serializers.DictField(
+                        child=inline_serializer(
+                            "FacetValue",
+                            {
+                                "value": serializers.CharField(),
+                                "label": serializers.CharField(),
+                                "count": serializers.IntegerField(),
+                                "selected": serializers.BooleanField(),
+                            },
+                            many=True,
+                        ),
+                        help_text="keyword, country, language, outlet and year.",
+                    ),
+                },
+            ),
+            **READ_ERRORS,
+        },
+    )
     @action(
         detail=False,
         renderer_classes=[JSONRenderer, BrowsableAPIRenderer],

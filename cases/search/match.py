@@ -306,12 +306,16 @@ def candidate_queries(terms):
         if idf >= COMMON_IDF or i == 0:
             branches.append((math.exp(-idf), [i]))
     branches.sort(key=lambda branch: branch[0])  # stable: as listed among equals
+    # A branch expected to find a large share of the cases finds nothing telling, and its
+    # posting lists are long: GIN reads them whole before the LIMIT can stop it.
+    branches = branches[:1] + [b for b in branches[1:] if b[0] <= MAX_BRANCH_SHARE]
     return [" & ".join(_ts_lexeme(rarest[i][0]) for i in chosen) for _, chosen in branches]
 
 
 # A term in more than about 2% of the cases (idf below this) is too common to find
 # candidates by alone: at a million cases it would fetch twenty thousand.
 COMMON_IDF = math.log(1 + 0.98 / 0.02)
+MAX_BRANCH_SHARE = 0.02
 SENTINEL = "match-candidates-placeholder"
 
 
