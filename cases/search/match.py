@@ -452,7 +452,7 @@ def match_cases(text, cases, limit=DEFAULT_LIMIT, exclude_ids=(), analysis=None)
 
 
 SIMILAR_LIMIT = 5
-SIMILAR_SUMMARY_CHARS = 1200
+SIMILAR_SUMMARY_CHARS = 400
 
 
 def case_text(title, summary):
