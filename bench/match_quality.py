@@ -194,6 +194,9 @@ def main(argv=None):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE cases_case")  # the statistics the lexical tier reads
     total = Case.objects.published().count()
+    if not total:
+        print("No published cases to build claims from: run make seed, or bench/generate.py.")
+        return
     claims = labelled_set(args.claims, args.seed)
     tiers = ["lexical"]
     if semantic.enabled():

@@ -97,6 +97,8 @@ class Analysis:
 
     terms: list = field(default_factory=list)
     entities: list = field(default_factory=list)
+    name_lexemes: set = field(default_factory=set)  # the terms that are names
+    total: float = 0  # how many cases the statistics counted (0: no statistics)
 
     @property
     def country_ids(self):
@@ -245,8 +247,10 @@ def analyse(text):
             ANALYSIS_SQL, {"text": expanded, "words": words, "acronyms": sorted(acronyms)}
         )
         rows = cursor.fetchall()
-    total = next((share for kind, *_, share, _ in rows if kind == "cases"), 0) or 0
-    analysis = Analysis()
+    total = next((row[4] for row in rows if row[0] == "cases"), 0) or 0
+    # The words of the names' canonical forms come first in `words` (expanded_text()).
+    name_words = len(WORD.findall("\n".join(canonical for canonical, _ in names)))
+    analysis = Analysis(total=total)
     terms = []
     for kind, name, word, position, share, least_share in rows:
         if kind == "term":
@@ -256,11 +260,14 @@ def analyse(text):
     for canonical, kind in names:
         if not any(e.name.casefold() == canonical.casefold() for e in analysis.entities):
             analysis.entities.append(Entity(kind, canonical))
+    ranked = []
     for lexeme, word, position, share, least_share in terms:
-        analysis.terms.append((lexeme, word, _idf(share, least_share, total), position))
+        ranked.append((lexeme, word, _idf(share, least_share, total), position))
+        if position <= name_words:
+            analysis.name_lexemes.add(lexeme)
     # Rarest first; among terms as rare, the text's first.
-    analysis.terms.sort(key=lambda t: (-t[2], t[3]))
-    analysis.terms = [(lexeme, word, idf) for lexeme, word, idf, _ in analysis.terms[:MAX_TERMS]]
+    ranked.sort(key=lambda t: (-t[2], t[3]))
+    analysis.terms = [(lexeme, word, idf) for lexeme, word, idf, _ in ranked[:MAX_TERMS]]
     return analysis
 
 
@@ -280,7 +287,7 @@ def _ts_lexeme(lexeme):
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def candidate_queries(terms):
+def candidate_queries(terms, names=frozenset(), total=0):
     """The tsqueries that find the candidates, most specific first.
 
     From the rarest terms: all of them; all but one; each pair; each rare term alone (one
@@ -288,7 +295,9 @@ def candidate_queries(terms):
     to find (a term's share of the cases times another's for a pair), so that a case
     sharing the most telling terms is found before the CANDIDATES are reached.
     """
-    rarest = terms[:CANDIDATE_TERMS]
+    # Names first: the most telling terms of a claim, however common.
+    ordered = [t for t in terms if t[0] in names] + [t for t in terms if t[0] not in names]
+    rarest = ordered[:CANDIDATE_TERMS]
     if not rarest:
         return []
     few = rarest[:PAIR_TERMS]
@@ -306,24 +315,25 @@ def candidate_queries(terms):
         if idf >= COMMON_IDF or i == 0:
             branches.append((math.exp(-idf), [i]))
     branches.sort(key=lambda branch: branch[0])  # stable: as listed among equals
-    # A branch expected to find a large share of the cases finds nothing telling, and its
-    # posting lists are long: GIN reads them whole before the LIMIT can stop it.
-    branches = branches[:1] + [b for b in branches[1:] if b[0] <= MAX_BRANCH_SHARE]
+    # A branch expected to find many cases finds nothing telling, and its posting lists
+    # are long: GIN reads them whole before the LIMIT can stop it.
+    if total:
+        branches = branches[:1] + [b for b in branches[1:] if b[0] * total <= MAX_BRANCH_ROWS]
     return [" & ".join(_ts_lexeme(rarest[i][0]) for i in chosen) for _, chosen in branches]
 
 
 # A term in more than about 2% of the cases (idf below this) is too common to find
 # candidates by alone: at a million cases it would fetch twenty thousand.
 COMMON_IDF = math.log(1 + 0.98 / 0.02)
-MAX_BRANCH_SHARE = 0.02
+MAX_BRANCH_ROWS = 20_000
 SENTINEL = "match-candidates-placeholder"
 
 
-def candidates_sql(cases, terms, exclude_ids=()):
+def candidates_sql(cases, analysis, exclude_ids=()):
     """(SQL, params) of the ids of at most CANDIDATES cases of the queryset `cases` found
     by candidate_queries(), each branch through the GIN index; PostgreSQL stops running
     branches once it has enough."""
-    queries = candidate_queries(terms)
+    queries = candidate_queries(analysis.terms, analysis.name_lexemes, analysis.total)
     candidates = cases.order_by().filter(
         search_vector=SearchQuery(SENTINEL, search_type="raw", config="disinfo")
     )
@@ -379,7 +389,7 @@ def lexical_matches(analysis, cases, limit, exclude_ids=()):
     of cases the caller may show, with its filters), best first, as Match objects."""
     if not analysis.terms:
         return []
-    sql, params = candidates_sql(cases, analysis.terms, exclude_ids)
+    sql, params = candidates_sql(cases, analysis, exclude_ids)
     lexemes = [_ts_lexeme(t[0]) for t in analysis.terms]
     words = [t[1] for t in analysis.terms]
     idfs = [t[2] for t in analysis.terms]
@@ -389,10 +399,11 @@ def lexical_matches(analysis, cases, limit, exclude_ids=()):
     with connection.cursor() as cursor:
         # One message, so one transaction: the settings hold for this statement only. A
         # branch read in table order with a LIMIT looked cheaper to the planner than the
-        # GIN index, and checked every vector on the way; the candidates' vectors are held
-        # in memory while they are scored.
+        # GIN index, and checked every vector on the way; the cost that turning that off
+        # adds must not make it compile the statement (JIT took a second); the candidates'
+        # vectors are held in memory while they are scored.
         cursor.execute(
-            "SET LOCAL enable_seqscan = off; SET LOCAL work_mem = '32MB';"
+            "SET LOCAL enable_seqscan = off; SET LOCAL jit = off; SET LOCAL work_mem = '32MB';"
             + RANK_SQL.format(candidates=sql),
             [
                 *params,
