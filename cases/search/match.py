@@ -295,8 +295,14 @@ def candidate_queries(terms, names=frozenset(), total=0):
     to find (a term's share of the cases times another's for a pair), so that a case
     sharing the most telling terms is found before the CANDIDATES are reached.
     """
-    # Names first: the most telling terms of a claim, however common.
-    ordered = [t for t in terms if t[0] in names] + [t for t in terms if t[0] not in names]
+    # Names first, unless they are in many cases: the most telling terms of a claim,
+    # however rare its other words are (words in no case at all, or in another language).
+    first = [
+        t
+        for t in terms
+        if t[0] in names and (not total or math.exp(-t[2]) * total <= MAX_BRANCH_ROWS)
+    ]
+    ordered = first + [t for t in terms if t not in first]
     rarest = ordered[:CANDIDATE_TERMS]
     if not rarest:
         return []
