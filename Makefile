@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run test lint format bench bench-import bench-head-to-head clean
+.PHONY: install db-start db-stop migrate seed run test lint format bench bench-import bench-head-to-head bench-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench-import: db-start
 # After make bench: case page, API case and API list asked of both servers in turn.
 bench-head-to-head: db-start $(BENCH_STAMP)
 	$(BIN)/python bench/head_to_head.py --datasette $(BENCH_VENV)/bin/datasette $(BENCH_ARGS)
+
+# Claim matching's quality on the cases in the database (make seed, or bench/generate.py):
+# recall@1, recall@10 and MRR per kind of claim and tier (docs/matching.md).
+bench-match: migrate
+	$(BIN)/python bench/match_quality.py $(BENCH_MATCH_ARGS)
 
 clean: db-stop
 	rm -rf $(VENV) .pgdata staticfiles

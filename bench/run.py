@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -491,6 +492,33 @@ def build_questions(quick):
             # ... and its JSON for JSON.
             datasette=f"/bench/cases/{sample[0][0]}.json",
             datasette_first=[f"/bench/cases/{pk}.json" for pk, _ in sample[1:]],
+        )
+    )
+    # Claim matching: each variant a case's title reworded, with words of its summary.
+    from bench.match_quality import details, reword
+
+    rng = random.Random(1)
+    claims = [
+        " ".join([reword(title), *details(rng, summary)])
+        for title, summary in published.filter(id__in=[pk for pk, _ in sample]).values_list(
+            "title", "summary"
+        )
+    ]
+    questions.append(
+        Question(
+            "claim match (API)",
+            "api",
+            first=[f"/api/v1/match/?{qs(text=claim)}" for claim in claims[1:]],
+            repeat=f"/api/v1/match/?{qs(text=claims[0])}",
+            note="a case's title reworded, with four words of its summary",
+        )
+    )
+    questions.append(
+        Question(
+            "similar cases (API)",
+            "api",
+            first=[f"/api/v1/cases/{pk}/similar/" for pk, _ in sample[1:]],
+            repeat=f"/api/v1/cases/{sample[0][0]}/similar/",
         )
     )
     # The API list, unfiltered: page sizes make the variants (the same on both sides).

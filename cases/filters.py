@@ -186,6 +186,24 @@ def outlet_filter(values):
     )
 
 
+class UpdatedSinceField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time whose UTC offset PostgreSQL accepts (less than 16 hours; the ISO
+    format allows up to 24), and whose year is at least 1 once in UTC."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset.total_seconds()) >= 16 * 3600:
+            raise ValidationError("Give a UTC offset between -15:59 and +15:59.", code="invalid")
+        return moment
+
+
+class UpdatedSinceFilter(django_filters.IsoDateTimeFilter):
+    field_class = UpdatedSinceField
+
+
 class SearchField(forms.CharField):
     """Search text in websearch syntax, cleaned to what PostgreSQL parses (clean_query)."""
 
@@ -236,7 +254,7 @@ class CaseFilter(django_filters.FilterSet):
         label="Published on or before",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UpdatedSinceFilter(
         field_name="updated_at", lookup_expr="gte", label="Updated since (ISO 8601)"
     )
     ordering = django_filters.ChoiceFilter(

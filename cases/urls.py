@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from cases.site import corrections, exports, feeds, sitemaps, stats, views
+from cases.site import corrections, exports, feeds, match, sitemaps, stats, views
 
 app_name = "cases"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("cases/feed/atom/", feeds.LatestCasesAtomFeed(), name="feed-atom"),
     path("cases/feed/rss/", feeds.LatestCasesFeed(), name="feed-rss"),
     path("stats/", stats.stats_view, name="stats"),
+    path("match/", match.match_page, name="match"),
     path("corrections/", corrections.corrections_log, name="corrections"),
     path("corrections/feed/", corrections.CorrectionsFeed(), name="corrections-feed"),
     path(

@@ -223,6 +223,10 @@ SITE_NAME = os.environ.get("DISINFO_SITE_NAME", "Disinfo DB")
 SITE_ORGANISATION = os.environ.get("DISINFO_ORGANISATION", "Disinfo DB")
 SITE_URL = os.environ.get("DISINFO_SITE_URL", "http://127.0.0.1:8000")
 
+# Claim matching's optional semantic tier: a local model2vec model directory (nothing is
+# downloaded). Unset, matching is lexical only (cases.search.semantic).
+DISINFO_EMBEDDING_MODEL = os.environ.get("DISINFO_EMBEDDING_MODEL", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

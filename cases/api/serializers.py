@@ -408,3 +408,66 @@ class CaseWriteSerializer(serializers.ModelSerializer):
         )
 
     LINKS = ["languages", "countries", "keywords", "related"]
+
+
+class MatchEntitySerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="country or keyword: a taxonomy value the case is tagged with; person, "
+        "organisation or place: a name from the gazetteer that the case mentions.",
+    )
+    name = serializers.CharField()
+
+
+class MatchWhySerializer(serializers.Serializer):
+    terms = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Words of the text that the case shares (by stem), rarest first.",
+    )
+    entities = MatchEntitySerializer(many=True)
+
+
+class MatchSerializer(serializers.Serializer):
+    """A case matching a text, with its score and why it matched."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.URLField(help_text="The case's page.")
+    api_url = serializers.URLField(help_text="The case in the API.")
+    date = serializers.DateField(allow_null=True)
+    score = serializers.FloatField(
+        help_text="0 to 1, higher is more similar: comparable within one answer."
+    )
+    related = serializers.BooleanField(
+        help_text="Similar cases only: an editor linked this case to the one asked about."
+    )
+    why = MatchWhySerializer()
+
+
+class MatchesSerializer(serializers.Serializer):
+    tier = serializers.ChoiceField(
+        choices=["lexical", "semantic+lexical"],
+        help_text="lexical: shared terms, names and taxonomy. semantic+lexical: fused with "
+        "multilingual sentence embeddings (only where the server has a model).",
+    )
+    semantic_tier = serializers.BooleanField(help_text="Whether the server has a model.")
+    count = serializers.IntegerField()
+    results = MatchSerializer(many=True)
+
+
+def match_representation(match, request):
+    from django.urls import reverse
+
+    api_url = reverse("case-detail", kwargs={"pk": match.id})
+    return {
+        "id": match.id,
+        "title": match.title,
+        "url": request.build_absolute_uri(match.get_absolute_url()),
+        "api_url": request.build_absolute_uri(api_url),
+        "date": match.date.isoformat() if match.date else None,
+        "score": round(match.score, 4),
+        "related": match.related,
+        "why": {
+            "terms": match.terms,
+            "entities": [entity.as_json() for entity in match.entities],
+        },
+    }

@@ -4,7 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
-from cases.api import changes, views
+from cases.api import changes, match, views
 
 router = DefaultRouter()
 router.register("cases", views.CaseViewSet, basename="case")
@@ -25,6 +25,7 @@ def not_found(request):
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("changes/", changes.ChangesView.as_view(), name="changes"),
+    path("match/", match.MatchView.as_view(), name="match"),
     *router.urls,
     # Any character, line breaks (%0A) included: "." does not match them.
     re_path(r"^[\s\S]*/$", not_found),

@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from cases import facets
 from cases.api.edits import conflict_body, proposed_body
+from cases.api.match import SIMILAR_LIMIT_PARAMETER, matches_body
 from cases.api.pagination import CursorPagination
 from cases.api.parsers import JSONParser
 from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
@@ -50,6 +51,7 @@ from cases.api.serializers import (
     CountedKeywordSerializer,
     CountedLanguageSerializer,
     CountedOutletSerializer,
+    MatchesSerializer,
     TombstoneSerializer,
 )
 from cases.collation import human_order
@@ -73,6 +75,7 @@ from cases.readmodels.case_page import MAX_ID, published_case_for_page
 from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
 from cases.readmodels.keyset import Cursor, CursorError
 from cases.search import ranked_matches
+from cases.search.match import MAX_LIMIT, SIMILAR_LIMIT, similar_published_cases
 from cases.services import editing
 from cases.site.claimreview import claim_review
 from cases.site.corrections import withdrawal_url
@@ -573,6 +576,38 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             case, _ = self.locked_case(kwargs["pk"])
             editing.delete_case(case, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Similar cases",
+        description=(
+            "The published cases most like this one, ranked as claim matching ranks them "
+            "(/api/v1/match/), after the related cases editors linked to it "
+            "(`related: true`), which come first."
+        ),
+        parameters=[SIMILAR_LIMIT_PARAMETER],
+        responses={(200, "application/json"): MatchesSerializer, **DETAIL_ERRORS},
+    )
+    @action(
+        detail=True,
+        renderer_classes=[JSONRenderer, BrowsableAPIRenderer],
+        pagination_class=None,
+        permission_classes=[AllowAny],
+    )
+    def similar(self, request, pk=None):
+        unknown = sorted(set(request.query_params) - {"limit", "format"})
+        if unknown:
+            raise ValidationError(
+                {name: ["Unknown parameter: this takes limit."] for name in unknown}
+            )
+        limit = request.query_params.get("limit") or str(SIMILAR_LIMIT)
+        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+            raise ValidationError({"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
+        case = published_case_for_page(int(pk))
+        if case is None:
+            raise not_public(int(pk))
+        matches = similar_published_cases(case, int(limit))
+        tier = matches[-1].tier if matches and not matches[-1].related else "lexical"
+        return Response(matches_body(request, matches, tier))
 
     @extend_schema(
         summary="Facet counts",

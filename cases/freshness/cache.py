@@ -28,7 +28,7 @@ from cases.freshness.dataversion import read_version, version_for_request
 
 # Paths whose anonymous GETs may be kept; exports stream and are never kept.
 CACHED_PREFIXES = ("/cases/", "/api/v1/", "/stats/", "/keywords/", "/countries/",
-                   "/languages/", "/outlets/", "/issues/", "/corrections/")  # fmt: skip
+                   "/languages/", "/outlets/", "/issues/", "/corrections/", "/match/")  # fmt: skip
 NEVER_CACHED_PREFIXES = ("/cases/export/",)
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024

@@ -1,84 +1,55 @@
-"""Existing cases that look like the one an editor is writing (pg_trgm similarity).
+"""Existing cases that look like the one an editor is writing: the duplicate warning.
 
-Titles are compared with the trigram operators, nearest first, served by the GiST index
-case_title_trgm_idx. Summaries are long, so a trigram index on them would be large:
-candidates come from the full-text index instead, and trigram similarity ranks those few.
-A candidate shares at least two of the summary's rarest longer words (rarest by
-PostgreSQL's statistics of the search vectors): any one of its words matched most cases at
-a million, and ranking them took 17 seconds.
+The same similarity as claim matching and similar cases (cases.search.match): the case's
+title (twice) and the start of its summary are matched against every case, drafts
+included, since a duplicate may still be a draft. A case scoring DUPLICATE_SCORE or more
+is listed, most similar first; among cases as similar, the one whose title reads most like
+the typed one comes first.
 """
 
-import itertools
+import difflib
 import re
 
-from django.contrib.postgres.search import (
-    SearchQuery,
-    SearchRank,
-    TrigramDistance,
-    TrigramSimilarity,
-)
 from django.db import connection
-from django.db.models import F
 
 from cases.models import Case
 from cases.search import SEARCH_CONFIG
+from cases.search.match import case_text, fold, match_cases
 
-TITLE_THRESHOLD = 0.3
-SUMMARY_THRESHOLD = 0.3
-SUMMARY_CANDIDATES = 30
-SUMMARY_WORDS = 12  # the summary's first longer words ...
-RARE_WORDS = 6  # ... of which the rarest, in pairs, find the candidates
+DUPLICATE_SCORE = 0.3
 WORD = re.compile(r"[^\W\d_]{4,}")
 
 
 def similar_cases(title="", summary="", exclude_pk=None, limit=8):
     """Cases whose title or summary is similar, most similar first, as a list of Case.
 
-    Each case carries `similarity` (0..1) and `matched_on` ("title" or "summary").
+    Each case carries `similarity` (0..1, the match score) and `matched_on` ("title" when
+    most of the words it shares are in its title, else "summary").
     """
     title = (title or "").strip()
     summary = (summary or "").strip()
-    found = {}
-    base = Case.objects.only("id", "title", "slug", "status", "date")
-    if exclude_pk:
-        base = base.exclude(pk=exclude_pk)
-
-    if len(title) >= 4:
-        # Nearest first, as the GiST index walks them: the scan stops after `limit`.
-        by_title = (
-            base.filter(title__trigram_similar=title)
-            .annotate(distance=TrigramDistance("title", title))
-            .order_by("distance")[:limit]
-        )
-        for case in by_title:
-            case.similarity = 1 - case.distance
-            if case.similarity >= TITLE_THRESHOLD:
-                case.matched_on = "title"
-                found[case.pk] = case
-
-    words = list(dict.fromkeys(w.lower() for w in WORD.findall(summary)))[:SUMMARY_WORDS]
-    words = rarest(words, RARE_WORDS)
-    if words:
-        pairs = [f"('{a}' & '{b}')" for a, b in itertools.combinations(words, 2)]
-        query = SearchQuery(" | ".join(pairs or words), search_type="raw", config=SEARCH_CONFIG)
-        candidates = (
-            base.filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank", "-id")
-            .values_list("pk", flat=True)[:SUMMARY_CANDIDATES]
-        )
-        by_summary = (
-            base.filter(pk__in=list(candidates))
-            .annotate(similarity=TrigramSimilarity("summary", summary))
-            .filter(similarity__gte=SUMMARY_THRESHOLD)
-            .order_by("-similarity", "-id")[:limit]
-        )
-        for case in by_summary:
-            if case.pk not in found or found[case.pk].similarity < case.similarity:
-                case.matched_on = "summary"
-                found[case.pk] = case
-
-    return sorted(found.values(), key=lambda c: (-c.similarity, -c.pk))[:limit]
+    if not title and not summary:
+        return []
+    exclude = {exclude_pk} if exclude_pk else set()
+    text = case_text(title, summary)[:4000]
+    matches, _ = match_cases(text, Case.objects.all(), limit, exclude_ids=exclude)
+    matches = [m for m in matches if m.score >= DUPLICATE_SCORE]
+    cases = Case.objects.only("id", "title", "slug", "status", "date").in_bulk(
+        [m.id for m in matches]
+    )
+    typed = fold(title)
+    found = []
+    for match in matches:
+        case = cases.get(match.id)
+        if case is None:
+            continue
+        case.similarity = match.score
+        in_title = [t for t in match.terms if fold(t) in fold(case.title)]
+        case.matched_on = "title" if len(in_title) * 2 >= len(match.terms) else "summary"
+        case.title_likeness = difflib.SequenceMatcher(None, typed, fold(case.title)).ratio()
+        found.append(case)
+    found.sort(key=lambda c: (-round(c.similarity, 2), -c.title_likeness, -c.pk))
+    return found[:limit]
 
 
 # Each word's share of the cases, from the most common lexemes PostgreSQL's statistics keep

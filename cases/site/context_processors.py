@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
 # The site-wide pages every page links to (header, footer, case metadata), by URL name.
-NAV_PAGES = ("list", "keywords", "countries", "outlets", "languages", "issues", "stats",
+NAV_PAGES = ("list", "match", "keywords", "countries", "outlets", "languages", "issues", "stats",
              "corrections")  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from cases.search import (
     ranked_matches,
     with_headlines,
 )
+from cases.search.match import similar_published_cases
 from cases.site.claimreview import citation, claim_review, permalink
 from cases.site.corrections import withdrawal_url
 
@@ -232,6 +233,8 @@ def case_detail(request, pk, slug=None):
         return redirect(case, permanent=True)
     context = {
         "case": case,
+        # Its related cases are listed above them: here only the others.
+        "similar": [m for m in similar_published_cases(case) if not m.related],
         "description": truncatewords(case.summary, 40),  # shown three times in <head>
         "claim_review": claim_review(case, request),
         "citation": citation(case, request),
