@@ -30,6 +30,7 @@ urlpatterns = [
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("cases/<int:pk>/", views.case_detail, name="detail-short"),
     path("cases/<int:pk>/<slug:slug>/", views.case_detail, name="detail"),
+    path("cases/<int:pk>/<slug:slug>/similar/", views.case_similar, name="similar"),
     path("keywords/", views.keyword_browse, name="keywords"),
     path("countries/", views.country_browse, name="countries"),
     path("languages/", views.language_browse, name="languages"),

@@ -184,14 +184,41 @@ class TestSimilarCases:
         # The other Kazakhstan cases are the most similar.
         assert others[0]["id"] == seed["terror"].pk or "Kazakhstan" in others[0]["title"]
 
-    def test_the_case_page_lists_similar_cases(self, client, seed):
-        html = client.get(seed["terror"].get_absolute_url()).content.decode()
+    def test_the_case_page_links_its_similar_cases_which_load_after_it(self, client, seed):
+        case = seed["terror"]
+        html = client.get(case.get_absolute_url()).content.decode()
         section = html[html.index('id="similar-heading"') :]
-        assert seed["mi6"].title in section
-        assert seed["lithuania"].title not in section
+        similar_url = f"{case.get_absolute_url()}similar/"
+        assert f'data-similar="{similar_url}"' in html and f'href="{similar_url}"' in section
+        assert "js/similar.js" in html
+
+        page = client.get(similar_url)
+        listed = page.content.decode()
+        listed = listed[listed.index('id="similar-list"') :]
+        assert seed["mi6"].title in listed
+        assert seed["lithuania"].title not in listed
+        assert case.title not in listed[: listed.index("Match this claim yourself")]
+
+    def test_the_similar_page_of_a_draft_is_not_found_and_an_old_slug_redirects(self, client, seed):
+        draft = CaseFactory(title="MI6 draft about Kazakhstan", status=Case.Status.DRAFT)
+        assert client.get(f"/cases/{draft.pk}/{draft.slug}/similar/").status_code == 404
+        mi6 = seed["mi6"]
+        response = client.get(f"/cases/{mi6.pk}/old-slug/similar/")
+        assert response.status_code == 301
+        assert response["Location"] == f"{mi6.get_absolute_url()}similar/"
+
+    def test_the_similar_page_of_a_case_like_no_other_says_so(self, client, db):
+        case = CaseFactory(title="Zyxwvut qponmlk", summary="Nothing like anything else.")
+        html = client.get(f"{case.get_absolute_url()}similar/").content.decode()
+        assert "No other case is much like this one." in html
 
 
 class TestQueryCounts:
+    def test_the_similar_page_takes_three_queries(self, client, seed, django_assert_num_queries):
+        # 1. the case; 2. the terms and names of its text; 3. the ranked matches
+        with django_assert_num_queries(3):
+            client.get(f"{seed['mi6'].get_absolute_url()}similar/")
+
     def test_a_match_takes_two_queries(self, api_client, seed, django_assert_num_queries):
         # 1. the text's terms with their statistics, and the countries and keywords it names
         # 2. the candidates through the GIN index, ranked, with what they share

@@ -120,9 +120,8 @@ def test_a_case_asked_for_the_first_time_reads_data_and_version_in_one_query(cli
 
     first, queries = get(client, url)
     assert first.status_code == 200 and "One round trip" in first.content.decode()
-    # The case, with the data version in the same statement; the page's similar cases
-    # (cases.search.match) take two more.
-    assert queries == (3 if kind == "page" else 1)
+    # The case, with the data version in the same statement.
+    assert queries == 1
 
     again, queries = get(client, url)
     assert queries == 1  # the data version alone: the page was kept

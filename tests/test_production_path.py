@@ -179,7 +179,7 @@ def test_a_filtered_list_page_takes_seven_queries_then_one(
         assert client.get("/cases/?keyword=nato").status_code == 200
 
 
-def test_a_case_page_takes_three_queries_then_one(
+def test_a_case_page_takes_one_query_then_one(
     committed, client, settings, django_assert_num_queries
 ):
     switch(settings, *MODES["production"])
@@ -187,8 +187,7 @@ def test_a_case_page_takes_three_queries_then_one(
 
     # 1. the case with its issue, languages, countries, keywords, appearances with
     #    outlets, published related cases and correction notes, and the data version
-    # 2-3. its similar cases: the terms and names of its text, then the ranked matches
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(1):
         assert client.get(url).status_code == 200
     # 1. the data version: it has not moved, so the kept page is the answer
     with django_assert_num_queries(1):

@@ -233,14 +233,30 @@ def case_detail(request, pk, slug=None):
         return redirect(case, permanent=True)
     context = {
         "case": case,
-        # Its related cases are listed above them: here only the others.
-        "similar": [m for m in similar_published_cases(case) if not m.related],
         "description": truncatewords(case.summary, 40),  # shown three times in <head>
         "claim_review": claim_review(case, request),
         "citation": citation(case, request),
         "permalink": permalink(case, request),
     }
     return TemplateResponse(request, "cases/case_detail.html", context)
+
+
+def case_similar(request, pk, slug):
+    """The cases most like a published case (cases.search.match), other than its related
+    ones. The case page loads this page's list after it shows (static/js/similar.js), so a
+    case page costs no ranking; without JavaScript its link leads here. Kept by the page
+    cache like any page."""
+    case = published_case_for_page(pk)
+    if case is None:
+        raise Http404("No published case has this id.")
+    if slug != case.slug:
+        return redirect("cases:similar", pk=case.pk, slug=case.slug, permanent=True)
+    context = {
+        "case": case,
+        # Its related cases are listed on its page: here only the others.
+        "similar": [m for m in similar_published_cases(case) if not m.related],
+    }
+    return TemplateResponse(request, "cases/case_similar.html", context)
 
 
 def home(request):

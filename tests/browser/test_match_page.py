@@ -24,6 +24,8 @@ def test_a_pasted_claim_lists_the_mi6_case_first_with_why(page, live_server):
 
     first.locator(".match-title").click()
     page.wait_for_selector("#similar-heading")
+    # The similar cases load after the page shows (static/js/similar.js).
+    page.wait_for_selector(".similar-cases.loaded .match-title")
     titles = page.locator(".similar-cases .match-title").all_inner_texts()
     assert titles and all("Kazakhstan" in t for t in titles[:2])
     save_screenshot(page, "case-page-similar")
