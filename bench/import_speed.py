@@ -29,22 +29,13 @@ def import_database_url(url):
 
 
 def recreate_database(url):
-    import dj_database_url
-    import psycopg2
+    from bench.run import connect, database_name
 
-    config = dj_database_url.parse(url)
-    params = {
-        "dbname": "postgres",
-        "user": config["USER"] or None,
-        "password": config["PASSWORD"] or None,
-        "host": config["HOST"] or None,
-        "port": config["PORT"] or None,
-    }
-    conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
+    conn = connect(url, dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}"')
-        cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+        cursor.execute(f'DROP DATABASE IF EXISTS "{database_name(url)}"')
+        cursor.execute(f'CREATE DATABASE "{database_name(url)}"')
     conn.close()
 
 
@@ -66,21 +57,12 @@ def reference_copy_seconds(url, path):
     """COPY of the file, as it is, into a temporary table of text columns."""
     import csv
 
-    import dj_database_url
-    import psycopg2
+    from bench.run import connect
 
-    config = dj_database_url.parse(url)
-    params = {
-        "dbname": config["NAME"],
-        "user": config["USER"] or None,
-        "password": config["PASSWORD"] or None,
-        "host": config["HOST"] or None,
-        "port": config["PORT"] or None,
-    }
     with open(path, encoding="utf-8", newline="") as file:
         header = next(csv.reader(file))
     columns = ", ".join(f'"{name}" text' for name in header)
-    conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
+    conn = connect(url)
     try:
         with conn.cursor() as cursor, open(path, encoding="utf-8") as file:
             cursor.execute(f"CREATE TEMPORARY TABLE raw_archive ({columns})")

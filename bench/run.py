@@ -65,24 +65,36 @@ def bench_database_url():
     return f"postgres://postgres@{socket_dir}/disinfo_bench"
 
 
-def ensure_database(url):
+def connect(url, dbname=None):
+    """A psycopg2 connection to the server of `url`: to its database, or to `dbname`."""
     import dj_database_url
     import psycopg2
 
     config = dj_database_url.parse(url)
     params = {
-        "dbname": "postgres",
+        "dbname": dbname or config["NAME"],
         "user": config["USER"] or None,
         "password": config["PASSWORD"] or None,
         "host": config["HOST"] or None,
         "port": config["PORT"] or None,
     }
-    conn = psycopg2.connect(**{k: v for k, v in params.items() if v})
+    return psycopg2.connect(**{k: v for k, v in params.items() if v})
+
+
+def database_name(url):
+    import dj_database_url
+
+    return dj_database_url.parse(url)["NAME"]
+
+
+def ensure_database(url):
+    conn = connect(url, dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+        name = database_name(url)
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
         if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{config["NAME"]}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
     conn.close()
 
 
