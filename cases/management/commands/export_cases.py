@@ -10,6 +10,9 @@ class Command(BaseCommand):
         "Export cases as JSON or NDJSON (the API representation, with status when drafts "
         "are included) or CSV (every column, lossless); import_cases reads each back."
     )
+    # The system checks (models, admin, URLs) take most of a second and concern the web
+    # site, not an export: `manage.py check` runs them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--format", choices=["json", "ndjson", "csv"], default="json")

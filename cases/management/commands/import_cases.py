@@ -38,6 +38,9 @@ that quote (exports add it so that spreadsheets show text, not a formula).
 
 class Command(BaseCommand):
     help = HELP
+    # The system checks (models, admin, URLs) take most of a second and concern the web
+    # site, not an import: `manage.py check` runs them.
+    requires_system_checks = []
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         from argparse import RawDescriptionHelpFormatter
