@@ -219,8 +219,10 @@ def write_archive(
     invalid=False,
     duplicate_share=DUPLICATE_SHARE,
     invalid_share=INVALID_SHARE,
+    texts=True,
 ):
-    """Write `count` rows to `path`; returns what the file holds:
+    """Write `count` rows to `path` (texts=False: empty summaries and disproofs, a
+    metadata-only export); returns what the file holds:
     {"rows", "duplicate_titles" (rows sharing title and date with an earlier row),
     "invalid_lines" (file lines of the rows with a too long outlet name)}."""
     rng = random.Random(seed)
@@ -271,6 +273,8 @@ def write_archive(
             disproof = "\n\n".join(
                 paragraph(rng, rng.randint(2, 5)) for _ in range(rng.randint(1, 4))
             )
+            if not texts:
+                summary = disproof = ""
             row = [
                 REPORT_URL.format(slug=slug),
                 title,
@@ -302,8 +306,15 @@ def main(argv=None):
         action="store_true",
         help="Put over-long multi-line outlet names in about 0.5%% of rows (rejected on import).",
     )
+    parser.add_argument(
+        "--no-texts",
+        action="store_true",
+        help="Leave summaries and disproofs empty, as a metadata-only export does.",
+    )
     options = parser.parse_args(argv)
-    stats = write_archive(options.out, options.count, options.seed, options.invalid)
+    stats = write_archive(
+        options.out, options.count, options.seed, options.invalid, texts=not options.no_texts
+    )
     print(
         f"{options.out}: {stats['rows']} rows, {stats['duplicate_titles']} sharing a title and "
         f"date with another, {len(stats['invalid_lines'])} invalid.",
