@@ -55,6 +55,7 @@ def save_cases(
     keep_ids=False,
     skipped=0,
     stream=None,
+    resolver=None,
 ):
     """Create or update every parsed case in one transaction; new cases get `status`
     (STATUS_FROM_FILE or None: the status the file gives each case, draft where it gives
@@ -65,6 +66,7 @@ def save_cases(
     keep_ids: a case the file gives an id for (the site's own export) updates the case with
     that id, or is created with it; the id sequence moves past the largest id.
     skipped: how many invalid records the caller left out (--skip-invalid), for the batch.
+    resolver: the TaxonomyResolver the caller already checked the names with, if any.
 
     A related title names a case already in the database, or becomes a pending reference
     that links up when its case arrives, later in the same file or in another import.
@@ -77,7 +79,7 @@ def save_cases(
         summary.batch = batch
         existing = ExistingCases(parsed_cases, keep_ids=keep_ids)
         # Every name of the file resolved, and the missing values created, in a few queries.
-        resolver = TaxonomyResolver()
+        resolver = resolver or TaxonomyResolver()
         resolver.prepare(parsed_cases)
         matched = [(parsed, existing.find_parsed(parsed)) for parsed in parsed_cases]
         new = [parsed for parsed, pk in matched if pk is None]

@@ -115,9 +115,11 @@ class Command(BaseCommand):
         except CaseImportError as error:
             raise CommandError(error_text(error)) from error
         error = result.error()
+        resolver = None
         if error is None or skip_invalid:
             # Names the database cannot resolve (an unknown language) are problems too.
-            set_aside_unknown_names(result, TaxonomyResolver())
+            resolver = TaxonomyResolver()
+            set_aside_unknown_names(result, resolver)
             error = result.error()
         if error is not None and not skip_invalid:
             raise CommandError(error_text(error))
@@ -141,6 +143,7 @@ class Command(BaseCommand):
                 source=path,
                 keep_ids=options["keep_ids"],
                 skipped=len(result.rejected),
+                resolver=resolver,
             )
         except CaseImportError as save_error:
             raise CommandError(error_text(save_error)) from save_error
