@@ -187,7 +187,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_THROTTLE_CLASSES": ["cases.api.throttling.AnonymousRateThrottle"],
     "EXCEPTION_HANDLER": "cases.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cases.api.schema.AutoSchema",
 }
 DISINFO_API_ANON_RATE = os.environ.get("DISINFO_API_ANON_RATE", "1000/hour")
 
@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "cases.api.schema.add_tombstone_component",
+        "cases.api.schema.add_format_operations",
     ],
 }
 
@@ -216,7 +217,7 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link", "Location"]
 
 # Shown in page footers and as the author of ClaimReview markup.
 SITE_NAME = os.environ.get("DISINFO_SITE_NAME", "Disinfo DB")

@@ -29,6 +29,7 @@ MATCH_PARAMETERS = [
         OpenApiTypes.STR,
         f"The claim to match, 1 to {MAX_TEXT_LENGTH} characters, in any words and order.",
         "MI6 is behind the riots in Kazakhstan",
+        required=True,
     ),
     query(
         "limit",

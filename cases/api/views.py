@@ -33,6 +33,8 @@ from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJS
 from cases.api.schema import (
     CASE_FILTER_PARAMETERS,
     CASE_LIST_ITEM,
+    CLAIM_REVIEW,
+    CLAIM_REVIEW_LIST,
     DETAIL_ERRORS,
     EDIT_CONFLICT,
     FACET_LIMIT_PARAMETER,
@@ -199,7 +201,6 @@ class ConditionalGetMixin:
         )
 
 
-JSONLD_OBJECT = OpenApiResponse(OpenApiTypes.OBJECT, description="A schema.org ClaimReview.")
 UPDATE_DESCRIPTION = (
     "Two ways not to overwrite someone else's change. `If-Match` with the ETag you read: if "
     "the case changed since, 412 and nothing is written. Or `base_version` in the body: "
@@ -230,7 +231,7 @@ UPDATE_RESPONSES = {
         parameters=[*CASE_FILTER_PARAMETERS, FORMAT_PARAMETER],
         responses={
             (200, "application/json"): CASE_LIST_ITEM,
-            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            (200, "application/ld+json"): CLAIM_REVIEW_LIST,
             (200, "text/csv"): OpenApiTypes.STR,
             **READ_ERRORS,
         },
@@ -241,7 +242,7 @@ UPDATE_RESPONSES = {
         parameters=[FORMAT_PARAMETER],
         responses={
             (200, "application/json"): CaseSerializer,
-            (200, "application/ld+json"): JSONLD_OBJECT,
+            (200, "application/ld+json"): CLAIM_REVIEW,
             (200, "text/csv"): OpenApiTypes.STR,
             **DETAIL_ERRORS,
         },
@@ -357,7 +358,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         """A page's rows: cases, and tombstones of those the user may no longer see."""
         cases = [row for row in rows if self.shown_as_case(row)]
         if self.output_format == "jsonld":
-            shown = {case.pk: claim_review(case, self.request) for case in cases}
+            shown = {
+                case.pk: claim_review(case, self.request, with_context=False) for case in cases
+            }
         else:
             # Each case's JSON as PostgreSQL wrote it (case_representations).
             found = case_representations(cases, self.get_serializer_context())
@@ -407,6 +410,8 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             )
             cases = order_cases(cases, ordering, searching=True)
         rows = self.paginator.paginate_cases(cases, ordering, request, deleted)
+        if self.output_format == "jsonld":
+            return self.paginator.get_graph_response(self.represent(rows), count, approximate)
         return self.paginator.get_paginated_response(self.represent(rows), count, approximate)
 
     def newest_page(self, request):
