@@ -429,7 +429,8 @@ class TestFormats:
         response = api_client.get(f"/api/v1/cases/{case.pk}/?format=csv")
         lines = response.content.decode().splitlines()
         assert lines[0] == ",".join(CSV_COLUMNS)
-        assert lines[1].startswith(f"{case.pk},/cases/{case.pk}/one/,,,published,One,2022-01-01,")
+        url = f"http://testserver/cases/{case.pk}/one/"
+        assert lines[1].startswith(f"{case.pk},{url},,,published,One,2022-01-01,")
 
     @pytest.mark.parametrize(
         "url, headers",
@@ -456,10 +457,12 @@ class TestFormats:
         assert data["itemReviewed"]["@type"] == "Claim"
         assert data["itemReviewed"]["appearance"][0]["url"] == "https://outlet.example/a"
 
-    def test_json_ld_list_has_claimreviews_in_the_envelope(self, api_client):
+    def test_json_ld_list_is_a_graph_of_claimreviews_with_the_page_beside_it(self, api_client):
         CaseFactory(title="The claim")
         body = api_client.get("/api/v1/cases/?format=jsonld").json()
-        assert [item["claimReviewed"] for item in body["results"]] == ["The claim"]
+        assert body["@context"]["@vocab"] == "https://schema.org/"
+        assert [item["claimReviewed"] for item in body["@graph"]] == ["The claim"]
+        assert "@context" not in body["@graph"][0]
         assert body["count"] == 1
 
     def test_an_unknown_format_gets_a_400_naming_it(self, api_client):

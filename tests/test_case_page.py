@@ -105,7 +105,10 @@ def test_a_case_without_date_or_appearances_still_has_valid_json_ld(client):
 
     data = json_ld(page_html(client, case))
 
-    assert data["itemReviewed"] == {"@type": "Claim", "name": "Bare claim", "appearance": []}
+    # Members without a value are left out, not empty.
+    assert data["itemReviewed"] == {"@type": "Claim", "name": "Bare claim"}
+    published = case.published_at or case.created_at
+    assert data["datePublished"] == timezone.localdate(published).isoformat()
     assert "keywords" not in data
 
 

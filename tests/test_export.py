@@ -252,7 +252,7 @@ class TestCsvExport:
         stamp = "%Y-%m-%dT%H:%M:%S.%fZ"
         assert dict(zip(rows[0], rows[1], strict=True)) == {
             "id": str(first.pk),
-            "url": f"/cases/{first.pk}/kazakhstans-colour-revolution-again/",
+            "url": f"https://disinfo.example/cases/{first.pk}/kazakhstans-colour-revolution-again/",
             "source_id": "4711",
             "source_url": "https://euvsdisinfo.eu/report/colour-revolution-again/",
             "status": "published",

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from cases.readmodels.keyset import NOT_A_CURSOR, Cursor, CursorError, paginate
+from cases.site.claimreview import CLAIM_REVIEW_LIST_CONTEXT
 
 TOMBSTONES = "t."
 # After case 123 of 10 January 2022, in the default order.
@@ -143,6 +144,24 @@ class CursorPagination(BasePagination):
                 "previous": self.link(self.previous_cursor),
                 "results": data,
             }
+        )
+
+    def get_graph_response(self, graph, count=None, approximate=False):
+        """A JSON-LD page: a document whose @graph holds the page's ClaimReviews. The
+        envelope's members stay, mapped to null in the context (JSON-LD leaves them out),
+        and next and previous are Link headers too."""
+        links = {"next": self.link(self.next_cursor), "prev": self.link(self.previous_cursor)}
+        header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items() if url)
+        return Response(
+            {
+                "@context": CLAIM_REVIEW_LIST_CONTEXT,
+                "@graph": graph,
+                "count": count,
+                "approximate": approximate,
+                "next": links["next"],
+                "previous": links["prev"],
+            },
+            headers={"Link": header} if header else None,
         )
 
     def get_paginated_response_schema(self, schema):

@@ -113,6 +113,10 @@ FORMAT_PARAMETER = query(
     enum=["json"],
 )
 
+CASE_ID_PARAMETER = OpenApiParameter(
+    "id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description="The case's id."
+)
+
 FACET_LIMIT_PARAMETER = query(
     "limit",
     OpenApiTypes.INT,

@@ -32,6 +32,7 @@ from cases.api.parsers import JSONParser
 from cases.api.renderers import CSVRenderer, JSONLDRenderer, JSONRenderer, RawJSON
 from cases.api.schema import (
     CASE_FILTER_PARAMETERS,
+    CASE_ID_PARAMETER,
     CASE_LIST_ITEM,
     CLAIM_REVIEW,
     CLAIM_REVIEW_LIST,
@@ -239,7 +240,7 @@ UPDATE_RESPONSES = {
     retrieve=extend_schema(
         summary="One case",
         description="The ETag carries the case version: send it back in If-Match to update.",
-        parameters=[FORMAT_PARAMETER],
+        parameters=[CASE_ID_PARAMETER, FORMAT_PARAMETER],
         responses={
             (200, "application/json"): CaseSerializer,
             (200, "application/ld+json"): CLAIM_REVIEW,
@@ -255,18 +256,21 @@ UPDATE_RESPONSES = {
     update=extend_schema(
         summary="Replace a case's fields",
         description=UPDATE_DESCRIPTION,
+        parameters=[CASE_ID_PARAMETER],
         request=CaseWriteSerializer,
         responses=UPDATE_RESPONSES,
     ),
     partial_update=extend_schema(
         summary="Change some of a case's fields",
         description=UPDATE_DESCRIPTION,
+        parameters=[CASE_ID_PARAMETER],
         request=CaseWriteSerializer,
         responses=UPDATE_RESPONSES,
     ),
     destroy=extend_schema(
         summary="Delete a case",
         description="Partners syncing with updated_since see a tombstone for it.",
+        parameters=[CASE_ID_PARAMETER],
         responses={
             204: None,
             **STALE_WRITE,
@@ -463,7 +467,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if not_modified is not None:
             return not_modified
         response = StreamingHttpResponse(
-            started(sql_csv_lines(queryset, include_drafts=self.editor)),
+            started(sql_csv_lines(queryset, include_drafts=self.editor, request=self.request)),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = 'attachment; filename="cases.csv"'
@@ -486,7 +490,8 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         self.last_modified = case.updated_at
         self.etag_prefix = f"v{case.version}-"
         if self.output_format == "csv":
-            return Response([CSV_COLUMNS, csv_row(case, include_drafts=self.editor)])
+            row = csv_row(case, include_drafts=self.editor, request=request)
+            return Response([CSV_COLUMNS, row])
         if self.output_format == "jsonld":
             return Response(claim_review(case, request))
         return Response(self.get_serializer(case).data)
@@ -589,7 +594,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             "(/api/v1/match/), after the related cases editors linked to it "
             "(`related: true`), which come first."
         ),
-        parameters=[SIMILAR_LIMIT_PARAMETER],
+        parameters=[CASE_ID_PARAMETER, SIMILAR_LIMIT_PARAMETER],
         responses={(200, "application/json"): MatchesSerializer, **DETAIL_ERRORS},
     )
     @action(

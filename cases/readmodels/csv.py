@@ -7,7 +7,8 @@ instances with Python's csv module; tests/contracts/ holds the two byte for byte
 CSV_COLUMNS and DEFAULT_SEPARATOR are the file's layout, which both follow and import_cases
 reads back (cases.importers.csv).
 
-The file is lossless: it carries each case's id, its address here, its source's id and
+The file is lossless: it carries each case's id, the address of its page here (absolute:
+for the request, or settings.SITE_URL), its source's id and
 report URL, status and timestamps, and each taxonomy value's slug (language code) beside
 its name, in the same order. Items of a multi-value cell are joined with the separator; a
 separator or a backslash inside an item is escaped with a backslash (joined(),
@@ -23,7 +24,6 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection
-from django.urls import get_script_prefix
 
 CSV_COLUMNS = [
     "id",
@@ -92,11 +92,12 @@ def split_escaped(value, sep):
     return items
 
 
-def case_path_prefix():
-    """What the `url` cell of every case starts with: "/cases/"."""
-    from cases.api.serializers import _case_path_prefix
+def case_url_prefix(request=None):
+    """What the `url` cell of every case starts with: the address of its page without the
+    id and slug, for this request or settings.SITE_URL ("https://example.org/cases/")."""
+    from cases.api.serializers import case_url_prefix as prefix
 
-    return _case_path_prefix(get_script_prefix())
+    return prefix(request)
 
 
 def utc_timestamp(value):
@@ -291,7 +292,7 @@ def _close_connection():
     connection.close()
 
 
-def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False):
+def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, request=None):
     """csv_lines() for large exports: the same text, a chunk of lines per item.
 
     Outside a transaction, PostgreSQL writes the next chunks on READERS other connections
@@ -300,7 +301,7 @@ def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False):
     """
     yield csv.writer(Echo()).writerow(CSV_COLUMNS)
     ids = queryset.values_list("id", flat=True).iterator(chunk_size=SQL_CHUNK_SIZE)
-    url_prefix = case_path_prefix()
+    url_prefix = case_url_prefix(request)
     chunks = (
         {"sep": sep, "include_drafts": include_drafts, "ids": chunk, "url_prefix": url_prefix}
         for chunk in iter(lambda: list(itertools.islice(ids, SQL_CHUNK_SIZE)), [])

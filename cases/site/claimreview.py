@@ -43,6 +43,27 @@ def permalink(case, request=None):
     return site_root(request).rstrip("/") + reverse("cases:detail-short", args=[case.pk])
 
 
+# The JSON-LD context of one case: schema.org's, as search engines expect it.
+SCHEMA_ORG_CONTEXT = "https://schema.org"
+# The context of a list of cases, inlined so that a JSON-LD processor needs nothing from the
+# network: schema.org's terms, and the page's own members (count, next, …) mapped to null,
+# which JSON-LD leaves out of the data. The Link header carries next and previous too.
+CLAIM_REVIEW_LIST_CONTEXT = {
+    "@vocab": "https://schema.org/",
+    "count": None,
+    "approximate": None,
+    "next": None,
+    "previous": None,
+}
+
+
+def organisation(outlet):
+    publisher = {"@type": "Organization", "name": outlet.name}
+    if outlet.domain:
+        publisher["url"] = f"https://{outlet.domain}/"
+    return publisher
+
+
 def appearance_json(appearance):
     work = {"@type": "CreativeWork"}
     if appearance.url:
@@ -50,37 +71,64 @@ def appearance_json(appearance):
     if appearance.archive_url:
         work["archivedAt"] = appearance.archive_url
     if appearance.outlet:
-        publisher = {"@type": "Organization", "name": appearance.outlet.name}
-        if appearance.outlet.domain:
-            publisher["url"] = f"https://{appearance.outlet.domain}/"
-        work["publisher"] = publisher
+        work["publisher"] = organisation(appearance.outlet)
     return work
 
 
-def claim_review(case, request=None):
-    """schema.org ClaimReview for a published case, as a JSON-serialisable dict."""
-    appearances = [appearance_json(a) for a in case.appearances.all()]
-    claim = {"@type": "Claim", "name": case.title, "appearance": appearances}
+def one_or_many(values):
+    """schema.org's way with repeated values: one value alone, several as a list."""
+    return values[0] if len(values) == 1 else values
+
+
+def claim_json(case):
+    """The claim reviewed: who made it (the outlets), when, in which languages, and where."""
+    appearances = list(case.appearances.all())
+    claim = {"@type": "Claim", "name": case.title}
+    outlets = {a.outlet.pk: a.outlet for a in appearances if a.outlet is not None}
+    if outlets:
+        claim["author"] = one_or_many([organisation(outlet) for outlet in outlets.values()])
     if case.date:
         claim["datePublished"] = case.date.isoformat()
-    if appearances:
-        claim["firstAppearance"] = appearances[0]
-    review = {
-        "@context": "https://schema.org",
-        "@type": "ClaimReview",
-        "url": absolute_case_url(case, request),
-        "claimReviewed": case.title,
-        "itemReviewed": claim,
-        "author": {
-            "@type": "Organization",
-            "name": settings.SITE_ORGANISATION,
-            "url": site_root(request),
-        },
-        "reviewRating": dict(DISINFORMATION_RATING),
-        "inLanguage": "en",
-    }
-    if case.published_at:
-        review["datePublished"] = timezone.localdate(case.published_at).isoformat()
+    languages = [language.code for language in case.languages.all()]
+    if languages:
+        claim["inLanguage"] = one_or_many(languages)
+    works = [appearance_json(a) for a in appearances]
+    if works:
+        claim["appearance"] = works
+        claim["firstAppearance"] = works[0]
+    return claim
+
+
+def claim_review(case, request=None, with_context=True):
+    """schema.org ClaimReview for a published case, as a JSON-serialisable dict.
+
+    The case page's JSON-LD and the API's (one case, or each item of a list's @graph,
+    without its own @context) are this markup, with the fields Google's fact-check
+    guidelines ask for. A field without a value is left out rather than empty.
+    """
+    url = absolute_case_url(case, request)
+    review = {"@context": SCHEMA_ORG_CONTEXT} if with_context else {}
+    review.update(
+        {
+            "@type": "ClaimReview",
+            "@id": url,
+            "url": url,
+            "claimReviewed": case.title,
+            "itemReviewed": claim_json(case),
+            "author": {
+                "@type": "Organization",
+                "name": settings.SITE_ORGANISATION,
+                "url": site_root(request),
+            },
+            "reviewRating": dict(DISINFORMATION_RATING),
+            "inLanguage": "en",
+        }
+    )
+    # When the review was published: a case imported without that time was published no
+    # later than it was created here.
+    published = case.published_at or case.created_at
+    if published:
+        review["datePublished"] = timezone.localdate(published).isoformat()
     review["dateModified"] = case.updated_at.isoformat()
     keywords = [keyword.name for keyword in case.keywords.all()]
     if keywords:

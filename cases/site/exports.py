@@ -24,7 +24,7 @@ from cases.readmodels.csv import (
     CSV_COLUMNS,
     DEFAULT_SEPARATOR,
     Echo,
-    case_path_prefix,
+    case_url_prefix,
     joined,
     neutralised,
     sql_csv_lines,
@@ -40,13 +40,13 @@ def iterate_cases(queryset, chunk_size=CHUNK_SIZE):
     return prefetch_for_case_serializer(queryset).iterator(chunk_size=chunk_size)
 
 
-def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False, url_prefix=None):
+def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False, url_prefix=None, request=None):
     """One case as cells in CSV_COLUMNS order; multi-value cells joined with `sep`, a
     separator or backslash inside an item escaped (cases.readmodels.csv.joined()).
 
     A cell a spreadsheet would take for a formula gets a quote in front (neutralised()).
     """
-    url_prefix = case_path_prefix() if url_prefix is None else url_prefix
+    url_prefix = case_url_prefix(request) if url_prefix is None else url_prefix
     appearances = list(case.appearances.all())
     languages = list(case.languages.all())
     countries = list(case.countries.all())
@@ -81,18 +81,22 @@ def csv_row(case, sep=DEFAULT_SEPARATOR, include_drafts=False, url_prefix=None):
     return [neutralised(cell) for cell in cells]
 
 
-def csv_rows(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE):
+def csv_rows(
+    queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE, request=None
+):
     """The header, then one row per case."""
     yield list(CSV_COLUMNS)
-    url_prefix = case_path_prefix()
+    url_prefix = case_url_prefix(request)
     for case in iterate_cases(queryset, chunk_size):
         yield csv_row(case, sep, include_drafts, url_prefix)
 
 
-def csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE):
+def csv_lines(
+    queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, chunk_size=CHUNK_SIZE, request=None
+):
     """CSV text, one row per item (a row's quoted cells may hold newlines)."""
     writer = csv.writer(Echo())
-    for row in csv_rows(queryset, sep, include_drafts, chunk_size):
+    for row in csv_rows(queryset, sep, include_drafts, chunk_size, request):
         yield writer.writerow(row)
 
 
@@ -163,7 +167,7 @@ def export_view(request):
 
     cases = case_filter.qs
     if export_format == "csv":
-        chunks = sql_csv_lines(cases)
+        chunks = sql_csv_lines(cases, request=request)
     elif export_format == "json":
         chunks = json_lines(cases, request=request, chunk_size=CHUNK_SIZE)
     else:
