@@ -395,7 +395,8 @@ class TestCsv(FastPathContract):
     def test_the_site_download_is_the_model_based_export(self, committed, client):
         response = client.get("/cases/export/?format=csv&keyword=nato")
         published = case_filter("keyword=nato").qs.order_by(F("date").desc(nulls_last=True), "-id")
-        assert b"".join(response.streaming_content).decode() == "".join(csv_lines(published))
+        reference = csv_lines(published, request=response.wsgi_request)
+        assert b"".join(response.streaming_content).decode() == "".join(reference)
 
     def test_the_api_csv_is_the_export_text_with_drafts_for_editors(self, committed):
         editor = APIClient()
@@ -404,10 +405,13 @@ class TestCsv(FastPathContract):
 
         def body(client):
             response = client.get("/api/v1/cases/?format=csv")
-            return b"".join(response.streaming_content).decode()
+            return b"".join(response.streaming_content).decode(), response.wsgi_request
 
-        assert body(APIClient()) == "".join(csv_lines(by_date.filter(status="published")))
-        assert body(editor) == "".join(csv_lines(by_date, include_drafts=True))
+        text, request = body(APIClient())
+        published = by_date.filter(status="published")
+        assert text == "".join(csv_lines(published, request=request))
+        text, request = body(editor)
+        assert text == "".join(csv_lines(by_date, include_drafts=True, request=request))
 
 
 # --- Counts: the facet index (cases.facets) for exact SQL -------------------------------
