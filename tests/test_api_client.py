@@ -81,6 +81,12 @@ def test_reads_are_typed_to_take_a_client_without_credentials(api):
     assert client_type("cases_create") is api.AuthenticatedClient
 
 
+def test_the_json_operation_of_a_case_only_asks_for_json(api):
+    # Other formats have their own operations, whose answers the client types.
+    assert [member.value for member in api.models.CasesRetrieveFormat] == ["json"]
+    assert [member.value for member in api.models.CasesListFormat] == ["json"]
+
+
 def every_page(client, **filters):
     """The list's results, following `next` to the end."""
     results = []
