@@ -460,7 +460,7 @@ class TestFormats:
     def test_json_ld_list_is_a_graph_of_claimreviews_with_the_page_beside_it(self, api_client):
         CaseFactory(title="The claim")
         body = api_client.get("/api/v1/cases/?format=jsonld").json()
-        assert body["@context"]["@vocab"] == "https://schema.org/"
+        assert body["@context"]["@vocab"] == "http://schema.org/"
         assert [item["claimReviewed"] for item in body["@graph"]] == ["The claim"]
         assert "@context" not in body["@graph"][0]
         assert body["count"] == 1

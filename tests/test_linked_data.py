@@ -1,7 +1,8 @@
 """The cases as linked data: schema.org ClaimReview, read as a JSON-LD processor reads it.
 
 pyld expands the API's JSON-LD with a document loader that fetches nothing: the list
-inlines its context, and the one-case form names schema.org's, served here from memory.
+inlines its context, and the one-case form names schema.org's, served here from memory with
+the vocabulary schema.org's context declares (http://schema.org/).
 """
 
 import datetime
@@ -21,7 +22,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-SCHEMA = "https://schema.org/"
+SCHEMA = "http://schema.org/"
 JSON_LD_SCRIPT = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
 
 
@@ -79,6 +80,9 @@ def test_a_case_s_json_ld_expands_with_schema_org_s_context(api_client, cases):
     body = api_client.get(f"/api/v1/cases/{cases['one'].pk}.jsonld").json()
 
     (node,) = expand(body)
+
+    listed = expand(api_client.get("/api/v1/cases.jsonld?page_size=500").json())
+    assert node in listed  # the same data in both forms
 
     assert node["@type"] == [SCHEMA + "ClaimReview"]
     claim = value(node, "itemReviewed")

@@ -46,10 +46,12 @@ def permalink(case, request=None):
 # The JSON-LD context of one case: schema.org's, as search engines expect it.
 SCHEMA_ORG_CONTEXT = "https://schema.org"
 # The context of a list of cases, inlined so that a JSON-LD processor needs nothing from the
-# network: schema.org's terms, and the page's own members (count, next, …) mapped to null,
-# which JSON-LD leaves out of the data. The Link header carries next and previous too.
+# network: schema.org's vocabulary, as the context served at https://schema.org names it
+# (http://), so that both forms give the same IRIs; and the page's own members (count,
+# next, …) mapped to null, which JSON-LD leaves out of the data. The Link header carries
+# next and previous too.
 CLAIM_REVIEW_LIST_CONTEXT = {
-    "@vocab": "https://schema.org/",
+    "@vocab": "http://schema.org/",
     "count": None,
     "approximate": None,
     "next": None,
