@@ -469,7 +469,7 @@ class AutoSchema(openapi.AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
-        from cases.api.views import ConditionalGetMixin
+        from cases.api.views import ConditionalGetMixin  # views.py imports this module
 
         conditional = isinstance(self.view, ConditionalGetMixin)
         responses = operation["responses"]
