@@ -23,6 +23,7 @@ from django.core.management import call_command
 from cases.models import Case
 from cases.services import editing
 from tests.conftest import SEED_FILE
+from tests.factories import edit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -163,3 +164,12 @@ def test_a_current_copy_is_not_sent_again(client, seed):
     )
     assert (first.status_code, again.status_code) == (200, 304)
     assert again.content == b""
+
+
+def test_a_withdrawn_case_is_a_typed_410_in_every_format(api, client, seed):
+    withdrawn = edit(seed[0], status=Case.Status.WITHDRAWN, withdrawal_reason="Not a claim.")
+    for name in ("cases_retrieve", "cases_retrieve_jsonld", "cases_retrieve_csv"):
+        answer = operation(name).sync_detailed(id=withdrawn.pk, client=client)
+        assert answer.status_code == 410, name
+        assert isinstance(answer.parsed, api.models.Error)
+        assert "Not a claim." in answer.parsed.errors[0].message
