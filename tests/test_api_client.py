@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from cases.models import Case
 from cases.services import editing
@@ -62,8 +63,11 @@ def operation(name):
 
 
 @pytest.fixture
-def client(api, live_server, settings):
+def client(api, live_server, settings, monkeypatch):
     settings.DISINFO_API_ANON_RATE = ""
+    # The server's threads close their connections after each request, as the test
+    # database is dropped at the end.
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 0)
     call_command("import_cases", str(SEED_FILE), "--status", "published", stdout=io.StringIO())
     return api.Client(base_url=live_server.url, raise_on_unexpected_status=True)
 
