@@ -328,6 +328,8 @@ def test_a_dump_holds_exactly_the_changes_up_to_its_seq(dumps_dir, client):
 
     assert [case["id"] for case in ndjson_cases(dumps_dir)] == [before.pk]
     assert sqlite_rows(dumps_dir, "SELECT id FROM cases") == [(before.pk,)]
+    csv_ids = [row["id"] for row in csv.DictReader(io.StringIO(csv_text(dumps_dir)))]
+    assert csv_ids == [str(before.pk)]
     assert read_version().version > manifest["seq"]
     feed = client.get(f"/api/v1/changes/?since={manifest['seq']}").json()
     assert [entry["id"] for entry in feed["results"]] == [late["id"]]

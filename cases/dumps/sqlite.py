@@ -14,6 +14,7 @@ values those cases show, and related cases that are published too.
 """
 
 import sqlite3
+import time
 
 from django.db import connection
 
@@ -243,9 +244,10 @@ def _case_row(row):
             utc_timestamp(published_at) or None)  # fmt: skip
 
 
-def write_sqlite(path, published_sql, progress=None):
+def write_sqlite(path, published_sql, progress=None, log=None):
     """Write the cases `published_sql` lists (a SELECT of ids, without parameters) to a new
-    SQLite file at `path`; returns how many cases it holds.
+    SQLite file at `path`; returns how many cases it holds. log(text) hears how long
+    each table and the indexes took.
 
     Run it inside the transaction the other dump files are read in: rows are read with
     a server-side cursor, which lives in a transaction.
@@ -258,7 +260,9 @@ def write_sqlite(path, published_sql, progress=None):
         db.execute("PRAGMA synchronous = OFF")
         db.executescript(SCHEMA)
         copied = 0
+        say = log or (lambda text: None)
         for table, sql in _queries(published_sql).items():
+            started = time.monotonic()
             insert = f"INSERT INTO {table} VALUES ({', '.join('?' * len(TABLES[table]))})"
             connection.ensure_connection()
             with connection.connection.cursor(name=f"dump_{table}") as cursor:
@@ -271,9 +275,12 @@ def write_sqlite(path, published_sql, progress=None):
                         if progress:
                             progress(copied)
                     db.executemany(insert, rows)
+            say(f"{path.name}: table {table} in {time.monotonic() - started:.1f}s.")
+        started = time.monotonic()
         db.executescript(INDEXES)
         db.execute("ANALYZE")
         db.commit()
+        say(f"{path.name}: indexes and full-text index in {time.monotonic() - started:.1f}s.")
     finally:
         db.close()
     return copied
