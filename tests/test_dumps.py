@@ -269,6 +269,24 @@ def test_an_unknown_parameter_is_a_400_naming_it(dumps_dir, some_cases, client):
         assert "fomat" in response.content.decode()
 
 
+def test_robots_keep_crawlers_from_the_large_files_but_not_the_page(db, client):
+    lines = client.get("/robots.txt").content.decode().splitlines()
+
+    assert "Disallow: /data/cases." in lines
+    assert "Disallow: /data/" not in lines
+
+
+def test_a_head_request_for_a_file_answers_its_headers(dumps_dir, some_cases, client):
+    build_dumps()
+    (entry,) = [e for e in current_manifest()["files"] if e["name"] == "cases.sqlite"]
+
+    response = client.head("/data/cases.sqlite")
+    assert response.status_code == 200
+    assert response["ETag"] == f'"{entry["sha256"]}"'
+    assert response["Content-Type"] == "application/vnd.sqlite3"
+    assert response["Content-Length"] == str(entry["bytes"])
+
+
 def test_before_the_first_build_the_page_says_so(dumps_dir, db, client):
     page = client.get("/data/")
     assert page.status_code == 200

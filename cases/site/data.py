@@ -34,7 +34,10 @@ def _with_addresses(request, manifest):
     """The manifest as published: each file with its absolute URL, and where a mirror
     follows the changes feed from."""
     files = [
-        {**entry, "url": request.build_absolute_uri(f"/data/{entry['name']}")}
+        {
+            **{key: value for key, value in entry.items() if key != "build_seconds"},
+            "url": request.build_absolute_uri(f"/data/{entry['name']}"),
+        }
         for entry in manifest["files"]
     ]
     changes = request.build_absolute_uri(f"/api/v1/changes/?since={manifest['seq']}")

@@ -1,7 +1,7 @@
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from cases.dumps.build import build_dumps, dumps_directory
 from cases.dumps.watch import Watcher
@@ -45,7 +45,13 @@ class Command(BaseCommand):
             return
         watcher = Watcher(options["quiet"], options["every"], options["dir"], log=log)
         while True:
-            manifest = watcher.step()
+            try:
+                manifest = watcher.step()
+            except DatabaseError as error:
+                # The database restarting, say: the served build stays, and the next look
+                # tries again.
+                self.stderr.write(f"No build: {error}".strip())
+                manifest = None
             if manifest:
                 self.stdout.write(f"Built {manifest['cases']:,} cases at seq {manifest['seq']}.")
             # No connection held open between looks: the database may restart meanwhile.
