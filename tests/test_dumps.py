@@ -148,6 +148,12 @@ def test_the_sqlite_file_has_full_text_search_and_facet_tables(dumps_dir, some_c
         dumps_dir, "SELECT rowid FROM cases_fts WHERE cases_fts MATCH ? ORDER BY rowid", ["biolab"]
     )
     assert found == [(first.pk,)]
+    # How Datasette finds the full-text index of a table (datasette.utils.detect_fts).
+    assert sqlite_rows(
+        dumps_dir,
+        "SELECT name FROM sqlite_master WHERE rootpage = 0"
+        " AND sql LIKE '%VIRTUAL TABLE%USING FTS%content=[cases]%'",
+    ) == [("cases_fts",)]
     per_keyword = sqlite_rows(
         dumps_dir,
         "SELECT k.slug, count(*) FROM case_keywords x JOIN keywords k ON k.id = x.keyword_id"

@@ -107,9 +107,11 @@ CREATE INDEX case_countries_country ON case_countries (country_id);
 CREATE INDEX case_languages_language ON case_languages (language_id);
 CREATE INDEX appearances_case ON appearances (case_id);
 CREATE INDEX appearances_outlet ON appearances (outlet_id);
+-- content=[cases], as sqlite-utils writes it: the form Datasette looks for to offer _search
+-- (with content='cases' it silently searches nothing).
 CREATE VIRTUAL TABLE cases_fts USING fts5(
     title, summary, disproof,
-    content='cases', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+    content=[cases], content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
 );
 INSERT INTO cases_fts (cases_fts) VALUES ('rebuild');
 """
