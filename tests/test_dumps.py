@@ -257,6 +257,19 @@ def test_a_dump_file_is_served_with_etag_and_last_modified_and_revalidates(
     assert since.status_code == 304
 
 
+def test_the_index_revalidates_until_the_next_build(dumps_dir, some_cases, client):
+    first, _, _ = some_cases
+    build_dumps()
+    etag = client.get("/data/index.json")["ETag"]
+
+    assert client.get("/data/index.json", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    edit(first, title="Retitled")
+    build_dumps()
+    fresh = client.get("/data/index.json", HTTP_IF_NONE_MATCH=etag)
+    assert fresh.status_code == 200
+    assert fresh["ETag"] != etag
+
+
 def test_only_files_of_the_served_build_are_served(dumps_dir, some_cases, client):
     build_dumps()
     (dumps_dir / "secret.txt").write_text("not for the public")

@@ -74,9 +74,15 @@ def data_index_json(request):
     manifest = current_manifest()
     if manifest is None:
         return JsonResponse({"detail": "No dump has been built yet."}, status=404)
-    return _cached(
-        JsonResponse(_with_addresses(request, manifest), json_dumps_params={"indent": 2})
-    )
+    # A build's name is unique: pollers revalidate with If-None-Match and get a 304 until
+    # the next build.
+    etag = f'"{manifest["build"]}"'
+    not_modified = get_conditional_response(request, etag=etag)
+    if not_modified is not None:
+        return _cached(not_modified)
+    response = JsonResponse(_with_addresses(request, manifest), json_dumps_params={"indent": 2})
+    response["ETag"] = etag
+    return _cached(response)
 
 
 @require_safe
