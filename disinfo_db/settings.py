@@ -224,6 +224,17 @@ SITE_NAME = os.environ.get("DISINFO_SITE_NAME", "Disinfo DB")
 SITE_ORGANISATION = os.environ.get("DISINFO_ORGANISATION", "Disinfo DB")
 SITE_URL = os.environ.get("DISINFO_SITE_URL", "http://127.0.0.1:8000")
 
+# Bulk dumps (manage.py build_dumps, served at /data/): where they are written, and the
+# licence they are published under (an SPDX id, its title and its text's address).
+DUMPS_DIR = Path(os.environ.get("DISINFO_DUMPS_DIR", BASE_DIR / "dumps"))
+DATA_LICENCE = os.environ.get("DISINFO_DATA_LICENCE", "CC-BY-4.0")
+DATA_LICENCE_TITLE = os.environ.get(
+    "DISINFO_DATA_LICENCE_TITLE", "Creative Commons Attribution 4.0 International"
+)
+DATA_LICENCE_URL = os.environ.get(
+    "DISINFO_DATA_LICENCE_URL", "https://creativecommons.org/licenses/by/4.0/"
+)
+
 # Claim matching's optional semantic tier: a local model2vec model directory (nothing is
 # downloaded). Unset, matching is lexical only (cases.search.semantic).
 DISINFO_EMBEDDING_MODEL = os.environ.get("DISINFO_EMBEDDING_MODEL", "")

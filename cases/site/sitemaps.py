@@ -43,6 +43,7 @@ SITEMAPS = {"cases": CaseSitemap, "pages": PageSitemap}
 ROBOTS = """User-agent: *
 Disallow: /admin/
 Disallow: /cases/export/
+Disallow: /data/cases.
 
 Sitemap: {sitemap_url}
 """
