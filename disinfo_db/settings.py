@@ -50,6 +50,9 @@ MIDDLEWARE = [
     # Outside the page cache, so that kept answers and their 304s carry the CORS headers
     # too; before CommonMiddleware, so that redirects do.
     "corsheaders.middleware.CorsMiddleware",
+    # Shared links' tracking parameters (utm_*, fbclid, ...): the site redirects to the URL
+    # without them, before the page cache keys a page on them (cases/site/tracking.py).
+    "cases.site.tracking.TrackingParametersMiddleware",
     # Anonymous GETs of public pages, kept until the next write (cases/freshness/cache.py).
     "cases.freshness.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

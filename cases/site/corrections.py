@@ -27,7 +27,9 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
 
+from cases.filters import unknown_parameter_message, unknown_parameters
 from cases.models import Case, CorrectionNote
+from cases.site.filtered import bad_request
 
 # When a case was withdrawn, as Case.withdrawn_on reads it.
 WITHDRAWN_AT = Coalesce("withdrawn_at", "updated_at")
@@ -127,6 +129,9 @@ def withdrawal_url(case):
 
 def _page_number(request, paginator):
     """(number, error): the `page` parameter checked against the log's pages."""
+    unknown = unknown_parameters(request.GET, {"page"})
+    if unknown:
+        return 1, f"{unknown[0]}: {unknown_parameter_message(unknown[0], {'page'})}"
     value = request.GET.get("page", "").strip()
     if not value:
         return 1, None
@@ -175,6 +180,12 @@ class CorrectionsAtom1Feed(Atom1Feed):
 
 class CorrectionsFeed(Feed):
     feed_type = CorrectionsAtom1Feed
+
+    def __call__(self, request, *args, **kwargs):
+        unknown = unknown_parameters(request.GET, ())
+        if unknown:
+            return bad_request([(name, unknown_parameter_message(name, ())) for name in unknown])
+        return super().__call__(request, *args, **kwargs)
 
     def get_object(self, request):
         # The log's absolute URL: each entry's id is it with the entry's anchor, so an id

@@ -16,6 +16,7 @@ from cases.site.filtered import (
     filter_query,
     parameter_errors,
     published_case_filter,
+    spelling_fallback,
 )
 
 FEED_LENGTH = 50
@@ -41,7 +42,7 @@ class LatestCasesFeed(Feed):
         case_filter = published_case_filter(request)
         if not case_filter.is_valid():
             raise BadParameters(parameter_errors(case_filter))
-        return case_filter
+        return spelling_fallback(case_filter)
 
     def items(self, case_filter):
         # Newest on the database first, whatever the ordering parameter says.
