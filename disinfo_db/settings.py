@@ -7,6 +7,7 @@ DJANGO_ALLOWED_HOSTS  comma-separated, required when DJANGO_DEBUG=0
 CACHE_URL         optional redis:// URL shared by all web processes (API throttling)
 DISINFO_API_ANON_RATE requests an anonymous API client may make, e.g. "1000/hour" (the default);
                       empty for no limit
+DISINFO_FEED_TAG_YEAR the year in the feeds' entry ids (tag URIs); 2026 unless set
 """
 
 import os
@@ -230,6 +231,9 @@ CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link", "Location
 SITE_NAME = os.environ.get("DISINFO_SITE_NAME", "Disinfo DB")
 SITE_ORGANISATION = os.environ.get("DISINFO_ORGANISATION", "Disinfo DB")
 SITE_URL = os.environ.get("DISINFO_SITE_URL", "http://127.0.0.1:8000")
+# Feed entries are named tag:<SITE_URL's host>,<this year>:case/<id> (RFC 4151): a year in
+# which the site held that host name. Never change it once feeds are published.
+FEED_TAG_YEAR = int(os.environ.get("DISINFO_FEED_TAG_YEAR", "2026"))
 
 # Claim matching's optional semantic tier: a local model2vec model directory (nothing is
 # downloaded). Unset, matching is lexical only (cases.search.semantic).
