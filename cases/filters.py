@@ -5,6 +5,7 @@ thing on the HTML list, the API, exports, feeds and statistics.
 """
 
 import copy
+import difflib
 
 import django_filters
 from django import forms
@@ -23,6 +24,57 @@ ORDERINGS = {
 DEFAULT_ORDERING = "-date"
 # The largest number PostgreSQL's integer holds (issue numbers).
 MAX_INTEGER = 2**31 - 1
+
+# What shared links pick up on the way (campaign tags, click ids). They never select
+# anything: the site redirects to the URL without them (cases.site.tracking), the API and
+# every other check ignore them.
+TRACKING_PARAMETERS = frozenset(
+    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid",
+     "li_fat_id", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
+     "oly_anon_id", "oly_enc_id", "vero_id", "rb_clickid", "s_cid"}
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_",)
+
+
+def is_tracking_parameter(name):
+    return name.lower() in TRACKING_PARAMETERS or name.lower().startswith(TRACKING_PREFIXES)
+
+
+def unknown_parameters(names, known):
+    """The names, in order, that are neither `known` nor tracking parameters."""
+    return sorted({name for name in names if name not in known and not is_tracking_parameter(name)})
+
+
+def unknown_parameter_message(name, known):
+    """'Unknown parameter. Did you mean keyword? This takes: …' for the parameter `name`."""
+    close = difflib.get_close_matches(name.lower(), sorted(known), n=1, cutoff=0.75)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    if not known:
+        return "Unknown parameter: this takes none."
+    return f"Unknown parameter.{hint} This takes: {', '.join(sorted(known))}."
+
+
+class CaseFilterForm(forms.Form):
+    """The filter's form. A parameter that is no filter and none of the surface's own
+    (`extra_parameters`, set by CaseFilter) is an error naming it, not ignored."""
+
+    extra_parameters = frozenset()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        known = {*self.fields, *self.extra_parameters}
+        for name in unknown_parameters(self.data, known):
+            self._errors[name] = self.error_class([unknown_parameter_message(name, known)])
+        return cleaned_data
+
+    def unknown_parameter_errors(self):
+        """[(parameter, message)] of the parameters no filter and no surface takes."""
+        return [
+            (name, message)
+            for name, messages in self.errors.items()
+            if name != forms.forms.NON_FIELD_ERRORS and name not in self.fields
+            for message in messages
+        ]
 
 
 def order_cases(queryset, ordering, searching):
@@ -267,14 +319,30 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields = []
+        form = CaseFilterForm
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+    def __init__(
+        self,
+        data=None,
+        queryset=None,
+        *,
+        request=None,
+        prefix=None,
+        extras=(),
+        statuses_as_tombstones=False,
+    ):
         """As django-filter's own, but each filter is copied, not deep-copied.
+
+        `extras` names the parameters the surface takes beside the filters (`cursor`,
+        `format`, ...): any other parameter is an error naming it (CaseFilterForm).
+        `statuses_as_tombstones`: see EditorCaseFilter.
 
         A deep copy copies every filter's querysets, choices and labels: a third of a
         millisecond on every list, API page, export and feed. What a filter holds for one
         FilterSet is its parent, its model and, with `method`, the FilterMethod bound to it.
         """
+        self.extras = frozenset(extras)
+        self.statuses_as_tombstones = statuses_as_tombstones
         if queryset is None:
             queryset = self._meta.model._default_manager.all()
         self.is_bound = data is not None
@@ -297,6 +365,54 @@ class CaseFilter(django_filters.FilterSet):
         if "_form_class" not in cls.__dict__:
             cls._form_class = super().get_form_class()
         return cls._form_class
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            form.extra_parameters = self.extras
+        return self._form
+
+    @classmethod
+    def parameters(cls):
+        """Every parameter the filter reads."""
+        return frozenset(cls.base_filters)
+
+    def spelling_corrected(self, total=None):
+        """This filter with its search's unknown words corrected, when it matches nothing.
+
+        None when there is no search, when it matches something as typed (`total`, if the
+        surface counted already), or when no correction matches anything. The one rule
+        every surface follows: the page, the API, feeds, exports and statistics.
+        """
+        if not self.is_bound or not self.is_valid():
+            return None
+        query = self.form.cleaned_data.get("q", "").strip()
+        if not query:
+            return None
+        if total is None:
+            total = 1 if self.qs.exists() else 0
+        if total:
+            return None
+        from cases.search import approximate_query
+
+        correction = approximate_query(query)
+        if not correction:
+            return None
+        data = self.data.copy()
+        data["q"] = correction
+        corrected = type(self)(
+            data,
+            queryset=self.queryset,
+            request=self.request,
+            extras=self.extras,
+            statuses_as_tombstones=self.statuses_as_tombstones,
+        )
+        if not corrected.is_valid() or not corrected.qs.exists():
+            return None
+        corrected.typed_query = query
+        corrected.corrected_query = corrected.form.cleaned_data["q"].strip()
+        return corrected
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
@@ -333,9 +449,23 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class EditorCaseFilter(CaseFilter):
-    """CaseFilter for editors, who see drafts in the API: every taxonomy value is known."""
+    """CaseFilter for editors, who see drafts in the API: every taxonomy value is known, and
+    cases may be chosen by status."""
 
     keyword = keyword_filter(Keyword.objects.all())
     country = country_filter(Country.objects.all())
     language = language_filter(Language.objects.all())
     outlet = outlet_filter(Outlet.objects.all())
+    status = django_filters.MultipleChoiceFilter(
+        choices=Case.Status.choices,
+        method="filter_status",
+        label="Status",
+        help_text="Editors only; repeatable. In a sync, cases of other statuses are tombstones.",
+    )
+
+    def filter_status(self, queryset, name, value):
+        # In a sync (statuses_as_tombstones) cases of other statuses stay, to be shown as
+        # tombstones rather than be left out.
+        if not value or self.statuses_as_tombstones:
+            return queryset
+        return queryset.filter(status__in=value)

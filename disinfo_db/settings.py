@@ -7,12 +7,14 @@ DJANGO_ALLOWED_HOSTS  comma-separated, required when DJANGO_DEBUG=0
 CACHE_URL         optional redis:// URL shared by all web processes (API throttling)
 DISINFO_API_ANON_RATE requests an anonymous API client may make, e.g. "1000/hour" (the default);
                       empty for no limit
+DISINFO_FEED_TAG_YEAR the year in the feeds' entry ids (tag URIs); 2026 unless set
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -46,11 +48,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the page cache, so that kept answers and their 304s carry the CORS headers
+    # too; before CommonMiddleware, so that redirects do.
+    "corsheaders.middleware.CorsMiddleware",
+    # Shared links' tracking parameters (utm_*, fbclid, ...): the site redirects to the URL
+    # without them, before the page cache keys a page on them (cases/site/tracking.py).
+    "cases.site.tracking.TrackingParametersMiddleware",
     # Anonymous GETs of public pages, kept until the next write (cases/freshness/cache.py).
     "cases.freshness.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Before CommonMiddleware, so that redirects carry the CORS headers too.
-    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -215,14 +221,20 @@ SPECTACULAR_SETTINGS = {
 
 # Browser-based partner tools may read the API from any origin; writes stay same-origin.
 CORS_ALLOW_ALL_ORIGINS = True
-CORS_URLS_REGEX = r"^/api/.*$"
+CORS_URLS_REGEX = r"^/(api|data)/.*$"
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+# Conditional requests from other origins: revalidation (If-None-Match, If-Modified-Since)
+# and If-Match, beside the library's default headers.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "if-none-match", "if-modified-since", "if-match")
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After", "Link", "Location"]
 
 # Shown in page footers and as the author of ClaimReview markup.
 SITE_NAME = os.environ.get("DISINFO_SITE_NAME", "Disinfo DB")
 SITE_ORGANISATION = os.environ.get("DISINFO_ORGANISATION", "Disinfo DB")
 SITE_URL = os.environ.get("DISINFO_SITE_URL", "http://127.0.0.1:8000")
+# Feed entries are named tag:<SITE_URL's host>,<this year>:case/<id> (RFC 4151): a year in
+# which the site held that host name. Never change it once feeds are published.
+FEED_TAG_YEAR = int(os.environ.get("DISINFO_FEED_TAG_YEAR", "2026"))
 
 # Bulk dumps (manage.py build_dumps, served at /data/): where they are written, and the
 # licence they are published under (an SPDX id, its title and its text's address).

@@ -5,7 +5,7 @@ from django.urls import get_script_prefix, reverse
 
 # The site-wide pages every page links to (header, footer, case metadata), by URL name.
 NAV_PAGES = ("list", "match", "keywords", "countries", "outlets", "languages", "issues", "stats",
-             "corrections")  # fmt: skip
+             "corrections", "corrections-feed")  # fmt: skip
 
 
 def site(request):

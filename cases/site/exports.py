@@ -30,7 +30,12 @@ from cases.readmodels.csv import (
     sql_csv_lines,
     utc_timestamp,
 )
-from cases.site.filtered import bad_request, parameter_errors, published_case_filter
+from cases.site.filtered import (
+    bad_request,
+    parameter_errors,
+    published_case_filter,
+    spelling_fallback,
+)
 
 CHUNK_SIZE = 500
 
@@ -168,14 +173,14 @@ def export_view(request):
     once and holds one chunk in memory.
     """
     export_format = request.GET.get("format") or "csv"
-    case_filter = published_case_filter(request)
+    case_filter = published_case_filter(request, extras={"format"})
     errors = [] if case_filter.is_valid() else parameter_errors(case_filter)
     if export_format not in EXPORT_FORMATS:
         errors.insert(0, ("format", f"must be one of {', '.join(EXPORT_FORMATS)}."))
     if errors:
         return bad_request(errors)
 
-    cases = case_filter.qs
+    cases = spelling_fallback(case_filter).qs
     if export_format == "csv":
         chunks = sql_csv_lines(cases, request=request)
     elif export_format == "json":
