@@ -17,7 +17,9 @@ With them (settings.py names them replica_1, replica_2, …):
 - Each process reads from one replica (chosen by its pid), so it keeps one facet index for
   it and, when pinned requests come, one for the primary. A replica that cannot be
   reached is passed over for DATABASE_REPLICA_RETRY_SECONDS, and reads go to the next one
-  or to the primary.
+  or to the primary. A request whose replica fails while it is answered (the server went
+  away since the connection was opened) is answered again from the primary: a read is
+  safe to repeat, and no round trip is spent checking a kept connection beforehand.
 """
 
 import hashlib
@@ -91,24 +93,23 @@ class PrimaryReplicaRouter:
 
 
 def _reachable(alias):
-    """Is the replica there? A kept connection is pinged, a new one opened."""
+    """Can the replica be read? A connection is opened if there is none."""
     if time.monotonic() < _down_until.get(alias, 0):
         return False
-    conn = connections[alias]
     try:
-        if conn.connection is not None and not conn.is_usable():
-            conn.close()
-        conn.ensure_connection()
+        connections[alias].ensure_connection()
         return True
     except DatabaseError as error:
-        retry = getattr(settings, "DATABASE_REPLICA_RETRY_SECONDS", 5)
-        logger.warning(
-            "replica %s unreachable, reading from another for %ss: %s", alias, retry, error
-        )
-        _down_until[alias] = time.monotonic() + retry
-        with suppress(DatabaseError):
-            conn.close()
+        _set_aside(alias, error)
         return False
+
+
+def _set_aside(alias, error):
+    retry = getattr(settings, "DATABASE_REPLICA_RETRY_SECONDS", 5)
+    logger.warning("replica %s failed, not read for %ss: %s", alias, retry, error)
+    _down_until[alias] = time.monotonic() + retry
+    with suppress(DatabaseError):
+        connections[alias].close()
 
 
 def process_read_alias():
@@ -169,9 +170,17 @@ class ReplicaMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        primary = primary_required(request)
-        _state.alias = DEFAULT_DB_ALIAS if primary else process_read_alias()
+        alias = DEFAULT_DB_ALIAS if primary_required(request) else process_read_alias()
+        _state.alias = alias
         response = self.get_response(request)
+        if (
+            alias != DEFAULT_DB_ALIAS
+            and response.status_code >= 500
+            and connections[alias].errors_occurred
+        ):
+            _set_aside(alias, "a request failed on it")
+            _state.alias = DEFAULT_DB_ALIAS
+            response = self.get_response(request)
         if request.method not in SAFE_METHODS:
             pin(request, response)
         return response
