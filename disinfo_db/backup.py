@@ -2,6 +2,7 @@
 
     python -m disinfo_db.backup dump [FILE]     (default backups/disinfo-<UTC time>.dump)
     python -m disinfo_db.backup restore FILE
+    python -m disinfo_db.backup renumber        (after a point-in-time recovery)
 
 A dump is pg_dump's custom format (-Fc): compressed, and restorable table by table.
 A restore replaces everything in the database it is given (pg_restore --clean) in one
@@ -216,9 +217,20 @@ def _move_version_past(database, version_before):
         conn.close()
 
 
+# After a point-in-time recovery the numbers the lost timeline handed out are unknown: jump
+# past them by more than years of writes.
+RENUMBER_JUMP = 1_000_000
+
+
+def renumber(database):
+    """Move the data version RENUMBER_JUMP past its current number; returns the new one."""
+    _move_version_past(database, _handed_out_version(database) + RENUMBER_JUMP)
+    return _handed_out_version(database)
+
+
 def main(argv):
-    usage = "usage: python -m disinfo_db.backup dump [FILE] | restore FILE"
-    if not argv or argv[0] not in ("dump", "restore") or len(argv) > 2:
+    usage = "usage: python -m disinfo_db.backup dump [FILE] | restore FILE | renumber"
+    if not argv or argv[0] not in ("dump", "restore", "renumber") or len(argv) > 2:
         sys.exit(usage)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "disinfo_db.settings")
     import django
@@ -227,7 +239,9 @@ def main(argv):
     django.setup()
     database = settings.DATABASES["default"]
     try:
-        if argv[0] == "dump":
+        if argv[0] == "renumber":
+            print(f"Data version of {database['NAME']} moved to {renumber(database)}")
+        elif argv[0] == "dump":
             path = dump(argv[1] if len(argv) == 2 else default_backup_path(), database)
             print(f"Backed up database {database['NAME']} to {path}")
         else:

@@ -207,3 +207,16 @@ def test_an_unreachable_server_is_reported_not_raised_as_a_traceback(tmp_path):
     nowhere = {**connection.settings_dict, "HOST": "127.0.0.1", "PORT": "1"}
     with pytest.raises(backup.BackupError, match="Cannot connect"):
         backup.dump(tmp_path / "x.dump", nowhere)
+
+
+def test_renumbering_after_a_point_in_time_recovery_jumps_the_data_version():
+    case = CaseFactory(title="Known to partners before the recovery")
+    before = read_version().version
+
+    after = backup.renumber(connection.settings_dict)
+
+    assert after > before + backup.RENUMBER_JUMP
+    assert read_version().version == after
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT seq FROM cases_casechange WHERE case_id = %s", [case.pk])
+        assert cursor.fetchone()[0] > before + backup.RENUMBER_JUMP
