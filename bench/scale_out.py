@@ -18,6 +18,7 @@ import itertools
 import os
 import random
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -111,6 +112,7 @@ def main():
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--replica-url", default=None)
+    parser.add_argument("--rounds", type=int, default=3, help="Set-ups taken in turn, N times.")
     args = parser.parse_args()
     database_url = os.environ.get("DATABASE_URL")
     if not database_url:
@@ -125,17 +127,28 @@ def main():
         ("two nodes in turn", [base_env, base_env]),
     ]
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
-    for name, envs in runs:
-        started = [start_node(env) for env in envs]
-        try:
-            rate, errors = measure(
-                [url for _, url in started], args.requests, args.concurrency, max_id
-            )
-        finally:
-            for process, _ in started:
-                process.terminate()
-                process.wait(timeout=30)
-        print(f"{name:40} {rate:7.0f} requests/s  {errors} errors")
+    rates = {name: [] for name, _ in runs}
+    errors = dict.fromkeys(rates, 0)
+    # Round after round, so that a busy spell of the machine falls on every set-up alike.
+    for _ in range(args.rounds):
+        for name, envs in runs:
+            started = [start_node(env) for env in envs]
+            try:
+                urls = [url for _, url in started]
+                rate, failed = measure(urls, args.requests, args.concurrency, max_id)
+            finally:
+                for process, _ in started:
+                    process.terminate()
+                    process.wait(timeout=30)
+            rates[name].append(rate)
+            errors[name] += failed
+    for name, measured in rates.items():
+        low, middle, high = min(measured), statistics.median(measured), max(measured)
+        print(
+            f"{name:40} median {middle:5.0f} requests/s (from {low:.0f} to {high:.0f}),"
+            f" {errors[name]} errors"
+        )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
