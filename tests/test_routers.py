@@ -47,3 +47,38 @@ def test_without_replicas_reads_stay_on_the_primary():
         assert routers.PrimaryReplicaRouter().db_for_read(None) == "replica_1"
         assert routers.PrimaryReplicaRouter().db_for_write(None) == "default"
     assert routers.read_alias() == "default"
+
+
+# Modules whose SQL answers public reads. With replicas they must run it on the request's
+# database (routers.read_connection()), not on `connection`, the primary: otherwise a page
+# would mix a replica's data with the primary's version, or the reverse.
+READ_MODULES = [
+    "cases/readmodels/case_page.py",
+    "cases/readmodels/api_json.py",
+    "cases/readmodels/csv.py",
+    "cases/readmodels/prepared.py",
+    "cases/facets/index.py",
+    "cases/facets/exact.py",
+    "cases/search/match.py",
+    "cases/search/similar.py",
+    "cases/search/semantic.py",
+    "cases/api/views.py",
+    "cases/collation.py",
+    "cases/site/stats.py",
+]
+
+
+def test_read_models_never_use_the_primarys_connection_directly():
+    import ast
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parent.parent
+    for module in READ_MODULES:
+        tree = ast.parse((base / module).read_text())
+        imported = {
+            alias.asname or alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module == "django.db"
+            for alias in node.names
+        }
+        assert "connection" not in imported, f"{module} imports django.db.connection"
