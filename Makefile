@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run test lint format bench bench-import bench-head-to-head bench-match clean
+.PHONY: install db-start db-stop migrate seed run backup restore test lint format bench bench-import bench-head-to-head bench-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ seed: migrate
 
 run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# pg_dump's custom format, to backups/disinfo-<UTC time>.dump or BACKUP_FILE (docs/deployment.md).
+backup: db-start
+	$(BIN)/python -m disinfo_db.backup dump $(BACKUP_FILE)
+
+# Replaces everything in the database with BACKUP_FILE, in one transaction.
+restore: db-start
+ifndef BACKUP_FILE
+	$(error make restore needs the file to restore: make restore BACKUP_FILE=backups/disinfo-....dump)
+endif
+	$(BIN)/python -m disinfo_db.backup restore $(BACKUP_FILE)
 
 # Coverage of cases/ and disinfo_db/ (pyproject.toml), files below 100% only.
 test: db-start

@@ -1,6 +1,9 @@
 """Settings for Disinfo DB, read from environment variables.
 
 DATABASE_URL      a PostgreSQL URL; unset means the embedded server in .pgdata/ (make db-start)
+DATABASE_REPLICA_URLS  optional comma-separated URLs of streaming replicas of DATABASE_URL's
+                       server; reads go there, writes to the primary (disinfo_db/routers.py)
+DATABASE_REPLICA_PIN_SECONDS  how long a client that wrote reads from the primary (10)
 DJANGO_DEBUG      "1" for development (the default), "0" in production
 DJANGO_SECRET_KEY required when DJANGO_DEBUG=0
 DJANGO_ALLOWED_HOSTS  comma-separated, required when DJANGO_DEBUG=0
@@ -126,6 +129,30 @@ else:
 # then took as long as running it. Django itself prepares nothing on the server.
 DATABASES["default"].setdefault("OPTIONS", {})
 DATABASES["default"]["OPTIONS"].setdefault("options", "-c plan_cache_mode=force_generic_plan")
+
+# Streaming replicas of the primary: safe requests read from one of them (disinfo_db/routers.py).
+DATABASE_REPLICAS = []
+for number, url in enumerate(os.environ.get("DATABASE_REPLICA_URLS", "").split(","), start=1):
+    if not url.strip():
+        continue
+    replica = dj_database_url.parse(url.strip(), conn_max_age=CONN_MAX_AGE)
+    replica.setdefault("OPTIONS", {})
+    replica["OPTIONS"].setdefault("options", DATABASES["default"]["OPTIONS"]["options"])
+    # A replica that is down is noticed in seconds, and reads go elsewhere.
+    replica["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests run against the primary's test database only.
+    replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{number}"] = replica
+    DATABASE_REPLICAS.append(f"replica_{number}")
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["disinfo_db.routers.PrimaryReplicaRouter"]
+    # Before the page cache, which reads the data version of the database chosen here.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("cases.freshness.cache.DataVersionCacheMiddleware"),
+        "disinfo_db.routers.ReplicaMiddleware",
+    )
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
+DATABASE_REPLICA_RETRY_SECONDS = 5
 
 FORMS_URLFIELD_ASSUME_HTTPS = True
 

@@ -48,3 +48,37 @@ def test_connections_are_kept_ten_minutes_with_or_without_a_database_url():
         assert embedded.DATABASES["default"]["CONN_MAX_AGE"] == 600
     finally:
         importlib.reload(settings)
+
+
+def test_without_replicas_every_query_goes_to_the_one_database_as_before():
+    try:
+        with mock.patch.dict(os.environ):
+            os.environ.pop("DATABASE_REPLICA_URLS", None)
+            reloaded = importlib.reload(settings)
+        assert list(reloaded.DATABASES) == ["default"]
+        assert not hasattr(reloaded, "DATABASE_ROUTERS")
+        assert "disinfo_db.routers.ReplicaMiddleware" not in reloaded.MIDDLEWARE
+    finally:
+        importlib.reload(settings)
+
+
+def test_each_replica_url_becomes_a_database_read_through_the_router():
+    urls = "postgres://reader@replica-a:5432/disinfo, postgres://reader@replica-b:5433/disinfo"
+    try:
+        reloaded = reload_settings(
+            DATABASE_URL="postgres://postgres@primary:5432/disinfo", DATABASE_REPLICA_URLS=urls
+        )
+        assert reloaded.DATABASE_REPLICAS == ["replica_1", "replica_2"]
+        second = reloaded.DATABASES["replica_2"]
+        assert (second["HOST"], second["PORT"], second["USER"]) == ("replica-b", 5433, "reader")
+        assert second["OPTIONS"]["options"] == "-c plan_cache_mode=force_generic_plan"
+        assert second["TEST"] == {"MIRROR": "default"}
+        assert reloaded.DATABASE_ROUTERS == ["disinfo_db.routers.PrimaryReplicaRouter"]
+        # The page cache must read the version of the database the middleware chose.
+        middleware = reloaded.MIDDLEWARE
+        assert middleware.index("disinfo_db.routers.ReplicaMiddleware") + 1 == middleware.index(
+            "cases.freshness.cache.DataVersionCacheMiddleware"
+        )
+    finally:
+        os.environ.pop("DATABASE_REPLICA_URLS", None)
+        importlib.reload(settings)

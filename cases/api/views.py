@@ -2,7 +2,7 @@ import hashlib
 import re
 from dataclasses import asdict
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -86,6 +86,7 @@ from cases.site.claimreview import claim_review
 from cases.site.corrections import withdrawal_url
 from cases.site.exports import csv_row, started
 from cases.site.filtered import spelling_fallback
+from disinfo_db.routers import read_connection
 
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
@@ -121,7 +122,7 @@ def last_change():
     kept_version, kept = _last_change
     if trusted and kept_version == state.version:
         return kept
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         prepared.execute(cursor, "last_change", LAST_CHANGE_SQL, {})
         version, when = cursor.fetchone()
     if trusted:
