@@ -92,12 +92,22 @@ class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
 class DisinfoAdminSite(AdminSite):
     login_form = AdminLoginForm
     login_template = "admin/login_two_factor.html"
+    index_template = "admin/index_two_factor.html"
+
+    def index(self, request, extra_context=None):
+        two_factor_on = confirmed_devices(request.user).exists()
+        return super().index(request, {**(extra_context or {}), "two_factor_on": two_factor_on})
 
     def has_permission(self, request):
         if not super().has_permission(request):
             return False
         is_verified = getattr(request.user, "is_verified", None)
-        return not two_factor_needed(request.user) or bool(is_verified and is_verified())
+        if is_verified and is_verified():
+            return True
+        # Asked several times a page (each_context too): one query a request.
+        if not hasattr(request, "two_factor_needed"):
+            request.two_factor_needed = two_factor_needed(request.user)
+        return not request.two_factor_needed
 
     def get_urls(self):
         return [
