@@ -15,10 +15,13 @@ from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import history, taxonomy, workflow
+from cases.api.tokens import set_new_key
 from cases.collation import human_order
 from cases.importers import paste
 from cases.importers.base import CaseImportError
 from cases.models import (
+    ApiToken,
+    ApiTokenUse,
     Appearance,
     Case,
     CaseRevision,
@@ -1272,3 +1275,71 @@ class TaxonomyRedirectAdmin(admin.ModelAdmin):
         model = taxonomy.MODELS_BY_KIND[obj.kind]
         value = model.objects.filter(pk=obj.target_id).first()
         return value.slug if value else "(missing)"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens for the API. The key is shown once, in the message after the token is
+    made: only its digest is kept."""
+
+    list_display = ["prefix", "user", "name", "scope", "created_at", "expires_at", "last_used_at"]
+    list_filter = ["scope"]
+    search_fields = ["user__username", "name", "prefix"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "recent_uses"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "scope", "expires_at"]
+        return ["prefix", "user", "name", "scope", "expires_at", "created_at", "last_used_at",
+                "recent_uses"]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "user"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        key = None if change else set_new_key(obj)
+        super().save_model(request, obj, form, change)
+        if key:
+            messages.warning(
+                request,
+                format_html(
+                    "The key of this token is <code>{}</code>. Copy it now: it is stored "
+                    "only as a hash and cannot be shown again. Send it as "
+                    "<code>Authorization: Token {}</code>.",
+                    key,
+                    key,
+                ),
+            )
+
+    @admin.display(description="recent uses")
+    def recent_uses(self, obj):
+        uses = obj.uses.all()[:20]
+        if not uses:
+            return "none recorded"
+        url = reverse("admin:cases_apitokenuse_changelist") + f"?token__id__exact={obj.pk}"
+        rows = format_html_join(
+            "", "<li>{} {} {} from {}</li>",
+            ((f"{u.at:%Y-%m-%d %H:%M:%S}", u.method, u.path, u.ip_address) for u in uses),
+        )  # fmt: skip
+        return format_html('<ul>{}</ul><a href="{}">All uses</a>', rows, url)
+
+
+@admin.register(ApiTokenUse)
+class ApiTokenUseAdmin(admin.ModelAdmin):
+    """The record of token use: every write, and reads at most once a minute per token."""
+
+    list_display = ["at", "token", "method", "path", "ip_address"]
+    list_filter = ["method", "token"]
+    search_fields = ["path", "ip_address", "token__prefix", "token__user__username"]
+    list_select_related = ["token__user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

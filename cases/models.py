@@ -768,3 +768,54 @@ def record_deleted_case(sender, instance, **kwargs):
             "was_published": instance.published_at is not None,
         },
     )
+
+
+class ApiToken(models.Model):
+    """A partner's or editor's key to the API, stored only as its SHA-256 digest.
+
+    Keys are 256 random bits, so a fast unsalted hash is enough to make a stolen table
+    useless, and lets a request find its token by one indexed lookup. The key itself is
+    shown once, when the token is made (cases.api.tokens.issue_token).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "read (no writes)"
+        WRITE = "write", "write (whatever the user may do)"
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="Who or what uses it.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The key's first characters, to tell tokens apart in lists and logs.
+    prefix = models.CharField(max_length=8, editable=False)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user}, {self.scope})"
+
+    def has_expired(self, now=None):
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class ApiTokenUse(models.Model):
+    """One use of a token: every write, and reads at most once a minute per token."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="uses")
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["token", "-at"], name="apitokenuse_token_at_idx")]
+        verbose_name = "API token use"
+
+    def __str__(self):
+        return f"{self.token.prefix}… {self.method} {self.path} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -11,8 +11,17 @@ CACHE_URL         optional redis:// URL shared by all web processes (API throttl
 DISINFO_API_ANON_RATE requests an anonymous API client may make, e.g. "1000/hour" (the default);
                       empty for no limit
 DISINFO_FEED_TAG_YEAR the year in the feeds' entry ids (tag URIs); 2026 unless set
+DISINFO_REQUIRE_2FA   "1": staff must sign in to the admin with a TOTP code (default "0":
+                      only those who set up a device)
+DISINFO_LOGIN_FAILURE_LIMIT   failed sign-ins from one address for one username before it is
+                              locked out (default 5)
+DISINFO_LOGIN_COOLOFF_MINUTES how long such a lockout lasts (default 15)
+DJANGO_BEHIND_PROXY   "1" behind one reverse proxy that sets X-Forwarded-For: the client's
+                      address is read from it (login lockouts and the token log)
+DISINFO_PROXY_COUNT   the number of proxies in front of Django when behind proxies (default 1)
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -31,7 +40,8 @@ else:
     ALLOWED_HOSTS = os.environ["DJANGO_ALLOWED_HOSTS"].split(",")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with a sign-in that asks for a TOTP code (cases.admin_site).
+    "cases.admin_config.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -40,12 +50,14 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.sitemaps",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "cases",
 ]
 
@@ -63,10 +75,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a TOTP code in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change in the case history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: answers a locked-out sign-in with its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -176,6 +192,35 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 FACET_INDEX = True
 PAGE_CACHE = True
 
+# Sign-in throttling (django-axes): after DISINFO_LOGIN_FAILURE_LIMIT failures for one
+# username from one address, that pair is locked out for the cool-off. Keyed on the pair, so
+# that someone elsewhere guessing an editor's password cannot lock the editor out; the cost
+# is that an attacker with many addresses gets that many tries per address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("DISINFO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(
+    minutes=int(os.environ.get("DISINFO_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# The sign-in log in the admin: every failure (with whether it was locked out) beside the
+# successes axes records anyway.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client's address, for lockouts and the token log: REMOTE_ADDR, or behind proxies the
+# X-Forwarded-For entry the first proxy added (cases.client_ip).
+if os.environ.get("DJANGO_BEHIND_PROXY", "0") == "1":
+    AXES_CLIENT_IP_CALLABLE = "cases.client_ip.forwarded_client_ip"
+DISINFO_PROXY_COUNT = int(os.environ.get("DISINFO_PROXY_COUNT", "1"))
+
+# Two-factor sign-in to the admin (django-otp): asked of everyone with a confirmed TOTP
+# device, and of all staff when this is on.
+DISINFO_REQUIRE_2FA = os.environ.get("DISINFO_REQUIRE_2FA", "0") == "1"
+OTP_TOTP_ISSUER = os.environ.get("DISINFO_SITE_NAME", "Disinfo DB")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -204,12 +249,16 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # Partner tools send "Authorization: Token <key>"; keys are managed in the admin.
-        "rest_framework.authentication.TokenAuthentication",
+        # Partner tools send "Authorization: Token <key>": hashed, scoped, expiring tokens
+        # made in the admin or by `manage.py create_api_token` (cases.api.tokens).
+        "cases.api.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PERMISSION_CLASSES": ["cases.api.permissions.ModelPermissionsOrReadOnly"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "cases.api.permissions.TokenScopeAllows",
+        "cases.api.permissions.ModelPermissionsOrReadOnly",
+    ],
     # DRF's parsers, with JSON nested too deeply refused (a 400, not a RecursionError).
     "DEFAULT_PARSER_CLASSES": [
         "cases.api.parsers.JSONParser",

@@ -117,9 +117,9 @@ def api_schema(wsgi_app):
 
 @pytest.fixture
 def staff_token(db):
-    from rest_framework.authtoken.models import Token
+    from cases.api.tokens import issue_token
 
-    return Token.objects.create(user=make_user("fuzzer", STAFF_PERMISSIONS)).key
+    return issue_token(make_user("fuzzer", STAFF_PERMISSIONS), scope="write")[1]
 
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]

@@ -6,10 +6,10 @@ original table by table and row by row, sequences, indexes, triggers and functio
 
 import pytest
 from django.db import connection, connections
-from rest_framework.authtoken.models import Token
 
+from cases.api.tokens import issue_token
 from cases.freshness.dataversion import read_version
-from cases.models import Case, CaseRevision, CorrectionNote, PendingReference
+from cases.models import ApiToken, Case, CaseRevision, CorrectionNote, PendingReference
 from cases.services import editing
 from disinfo_db import backup
 from tests.conftest import EDITOR_PERMISSIONS, make_user
@@ -30,7 +30,7 @@ def build_every_kind_of_record():
     """Drafts, published and withdrawn cases, their history, a pending revision, correction
     notes, an API token, related links and a pending reference, all through the write path."""
     editor = make_user("editor", EDITOR_PERMISSIONS)
-    Token.objects.create(user=editor)
+    issue_token(editor, scope=ApiToken.Scope.WRITE)
     keyword, country, language = KeywordFactory(), CountryFactory(), LanguageFactory()
     first = CaseFactory(
         title="Sanctions stopped the grain",

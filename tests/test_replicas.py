@@ -146,7 +146,7 @@ def cluster():
         env.pop("CACHE_URL", None)
         manage(env, "migrate", "--noinput")
         manage(env, "import_cases", "fixtures/seed_cases.txt", "--status", "published")
-        manage(env, "shell", "-c", CREATE_PUBLISHER)
+        token = manage(env, "shell", "-c", CREATE_PUBLISHER).strip()
 
         run_as_server_user(
             [BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", primary.port, "-U", "postgres"]
@@ -174,7 +174,6 @@ def cluster():
         )
         site = f"http://127.0.0.1:{web_port}"
         wait_for(lambda: http_get(site + "/cases/").status == 200, what="the site to start")
-        token = primary.query("SELECT key FROM authtoken_token")[0][0]
         yield Cluster(primary, replica, site, token, env)
     finally:
         if server_process is not None:
@@ -188,8 +187,10 @@ def cluster():
 
 CREATE_PUBLISHER = """
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
-Token.objects.create(user=User.objects.create_superuser("publisher", "p@example.org", "pw"))
+from cases.api.tokens import issue_token
+from cases.models import ApiToken
+user = User.objects.create_superuser("publisher", "p@example.org", "pw")
+print(issue_token(user, scope=ApiToken.Scope.WRITE)[1])
 """
 
 
