@@ -188,6 +188,8 @@ def test_the_site_list_export_and_feed_take_the_same_lookup(client, debunked):
     assert "NATO runs biolabs" in text
     assert "Elsewhere" not in text and "A draft" not in text
     assert "Appeared at https://www.rt.com/news/552000-nato-biolabs" in text
+    # The search form keeps the lookup when it is submitted.
+    assert 'type="hidden" name="appearance_url"' in text
     export = client.get(f"/cases/export/?{query}")
     exported = b"".join(export.streaming_content).decode()
     assert "NATO runs biolabs" in exported and "Elsewhere" not in exported

@@ -370,3 +370,23 @@ def test_a_receiver_verifies_what_the_worker_signs(subscription):
 
 def seconds(n):
     return datetime.timedelta(seconds=n)
+
+
+def test_turning_changes_into_deliveries_costs_the_same_queries_for_one_case_or_many(receiver):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    filtered = WebhookSubscription.objects.create(url=receiver.url)
+    filtered.keywords.set([KeywordFactory(name="NATO")])
+    worker_pass()
+
+    def queries_to_enqueue(cases):
+        for _ in range(cases):
+            CaseFactory()
+        with CaptureQueriesContext(connection) as queries:
+            webhooks.enqueue()
+        return len(queries)
+
+    one, many = queries_to_enqueue(1), queries_to_enqueue(12)
+    assert WebhookDelivery.objects.count() == 13
+    assert one == many

@@ -212,7 +212,7 @@ def case_list(request):
             # Filters set by links, carried when the form is submitted.
             "hidden_values": [
                 (name, value)
-                for name in (*FACETS, "updated_since")
+                for name in (*FACETS, "updated_since", "appearance_url", "appearance_domain")
                 for value in params.getlist(name)
             ],
             "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,
