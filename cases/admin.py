@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases import history, taxonomy, workflow
+from cases import history, taxonomy, webhooks, workflow
 from cases.api.tokens import set_new_key
 from cases.collation import human_order
 from cases.importers import paste
@@ -39,6 +39,8 @@ from cases.models import (
     OutletAlias,
     PendingReference,
     TaxonomyRedirect,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from cases.readmodels.case_page import MAX_ID
 from cases.search import prefix_query
@@ -1335,6 +1337,87 @@ class ApiTokenUseAdmin(admin.ModelAdmin):
     list_select_related = ["token__user"]
     date_hierarchy = "at"
 
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Partners' endpoints (cases.webhooks). The secret is shown once, on creation."""
+
+    list_display = ["__str__", "url", "active", "consecutive_failures", "disabled_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "description"]
+    filter_horizontal = ["keywords", "countries"]
+    readonly_fields = [
+        "consecutive_failures",
+        "paused_until",
+        "disabled_at",
+        "disabled_reason",
+        "created_at",
+        "deliveries",
+    ]
+    fieldsets = [
+        (None, {"fields": ["url", "description", "active"]}),
+        ("Events", {"fields": ["on_published", "on_updated", "on_withdrawn"]}),
+        ("Only cases with", {"fields": ["keywords", "countries"]}),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "consecutive_failures",
+                    "paused_until",
+                    "disabled_at",
+                    "disabled_reason",
+                    "created_at",
+                    "deliveries",
+                ]
+            },
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if obj.active and obj.disabled_at is not None:
+            # Activated again by an editor: its kept queue is sent from the start.
+            obj.disabled_at, obj.disabled_reason = None, ""
+            obj.consecutive_failures, obj.paused_until = 0, None
+        super().save_model(request, obj, form, change)
+        if not change:
+            messages.warning(
+                request,
+                format_html(
+                    "The endpoint's signing secret, shown only this once: <code>{}</code>",
+                    obj.secret,
+                ),
+            )
+
+    @admin.display(description="delivery log")
+    def deliveries(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:cases_webhookdelivery_changelist")
+        url += f"?subscription__id__exact={obj.pk}"
+        waiting = obj.deliveries.filter(delivered_at__isnull=True).count()
+        return format_html('<a href="{}">Deliveries</a> ({} waiting)', url, waiting)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: read-only, with a replay action."""
+
+    list_display = [
+        "event_id",
+        "event_type",
+        "subscription",
+        "case_id",
+        "seq",
+        "attempts",
+        "last_status",
+        "delivered_at",
+        "next_attempt_at",
+    ]
+    list_filter = ["event_type", ("delivered_at", admin.EmptyFieldListFilter), "subscription"]
+    search_fields = ["event_id", "=case_id"]
+    list_select_related = ["subscription"]
+    actions = ["replay"]
+
     def has_add_permission(self, request):
         return False
 
@@ -1343,3 +1426,11 @@ class ApiTokenUseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("cases.change_webhooksubscription")
+
+    @admin.action(description="Replay: send again", permissions=["replay"])
+    def replay(self, request, queryset):
+        count = webhooks.replay(queryset)
+        self.message_user(request, f"{count} deliveries queued to be sent again.")

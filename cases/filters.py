@@ -14,6 +14,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
 
 from cases.models import Case, Country, Keyword, Language, Outlet
+from cases.urlnorm import NotAURL, lookup_domain, lookup_url
 
 ORDERINGS = {
     "-date": "Newest first",
@@ -24,6 +25,8 @@ ORDERINGS = {
 DEFAULT_ORDERING = "-date"
 # The largest number PostgreSQL's integer holds (issue numbers).
 MAX_INTEGER = 2**31 - 1
+# As long as an appearance's URL may be (Appearance.url), with room for a scheme added.
+MAX_LOOKUP_URL_LENGTH = 2100
 
 # What shared links pick up on the way (campaign tags, click ids). They never select
 # anything: the site redirects to the URL without them (cases.site.tracking), the API and
@@ -279,6 +282,74 @@ class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
 
 
+class AppearanceURLField(forms.CharField):
+    """A web address, cleaned to its lookup key (cases.urlnorm.lookup_url)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_LOOKUP_URL_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if not text:
+            return ""
+        try:
+            return lookup_url(text)
+        except NotAURL:
+            raise ValidationError(
+                "Give a web address, like https://example.com/article.", code="invalid"
+            ) from None
+
+
+class AppearanceDomainField(forms.CharField):
+    """A domain name (or a URL, of which the host counts), cleaned to its host key."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_LOOKUP_URL_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if not text:
+            return ""
+        try:
+            return lookup_domain(text)
+        except NotAURL:
+            raise ValidationError("Give a domain name, like example.com.", code="invalid") from None
+
+
+class AppearanceURLFilter(django_filters.CharFilter):
+    """Cases that appeared at this URL, or whose archived copy is of it (lookup keys)."""
+
+    field_class = AppearanceURLField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        from cases.models import Appearance
+
+        at_url = Appearance.objects.filter(case_id=OuterRef("pk")).filter(
+            Q(lookup_url=value) | Q(lookup_archive_url=value)
+        )
+        return qs.filter(Exists(at_url))
+
+
+class AppearanceDomainFilter(django_filters.CharFilter):
+    """Cases that appeared on this domain or one of its subdomains (host keys' prefix)."""
+
+    field_class = AppearanceDomainField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        from cases.models import Appearance
+
+        on_domain = Appearance.objects.filter(case_id=OuterRef("pk")).filter(
+            Q(lookup_host__startswith=value) | Q(lookup_archive_host__startswith=value)
+        )
+        return qs.filter(Exists(on_domain))
+
+
 class CaseFilter(django_filters.FilterSet):
     q = SearchFilter(
         method="filter_search",
@@ -308,6 +379,14 @@ class CaseFilter(django_filters.FilterSet):
     )
     updated_since = UpdatedSinceFilter(
         field_name="updated_at", lookup_expr="gte", label="Updated since (ISO 8601)"
+    )
+    appearance_url = AppearanceURLFilter(
+        label="Appeared at URL",
+        help_text="A web address; its archived copies and tracking parameters count as it.",
+    )
+    appearance_domain = AppearanceDomainFilter(
+        label="Appeared on domain",
+        help_text="A domain name; its subdomains count too.",
     )
     ordering = django_filters.ChoiceFilter(
         method="filter_ordering",

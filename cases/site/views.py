@@ -79,6 +79,12 @@ def _active_filter_chips(params, case_filter):
         chips.append((f"From {data['date_after']:%-d %b %Y}", _link(params, date_after=None)))
     if data.get("date_before"):
         chips.append((f"Until {data['date_before']:%-d %b %Y}", _link(params, date_before=None)))
+    if data.get("appearance_url"):
+        url = params.get("appearance_url", "").strip()
+        chips.append((f"Appeared at {url}", _link(params, appearance_url=None)))
+    if data.get("appearance_domain"):
+        domain = params.get("appearance_domain", "").strip()
+        chips.append((f"Appeared on {domain}", _link(params, appearance_domain=None)))
     if data.get("updated_since"):
         chips.append((f"Updated since {data['updated_since']}", _link(params, updated_since=None)))
     return [{"label": label, "remove_url": url} for label, url in chips]
@@ -205,7 +211,7 @@ def case_list(request):
             # Filters set by links, carried when the form is submitted.
             "hidden_values": [
                 (name, value)
-                for name in (*FACETS, "updated_since")
+                for name in (*FACETS, "updated_since", "appearance_url", "appearance_domain")
                 for value in params.getlist(name)
             ],
             "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,
