@@ -7,12 +7,24 @@ DJANGO_ALLOWED_HOSTS  comma-separated, required when DJANGO_DEBUG=0
 CACHE_URL         optional redis:// URL shared by all web processes (API throttling)
 DISINFO_API_ANON_RATE requests an anonymous API client may make, e.g. "1000/hour" (the default);
                       empty for no limit
+
+With DJANGO_DEBUG=0 (docs/deployment.md, "Proxy and HTTPS"):
+DJANGO_BEHIND_PROXY   "1" behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto
+                      and X-Forwarded-Host (and strips them from what clients send)
+DJANGO_SECURE_SSL_REDIRECT  "1" (the default): plain-http requests are redirected to https;
+                      "0" when the proxy redirects them itself
+DJANGO_HSTS_SECONDS   Strict-Transport-Security max-age, 3600 by default; raise it to a year
+                      once https works everywhere; 0 to send none
+DJANGO_HSTS_INCLUDE_SUBDOMAINS  "1" (the default) or "0"
+DJANGO_HSTS_PRELOAD   "0" (the default) or "1", once the domain is to be on browsers' lists
+DJANGO_SECURE_COOKIES "1" (the default): session and CSRF cookies only over https
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,11 +53,17 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "csp",
     "cases",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the page cache, so that kept answers get the policy too; a nonce is only in
+    # the header of a page that used one (the admin, the API docs), and those are not kept.
+    "csp.middleware.CSPMiddleware",
+    # TRACE, CONNECT and made-up methods: 405 before any view sees them.
+    "disinfo_db.middleware.AllowedMethodsMiddleware",
     # Anonymous GETs of public pages, kept until the next write (cases/freshness/cache.py).
     "cases.freshness.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change in the case history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The database unreachable: a view's error becomes a 503 (or a kept page, see above).
+    "disinfo_db.middleware.DatabaseOutageMiddleware",
 ]
 
 if not DEBUG:
@@ -234,7 +254,53 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+# Every answer, cached ones included (SecurityMiddleware wraps the page cache).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# No inline script or style anywhere: the public pages load theirs from static/, and the
+# pages that need an inline block (the admin's, the API docs') carry this request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Seconds a client is asked to wait when the database is unreachable (503 Retry-After).
+OUTAGE_RETRY_AFTER = int(os.environ.get("DISINFO_OUTAGE_RETRY_AFTER", "5"))
+
+if os.environ.get("DJANGO_BEHIND_PROXY", "0") == "1":
+    # Trust the proxy's word on the scheme and host: request.is_secure(), absolute URLs,
+    # the page cache's key and the CSRF origin check follow what the visitor used.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+SILENCED_SYSTEM_CHECKS = []
 if not DEBUG:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
+    # Load balancers ask for /healthz over plain http, on the inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    if not SECURE_SSL_REDIRECT:
+        # The operator said the proxy in front redirects plain http (docs/deployment.md).
+        SILENCED_SYSTEM_CHECKS.append("security.W008")
+    # Sent on https answers only. An hour by default, so that a mistake costs little.
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "3600"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("DJANGO_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("DJANGO_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading asks browsers to hard-code the domain: the operator's decision to make.
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
