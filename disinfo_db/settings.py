@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    # Before rest_framework: its templates/rest_framework/api.html replaces DRF's.
+    "cases",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -54,7 +56,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "csp",
-    "cases",
 ]
 
 MIDDLEWARE = [

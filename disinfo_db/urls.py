@@ -1,15 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
 
-from cases.api.views import OfflineRedocView
+from cases.api.views import OfflineRedocView, OfflineSwaggerView
 from disinfo_db.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.api.urls")),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", OfflineSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("cases.urls")),
 ]

@@ -11,8 +11,8 @@ reverse proxy or a CDN can revalidate with If-None-Match and get a 304.
 
 What is never kept: requests with cookies or credentials (editors, sessions, API tokens),
 anything but GET, responses
-that set cookies or are streamed, errors, the admin, exports, and answers computed while
-the connection had uncommitted writes of its own.
+that set cookies or are streamed, errors, the admin, exports, pages carrying a CSP nonce,
+and answers computed while the connection had uncommitted writes of its own.
 
 While the database is unreachable, a kept page is answered whatever version it was made
 at, marked with X-Served-Stale and a Warning header; a URL with nothing kept gets the 503
@@ -126,7 +126,7 @@ class DataVersionCacheMiddleware:
         if kept is None and "If-None-Match" not in request.headers:
             with version_for_request() as reading:
                 response = self.get_response(request)
-            return self.keep(key, response, reading.state)
+            return self.keep(request, key, response, reading.state)
         try:
             state = read_version()
         except DatabaseError as error:
@@ -144,15 +144,15 @@ class DataVersionCacheMiddleware:
             response = self.get_response(request)
         if kept is not None and getattr(response, "database_unreachable", False):
             return _stale(request, kept)
-        return self.keep(key, response, state)
+        return self.keep(request, key, response, state)
 
-    def keep(self, key, response, state):
+    def keep(self, request, key, response, state):
         """Keep a cacheable response with `state`, the request's reading of the version.
 
         None means the request sent no query, so read no data: a version read now is as
         good as one read before.
         """
-        if not _cacheable_response(response):
+        if not _cacheable_response(response) or _used_a_nonce(request):
             return response
         if state is None:
             try:
@@ -168,6 +168,12 @@ class DataVersionCacheMiddleware:
         item = (state.version, response.content, response.status_code, list(response.items()))
         _responses.put(key, item, len(response.content))
         return response
+
+
+def _used_a_nonce(request):
+    """Whether the page carries this request's CSP nonce (the browsable API's): a nonce
+    must be new on every answer, so such a page is never kept."""
+    return bool(getattr(request, "csp_nonce", None))
 
 
 def _key(request):
