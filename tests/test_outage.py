@@ -170,3 +170,37 @@ def test_the_site_recovers_as_soon_as_the_database_is_back(client):
     response = client.get("/cases/")
     assert response.status_code == 200
     assert "Back again" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/cases/", "/api/v1/cases/"])
+def test_a_lost_connection_raised_outside_any_view_answers_503_not_500(rf, path):
+    """What handler500 gets when a middleware fails after the view (a session saved)."""
+    import psycopg2
+
+    from cases.api.errors import server_error
+
+    request = rf.get(path)
+    try:
+        psycopg2.connect(host="127.0.0.1", port=closed_port(), user="postgres", connect_timeout=2)
+    except psycopg2.OperationalError:
+        response = server_error(request)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+
+
+def test_an_error_of_the_query_itself_is_no_outage(client, settings):
+    """A statement cancelled by its timeout is the request's own failure, not a 503."""
+    from django.db import OperationalError
+
+    from disinfo_db.middleware import database_unreachable
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = 1")
+        try:
+            cursor.execute("SELECT pg_sleep(1)")
+        except OperationalError as error:
+            cancelled = error
+        cursor.execute("SET statement_timeout = 0")
+
+    assert not database_unreachable(cancelled)
