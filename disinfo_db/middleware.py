@@ -21,8 +21,12 @@ OPERATIONAL_ERRORS = (OperationalError, psycopg2.OperationalError)
 SERVER_GOING_AWAY = {"57P01", "57P02", "57P03"}
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
 
-UNAVAILABLE = (
-    "The database is unreachable for a moment. Nothing was changed; try again in a few seconds."
+UNAVAILABLE = "The database is unreachable for a moment. Try again in a few seconds."
+# A write is one transaction: cut off, it is rolled back. (Only a connection lost in the
+# instant of its commit can leave the client unsure: docs/deployment.md.)
+UNAVAILABLE_WRITE = (
+    "The database is unreachable for a moment, so the change was not saved. "
+    "Try again in a few seconds."
 )
 
 
@@ -45,10 +49,12 @@ def database_unreachable(exception):
 def unavailable_response(request):
     """503 with Retry-After, never kept by any cache."""
     retry_after = str(settings.OUTAGE_RETRY_AFTER)
+    writing = request.method not in ("GET", "HEAD", "OPTIONS")
     if is_api(request):
-        response = JsonResponse(error_body(503, UNAVAILABLE), status=503)
+        message = UNAVAILABLE_WRITE if writing else UNAVAILABLE
+        response = JsonResponse(error_body(503, message), status=503)
     else:
-        html = render_to_string("503.html", {"retry_after": retry_after})
+        html = render_to_string("503.html", {"retry_after": retry_after, "writing": writing})
         response = HttpResponse(html, status=503)
     response["Retry-After"] = retry_after
     response["Cache-Control"] = "no-store"

@@ -112,7 +112,9 @@ def test_a_write_answers_503_in_json_and_changes_nothing(client, editor_client):
         response = editor_client.post("/api/v1/cases/", {"title": "Never written"}, format="json")
 
     assert response.status_code == 503
-    assert response.json()["errors"][0]["message"].startswith("The database is unreachable")
+    message = response.json()["errors"][0]["message"]
+    assert message.startswith("The database is unreachable")
+    assert "the change was not saved" in message
     assert Case.objects.count() == before
 
 
