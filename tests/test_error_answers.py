@@ -1,6 +1,8 @@
 """Every error under /api/ answers the API's JSON error shape; the site answers pages.
 Methods no view answers (TRACE, made-up ones) are refused with 405 everywhere."""
 
+import json
+
 import pytest
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +49,19 @@ def test_a_method_a_view_does_not_take_answers_405_in_json(client):
 
     assert response.status_code in (403, 405)
     assert response.json()["status"] == response.status_code
+
+
+def test_a_body_over_the_upload_limit_answers_413_in_json_under_the_api(rf):
+    """What Django's handler400 is given when a body passes DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    from django.core.exceptions import RequestDataTooBig
+
+    from cases.api.errors import bad_request
+
+    too_big = RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
+    api = bad_request(rf.post("/api/v1/cases/"), too_big)
+    site = bad_request(rf.post("/admin/cases/case/add/"), too_big)
+
+    assert api.status_code == 413
+    assert api["Content-Type"] == "application/json"
+    assert json.loads(api.content)["status"] == 413
+    assert site.status_code == 400
