@@ -288,13 +288,15 @@ if os.environ.get("DJANGO_BEHIND_PROXY", "0") == "1":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 
+# Load balancers ask for /healthz over plain http, on the inside.
+PRODUCTION_REDIRECT_EXEMPT = [r"^healthz$"]
+
 SILENCED_SYSTEM_CHECKS = []
 if not DEBUG:
     SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
-    # Load balancers ask for /healthz over plain http, on the inside.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = PRODUCTION_REDIRECT_EXEMPT
     if not SECURE_SSL_REDIRECT:
         # The operator said the proxy in front redirects plain http (docs/deployment.md).
         SILENCED_SYSTEM_CHECKS.append("security.W008")

@@ -206,3 +206,13 @@ def test_an_error_of_the_query_itself_is_no_outage(client, settings):
         cursor.execute("SET statement_timeout = 0")
 
     assert not database_unreachable(cancelled)
+
+
+def test_healthz_answers_over_plain_http_where_pages_redirect_to_https(client, settings):
+    from disinfo_db.settings import PRODUCTION_REDIRECT_EXEMPT
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = PRODUCTION_REDIRECT_EXEMPT
+
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/cases/").status_code == 301
