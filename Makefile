@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run backup restore test lint format bench bench-import bench-head-to-head bench-match clean
+.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format bench bench-import bench-head-to-head bench-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ seed: migrate
 
 run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: DJANGO_DEBUG=0 unless set, with DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS
+# (README, docs/deployment.md). Static files are collected first: with DJANGO_DEBUG=0 every
+# page needs their manifest. BIND=0.0.0.0:8000 to listen beyond this machine.
+BIND ?= 127.0.0.1:$(PORT)
+serve: export DJANGO_DEBUG ?= 0
+serve: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn disinfo_db.wsgi -c disinfo_db/gunicorn_conf.py --bind $(BIND)
 
 # pg_dump's custom format, to backups/disinfo-<UTC time>.dump or BACKUP_FILE (docs/deployment.md).
 backup: db-start

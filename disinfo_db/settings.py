@@ -16,9 +16,21 @@ DISINFO_REQUIRE_2FA   "1": staff must sign in to the admin with a TOTP code (def
 DISINFO_LOGIN_FAILURE_LIMIT   failed sign-ins from one address for one username before it is
                               locked out (default 5)
 DISINFO_LOGIN_COOLOFF_MINUTES how long such a lockout lasts (default 15)
-DJANGO_BEHIND_PROXY   "1" behind one reverse proxy that sets X-Forwarded-For: the client's
-                      address is read from it (login lockouts and the token log)
-DISINFO_PROXY_COUNT   the number of proxies in front of Django when behind proxies (default 1)
+DISINFO_PROXY_COUNT   the number of proxies in front of Django when DJANGO_BEHIND_PROXY=1
+                      (default 1): the client's address is the X-Forwarded-For entry the
+                      first one added (login lockouts and the token log)
+
+With DJANGO_DEBUG=0 (docs/deployment.md, "Proxy and HTTPS"):
+DJANGO_BEHIND_PROXY   "1" behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto,
+                      X-Forwarded-Host and X-Forwarded-For (and strips them from what clients
+                      send)
+DJANGO_SECURE_SSL_REDIRECT  "1" (the default): plain-http requests are redirected to https;
+                      "0" when the proxy redirects them itself
+DJANGO_HSTS_SECONDS   Strict-Transport-Security max-age, 3600 by default; raise it to a year
+                      once https works everywhere; 0 to send none
+DJANGO_HSTS_INCLUDE_SUBDOMAINS  "1" (the default) or "0"
+DJANGO_HSTS_PRELOAD   "0" (the default) or "1", once the domain is to be on browsers' lists
+DJANGO_SECURE_COOKIES "1" (the default): session and CSRF cookies only over https
 """
 
 import datetime
@@ -27,6 +39,7 @@ from pathlib import Path
 
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.sitemaps",
+    # Before rest_framework: its templates/rest_framework/api.html replaces DRF's.
+    "cases",
     "rest_framework",
     "django_filters",
     "corsheaders",
@@ -58,11 +73,16 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "cases",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside the page cache, so that kept answers get the policy too; a nonce is only in
+    # the header of a page that used one (the admin, the API docs), and those are not kept.
+    "csp.middleware.CSPMiddleware",
+    # TRACE, CONNECT and made-up methods: 405 before any view sees them.
+    "disinfo_db.middleware.AllowedMethodsMiddleware",
     # Outside the page cache, so that kept answers and their 304s carry the CORS headers
     # too; before CommonMiddleware, so that redirects do.
     "corsheaders.middleware.CorsMiddleware",
@@ -81,6 +101,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each change in the case history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # The database unreachable: a view's error becomes a 503 (or a kept page, see above).
+    "disinfo_db.middleware.DatabaseOutageMiddleware",
     # Last, as django-axes asks: answers a locked-out sign-in with its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -334,7 +356,55 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
+# Every answer, cached ones included (SecurityMiddleware wraps the page cache).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# No inline script or style anywhere: the public pages load theirs from static/, and the
+# pages that need an inline block (the admin's, the API docs') carry this request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Seconds a client is asked to wait when the database is unreachable (503 Retry-After).
+OUTAGE_RETRY_AFTER = int(os.environ.get("DISINFO_OUTAGE_RETRY_AFTER", "5"))
+
+if os.environ.get("DJANGO_BEHIND_PROXY", "0") == "1":
+    # Trust the proxy's word on the scheme and host: request.is_secure(), absolute URLs,
+    # the page cache's key and the CSRF origin check follow what the visitor used.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+# Load balancers ask for /healthz over plain http, on the inside.
+PRODUCTION_REDIRECT_EXEMPT = [r"^healthz$"]
+
+SILENCED_SYSTEM_CHECKS = []
 if not DEBUG:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
     SESSION_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"
+    SECURE_REDIRECT_EXEMPT = PRODUCTION_REDIRECT_EXEMPT
+    if not SECURE_SSL_REDIRECT:
+        # The operator said the proxy in front redirects plain http (docs/deployment.md).
+        SILENCED_SYSTEM_CHECKS.append("security.W008")
+    # Sent on https answers only. An hour by default, so that a mistake costs little.
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "3600"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("DJANGO_HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("DJANGO_HSTS_PRELOAD", "0") == "1"
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading asks browsers to hard-code the domain: the operator's decision to make.
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
