@@ -1337,6 +1337,15 @@ class ApiTokenUseAdmin(admin.ModelAdmin):
     list_select_related = ["token__user"]
     date_hierarchy = "at"
 
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(WebhookSubscription)
 class WebhookSubscriptionAdmin(admin.ModelAdmin):
