@@ -27,11 +27,12 @@ SEED_FILE = BASE_DIR / "fixtures" / "seed_cases.txt"
 
 MAKE_EDITOR = """
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
+from cases.api.tokens import issue_token
+from cases.models import ApiToken
 user = User.objects.create_user("fault-editor", password="not-used")
 user.user_permissions.set(Permission.objects.filter(
     content_type__app_label="cases", codename__in=["view_case", "add_case", "change_case"]))
-print(Token.objects.create(user=user).key)
+print(issue_token(user, scope=ApiToken.Scope.WRITE)[1])
 """
 
 READS = [

@@ -146,7 +146,7 @@ def cluster():
         env.pop("CACHE_URL", None)
         manage(env, "migrate", "--noinput")
         manage(env, "import_cases", "fixtures/seed_cases.txt", "--status", "published")
-        token = manage(env, "shell", "-c", CREATE_PUBLISHER).strip()
+        token = manage(env, "shell", "-c", CREATE_PUBLISHER).strip().splitlines()[-1]
 
         run_as_server_user(
             [BIN / "pg_basebackup", "-h", "127.0.0.1", "-p", primary.port, "-U", "postgres"]
