@@ -169,6 +169,11 @@ STORAGES = {
     },
 }
 
+# The largest request body read into memory (Django's default, 2.5 MB): a case at its
+# longest (cases.services.editing.TEXT_LIMITS) is a tenth of it. The API answers a larger
+# body with a 413 (cases.api.parsers); Django's own forms with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Partner tools send "Authorization: Token <key>"; keys are managed in the admin.
@@ -177,11 +182,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": ["cases.api.permissions.ModelPermissionsOrReadOnly"],
-    # DRF's parsers, with JSON nested too deeply refused (a 400, not a RecursionError).
+    # DRF's parsers, refusing bodies nested too deeply, numbers that overflow (400) and
+    # bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413), all with the API's JSON error.
     "DEFAULT_PARSER_CLASSES": [
         "cases.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "cases.api.parsers.FormParser",
+        "cases.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django import forms
 
-from cases.filters import CaseFilter, EditorCaseFilter
+from cases.filters import CaseFilter, EditorCaseFilter, WholeNumberField
 from cases.search.match import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LENGTH
 
 # Parameters of a page or an answer's form, not of the match.
@@ -30,7 +30,7 @@ class MatchForm(forms.Form):
             "max_length": "Give at most %(limit_value)d characters (this text has %(show_value)d).",
         },
     )
-    limit = forms.IntegerField(
+    limit = WholeNumberField(
         min_value=1,
         max_value=MAX_LIMIT,
         required=False,
