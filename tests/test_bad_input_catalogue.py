@@ -335,3 +335,76 @@ def test_a_body_within_the_upload_limit_is_read(editor_client, settings):
     status, answer = post_json(editor_client, "/api/v1/cases/", json.dumps({"title": "A claim"}))
 
     assert status == 201, answer
+
+
+# Parameters no surface takes, and methods no surface answers.
+
+UNKNOWN_PARAMETER_SURFACES = {
+    **FILTERED_SURFACES,
+    "changes": "/api/v1/changes/",
+    "similar": "/api/v1/cases/{spotlight}/similar/",
+    "corrections": "/corrections/",
+    "browse": "/keywords/",
+    "api-keywords": "/api/v1/keywords/",
+    "api-case": "/api/v1/cases/{spotlight}/",
+}
+# Surfaces that refuse an unknown parameter already; the others are to follow.
+REFUSING_UNKNOWN = {"api-match", "match", "changes", "similar"}
+UNKNOWN_LATER = pytest.mark.xfail(
+    strict=True, reason="unknown parameters are to be refused on every surface"
+)
+
+
+def unknown_parameter_cases():
+    for surface, url in UNKNOWN_PARAMETER_SURFACES.items():
+        marks = () if surface in REFUSING_UNKNOWN else UNKNOWN_LATER
+        yield pytest.param(url, id=surface, marks=marks)
+
+
+@pytest.mark.parametrize("url", unknown_parameter_cases())
+def test_an_unknown_parameter_is_refused_naming_it(production, client, url):
+    url = url.format(spotlight=production.spotlight.pk)
+
+    status, body = get(client, url, nonsense="1")
+
+    assert_names(status, body, url, "nonsense")
+
+
+TRACE_LATER = pytest.mark.xfail(strict=True, reason="TRACE is to be a 405 on every surface")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/cases/",
+        "/api/v1/changes/",
+        pytest.param("/cases/", marks=TRACE_LATER),
+        pytest.param("/stats/", marks=TRACE_LATER),
+        pytest.param("/cases/export/", marks=TRACE_LATER),
+    ],
+)
+def test_trace_is_not_allowed(production, client, url):
+    client.raise_request_exception = False
+
+    response = client.generic("TRACE", url)
+
+    assert response.status_code == 405
+
+
+@pytest.mark.parametrize(
+    "method, url, status",
+    [
+        ("GET", "/api/v1/no-such-thing/", 404),
+        ("GET", "/api/v1/cases/999999999/", 404),
+        ("PUT", "/api/v1/changes/", 405),
+        ("TRACE", "/api/v1/cases/", 405),
+    ],
+)
+def test_an_api_error_answers_the_api_json_shape(production, client, method, url, status):
+    client.raise_request_exception = False
+
+    response = client.generic(method, url)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == status
