@@ -408,3 +408,52 @@ def test_an_api_error_answers_the_api_json_shape(production, client, method, url
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
     assert response.json()["status"] == status
+
+
+# Ids in paths, and numbers in the editors' tools and import files.
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/cases/abc/",
+        "/api/v1/cases/²/",
+        "/api/v1/cases/５/",
+        "/api/v1/cases/abc/similar/",
+        "/api/v1/cases/²/similar/",
+        f"/api/v1/cases/{HUGE}/similar/",
+    ],
+)
+def test_an_id_in_an_api_path_that_names_no_case_is_not_found(production, client, url):
+    status, body = get(client, url)
+
+    assert status == 404, body[:300]
+    assert json.loads(body)["status"] == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("exclude", ["²", "５", str(HUGE)])
+def test_the_admin_duplicate_check_ignores_an_exclude_that_names_no_case(admin_client, exclude):
+    CaseFactory(title="NATO is preparing an attack")
+
+    response = admin_client.get(
+        "/admin/cases/case/similar/", {"title": "NATO preparing attack", "exclude": exclude}
+    )
+
+    assert response.status_code == 200
+    assert [case["title"] for case in response.json()["results"]] == ["NATO is preparing an attack"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("issue", ["²", "５", "2147483648", str(HUGE)])
+def test_an_import_with_an_issue_number_out_of_range_is_refused_naming_it(tmp_path, issue):
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "cases.csv"
+    path.write_text(f"title,issue\nA claim,{issue}\n", encoding="utf-8")
+
+    with pytest.raises(CommandError) as refused:
+        call_command("import_cases", str(path))
+
+    assert "issue: not a number" in str(refused.value)
+    assert not Case.objects.exists()
