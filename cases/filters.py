@@ -32,7 +32,8 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 def whole_number(text, low, high):
     """The number `text` writes in ASCII digits, if it is from `low` to `high`; else None."""
-    if not ASCII_DIGITS.fullmatch(text):
+    # int() refuses more than 4,300 digits (ValueError): no number of ours has 40.
+    if len(text) > 40 or not ASCII_DIGITS.fullmatch(text):
         return None
     number = int(text)
     return number if low <= number <= high else None
@@ -160,7 +161,7 @@ class YearsField(forms.Field):
             return []
         years = set()
         for item in value:
-            if not ASCII_DIGITS.fullmatch(str(item).strip()):
+            if whole_number(str(item).strip(), 0, 10**40) is None:
                 # The value goes in params, never into the message: it may hold a "%".
                 raise ValidationError(
                     "Enter a year as a number, like 2022 (got “%(value)s”).",

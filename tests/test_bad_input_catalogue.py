@@ -60,6 +60,7 @@ BAD_FILTER_VALUES = [
     ("issue", "1e2"),
     ("issue", "１０１"),  # full-width digits
     ("issue", str(HUGE)),
+    ("issue", "9" * 5000),  # more digits than int() reads
     ("year", "２０２４"),  # full-width digits
     ("year", "twenty"),
     ("year", "1800"),
@@ -67,6 +68,7 @@ BAD_FILTER_VALUES = [
     ("year", "2_024"),
     ("year", "2024.0"),
     ("year", str(HUGE)),
+    ("year", "9" * 5000),
     ("date_after", "2024-1-1"),
     ("date_after", "2024-13-01"),
     ("date_after", "01/02/2024"),
@@ -120,18 +122,18 @@ SURFACE_PARAMETERS = [
     (
         "/api/v1/cases/",
         "page_size",
-        ["0", "501", "abc", "-1", "1.5", "+5", "５", "²", "2_0", "1e2", str(HUGE)],
+        ["0", "501", "abc", "-1", "1.5", "+5", "５", "²", "2_0", "1e2", str(HUGE), "9" * 5000],
     ),
     ("/api/v1/cases/", "format", ["xml", "html5"]),
-    ("/api/v1/cases/facets/", "limit", ["0", "abc", "-1", "1.5", "+5", "５", "²", str(HUGE)]),
-    ("/api/v1/changes/", "since", ["-1", "abc", "1.5", "+5", "５", "²", str(HUGE)]),
+    ("/api/v1/cases/facets/", "limit", ["0", "abc", "-1", "1.5", "+5", "５", "²", "9" * 5000]),
+    ("/api/v1/changes/", "since", ["-1", "abc", "1.5", "+5", "５", "²", str(HUGE), "9" * 5000]),
     ("/api/v1/changes/", "limit", ["0", "1001", "abc", "1.5", "+5", "５", "²"]),
     ("/api/v1/match/?text=biolabs", "limit", ["0", "51", "abc", "1.5", "+5", "５", "²"]),
     ("/api/v1/match/", "text", ["", " ", "x" * (MAX_TEXT_LENGTH + 1), "bio\x00labs"]),
-    ("/match/?text=biolabs", "limit", ["0", "51", "abc", "1.5", "+5", "５", "²"]),
+    ("/match/?text=biolabs", "limit", ["0", "51", "abc", "1.5", "+5", "５", "²", "9" * 5000]),
     ("/match/", "text", [" ", "x" * (MAX_TEXT_LENGTH + 1), "bio\x00labs"]),
     ("/api/v1/cases/{spotlight}/similar/", "limit", ["0", "51", "abc", "+5", "５", "²"]),
-    ("/corrections/", "page", ["abc", "0", "-1", "５", str(HUGE)]),
+    ("/corrections/", "page", ["abc", "0", "-1", "５", str(HUGE), "9" * 5000]),
 ]
 
 

@@ -107,6 +107,7 @@ HOSTILE = [
     "😀",
     "\u202e",
     "x" * 600,
+    "9" * 5000,  # more digits than int() reads
 ]
 NAMES = [*CaseFilter.base_filters, "cursor", "more", "format", "page", "sort"]
 

@@ -17,6 +17,8 @@ from rest_framework import parsers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.utils import json
 
+from cases.filters import whole_number
+
 TOO_DEEP = "JSON parse error - arrays and objects nested too deeply."
 
 
@@ -36,7 +38,7 @@ def bounded(stream, parser_context):
         return stream
     request = (parser_context or {}).get("request")
     declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-    if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
+    if declared and (whole_number(declared, 0, limit) is None):
         raise PayloadTooLarge()
     body = stream.read(limit + 1)  # a chunked body says no length: read one byte past
     if len(body) > limit:
