@@ -182,12 +182,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PERMISSION_CLASSES": ["cases.api.permissions.ModelPermissionsOrReadOnly"],
-    # DRF's parsers, refusing bodies nested too deeply, numbers that overflow (400) and
-    # bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413), all with the API's JSON error.
+    # DRF's parsers; the JSON one refuses bodies nested too deeply, numbers that overflow
+    # (400) and bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413), with the API's JSON error.
     "DEFAULT_PARSER_CLASSES": [
         "cases.api.parsers.JSONParser",
-        "cases.api.parsers.FormParser",
-        "cases.api.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "cases.api.pagination.CursorPagination",
     "PAGE_SIZE": 20,

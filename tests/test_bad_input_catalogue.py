@@ -459,3 +459,26 @@ def test_an_import_with_an_issue_number_out_of_range_is_refused_naming_it(tmp_pa
 
     assert "issue: not a number" in str(refused.value)
     assert not Case.objects.exists()
+
+
+def test_a_body_sent_without_a_length_is_read_no_further_than_the_limit(settings):
+    import io
+
+    from django.test import RequestFactory
+
+    from cases.api.parsers import JSONParser, PayloadTooLarge
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    chunked = RequestFactory().post("/api/v1/cases/")  # as a chunked body: no Content-Length
+    chunked.META.pop("CONTENT_LENGTH", None)
+    body = io.BytesIO(json.dumps({"summary": "x" * 5000}).encode())
+
+    with pytest.raises(PayloadTooLarge):
+        JSONParser().parse(body, "application/json", {"request": chunked})
+    assert body.tell() == 1001
+
+    small = io.BytesIO(b'{"title": "A claim", "score": 0.5}')
+    assert JSONParser().parse(small, "application/json", {"request": chunked}) == {
+        "title": "A claim",
+        "score": 0.5,
+    }

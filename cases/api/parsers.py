@@ -1,4 +1,4 @@
-"""The API's parsers: DRF's, refusing what would otherwise be a 500 or be stored wrong.
+"""The API's JSON parser: DRF's, refusing what would otherwise be a 500 or be stored wrong.
 
 - A body nested too deeply is a 400. Python's json module recurses once per nested array
   or object, so a body of 100,000 `[` raises RecursionError, which DRF's parser lets
@@ -6,7 +6,8 @@
 - A number too large for a float (`1e999999`, which json reads as infinity) is a 400.
   DRF refuses NaN and Infinity written out, not a number that overflows.
 - A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is a 413. Django checks that limit for
-  the forms it parses itself; DRF reads the body on its own and would take any size.
+  the forms it parses itself; DRF reads the body on its own and would take any size. (Only
+  views that take writes parse a body, and they all take JSON only.)
 """
 
 import io
@@ -64,13 +65,3 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(TOO_DEEP) from None
         except ValueError as error:  # UnicodeDecodeError is one
             raise ParseError(f"JSON parse error - {error}") from None
-
-
-class FormParser(parsers.FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        return super().parse(bounded(stream, parser_context), media_type, parser_context)
-
-
-class MultiPartParser(parsers.MultiPartParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        return super().parse(bounded(stream, parser_context), media_type, parser_context)
