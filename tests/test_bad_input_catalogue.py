@@ -158,10 +158,9 @@ def test_an_api_error_names_the_parameter_in_json(production, client):
     status, body = get(client, "/api/v1/cases/", year="２０２４")
 
     assert status == 400
-    assert json.loads(body) == {
-        "status": 400,
-        "errors": [{"field": "year", "message": json.loads(body)["errors"][0]["message"]}],
-    }
+    (error,) = json.loads(body)["errors"]
+    assert error["field"] == "year"
+    assert "Enter a year as a number, like 2022" in error["message"]
 
 
 @pytest.mark.parametrize(
