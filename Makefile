@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format bench bench-import bench-head-to-head bench-match clean
+.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format bench bench-import bench-soak bench-head-to-head bench-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,9 +77,16 @@ $(BENCH_STAMP):
 	$(BENCH_VENV)/bin/python -m pip install --quiet "datasette>=0.65,<1"
 	touch $(BENCH_STAMP)
 
-# BENCH_CASES=100000 make bench for a shorter run; results in bench/results.json.
+# BENCH_CASES=100000 make bench for a shorter run; results in bench/results.json, then the
+# soak's (SOAK_MINUTES=2 for a shorter one) in bench/soak.json.
 bench: db-start $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --datasette $(BENCH_VENV)/bin/datasette $(BENCH_ARGS)
+	$(BIN)/python bench/soak.py
+
+# Only the soak of make bench: SOAK_MINUTES (default 10) at SOAK_CONCURRENCY (default 16)
+# on the bench database, with an importer loading SOAK_IMPORT_CASES (200) cases at a time.
+bench-soak: db-start
+	$(BIN)/python bench/soak.py
 
 # Only the import measurement of make bench: BENCH_IMPORT_CASES cases (default 100,000).
 bench-import: db-start

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -17,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from cases import history, taxonomy, webhooks, workflow
 from cases.api.tokens import set_new_key
 from cases.collation import human_order
+from cases.filters import MAX_INTEGER, whole_number
 from cases.importers import paste
 from cases.importers.base import CaseImportError
 from cases.models import (
@@ -160,6 +162,11 @@ class CaseAdminForm(forms.ModelForm):
         self.conflict = None
         self.similar = []
         self.revision = None
+        for name, limit in editing.TEXT_LIMITS.items():
+            if name in self.fields:
+                self.fields[name].max_length = limit
+                self.fields[name].validators.append(MaxLengthValidator(limit))
+                self.fields[name].widget.attrs["maxlength"] = str(limit)
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.version
             # Without it an old form could not be merged: it would overwrite blindly.
@@ -689,7 +696,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         found = similar_cases(
             request.GET.get("title", "")[:500],
             request.GET.get("summary", "")[:5000],
-            exclude_pk=int(exclude) if exclude.isdigit() else None,
+            exclude_pk=whole_number(exclude, 1, MAX_ID),
         )
         return JsonResponse({"results": [similar_as_json(case) for case in found]})
 
@@ -723,7 +730,7 @@ class CaseAdmin(SimpleHistoryAdmin):
                     move,
                     request.user,
                     note=request.POST.get("note", ""),
-                    expected_version=int(version) if version.isdigit() else None,
+                    expected_version=whole_number(version, 1, MAX_INTEGER),
                 )
             except workflow.TransitionError as refused:
                 error = str(refused)

@@ -6,6 +6,7 @@ thing on the HTML list, the API, exports, feeds and statistics.
 
 import copy
 import difflib
+import re
 
 import django_filters
 from django import forms
@@ -78,6 +79,57 @@ class CaseFilterForm(forms.Form):
             if name != forms.forms.NON_FIELD_ERRORS and name not in self.fields
             for message in messages
         ]
+
+
+# Numbers and dates in a query are written in ASCII digits only: int() and strptime() also
+# read "２０２４", "+5", "2_024" and "2024-1-1", which no link of ours ever holds.
+ASCII_DIGITS = re.compile(r"[0-9]+")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def whole_number(text, low, high):
+    """The number `text` writes in ASCII digits, if it is from `low` to `high`; else None."""
+    # int() refuses more than 4,300 digits (ValueError): no number of ours has 40.
+    if len(text) > 40 or not ASCII_DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number in ASCII digits from min_value to max_value; nothing else."""
+
+    def __init__(self, *, min_value, max_value, **kwargs):
+        message = f"Enter a whole number from {min_value} to {max_value}, in digits 0-9."
+        kwargs.setdefault("error_messages", {}).setdefault("invalid", message)
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = whole_number(str(value).strip(), self.min_value, self.max_value)
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    field_class = WholeNumberField
+
+
+class IsoDateField(forms.DateField):
+    """A date written YYYY-MM-DD, as a date input sends it; "2024-1-1" is refused."""
+
+    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, like 2024-01-31."}
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not ISO_DATE.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    field_class = IsoDateField
 
 
 def order_cases(queryset, ordering, searching):
@@ -166,15 +218,14 @@ class YearsField(forms.Field):
             return []
         years = set()
         for item in value:
-            try:
-                year = int(str(item).strip())
-            except ValueError:
+            if whole_number(str(item).strip(), 0, 10**40) is None:
                 # The value goes in params, never into the message: it may hold a "%".
                 raise ValidationError(
                     "Enter a year as a number, like 2022 (got “%(value)s”).",
                     code="invalid",
                     params={"value": item},
-                ) from None
+                )
+            year = int(str(item).strip())
             if not self.MIN_YEAR <= year <= self.MAX_YEAR:
                 raise ValidationError(
                     f"Enter a year between {self.MIN_YEAR} and {self.MAX_YEAR} (got {year}).",
@@ -243,9 +294,15 @@ def outlet_filter(values):
 
 class UpdatedSinceField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 time whose UTC offset PostgreSQL accepts (less than 16 hours; the ISO
-    format allows up to 24), and whose year is at least 1 once in UTC."""
+    format allows up to 24), and whose year is at least 1 once in UTC. Its date is written
+    YYYY-MM-DD, in ASCII digits."""
 
     def to_python(self, value):
+        text = value.strip() if isinstance(value, str) else ""
+        if text and not (text.isascii() and ISO_DATE.match(text)):
+            raise ValidationError(
+                "Enter a time as ISO 8601, like 2024-01-31T12:00:00Z.", code="invalid"
+            )
         moment = super().to_python(value)
         if moment is None:
             return None
@@ -362,16 +419,16 @@ class CaseFilter(django_filters.FilterSet):
     language = language_filter(Language.objects.public())
     outlet = outlet_filter(Outlet.objects.public())
     year = YearFilter(label="Year", help_text="Year the claim was published; repeatable.")
-    issue = django_filters.NumberFilter(
+    issue = WholeNumberFilter(
         field_name="issue__number", label="Review issue", min_value=1, max_value=MAX_INTEGER
     )
-    date_after = django_filters.DateFilter(
+    date_after = IsoDateFilter(
         field_name="date",
         lookup_expr="gte",
         label="Published on or after",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    date_before = django_filters.DateFilter(
+    date_before = IsoDateFilter(
         field_name="date",
         lookup_expr="lte",
         label="Published on or before",

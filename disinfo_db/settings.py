@@ -269,6 +269,11 @@ STORAGES = {
     },
 }
 
+# The largest request body read into memory (Django's default, 2.5 MB): a case at its
+# longest (cases.services.editing.TEXT_LIMITS) is a tenth of it. The API answers a larger
+# body with a 413 (cases.api.parsers); Django's own forms with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Partner tools send "Authorization: Token <key>": hashed, scoped, expiring tokens
@@ -281,7 +286,8 @@ REST_FRAMEWORK = {
         "cases.api.permissions.TokenScopeAllows",
         "cases.api.permissions.ModelPermissionsOrReadOnly",
     ],
-    # DRF's parsers, with JSON nested too deeply refused (a 400, not a RecursionError).
+    # DRF's parsers; the JSON one refuses bodies nested too deeply, numbers that overflow
+    # (400) and bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (413), with the API's JSON error.
     "DEFAULT_PARSER_CLASSES": [
         "cases.api.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from cases.api.renderers import JSONRenderer, RawJSON
 from cases.api.schema import READ_ERRORS
 from cases.api.views import ConditionalGetMixin
+from cases.filters import whole_number
 from cases.freshness.dataversion import case_changes, cases_changed_count, read_version
 from cases.models import Case
 from cases.readmodels.api_json import case_representations
@@ -89,9 +90,10 @@ def _whole_number(params, name, default, low, high, message):
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    number = whole_number(raw, low, high)
+    if number is None:
         raise ValidationError({name: [message]})
-    return int(raw)
+    return number
 
 
 def feed_parameters(params):

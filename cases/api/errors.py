@@ -8,9 +8,12 @@ request as a whole (authentication, permissions, throttling, unknown resource).
 
 import sys
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from cases.api.parsers import PayloadTooLarge
 
 
 def _flatten(detail, prefix=""):
@@ -36,6 +39,9 @@ def _flatten(detail, prefix=""):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own check, when something read the body before the API's parser did.
+        exc = PayloadTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

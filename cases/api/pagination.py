@@ -21,6 +21,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from cases.filters import whole_number
 from cases.readmodels.keyset import NOT_A_CURSOR, Cursor, CursorError, paginate
 from cases.site.claimreview import CLAIM_REVIEW_LIST_CONTEXT
 
@@ -66,11 +67,8 @@ class CursorPagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
+        size = whole_number(raw, 1, self.max_page_size)
+        if size is None:
             message = f"Must be a whole number from 1 to {self.max_page_size}."
             raise ValidationError({self.page_size_query_param: [message]})
         return size

@@ -68,6 +68,7 @@ from cases.filters import (
     order_cases,
     unknown_parameter_message,
     unknown_parameters,
+    whole_number,
 )
 from cases.freshness.dataversion import request_state
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
@@ -568,9 +569,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
 
     def requested_pk(self):
         """The case id in the URL, or None when it cannot name a case."""
-        pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-        pk = int(pk) if pk.isdigit() else 0
-        return pk if 0 < pk <= MAX_ID else None
+        return whole_number(str(self.kwargs[self.lookup_url_kwarg or self.lookup_field]), 1, MAX_ID)
 
     def public_json(self, request):
         """A published case as JSON, written by PostgreSQL (case_representations)."""
@@ -674,13 +673,14 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         permission_classes=[AllowAny],
     )
     def similar(self, request, pk=None):
-        limit = request.query_params.get("limit") or str(SIMILAR_LIMIT)
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        limit = whole_number(request.query_params.get("limit") or str(SIMILAR_LIMIT), 1, MAX_LIMIT)
+        if limit is None:
             raise ValidationError({"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
-        case = published_case_for_page(int(pk))
+        pk = self.requested_pk()
+        case = published_case_for_page(pk) if pk is not None else None
         if case is None:
-            raise not_public(int(pk))
-        matches = similar_published_cases(case, int(limit))
+            raise not_public(pk)
+        matches = similar_published_cases(case, limit)
         tier = matches[-1].tier if matches and not matches[-1].related else "lexical"
         return Response(matches_body(request, matches, tier))
 
@@ -729,10 +729,10 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         case_filter = self.case_filter(Case.objects.published(), extras=LIMIT_PARAMETERS)
         limit = request.query_params.get("limit") or None
         if limit is not None:
-            if not limit.isdigit() or not 1 <= int(limit) <= MAX_INTEGER:
+            limit = whole_number(limit, 1, MAX_INTEGER)
+            if limit is None:
                 message = f"Must be a whole number from 1 to {MAX_INTEGER}."
                 raise ValidationError({"limit": [message]})
-            limit = int(limit)
         result = facet_counts(case_filter, limit=limit)
         corrected = case_filter.spelling_corrected(total=result.total)
         if corrected is not None:

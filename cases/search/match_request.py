@@ -15,6 +15,7 @@ from django import forms
 from cases.filters import (
     CaseFilter,
     EditorCaseFilter,
+    WholeNumberField,
     unknown_parameter_message,
     unknown_parameters,
 )
@@ -35,7 +36,7 @@ class MatchForm(forms.Form):
             "max_length": "Give at most %(limit_value)d characters (this text has %(show_value)d).",
         },
     )
-    limit = forms.IntegerField(
+    limit = WholeNumberField(
         min_value=1,
         max_value=MAX_LIMIT,
         required=False,

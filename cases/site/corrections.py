@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
 
-from cases.filters import unknown_parameter_message, unknown_parameters
+from cases.filters import unknown_parameter_message, unknown_parameters, whole_number
 from cases.models import Case, CorrectionNote
 from cases.site.feeds import tag_uri
 from cases.site.filtered import bad_request
@@ -136,9 +136,9 @@ def _page_number(request, paginator):
     value = request.GET.get("page", "").strip()
     if not value:
         return 1, None
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
+    number = whole_number(value, 1, 10**40)
+    if number is None:
         return 1, "page: give a page number, 1 or more."
-    number = int(value)
     if number > paginator.num_pages:
         pages = paginator.num_pages
         plural = "s" if pages > 1 else ""
