@@ -206,9 +206,7 @@ def paginate(queryset, ordering, cursor, per_page):
             # Back at the start: show a full first page rather than a short one.
             return paginate(queryset, ordering, None, per_page)
         rows.reverse()
-        return _keyed(
-            Page(rows, cursor_for("next", rows[-1]), cursor_for("prev", rows[0])), key_of
-        )
+        return _keyed(Page(rows, cursor_for("next", rows[-1]), cursor_for("prev", rows[0])), key_of)
     if not rows:
         return Page([], None, None)
     page = Page(
