@@ -25,6 +25,7 @@ import time
 from array import array
 from collections import OrderedDict
 from contextlib import contextmanager
+from functools import cached_property
 
 from django.apps import apps
 from django.conf import settings
@@ -477,6 +478,12 @@ class FacetIndex:
             return round(len(matching) * len(self.published) / max(len(self.sample), 1)), True
         return len(matching), False
 
+    @cached_property
+    def dated(self):
+        """The published cases with a date. Read only once the index is current: an index
+        is patched as a copy (copy(), catch_up()) and never changes once in use."""
+        return BitMap.union(*self.months.values()) if self.months else BitMap()
+
     def count_before(self, matching, descending, date, pk):
         """How many of `matching` come before the case (date, pk) in a date ordering
         (undated cases last, ties by id in the same direction): the months and days are
@@ -507,9 +514,7 @@ class FacetIndex:
                 elif (other > date) == descending:
                     earlier += matching.intersection_cardinality(ids)
             return earlier
-        undated = BitMap(matching)
-        for ids in self.months.values():
-            undated -= ids
+        undated = matching - self.dated
         below = undated.rank(pk - 1) if pk > 0 else 0
         return dated + (len(undated) - undated.rank(pk) if descending else below)
 
