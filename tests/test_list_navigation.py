@@ -253,3 +253,28 @@ def test_a_deep_page_of_committed_cases_takes_its_position_from_the_index(client
         third = follow(client, second.context_data["next_url"])
     assert position_text(third) == "41–60 of 70 (page 3)"
     assert not any("COUNT(" in q["sql"].upper() for q in context.captured_queries)
+
+
+def render_position(**context):
+    from django.template import engines
+
+    html = engines["jinja2"].get_template("cases/_pagination.html").render(context)
+    return position_text(type("Response", (), {"content": html.encode()})())
+
+
+def test_an_estimated_total_reads_about_and_an_unknown_position_says_what_is_shown():
+    shown = [object()] * 20
+    assert (
+        render_position(
+            cases=shown, first_item=21, last_item=40, total=4780, total_is_approximate=True
+        )
+        == "21–40 of about 4,780"
+    )
+    assert (
+        render_position(cases=shown, first_item=None, total=4780, total_is_approximate=True)
+        == "20 cases shown of about 4,780"
+    )
+    assert (
+        render_position(cases=shown, first_item=None, total=12000, total_is_approximate=False)
+        == "20 cases shown of 12,000"
+    )
