@@ -33,6 +33,8 @@ def environment(**options):
     options["keep_trailing_newline"] = True  # as Django's templates do
     env = Environment(**options)
     env.globals.update(static=static, url=url, view_query=view_query)
+    # Marks text to translate; an i18n extension installed on the environment replaces it.
+    env.globals.setdefault("_", lambda text: text)
     env.filters.update(
         date=date,
         linebreaks=lambda text: defaultfilters.linebreaks_filter(text, autoescape=True),

@@ -53,6 +53,7 @@ __all__ = [
     "facet_counts",
     "index_status",
     "newest_matching",
+    "position_before",
     "published_count",
     "reset",
     "tally",
@@ -127,6 +128,25 @@ def browse_counts(facet):
     if index is None:
         return exact_browse_counts(facet)
     return index.browse_counts(facet)
+
+
+def position_before(case_filter, ordering, key):
+    """How many published cases matching the filter come before the one with sort key
+    `key` = (date, id) in the date ordering `ordering` ("date" or "-date"), from the index.
+
+    None when the index cannot tell exactly: it is off, the connection has uncommitted
+    writes, the search's matches are estimated, or the ordering is not by date.
+    """
+    if ordering not in ("date", "-date"):
+        return None
+    cleaned = cleaned_data(case_filter)
+    index = current_index()
+    if index is None:
+        return None
+    matching, approximate = index.matching(case_filter, cleaned)
+    if approximate:
+        return None
+    return index.count_before(matching, ordering == "-date", *key)
 
 
 def newest_matching(case_filter, limit):

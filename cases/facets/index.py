@@ -25,6 +25,7 @@ import time
 from array import array
 from collections import OrderedDict
 from contextlib import contextmanager
+from functools import cached_property
 
 from django.apps import apps
 from django.conf import settings
@@ -479,6 +480,46 @@ class FacetIndex:
         if approximate:
             return round(len(matching) * len(self.published) / max(len(self.sample), 1)), True
         return len(matching), False
+
+    @cached_property
+    def dated(self):
+        """The published cases with a date. Read only once the index is current: an index
+        is patched as a copy (copy(), catch_up()) and never changes once in use."""
+        return BitMap.union(*self.months.values()) if self.months else BitMap()
+
+    def count_before(self, matching, descending, date, pk):
+        """How many of `matching` come before the case (date, pk) in a date ordering
+        (undated cases last, ties by id in the same direction): the months and days are
+        disjoint, so this is a sum of intersection sizes, never a scan of the cases."""
+        earlier = 0
+        dated = 0
+        for (year, month), ids in self.months.items():
+            size = matching.intersection_cardinality(ids)
+            dated += size
+            if date is None or (year, month) == (date.year, date.month):
+                continue
+            if ((year, month) > (date.year, date.month)) == descending:
+                earlier += size
+        if date is not None:
+            for day in range(1, 32):
+                try:
+                    other = date.replace(day=day)
+                except ValueError:
+                    break
+                ids = self.days.get(other)
+                if ids is None:
+                    continue
+                if other == date:
+                    same_day = matching & ids
+                    # Ties come in id order: before pk going up, after it going down.
+                    below = same_day.rank(pk - 1) if pk > 0 else 0
+                    earlier += len(same_day) - same_day.rank(pk) if descending else below
+                elif (other > date) == descending:
+                    earlier += matching.intersection_cardinality(ids)
+            return earlier
+        undated = matching - self.dated
+        below = undated.rank(pk - 1) if pk > 0 else 0
+        return dated + (len(undated) - undated.rank(pk) if descending else below)
 
     def newest(self, matching, limit):
         if len(matching) <= limit:

@@ -4,8 +4,9 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import truncatewords
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
-from cases.facets import FACETS, browse_counts, facet_counts
+from cases.facets import FACETS, browse_counts, facet_counts, position_before
 from cases.filters import (
     ORDERINGS,
     CaseFilter,
@@ -15,7 +16,14 @@ from cases.filters import (
 )
 from cases.models import Case, Country
 from cases.readmodels.case_page import published_case_for_page
-from cases.readmodels.keyset import Cursor, CursorError, paginate
+from cases.readmodels.keyset import (
+    KEY_ORDERINGS,
+    MAX_RELEVANCE_OFFSET,
+    Cursor,
+    CursorError,
+    paginate,
+    rows_before,
+)
 from cases.search import (
     highlighted,
     ranked_matches,
@@ -26,6 +34,9 @@ from cases.site.claimreview import citation, claim_review, permalink
 from cases.site.corrections import withdrawal_url
 
 PAGE_SIZE = 20
+PAGE_SIZES = (20, 50, 100)
+# Without the index, a page's position is counted with SQL only when the list is this short.
+EXACT_POSITION_LIMIT = 10_000
 FACET_TOP = 10  # values shown per facet before its "more" link
 
 FACET_TITLES = {
@@ -39,6 +50,24 @@ FACET_TITLES = {
 FORM_FIELDS = ("q", "date_after", "date_before", "issue", "ordering")
 # Parameters that only move through the current view; a new filter starts at page one.
 VIEW_PARAMS = ("cursor", "more")
+# How the list is shown: kept across paging, filtering and sorting.
+DISPLAY_PARAMS = ("view", "cols", "page_size")
+# The list page's own parameters beside the filters.
+LIST_PARAMS = (*VIEW_PARAMS, *DISPLAY_PARAMS)
+
+VIEWS = ("list", "table")
+# The table's columns: (heading, orderings its heading sorts by, first one first).
+TABLE_COLUMNS = {
+    "title": (gettext_lazy("Title"), ()),
+    "date": (gettext_lazy("Published"), ("-date", "date")),
+    "keywords": (gettext_lazy("Keywords"), ()),
+    "countries": (gettext_lazy("Countries and regions"), ()),
+    "languages": (gettext_lazy("Languages"), ()),
+    "outlets": (gettext_lazy("Outlets"), ()),
+    "issue": (gettext_lazy("Issue"), ()),
+    "updated_at": (gettext_lazy("Updated"), ("-updated_at",)),
+}
+DEFAULT_COLUMNS = ("title", "date", "keywords", "countries", "outlets")
 
 
 def _link(params, **changes):
@@ -129,10 +158,96 @@ def _canonical_slugs(params, case_filter):
     return canonical if canonical != params else None
 
 
+def _display_choices(params, add_error):
+    """(view, columns, page size) from the URL; each bad value is an error naming it."""
+    view = params.get("view") or "list"
+    if view not in VIEWS:
+        add_error(f"view: choose one of {', '.join(VIEWS)}.")
+        view = "list"
+    page_size = PAGE_SIZE
+    if params.get("page_size"):
+        if params["page_size"] not in [str(size) for size in PAGE_SIZES]:
+            add_error(f"page_size: choose one of {', '.join(map(str, PAGE_SIZES))}.")
+        else:
+            page_size = int(params["page_size"])
+    names = [name.strip() for value in params.getlist("cols") for name in value.split(",")]
+    names = [name for name in names if name]
+    unknown = [name for name in names if name not in TABLE_COLUMNS]
+    if unknown:
+        add_error(
+            f"cols: unknown column {', '.join(unknown)}; choose from {', '.join(TABLE_COLUMNS)}."
+        )
+    columns = list(dict.fromkeys(name for name in names if name in TABLE_COLUMNS))
+    columns = columns or list(DEFAULT_COLUMNS)
+    if "title" not in columns:
+        columns.insert(0, "title")  # the title links to the case
+    return view, columns, page_size
+
+
+def _position(page, case_filter, ordering, cursor, total, total_is_approximate):
+    """The 1-based position of the page's first case, or None when it is not cheap to know.
+
+    From the cursor alone on the first page, from the total on the last, else counted with
+    the facet index, or with SQL when the list is short.
+    """
+    if not page.object_list:
+        return None
+    if page.first_item:
+        return page.first_item
+    if cursor is None:
+        return 1
+    if page.is_last and not total_is_approximate:
+        return total - len(page.object_list) + 1
+    before = position_before(case_filter, ordering, page.first_key)
+    if before is None and not total_is_approximate and total <= EXACT_POSITION_LIMIT:
+        queryset = case_filter.qs.prefetch_related(None).order_by()
+        before = rows_before(queryset, ordering, page.first_key).count()
+    return None if before is None else before + 1
+
+
+def _last_cursor(ordering, page_size, total, total_is_approximate, ranked_newest):
+    if ordering in KEY_ORDERINGS:
+        return Cursor(ordering, "last", ()).encode()
+    # Relevance pages by offset: its last page is known when the count is exact and short.
+    if total_is_approximate or ranked_newest or not total or total > MAX_RELEVANCE_OFFSET:
+        return None
+    return Cursor("relevance", "next", ((total - 1) // page_size * page_size,)).encode()
+
+
+def _sort_link(params, orderings, ordering):
+    """The link a sortable column heading carries: its first ordering, or the next one when
+    it is in force already (newest first, then oldest first)."""
+    if ordering in orderings:
+        following = orderings[(orderings.index(ordering) + 1) % len(orderings)]
+    else:
+        following = orderings[0]
+    return _link(params, ordering=[following])
+
+
+def _table_columns(params, columns, ordering, searching):
+    headings = []
+    for name in columns:
+        label, orderings = TABLE_COLUMNS[name]
+        if name == "title" and searching:
+            orderings = ("relevance",)
+        sort = None
+        if orderings:
+            direction = None
+            if ordering in orderings:
+                direction = "ascending" if ordering == "date" else "descending"
+            sort = {
+                "url": _sort_link(params, orderings, ordering),
+                "direction": direction,
+                "active": ordering in orderings,
+            }
+        headings.append({"name": name, "label": label, "sort": sort})
+    return headings
+
+
 def case_list(request):
     params = request.GET
     listing = Case.objects.published().with_related_data()
-    case_filter = CaseFilter(params, queryset=listing, extras=VIEW_PARAMS)
+    case_filter = CaseFilter(params, queryset=listing, extras=LIST_PARAMS)
     context = {
         "filter": case_filter,
         "form": case_filter.form,
@@ -152,6 +267,9 @@ def case_list(request):
     expanded = params.get("more")
     if expanded and expanded not in FACETS:
         case_filter.form.add_error(None, f"more: choose one of {', '.join(FACETS)}.")
+    view, columns, page_size = _display_choices(
+        params, lambda message: case_filter.form.add_error(None, message)
+    )
     cursor = None
     if params.get("cursor"):
         try:
@@ -186,7 +304,7 @@ def case_list(request):
         page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
         page_queryset = with_headlines(page_queryset, query)
-    page = paginate(page_queryset, ordering, cursor, PAGE_SIZE)
+    page = paginate(page_queryset, ordering, cursor, page_size)
     prefetch_related_objects(page.object_list, *listing._prefetch_related_lookups)
     for case in page.object_list:
         if query:
@@ -207,11 +325,17 @@ def case_list(request):
             "chips": _active_filter_chips(params, typed_filter),
             "ordering_label": ORDERINGS[ordering],
             "orderings": ORDERINGS,
-            "last_item": page.first_item + len(page.object_list) - 1 if page.first_item else None,
-            # Filters set by links, carried when the form is submitted.
+            # Filters set by links, and how the list is shown, carried when the form is
+            # submitted.
             "hidden_values": [
                 (name, value)
-                for name in (*FACETS, "updated_since", "appearance_url", "appearance_domain")
+                for name in (
+                    *FACETS,
+                    "updated_since",
+                    "appearance_url",
+                    "appearance_domain",
+                    *DISPLAY_PARAMS,
+                )
                 for value in params.getlist(name)
             ],
             "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,
@@ -220,6 +344,41 @@ def case_list(request):
             ),
             "first_url": _link(params) if cursor else None,
             "clear_url": "?",
+        }
+    )
+    first_item = _position(page, case_filter, ordering, cursor, result.total, result.approximate)
+    last_cursor = None
+    if not page.is_last:
+        last_cursor = _last_cursor(
+            ordering, page_size, result.total, result.approximate, ranked_newest
+        )
+    context.update(
+        {
+            "first_item": first_item,
+            "last_item": first_item + len(page.object_list) - 1 if first_item else None,
+            "page_number": (
+                (first_item - 1) // page_size + 1
+                if first_item and (first_item - 1) % page_size == 0
+                else None
+            ),
+            "last_url": _link(params, cursor=[last_cursor]) if last_cursor else None,
+            "oldest_first_url": _link(params, ordering=["date"]) if ordering != "date" else None,
+            "page_size": page_size,
+            "page_sizes": [
+                {
+                    "size": size,
+                    "url": _link(params, page_size=[str(size)] if size != PAGE_SIZE else None),
+                    "current": size == page_size,
+                }
+                for size in PAGE_SIZES
+            ],
+            "view": view,
+            "view_urls": {
+                "list": _link(params, view=None),
+                "table": _link(params, view=["table"]),
+            },
+            "columns": columns,
+            "table_columns": _table_columns(params, columns, ordering, bool(query)),
         }
     )
     return TemplateResponse(request, "cases/case_list.html", context)
