@@ -27,12 +27,19 @@ def date(value, format=None):
     return defaultfilters.date(template_localtime(value), format)
 
 
+def passthrough_gettext(message, **variables):
+    """The text as written, until a translation catalogue takes its place (jinja2.ext.i18n
+    installs its own `_`)."""
+    return message % variables if variables else message
+
+
 def environment(**options):
     # As in Django's templates, a missing value renders as nothing, and so do its attributes.
     options["undefined"] = ChainableUndefined
     options["keep_trailing_newline"] = True  # as Django's templates do
     env = Environment(**options)
     env.globals.update(static=static, url=url, view_query=view_query)
+    env.globals.setdefault("_", passthrough_gettext)
     env.filters.update(
         date=date,
         linebreaks=lambda text: defaultfilters.linebreaks_filter(text, autoescape=True),

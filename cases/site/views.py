@@ -22,7 +22,7 @@ from cases.search import (
     with_headlines,
 )
 from cases.search.match import similar_published_cases
-from cases.site.claimreview import citation, claim_review, permalink
+from cases.site.claimreview import apa_citation, bibtex_entry, citation, claim_review, permalink
 from cases.site.corrections import withdrawal_url
 
 PAGE_SIZE = 20
@@ -241,6 +241,8 @@ def case_detail(request, pk, slug=None):
         "description": truncatewords(case.summary, 40),  # shown three times in <head>
         "claim_review": claim_review(case, request),
         "citation": citation(case, request),
+        "apa_citation": apa_citation(case, request),
+        "bibtex_entry": bibtex_entry(case, request),
         "permalink": permalink(case, request),
     }
     return TemplateResponse(request, "cases/case_detail.html", context)
