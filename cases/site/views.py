@@ -194,7 +194,7 @@ def case_list(request):
     for case in page.object_list:
         if query:
             case.title_html = highlighted(case.title_headline)
-            case.summary_html = highlighted(case.summary_headline)
+            case.summary_html = highlighted(case.summary_headline, case.summary)
 
     context.update(
         {
