@@ -20,7 +20,7 @@ from cases.urlnorm import NotAURL, lookup_domain, lookup_url
 ORDERINGS = {
     "-date": "Newest first",
     "date": "Oldest first",
-    "relevance": "Most relevant (with a search)",
+    "relevance": "Best match",
     "-updated_at": "Recently updated",
 }
 DEFAULT_ORDERING = "-date"

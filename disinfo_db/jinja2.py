@@ -27,6 +27,12 @@ def date(value, format=None):
     return defaultfilters.date(template_localtime(value), format)
 
 
+def passthrough_gettext(message, **variables):
+    """The text as written, until a translation catalogue takes its place (jinja2.ext.i18n
+    installs its own `_`)."""
+    return message % variables if variables else message
+
+
 def environment(**options):
     # As in Django's templates, a missing value renders as nothing, and so do its attributes.
     options["undefined"] = ChainableUndefined
@@ -34,7 +40,7 @@ def environment(**options):
     env = Environment(**options)
     env.globals.update(static=static, url=url, view_query=view_query)
     # Marks text to translate; an i18n extension installed on the environment replaces it.
-    env.globals.setdefault("_", lambda text: text)
+    env.globals.setdefault("_", passthrough_gettext)
     env.filters.update(
         date=date,
         linebreaks=lambda text: defaultfilters.linebreaks_filter(text, autoescape=True),

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cases.api.views import OfflineRedocView, OfflineSwaggerView
+from cases.site.guide import api_guide, favicon
 from disinfo_db.health import healthz
 
 urlpatterns = [
@@ -10,6 +11,8 @@ urlpatterns = [
     path("api/v1/", include("cases.api.urls")),
     path("api/docs/", OfflineSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/guide/", api_guide, name="api-guide"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("cases.urls")),
 ]
 

@@ -312,7 +312,10 @@ UPDATE_RESPONSES = {
     ),
 )
 class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
-    """Disinformation cases. Filters follow the site's query contract (cases.filters)."""
+    """Disinformation cases. The filters are the site's own: the same parameters select the
+    same cases on every page, feed, export and API answer."""
+
+    # The browsable API shows the docstring above to readers; the contract is cases.filters.
 
     serializer_class = CaseSerializer
     # list() runs CaseFilter itself (it needs the cleaned values); schema.py documents it.

@@ -9,7 +9,15 @@ NAV_PAGES = ("list", "match", "keywords", "countries", "outlets", "languages", "
 
 
 def site(request):
-    return {"SITE_NAME": settings.SITE_NAME, "urls": _nav_urls(get_script_prefix())}
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "urls": _nav_urls(get_script_prefix()),
+        "data_licence": {
+            "name": settings.DATA_LICENCE,
+            "title": settings.DATA_LICENCE_TITLE,
+            "url": settings.DATA_LICENCE_URL,
+        },
+    }
 
 
 @functools.cache

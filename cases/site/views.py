@@ -1,3 +1,6 @@
+import unicodedata
+from urllib.parse import urlencode
+
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect
@@ -30,7 +33,7 @@ from cases.search import (
     with_headlines,
 )
 from cases.search.match import similar_published_cases
-from cases.site.claimreview import citation, claim_review, permalink
+from cases.site.claimreview import apa_citation, bibtex_entry, citation, claim_review, permalink
 from cases.site.corrections import withdrawal_url
 
 PAGE_SIZE = 20
@@ -309,7 +312,7 @@ def case_list(request):
     for case in page.object_list:
         if query:
             case.title_html = highlighted(case.title_headline)
-            case.summary_html = highlighted(case.summary_headline)
+            case.summary_html = highlighted(case.summary_headline, case.summary)
 
     context.update(
         {
@@ -400,6 +403,8 @@ def case_detail(request, pk, slug=None):
         "description": truncatewords(case.summary, 40),  # shown three times in <head>
         "claim_review": claim_review(case, request),
         "citation": citation(case, request),
+        "apa_citation": apa_citation(case, request),
+        "bibtex_entry": bibtex_entry(case, request),
         "permalink": permalink(case, request),
     }
     return TemplateResponse(request, "cases/case_detail.html", context)
@@ -428,7 +433,19 @@ def home(request):
 
 
 BROWSE_SORTS = {"name": "Name", "count": "Number of cases"}
-BROWSE_PARAMETERS = {"sort"}
+BROWSE_PARAMETERS = {"sort", "q", "page"}
+# Values on one browse page: 2,718 outlets on one page made 476 kB; 200 make about 40 kB.
+BROWSE_PAGE_SIZE = 200
+
+
+def _folded(text):
+    """Text as a reader types it to find it: no case, no accents ("Ceska" finds "Česká")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _browse_link(**params):
+    return "?" + urlencode({name: value for name, value in params.items() if value})
 
 
 def _browse(request, *, title, intro, param, values, notes=None):
@@ -439,10 +456,16 @@ def _browse(request, *, title, intro, param, values, notes=None):
     """
     notes = notes or {}
     sort = request.GET.get("sort", "name")
+    query = request.GET.get("q", "").strip()
     error = None
     if sort not in BROWSE_SORTS:
         error = f"sort: choose one of {', '.join(BROWSE_SORTS)}."
         sort = "name"
+    page_number = request.GET.get("page", "1")
+    if not (page_number.isascii() and page_number.isdigit() and 0 < int(page_number) < 10**6):
+        error = "page: a whole number from 1."
+        page_number = "1"
+    page_number = int(page_number)
     unknown = unknown_parameters(request.GET, BROWSE_PARAMETERS)
     if unknown:
         error = f"{unknown[0]}: {unknown_parameter_message(unknown[0], BROWSE_PARAMETERS)}"
@@ -458,15 +481,41 @@ def _browse(request, *, title, intro, param, values, notes=None):
     for row, (value, _, _) in zip(rows, values, strict=True):
         if value in notes:
             row["note"] = notes[value]
+    all_values = len(rows)
+    if query:
+        needle = _folded(query)
+        rows = [row for row in rows if needle in _folded(row["label"])]
     if sort == "count":
         rows.sort(key=lambda row: -row["count"])  # stable: ties stay in name order
+    pages = max(1, -(-len(rows) // BROWSE_PAGE_SIZE))
+    if page_number > pages:
+        error = error or f"page: there {'is' if pages == 1 else 'are'} only {pages} here."
+        page_number = 1
+    start = (page_number - 1) * BROWSE_PAGE_SIZE
+    shown = rows[start : start + BROWSE_PAGE_SIZE]
+    sort_param = sort if sort != "name" else None
+
+    def page_link(number):
+        return _browse_link(sort=sort_param, q=query, page=number if number > 1 else None)
+
     context = {
         "title": title,
         "intro": intro,
-        "rows": rows,
-        "total_cases": sum(row["count"] for row in rows),
+        "rows": shown,
+        "all_values": all_values,
+        "matching": len(rows),
+        "first_shown": start + 1 if shown else 0,
+        "last_shown": start + len(shown),
+        "query": query,
         "sort": sort,
         "sorts": BROWSE_SORTS,
+        "sort_links": {
+            key: _browse_link(sort=key if key != "name" else None, q=query) for key in BROWSE_SORTS
+        },  # fmt: skip
+        "page_number": page_number,
+        "pages": pages,
+        "previous_url": page_link(page_number - 1) if page_number > 1 else None,
+        "next_url": page_link(page_number + 1) if page_number < pages else None,
         "error": error,
     }
     return TemplateResponse(request, "cases/browse.html", context, status=400 if error else 200)
