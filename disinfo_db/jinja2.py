@@ -27,12 +27,19 @@ def date(value, format=None):
     return defaultfilters.date(template_localtime(value), format)
 
 
+def untranslated(text, **variables):
+    """`_("…")` until the i18n extension installs gettext: the text, with %(name)s filled."""
+    return text % variables if variables else text
+
+
 def environment(**options):
     # As in Django's templates, a missing value renders as nothing, and so do its attributes.
     options["undefined"] = ChainableUndefined
     options["keep_trailing_newline"] = True  # as Django's templates do
     env = Environment(**options)
     env.globals.update(static=static, url=url, view_query=view_query)
+    if "_" not in env.globals:  # the i18n extension, when installed, brings its own
+        env.globals["_"] = untranslated
     env.filters.update(
         date=date,
         linebreaks=lambda text: defaultfilters.linebreaks_filter(text, autoescape=True),

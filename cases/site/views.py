@@ -5,7 +5,7 @@ from django.template.defaultfilters import truncatewords
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from cases.facets import FACETS, browse_counts, facet_counts
+from cases.facets import FACETS, SUGGEST_FACETS, browse_counts, facet_counts
 from cases.filters import ORDERINGS, CaseFilter, order_cases
 from cases.models import Case, Country
 from cases.readmodels.case_page import published_case_for_page
@@ -30,8 +30,8 @@ FACET_TITLES = {
     "outlet": "Outlets",
     "year": "Years",
 }
-# The form edits these; facets and chips edit the others.
-FORM_FIELDS = ("q", "date_after", "date_before", "issue", "ordering")
+# The form edits these; the search box (in the header), facets and chips edit the others.
+FORM_FIELDS = ("date_after", "date_before", "issue", "ordering")
 # Parameters that only move through the current view; a new filter starts at page one.
 VIEW_PARAMS = ("cursor", "more")
 
@@ -89,11 +89,20 @@ def _facet_panels(params, result, expanded):
             {
                 "name": name,
                 "title": FACET_TITLES[name],
+                "label": CaseFilter.base_filters[name].label,
+                "typeahead": name in SUGGEST_FACETS,
+                "has_selection": any(v.selected for v in values),
+                "selected": [
+                    {"label": v.label, "url": _toggled(params, name, v.value)}
+                    for v in values
+                    if v.selected
+                ],
                 "values": [
                     {
                         "value": v.value,
                         "label": v.label,
                         "count": v.count,
+                        "adds": v.adds,
                         "selected": v.selected,
                         "url": _toggled(params, name, v.value),
                     }
@@ -118,8 +127,23 @@ def _canonical_slugs(params, case_filter):
     return canonical if canonical != params else None
 
 
+def _without_empty_values(params):
+    """`params` without blank values, or None if it has none (a submitted form sends its
+    empty fields: `?q=&issue=`)."""
+    clean = QueryDict(mutable=True)
+    for name in params:
+        values = [value for value in params.getlist(name) if value.strip()]
+        if values:
+            clean.setlist(name, values)
+    return None if clean == params else clean
+
+
 def case_list(request):
     params = request.GET
+    clean = _without_empty_values(params)
+    if clean is not None:
+        query = clean.urlencode()
+        return redirect(f"{request.path}?{query}" if query else request.path)
     listing = Case.objects.published().with_related_data()
     case_filter = CaseFilter(params, queryset=listing)
     context = {
@@ -202,11 +226,20 @@ def case_list(request):
             "chips": _active_filter_chips(params, typed_filter),
             "ordering_label": ORDERINGS[ordering],
             "orderings": ORDERINGS,
+            "filter_params": " ".join(
+                name for name in CaseFilter.base_filters if name != "ordering"
+            ),
             "last_item": page.first_item + len(page.object_list) - 1 if page.first_item else None,
-            # Filters set by links, carried when the form is submitted.
+            # Filters set by links and the search box, carried when the form is submitted.
             "hidden_values": [
                 (name, value)
-                for name in (*FACETS, "updated_since")
+                for name in ("q", *FACETS, "updated_since")
+                for value in params.getlist(name)
+            ],
+            # ... and the filters the search box keeps when a new search is made.
+            "search_hidden_values": [
+                (name, value)
+                for name in (*FACETS, *FORM_FIELDS, "updated_since")
                 for value in params.getlist(name)
             ],
             "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,

@@ -416,7 +416,6 @@ class TestCsv(FastPathContract):
         assert text == "".join(csv_lines(by_date, include_drafts=True, request=request))
 
 
-
 # What the type-ahead filters are asked: a start of a name, a word inside one, letters inside
 # one, accents and capitals that names do not have, and nothing typed yet.
 TYPED = ["", "bio", "N", "truth", "kraï", "an", "zz"]
