@@ -42,6 +42,7 @@ from cases.facets.common import (
     Newest,
     Tally,
     active_filters,
+    filter_key,
     folded,
     hashable,
     name_rank,
@@ -73,8 +74,8 @@ SAMPLE_BLOCK = 256
 PATCH_LIMIT = 1000
 # Id sets fetched from PostgreSQL (q, updated_since) kept per process, per data version.
 ID_SET_CACHE_SIZE = 256
-# Finished answers kept per process, per data version.
-RESULT_CACHE_SIZE = 512
+# Finished answers kept per process, per data version (and the counts behind them).
+RESULT_CACHE_SIZE = 1024
 # Candidates for an estimated search: 1.5 times as many as the sample's share says.
 NEWEST_MARGIN = 1.5
 NEWEST_MIN_SHARE = 0.05
@@ -529,6 +530,9 @@ class FacetIndex:
         scale = len(self.published) / max(len(self.sample), 1) if approximate else 1
         matching = _intersect(base, restrictions.values())
         facets = {}
+        # Every value's count under these filters, kept for the type-ahead (suggest()).
+        every_count = {}
+        self.remember((self.version, filter_key(cleaned), "facet-counts"), every_count)
         for facet in FACETS:
             own = FACET_PARAMS[facet]
             others = [ids for name, ids in restrictions.items() if name not in own]
@@ -544,6 +548,7 @@ class FacetIndex:
                         n = facet_base.intersection_cardinality(ids)
                         if n:
                             counts[key] = round(n * scale)
+            every_count[facet] = counts
             selected = selected_keys(cleaned, facet)
             in_result = self._in_result(facet, counts, selected, matching, scale)
             if facet == "year":
@@ -566,8 +571,19 @@ class FacetIndex:
         own = FACET_PARAMS[facet]
         others = [ids for name, ids in restrictions.items() if name not in own]
         facet_base = _intersect(base, others)
+        unfiltered = not others and not approximate
         selected = selected_keys(cleaned, facet)
         values, order = self.values[facet], self.label_order[facet]
+        # A value's count is an intersection, and a facet has thousands of outlets: counts
+        # are taken from the list page's facet counts under the same filters when they were
+        # made, else kept as found for the next keystrokes.
+        key = filter_key(cleaned)
+        every_count = self.results.get((self.version, key, "facet-counts"), {}).get(facet)
+        memo_key = (self.version, key, "suggest-counts", facet)
+        memo = self.results.get(memo_key)
+        if memo is None:
+            memo = {}
+        self.remember(memo_key, memo)
         found = []
         for pk, names in self.names[facet].items():
             if pk in selected or pk not in values:
@@ -575,7 +591,13 @@ class FacetIndex:
             rank = name_rank(typed, names) if typed else 0
             if rank is None:
                 continue
-            n = round(facet_base.intersection_cardinality(values[pk]) * scale)
+            n = every_count.get(pk, 0) if every_count is not None else memo.get(pk)
+            if n is None:
+                if unfiltered:  # nothing else filters: the bitmap's own size is the count
+                    n = len(values[pk])
+                else:
+                    n = round(facet_base.intersection_cardinality(values[pk]) * scale)
+                memo[pk] = n
             if n:
                 found.append((rank, -n, order[pk], pk))
         found.sort()
