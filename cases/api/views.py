@@ -691,7 +691,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         summary="Facet counts",
         description=(
             "How many published cases match the filters, and how many of them carry each "
-            "keyword, country, language, outlet and year: the site's facet counts."
+            "keyword, country, language, outlet and year: the site's facet counts. Within a "
+            "facet values are ORed: in a facet with a selection, `adds` says how many cases "
+            "selecting a value not yet selected would add to the result."
         ),
         parameters=[*CASE_FILTER_PARAMETERS, FACET_LIMIT_PARAMETER],
         responses={
@@ -712,6 +714,14 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                                 "label": serializers.CharField(),
                                 "count": serializers.IntegerField(),
                                 "selected": serializers.BooleanField(),
+                                "adds": serializers.IntegerField(
+                                    allow_null=True,
+                                    help_text=(
+                                        "In a facet with a selection, for a value not "
+                                        "selected: how many cases selecting it would add "
+                                        "(values within a facet are ORed). Else null."
+                                    ),
+                                ),
                             },
                             many=True,
                         ),

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
-from cases.facets import FACETS, browse_counts, facet_counts, position_before
+from cases.facets import FACETS, SUGGEST_FACETS, browse_counts, facet_counts, position_before
 from cases.filters import (
     ORDERINGS,
     CaseFilter,
@@ -49,12 +49,14 @@ FACET_TITLES = {
     "outlet": "Outlets",
     "year": "Years",
 }
-# The form edits these; facets and chips edit the others.
-FORM_FIELDS = ("q", "date_after", "date_before", "issue", "ordering")
+# The form edits these; the search box (in the header), facets and chips edit the others.
+FORM_FIELDS = ("date_after", "date_before", "issue", "ordering")
 # Parameters that only move through the current view; a new filter starts at page one.
 VIEW_PARAMS = ("cursor", "more")
 # How the list is shown: kept across paging, filtering and sorting.
 DISPLAY_PARAMS = ("view", "cols", "page_size")
+# Kept by the list's forms as hidden fields: filters no field of theirs shows, and the view.
+LOOKUP_AND_DISPLAY = ("updated_since", "appearance_url", "appearance_domain", *DISPLAY_PARAMS)
 # The list page's own parameters beside the filters.
 LIST_PARAMS = (*VIEW_PARAMS, *DISPLAY_PARAMS)
 
@@ -132,11 +134,20 @@ def _facet_panels(params, result, expanded):
             {
                 "name": name,
                 "title": FACET_TITLES[name],
+                "label": CaseFilter.base_filters[name].label,
+                "typeahead": name in SUGGEST_FACETS,
+                "has_selection": any(v.selected for v in values),
+                "selected": [
+                    {"label": v.label, "url": _toggled(params, name, v.value)}
+                    for v in values
+                    if v.selected
+                ],
                 "values": [
                     {
                         "value": v.value,
                         "label": v.label,
                         "count": v.count,
+                        "adds": v.adds,
                         "selected": v.selected,
                         "url": _toggled(params, name, v.value),
                     }
@@ -247,8 +258,23 @@ def _table_columns(params, columns, ordering, searching):
     return headings
 
 
+def _without_empty_values(params):
+    """`params` without blank values, or None if it has none (a submitted form sends its
+    empty fields: `?q=&issue=`)."""
+    clean = QueryDict(mutable=True)
+    for name in params:
+        values = [value for value in params.getlist(name) if value.strip()]
+        if values:
+            clean.setlist(name, values)
+    return None if clean == params else clean
+
+
 def case_list(request):
     params = request.GET
+    clean = _without_empty_values(params)
+    if clean is not None:
+        query = clean.urlencode()
+        return redirect(f"{request.path}?{query}" if query else request.path)
     listing = Case.objects.published().with_related_data()
     case_filter = CaseFilter(params, queryset=listing, extras=LIST_PARAMS)
     context = {
@@ -328,17 +354,20 @@ def case_list(request):
             "chips": _active_filter_chips(params, typed_filter),
             "ordering_label": ORDERINGS[ordering],
             "orderings": ORDERINGS,
-            # Filters set by links, and how the list is shown, carried when the form is
-            # submitted.
+            "filter_params": " ".join(
+                name for name in CaseFilter.base_filters if name != "ordering"
+            ),
+            # Filters set by links and the search box, and how the list is shown, carried
+            # when the form is submitted.
             "hidden_values": [
                 (name, value)
-                for name in (
-                    *FACETS,
-                    "updated_since",
-                    "appearance_url",
-                    "appearance_domain",
-                    *DISPLAY_PARAMS,
-                )
+                for name in ("q", *FACETS, *LOOKUP_AND_DISPLAY)
+                for value in params.getlist(name)
+            ],
+            # ... and what the search box keeps when a new search is made.
+            "search_hidden_values": [
+                (name, value)
+                for name in (*FACETS, *FORM_FIELDS, *LOOKUP_AND_DISPLAY)
                 for value in params.getlist(name)
             ],
             "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,

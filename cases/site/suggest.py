@@ -1,0 +1,66 @@
+"""GET /cases/suggest/: facet values found by name, for the list page's type-ahead filters.
+
+    /cases/suggest/?field=keyword&prefix=bio&country=ukraine
+
+`field` is one of keyword, country, language, outlet; `prefix` is what was typed (matched
+at the start of a name or a word, else inside it, on names and aliases, accents and case
+left out); `limit` is 1 to 50 (10 by default). Every other parameter is a CaseFilter
+parameter, read as on the list page: the counts are the list's facet counts under the
+current filters, and in a facet with a selection `adds` says how many cases selecting the
+value would add (values within a facet are ORed). Any other parameter is a 400 naming it,
+in the API's error shape. The answer comes from the facet index: no SQL beyond reading the
+data version and checking the filters' own slugs.
+"""
+
+from dataclasses import asdict
+
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from cases.facets import SUGGEST_FACETS, suggest
+from cases.site.filtered import parameter_errors, published_case_filter
+
+SUGGEST_PARAMS = ("field", "prefix", "limit")
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+MAX_PREFIX = 100
+
+
+def _errors(errors):
+    body = {
+        "status": 400,
+        "errors": [{"field": name, "message": str(message)} for name, message in errors],
+    }
+    return JsonResponse(body, status=400)
+
+
+@require_GET
+def suggest_values(request):
+    params = request.GET
+    case_filter = published_case_filter(request)
+    errors = [
+        (name, "Unknown parameter.")
+        for name in params
+        if name not in SUGGEST_PARAMS and name not in case_filter.filters
+    ]
+    field = params.get("field", "")
+    if field not in SUGGEST_FACETS:
+        errors.append(("field", f"Choose one of {', '.join(SUGGEST_FACETS)}."))
+    prefix = params.get("prefix", "")
+    if len(prefix) > MAX_PREFIX:
+        errors.append(("prefix", f"Type at most {MAX_PREFIX} characters."))
+    limit = params.get("limit") or str(DEFAULT_LIMIT)
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        errors.append(("limit", f"Must be a whole number from 1 to {MAX_LIMIT}."))
+    if errors:
+        return _errors(errors)
+    if not case_filter.is_valid():
+        return _errors(parameter_errors(case_filter))
+    values = suggest(case_filter, field, prefix, int(limit))
+    return JsonResponse(
+        {
+            "field": field,
+            "prefix": prefix,
+            "results": [asdict(value) for value in values],
+        }
+    )
