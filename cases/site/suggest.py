@@ -18,6 +18,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from cases.facets import SUGGEST_FACETS, suggest
+from cases.filters import whole_number
 from cases.site.filtered import parameter_errors, published_case_filter
 
 SUGGEST_PARAMS = ("field", "prefix", "limit")
@@ -37,26 +38,22 @@ def _errors(errors):
 @require_GET
 def suggest_values(request):
     params = request.GET
-    case_filter = published_case_filter(request)
-    errors = [
-        (name, "Unknown parameter.")
-        for name in params
-        if name not in SUGGEST_PARAMS and name not in case_filter.filters
-    ]
+    case_filter = published_case_filter(request, extras=SUGGEST_PARAMS)
+    errors = []
     field = params.get("field", "")
     if field not in SUGGEST_FACETS:
         errors.append(("field", f"Choose one of {', '.join(SUGGEST_FACETS)}."))
     prefix = params.get("prefix", "")
     if len(prefix) > MAX_PREFIX:
         errors.append(("prefix", f"Type at most {MAX_PREFIX} characters."))
-    limit = params.get("limit") or str(DEFAULT_LIMIT)
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+    limit = whole_number(params.get("limit") or str(DEFAULT_LIMIT), 1, MAX_LIMIT)
+    if limit is None:
         errors.append(("limit", f"Must be a whole number from 1 to {MAX_LIMIT}."))
+    if not case_filter.is_valid():
+        errors += parameter_errors(case_filter)
     if errors:
         return _errors(errors)
-    if not case_filter.is_valid():
-        return _errors(parameter_errors(case_filter))
-    values = suggest(case_filter, field, prefix, int(limit))
+    values = suggest(case_filter, field, prefix, limit)
     return JsonResponse(
         {
             "field": field,
