@@ -27,12 +27,19 @@ def date(value, format=None):
     return defaultfilters.date(template_localtime(value), format)
 
 
+def passthrough_gettext(message, **values):
+    """`_("…")` in templates until the i18n extension installs the real one."""
+    return message % values if values else message
+
+
 def environment(**options):
     # As in Django's templates, a missing value renders as nothing, and so do its attributes.
     options["undefined"] = ChainableUndefined
     options["keep_trailing_newline"] = True  # as Django's templates do
     env = Environment(**options)
     env.globals.update(static=static, url=url, view_query=view_query)
+    # The i18n extension, when installed, has set its own `_` already.
+    env.globals.setdefault("_", passthrough_gettext)
     env.filters.update(
         date=date,
         linebreaks=lambda text: defaultfilters.linebreaks_filter(text, autoescape=True),
