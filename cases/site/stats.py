@@ -157,6 +157,11 @@ def period_query(query, cleaned, start, end):
     return with_parameters(query, date_after=[after.isoformat()], date_before=[before.isoformat()])
 
 
+def shown(value, limit=60):
+    """A value as an error message quotes it: a long one is cut."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def parse_compare(request, case_filter):
     """([compared value filters], errors): each compare=kind:value as the page's filters with
     that value in place of the page's own on its facet."""
@@ -171,14 +176,15 @@ def parse_compare(request, case_filter):
             message = gettext(
                 "Write kind:value, the kind one of %(kinds)s, like keyword:nato (got “%(value)s”)."
             )
-            errors.append(("compare", message % {"kinds": ", ".join(COMPARE_KINDS), "value": item}))
+            values = {"kinds": ", ".join(COMPARE_KINDS), "value": shown(item)}
+            errors.append(("compare", message % values))
             continue
         data = case_filter.data.copy()
         data.setlist(kind, [key])
         bound = CaseFilter(data, queryset=Case.objects.published(), extras=STATS_PARAMETERS)
         if not bound.is_valid():
             message = gettext("No published case has the %(kind)s “%(value)s”.")
-            errors.append(("compare", message % {"kind": kind, "value": key}))
+            errors.append(("compare", message % {"kind": kind, "value": shown(key)}))
             continue
         value = bound.form.cleaned_data[kind][0]
         compared.append(
@@ -215,7 +221,7 @@ def stats_view(request):
             (
                 "granularity",
                 gettext("Choose month, quarter or year (got “%(value)s”).")
-                % {"value": granularity},
+                % {"value": shown(granularity)},
             )
         ]
     )
