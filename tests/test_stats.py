@@ -488,8 +488,8 @@ class TestComparison:
         assert html.count('<polyline class="line"') == 2
         # Each point links to the cases it counts.
         assert (
-            '<a href="/cases/?keyword=nato&amp;date_after=2022-03-01&amp;date_before=2022-03-31">'
-            '<circle class="point"'
+            '<a href="/cases/?keyword=nato&amp;date_after=2022-03-01&amp;date_before=2022-03-31" '
+            'tabindex="-1" class="series-0"><circle class="hit"'
         ) in html
         assert "<title>NATO, Mar 2022: 1</title>" in html
 
