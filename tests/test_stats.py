@@ -556,3 +556,19 @@ def test_compared_lines_count_from_the_index_as_sql_does_in_a_pinned_number_of_q
         exact = {p: n for p, n in per_month.items() if n}
         assert {p["start"]: p["count"] for p in line["points"] if p["count"]} == exact
         assert exact, line["parameter"]
+
+
+def test_a_comparison_counts_under_the_corrected_search(client, world):
+    nato = Keyword.objects.get(slug="nato")
+    CaseFactory(title="Riots in Kazakhstan were staged", date=month(2022, 5), keywords=[nato])
+
+    response = client.get("/stats/?q=Kazakstan&compare=keyword:nato&compare=keyword:mi6")
+
+    assert response.status_code == 200
+    corrected = response.context_data["approximate"]["corrected"]
+    assert corrected.lower() == "kazakhstan"
+    lines = response.context_data["comparison"]["lines"]
+    assert [(line["name"], line["total"]) for line in lines] == [("NATO", 1), ("MI6", 0)]
+    assert lines[0]["points"][-1]["list_query"] == (
+        f"q={corrected}&keyword=nato&date_after=2022-05-01&date_before=2022-05-31"
+    )
