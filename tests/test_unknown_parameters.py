@@ -89,7 +89,7 @@ def test_the_site_the_api_and_exports_name_the_closest_parameter(client, api_cli
 @pytest.mark.parametrize(
     "url",
     [
-        "/cases/?cursor=&more=keyword",
+        "/cases/?more=keyword",
         "/cases/export/?format=ndjson",
         "/api/v1/cases/?page_size=5&cursor=&format=json",
         "/api/v1/cases/facets/?limit=3",

@@ -80,7 +80,9 @@ def cases():
 @pytest.fixture(params=list(WIDTHS))
 def sized_page(request, chromium, live_server):
     width, height = WIDTHS[request.param]
-    context = chromium.new_context(viewport={"width": width, "height": height})
+    # axe is injected as an inline script, which the site's policy refuses (as it should);
+    # tests/browser/test_content_security_policy.py checks the policy itself.
+    context = chromium.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield request.param, page
