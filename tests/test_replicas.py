@@ -156,6 +156,8 @@ def cluster():
         assert replica.query("SELECT pg_is_in_recovery()") == [(True,)]
 
         env["DATABASE_REPLICA_URLS"] = replica.url()
+        # A writer's pin outlasts the test's steps on a busy machine (10 s by default).
+        env["DATABASE_REPLICA_PIN_SECONDS"] = "120"
         web_port = free_port()
         server_process = subprocess.Popen(
             [
