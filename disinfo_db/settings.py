@@ -46,9 +46,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before the page cache: an unprefixed page asked for in another language is redirected
+    # to its prefixed URL, so a kept English page is never served for it (disinfo_db/i18n.py).
+    "disinfo_db.i18n.PreferredLanguageRedirectMiddleware",
     # Anonymous GETs of public pages, kept until the next write (cases/freshness/cache.py).
     "cases.freshness.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page is its URL's prefix (/ru/cases/), English without one.
+    "django.middleware.locale.LocaleMiddleware",
     # Before CommonMiddleware, so that redirects carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,6 +156,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The public pages' languages (locale/, make messages); case texts stay in their own.
+LANGUAGES = [
+    ("en", "English"),
+    ("ru", "Русский"),
+    ("uk", "Українська"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as the site always wrote them ("10 January 2022"); other languages use
+# Django's own formats.
+FORMAT_MODULE_PATH = ["disinfo_db.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

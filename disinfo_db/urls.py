@@ -1,16 +1,21 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularSwaggerView
 
 from cases.api.views import OfflineRedocView
+from disinfo_db.i18n import switch_language
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("cases.api.urls")),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    path("", include("cases.urls")),
+    path("language/<str:code>/", switch_language, name="switch-language"),
 ]
+# The public pages in English at their own URLs, and under /ru/, /uk/, /de/, /fr/
+# (disinfo_db/i18n.py; exports, feeds and sitemaps are sent to their unprefixed URLs).
+urlpatterns += i18n_patterns(path("", include("cases.urls")), prefix_default_language=False)
 
 # Unexpected errors: JSON under /api/, Django's page elsewhere.
 handler500 = "cases.api.errors.server_error"
