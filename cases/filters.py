@@ -11,14 +11,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Country, Keyword, Language, Outlet
 
 ORDERINGS = {
-    "-date": "Newest first",
-    "date": "Oldest first",
-    "relevance": "Most relevant (with a search)",
-    "-updated_at": "Recently updated",
+    "-date": _("Newest first"),
+    "date": _("Oldest first"),
+    "relevance": _("Most relevant (with a search)"),
+    "-updated_at": _("Recently updated"),
 }
 DEFAULT_ORDERING = "-date"
 # The largest number PostgreSQL's integer holds (issue numbers).
@@ -116,14 +117,15 @@ class YearsField(forms.Field):
             except ValueError:
                 # The value goes in params, never into the message: it may hold a "%".
                 raise ValidationError(
-                    "Enter a year as a number, like 2022 (got “%(value)s”).",
+                    _("Enter a year as a number, like 2022 (got “%(value)s”)."),
                     code="invalid",
                     params={"value": item},
                 ) from None
             if not self.MIN_YEAR <= year <= self.MAX_YEAR:
                 raise ValidationError(
-                    f"Enter a year between {self.MIN_YEAR} and {self.MAX_YEAR} (got {year}).",
+                    _("Enter a year between %(min)s and %(max)s (got %(year)s)."),
                     code="invalid",
+                    params={"min": self.MIN_YEAR, "max": self.MAX_YEAR, "year": year},
                 )
             years.add(year)
         return sorted(years)
@@ -151,7 +153,7 @@ def keyword_filter(values):
         redirect_kind="keyword",
         to_field_name="slug",
         queryset=values,
-        label="Keyword",
+        label=_("Keyword"),
     )
 
 
@@ -162,7 +164,7 @@ def country_filter(values):
         redirect_kind="country",
         to_field_name="slug",
         queryset=values,
-        label="Country or region",
+        label=_("Country or region"),
     )
 
 
@@ -172,7 +174,7 @@ def language_filter(values):
         through_field="language",
         to_field_name="code",
         queryset=values,
-        label="Language",
+        label=_("Language"),
     )
 
 
@@ -182,7 +184,7 @@ def outlet_filter(values):
         method="filter_outlet",
         to_field_name="slug",
         queryset=values,
-        label="Outlet",
+        label=_("Outlet"),
     )
 
 
@@ -196,7 +198,7 @@ class UpdatedSinceField(django_filters.fields.IsoDateTimeField):
             return None
         offset = moment.utcoffset()
         if offset is not None and abs(offset.total_seconds()) >= 16 * 3600:
-            raise ValidationError("Give a UTC offset between -15:59 and +15:59.", code="invalid")
+            raise ValidationError(_("Give a UTC offset between -15:59 and +15:59."), code="invalid")
         return moment
 
 
@@ -213,7 +215,7 @@ class SearchField(forms.CharField):
         kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
         kwargs.setdefault("error_messages", {}).setdefault(
             "max_length",
-            "Search with at most %(limit_value)d characters (this search has %(show_value)d).",
+            _("Search with at most %(limit_value)d characters (this search has %(show_value)d)."),
         )
         super().__init__(*args, **kwargs)
 
@@ -230,37 +232,37 @@ class SearchFilter(django_filters.CharFilter):
 class CaseFilter(django_filters.FilterSet):
     q = SearchFilter(
         method="filter_search",
-        label="Search",
-        help_text='Full-text search: "exact phrase", -exclude, or.',
+        label=_("Search"),
+        help_text=_('Full-text search: "exact phrase", -exclude, or.'),
     )
     # Only values of published cases: any other is unknown, as a slug that never existed.
     keyword = keyword_filter(Keyword.objects.public())
     country = country_filter(Country.objects.public())
     language = language_filter(Language.objects.public())
     outlet = outlet_filter(Outlet.objects.public())
-    year = YearFilter(label="Year", help_text="Year the claim was published; repeatable.")
+    year = YearFilter(label=_("Year"), help_text=_("Year the claim was published; repeatable."))
     issue = django_filters.NumberFilter(
-        field_name="issue__number", label="Review issue", min_value=1, max_value=MAX_INTEGER
+        field_name="issue__number", label=_("Review issue"), min_value=1, max_value=MAX_INTEGER
     )
     date_after = django_filters.DateFilter(
         field_name="date",
         lookup_expr="gte",
-        label="Published on or after",
+        label=_("Published on or after"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_before = django_filters.DateFilter(
         field_name="date",
         lookup_expr="lte",
-        label="Published on or before",
+        label=_("Published on or before"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     updated_since = UpdatedSinceFilter(
-        field_name="updated_at", lookup_expr="gte", label="Updated since (ISO 8601)"
+        field_name="updated_at", lookup_expr="gte", label=_("Updated since (ISO 8601)")
     )
     ordering = django_filters.ChoiceFilter(
         method="filter_ordering",
         choices=list(ORDERINGS.items()),
-        label="Order by",
+        label=_("Order by"),
         empty_label=None,
     )
 

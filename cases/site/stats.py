@@ -11,6 +11,7 @@ hold the two equal.
 from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 
 from cases.collation import human_order
 from cases.facets import tally
@@ -107,13 +108,23 @@ def exact_case_statistics(cases):
     }
 
 
-# (section id, heading, statistics key, filter parameter)
+# (section id, statistics key, filter parameter)
 BREAKDOWNS = [
-    ("countries", f"Top {TOP} countries and regions", "countries", "country"),
-    ("keywords", f"Top {TOP} keywords", "keywords", "keyword"),
-    ("outlets", f"Top {TOP} outlets", "outlets", "outlet"),
-    ("languages", "Languages", "languages", "language"),
+    ("countries", "countries", "country"),
+    ("keywords", "keywords", "keyword"),
+    ("outlets", "outlets", "outlet"),
+    ("languages", "languages", "language"),
 ]
+
+
+def breakdown_headings():
+    """{section id: heading} in the active language."""
+    return {
+        "countries": _("Top %(number)s countries and regions") % {"number": TOP},
+        "keywords": _("Top %(number)s keywords") % {"number": TOP},
+        "outlets": _("Top %(number)s outlets") % {"number": TOP},
+        "languages": _("Languages"),
+    }
 
 
 def stats_view(request):
@@ -133,7 +144,9 @@ def stats_view(request):
     stats = case_statistics(case_filter)
     prefix = f"{query}&" if query else ""
     breakdowns = []
-    for section, heading, key, parameter in BREAKDOWNS:
+    headings = breakdown_headings()
+    for section, key, parameter in BREAKDOWNS:
+        heading = headings[section]
         rows = [{**row, "list_query": f"{prefix}{parameter}={row['key']}"} for row in stats[key]]
         breakdowns.append(
             {"id": section, "heading": heading, "rows": rows, "chart": bar_chart(rows)}

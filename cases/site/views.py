@@ -4,6 +4,9 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import truncatewords
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases.facets import FACETS, browse_counts, facet_counts
 from cases.filters import ORDERINGS, CaseFilter, order_cases
@@ -23,12 +26,29 @@ from cases.site.corrections import withdrawal_url
 PAGE_SIZE = 20
 FACET_TOP = 10  # values shown per facet before its "more" link
 
+# (title, its "more" link, its "less" link) per facet.
 FACET_TITLES = {
-    "keyword": "Keywords",
-    "country": "Countries and regions",
-    "language": "Languages",
-    "outlet": "Outlets",
-    "year": "Years",
+    "keyword": (
+        gettext_lazy("Keywords"),
+        gettext_lazy("All keywords"),
+        gettext_lazy("Top keywords only"),
+    ),
+    "country": (
+        gettext_lazy("Countries and regions"),
+        gettext_lazy("All countries and regions"),
+        gettext_lazy("Top countries and regions only"),
+    ),
+    "language": (
+        gettext_lazy("Languages"),
+        gettext_lazy("All languages"),
+        gettext_lazy("Top languages only"),
+    ),
+    "outlet": (
+        gettext_lazy("Outlets"),
+        gettext_lazy("All outlets"),
+        gettext_lazy("Top outlets only"),
+    ),
+    "year": (gettext_lazy("Years"), gettext_lazy("All years"), gettext_lazy("Top years only")),
 }
 # The form edits these; facets and chips edit the others.
 FORM_FIELDS = ("q", "date_after", "date_before", "issue", "ordering")
@@ -62,20 +82,23 @@ def _active_filter_chips(params, case_filter):
     data = case_filter.form.cleaned_data
     chips = []
     if data.get("q"):
-        chips.append((f"Search: “{data['q']}”", _link(params, q=None)))
+        chips.append((_("Search: “%(text)s”") % {"text": data["q"]}, _link(params, q=None)))
     for name in FACETS:
         title = case_filter.filters[name].label
         for item in data.get(name) or []:
             value = str(getattr(item, "code", None) or getattr(item, "slug", item))
             chips.append((f"{title}: {item}", _toggled(params, name, value)))
     if data.get("issue"):
-        chips.append((f"Issue {data['issue']}", _link(params, issue=None)))
+        chips.append((_("Issue %(number)s") % {"number": data["issue"]}, _link(params, issue=None)))
     if data.get("date_after"):
-        chips.append((f"From {data['date_after']:%-d %b %Y}", _link(params, date_after=None)))
+        day = date_format(data["date_after"], "SHORT_DATE_FORMAT")
+        chips.append((_("From %(date)s") % {"date": day}, _link(params, date_after=None)))
     if data.get("date_before"):
-        chips.append((f"Until {data['date_before']:%-d %b %Y}", _link(params, date_before=None)))
+        day = date_format(data["date_before"], "SHORT_DATE_FORMAT")
+        chips.append((_("Until %(date)s") % {"date": day}, _link(params, date_before=None)))
     if data.get("updated_since"):
-        chips.append((f"Updated since {data['updated_since']}", _link(params, updated_since=None)))
+        since = _("Updated since %(time)s") % {"time": data["updated_since"]}
+        chips.append((since, _link(params, updated_since=None)))
     return [{"label": label, "remove_url": url} for label, url in chips]
 
 
@@ -85,10 +108,13 @@ def _facet_panels(params, result, expanded):
         values = result.facets.get(name, [])
         show_all = name == expanded
         shown = [v for i, v in enumerate(values) if show_all or i < FACET_TOP or v.selected]
+        title, all_label, top_label = FACET_TITLES[name]
         panels.append(
             {
                 "name": name,
-                "title": FACET_TITLES[name],
+                "title": title,
+                "all_label": all_label,
+                "top_label": top_label,
                 "values": [
                     {
                         "value": v.value,
@@ -140,7 +166,10 @@ def case_list(request):
     ordering = case_filter.active_ordering
     expanded = params.get("more")
     if expanded and expanded not in FACETS:
-        case_filter.form.add_error(None, f"more: choose one of {', '.join(FACETS)}.")
+        choices = ", ".join(FACETS)
+        case_filter.form.add_error(
+            None, "more: " + _("choose one of %(choices)s.") % {"choices": choices}
+        )
     cursor = None
     if params.get("cursor"):
         try:
@@ -263,7 +292,7 @@ def home(request):
     return redirect("cases:list")
 
 
-BROWSE_SORTS = {"name": "Name", "count": "Number of cases"}
+BROWSE_SORTS = {"name": gettext_lazy("Name"), "count": gettext_lazy("Number of cases")}
 
 
 def _browse(request, *, title, intro, param, values, notes=None):
@@ -276,7 +305,7 @@ def _browse(request, *, title, intro, param, values, notes=None):
     sort = request.GET.get("sort", "name")
     error = None
     if sort not in BROWSE_SORTS:
-        error = f"sort: choose one of {', '.join(BROWSE_SORTS)}."
+        error = "sort: " + _("choose one of %(choices)s.") % {"choices": ", ".join(BROWSE_SORTS)}
         sort = "name"
     list_url = reverse("cases:list")
     rows = [
@@ -287,7 +316,7 @@ def _browse(request, *, title, intro, param, values, notes=None):
         }
         for value, label, count in values
     ]
-    for row, (value, _, _) in zip(rows, values, strict=True):
+    for row, (value, _label, _count) in zip(rows, values, strict=True):
         if value in notes:
             row["note"] = notes[value]
     if sort == "count":
@@ -307,8 +336,8 @@ def _browse(request, *, title, intro, param, values, notes=None):
 def keyword_browse(request):
     return _browse(
         request,
-        title="Keywords",
-        intro="The themes cases are tagged with.",
+        title=_("Keywords"),
+        intro=_("The themes cases are tagged with."),
         param="keyword",
         values=browse_counts("keyword"),
     )
@@ -317,15 +346,15 @@ def keyword_browse(request):
 def country_browse(request):
     return _browse(
         request,
-        title="Countries and regions",
-        intro=(
+        title=_("Countries and regions"),
+        intro=_(
             "The countries and regions the claims are about. Regions, alliances and "
             "historical states (EU, NATO, USSR), which have no ISO country code, are marked."
         ),
         param="country",
         values=browse_counts("country"),
         notes={
-            slug: Country.Kind(kind).label.lower()
+            slug: str(Country.Kind(kind).label).lower()
             for slug, kind in Country.objects.exclude(kind=Country.Kind.COUNTRY).values_list(
                 "slug", "kind"
             )
@@ -336,8 +365,8 @@ def country_browse(request):
 def language_browse(request):
     return _browse(
         request,
-        title="Languages",
-        intro="The languages the claims were published in.",
+        title=_("Languages"),
+        intro=_("The languages the claims were published in."),
         param="language",
         values=browse_counts("language"),
     )
@@ -346,8 +375,8 @@ def language_browse(request):
 def outlet_browse(request):
     return _browse(
         request,
-        title="Outlets",
-        intro="The media outlets where the claims appeared.",
+        title=_("Outlets"),
+        intro=_("The media outlets where the claims appeared."),
         param="outlet",
         values=browse_counts("outlet"),
     )
@@ -355,13 +384,20 @@ def outlet_browse(request):
 
 def issue_browse(request):
     values = [
-        (number, f"Issue {number}" + (f", {date:%-d %B %Y}" if date else ""), count)
+        (number, _issue_label(number, date), count)
         for number, date, count in browse_counts("issue")
     ]
     return _browse(
         request,
-        title="Review issues",
-        intro="The weekly reviews the cases were reported in, newest first.",
+        title=_("Review issues"),
+        intro=_("The weekly reviews the cases were reported in, newest first."),
         param="issue",
         values=values,
     )
+
+
+def _issue_label(number, date):
+    if date is None:
+        return _("Issue %(number)s") % {"number": number}
+    day = date_format(date, "DATE_FORMAT")
+    return _("Issue %(number)s, %(date)s") % {"number": number, "date": day}
