@@ -343,6 +343,14 @@ def keyword_browse(request):
     )
 
 
+# How a value that is not a country is marked on the countries page.
+COUNTRY_KIND_NOTES = {
+    Country.Kind.REGION: gettext_lazy("region"),
+    Country.Kind.HISTORICAL: gettext_lazy("historical state"),
+    Country.Kind.ALLIANCE: gettext_lazy("alliance"),
+}
+
+
 def country_browse(request):
     return _browse(
         request,
@@ -354,7 +362,7 @@ def country_browse(request):
         param="country",
         values=browse_counts("country"),
         notes={
-            slug: str(Country.Kind(kind).label).lower()
+            slug: COUNTRY_KIND_NOTES[kind]
             for slug, kind in Country.objects.exclude(kind=Country.Kind.COUNTRY).values_list(
                 "slug", "kind"
             )
