@@ -101,6 +101,27 @@ class TestPrefixedPages:
         assert 'href="/cases/feed/atom/?keyword=nato"' in html
         assert "/fr/cases/export/" not in html
 
+    def test_a_case_page_is_canonical_in_its_language_but_cites_the_one_permalink(self, client):
+        case = CaseFactory(title="Sanctions hurt only Europe")
+        path = case.get_absolute_url()
+        html = html_of(client.get(f"/uk{path}"))
+        assert f'<link rel="canonical" href="http://testserver/uk{path}">' in html
+        assert f'<a href="http://testserver/cases/{case.pk}/">' in html
+        assert f"випадок № {case.pk}, опубліковано " in html
+
+    def test_data_names_cases_by_their_english_url_after_any_page(self, client):
+        from cases.api.serializers import _case_path_prefix
+
+        case = CaseFactory()
+        _case_path_prefix.cache_clear()  # as in a fresh process whose first page is Russian
+        assert client.get(f"/ru{case.get_absolute_url()}").status_code == 200
+        api = client.get("/api/v1/cases/").json()
+        assert api["results"][0]["url"] == f"http://testserver/cases/{case.pk}/{case.slug}/"
+        export = client.get("/cases/export/?format=csv")
+        csv = b"".join(export.streaming_content).decode()
+        assert f"http://testserver/cases/{case.pk}/{case.slug}/" in csv
+        assert "/ru/" not in csv
+
     def test_a_prefixed_data_url_goes_to_the_one_unprefixed_url(self, client):
         response = client.get("/ru/cases/export/?format=csv")
         assert response.status_code == 301

@@ -11,13 +11,14 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as format_date
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from cases.api.serializers import absolute_case_url
+from disinfo_db.i18n import data_reverse
 
 # The rating every case gets: the database only holds claims it found to be disinformation.
 DISINFORMATION_RATING = {
@@ -39,8 +40,8 @@ def site_root(request=None):
 
 
 def permalink(case, request=None):
-    """The short URL that never changes: /cases/<id>/."""
-    return site_root(request).rstrip("/") + reverse("cases:detail-short", args=[case.pk])
+    """The short URL that never changes: /cases/<id>/, in every language of the pages."""
+    return site_root(request).rstrip("/") + data_reverse("cases:detail-short", args=[case.pk])
 
 
 # The JSON-LD context of one case: schema.org's, as search engines expect it.
@@ -149,9 +150,9 @@ def json_ld_script(data):
 
 def citation(case, request=None):
     """A plain-text reference to the case for papers and reports."""
-    parts = [settings.SITE_NAME, f'"{case.title}"', f"case {case.pk}"]
+    parts = [settings.SITE_NAME, f'"{case.title}"', _("case %(number)s") % {"number": case.pk}]
     if case.published_at:
-        published = timezone.localdate(case.published_at)
-        parts.append(f"published {format_date(published, 'j F Y')}")
+        published = date_format(timezone.localdate(case.published_at), "DATE_FORMAT")
+        parts.append(_("published %(date)s") % {"date": published})
     parts.append(permalink(case, request))
     return ", ".join(parts)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 
-from disinfo_db.i18n import language_links
+from disinfo_db.i18n import UNPREFIXED_URL_NAMES, data_reverse, language_links
 
 # The site-wide pages every page links to (header, footer, case metadata), by URL name.
 NAV_PAGES = ("list", "match", "keywords", "countries", "outlets", "languages", "issues", "stats",
@@ -25,4 +25,7 @@ def site(request):
 @functools.cache
 def _nav_urls(script_prefix, language):
     """{name: path} of NAV_PAGES in a language: reverse() once per process and language."""
-    return {name: reverse(f"cases:{name}") for name in NAV_PAGES}
+    return {
+        name: (data_reverse if name in UNPREFIXED_URL_NAMES else reverse)(f"cases:{name}")
+        for name in NAV_PAGES
+    }

@@ -264,6 +264,8 @@ def case_detail(request, pk, slug=None):
         "case": case,
         "description": truncatewords(case.summary, 40),  # shown three times in <head>
         "claim_review": claim_review(case, request),
+        # The page in its own language: each language's page is canonical for itself.
+        "canonical_url": request.build_absolute_uri(case.get_absolute_url()),
         "citation": citation(case, request),
         "permalink": permalink(case, request),
     }
