@@ -14,7 +14,7 @@ from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment
 
 from cases.site.claimreview import json_ld_script
-from cases.site.page_filters import render_markdown, thousands, view_query
+from cases.site.page_filters import lower_first, render_markdown, thousands, view_query
 from disinfo_db.i18n import UNPREFIXED_URL_NAMES, data_reverse
 
 
@@ -53,5 +53,6 @@ def environment(**options):
         json_ld=json_ld_script,
         render_markdown=render_markdown,
         thousands=thousands,
+        lower_first=lower_first,
     )
     return env

@@ -37,6 +37,13 @@ def thousands(number):
     return number_format(number, force_grouping=True)
 
 
+def lower_first(text):
+    """ "Most relevant (with a search)" -> "most relevant (with a search)"; German nouns keep
+    their capital: "Relevanteste (bei einer Suche)" -> "relevanteste (bei einer Suche)"."""
+    text = str(text)
+    return text[:1].lower() + text[1:]
+
+
 def view_query(request, ordering=False):
     """The request's filter parameters as a query string, for links to the same view elsewhere.
 

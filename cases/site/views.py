@@ -294,7 +294,8 @@ def home(request):
     return redirect("cases:list")
 
 
-BROWSE_SORTS = {"name": gettext_lazy("Name"), "count": gettext_lazy("Number of cases")}
+# As the sort links read after "Sort by:".
+BROWSE_SORTS = {"name": gettext_lazy("name"), "count": gettext_lazy("number of cases")}
 
 
 def _browse(request, *, title, intro, param, values, notes=None):
