@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from cases.models import Case
 from tests.browser.conftest import assert_no_serious_axe_violations, save_screenshot
 from tests.factories import CaseFactory, KeywordFactory
 
@@ -75,9 +76,10 @@ def test_the_switcher_works_without_javascript_and_keeps_the_query(chromium, liv
 
 @pytest.mark.parametrize("code", ["ru", "uk", "de", "fr"])
 def test_every_language_fits_a_phone_and_passes_axe(chromium, live_server, cases, code):
+    case_path = Case.objects.published().first().get_absolute_url()
     context, page = browser_page(chromium, "en-GB", width=390)
     try:
-        for path in ("/cases/", "/stats/"):
+        for path in ("/cases/", "/stats/", "/keywords/", "/match/?text=biolabs", case_path):
             page.goto(f"{live_server.url}/{code}{path}")
             assert page.locator("html").get_attribute("lang") == code
             overflow = page.evaluate(
