@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run test lint format messages bench bench-import bench-head-to-head bench-match clean
+.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format messages bench bench-import bench-soak bench-head-to-head bench-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,26 @@ seed: migrate
 
 run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: DJANGO_DEBUG=0 unless set, with DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS
+# (README, docs/deployment.md). Static files are collected first: with DJANGO_DEBUG=0 every
+# page needs their manifest. BIND=0.0.0.0:8000 to listen beyond this machine.
+BIND ?= 127.0.0.1:$(PORT)
+serve: export DJANGO_DEBUG ?= 0
+serve: migrate
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn disinfo_db.wsgi -c disinfo_db/gunicorn_conf.py --bind $(BIND)
+
+# pg_dump's custom format, to backups/disinfo-<UTC time>.dump or BACKUP_FILE (docs/deployment.md).
+backup: db-start
+	$(BIN)/python -m disinfo_db.backup dump $(BACKUP_FILE)
+
+# Replaces everything in the database with BACKUP_FILE, in one transaction.
+restore: db-start
+ifndef BACKUP_FILE
+	$(error make restore needs the file to restore: make restore BACKUP_FILE=backups/disinfo-....dump)
+endif
+	$(BIN)/python -m disinfo_db.backup restore $(BACKUP_FILE)
 
 # Coverage of cases/ and disinfo_db/ (pyproject.toml), files below 100% only.
 test: db-start
@@ -74,9 +94,16 @@ $(BENCH_STAMP):
 	$(BENCH_VENV)/bin/python -m pip install --quiet "datasette>=0.65,<1"
 	touch $(BENCH_STAMP)
 
-# BENCH_CASES=100000 make bench for a shorter run; results in bench/results.json.
+# BENCH_CASES=100000 make bench for a shorter run; results in bench/results.json, then the
+# soak's (SOAK_MINUTES=2 for a shorter one) in bench/soak.json.
 bench: db-start $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --datasette $(BENCH_VENV)/bin/datasette $(BENCH_ARGS)
+	$(BIN)/python bench/soak.py
+
+# Only the soak of make bench: SOAK_MINUTES (default 10) at SOAK_CONCURRENCY (default 16)
+# on the bench database, with an importer loading SOAK_IMPORT_CASES (200) cases at a time.
+bench-soak: db-start
+	$(BIN)/python bench/soak.py
 
 # Only the import measurement of make bench: BENCH_IMPORT_CASES cases (default 100,000).
 bench-import: db-start

@@ -16,7 +16,8 @@ Datasette.
      and the first page, no index, no cache);
    - Datasette asked the same question over the same cases exported to SQLite (JSON array
      columns with _facet_array, FTS5 for _search).
-4. Prints one table and writes bench/results.json.
+4. Builds the bulk dumps (manage.py build_dumps, bench/dump_speed.py): cases/s per file.
+5. Prints one table and writes bench/results.json.
 
 Only loopback addresses are used; every loop is bounded in requests and in time.
 """
@@ -130,7 +131,8 @@ def ensure_cases(count, seed, env):
 
 def ensure_sqlite(count, env):
     """The SQLite copy for Datasette (database "bench"), made again when the count changed."""
-    path = DATA / f"sqlite-{count}" / "bench.db"
+    # "dump": the layout of /data/'s SQLite file; copies in the older layout are made again.
+    path = DATA / f"sqlite-dump-{count}" / "bench.db"
     if path.exists():
         return path, None
     for old in DATA.glob("sqlite-*/bench.db"):
@@ -949,6 +951,7 @@ def main():
     )
     parser.add_argument("--datasette", default=os.environ.get("BENCH_DATASETTE"))
     parser.add_argument("--quick", action="store_true", help="fewer requests, for a smoke run")
+    parser.add_argument("--no-dumps", action="store_true", help="skip the build_dumps measurement")
     parser.add_argument(
         "--import-cases",
         type=int,
@@ -980,6 +983,13 @@ def main():
         sqlite_path, exported = ensure_sqlite(args.cases, env)
     else:
         print("Datasette not found (make bench installs it in bench/.venv): column skipped.")
+
+    dumps = None
+    if not args.no_dumps:
+        from bench import dump_speed
+
+        print("… build_dumps", file=sys.stderr, flush=True)
+        dumps = dump_speed.measure(env)
 
     questions, n_published = build_questions(args.quick)
     # The index first: its process growth is measured before the exact SQL's large
@@ -1028,6 +1038,7 @@ def main():
         "index": index,
         "warmed": warmed,
         "import": imported,
+        "dumps": dumps,
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     RESULTS.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
@@ -1053,6 +1064,10 @@ def main():
         )
     if imported:
         print(import_speed.describe(imported) + ".")
+    if dumps:
+        from bench import dump_speed
+
+        print(dump_speed.describe(dumps) + ".")
     print(f"Server boot (index built in every worker): {boot:.1f}s. Results: {RESULTS}")
 
 

@@ -44,6 +44,7 @@ from django.db import connection, connections, models, transaction
 from django.utils.text import slugify
 
 from cases.progress import Progress
+from cases.urlnorm import host_key, host_of_key, lookup_url
 
 # --- Taxonomy -------------------------------------------------------------------------------
 
@@ -611,6 +612,10 @@ class CaseGenerator:
         self.topics = list(TOPIC_TERMS.items())
         self.case_defaults = copy_defaults("cases_case", CASE_COLUMNS)[1]
         self.appearance_defaults = copy_defaults("cases_appearance", LINK_COPIES[3][1])[1]
+        self.lookup_hosts = {}
+        for domain in taxonomy.outlet_domains.values():
+            key = lookup_url(f"https://{domain}/")
+            self.lookup_hosts[domain] = (key, host_key(host_of_key(key)))
         titles = [
             *_TITLE_SUBJECTS,
             *_TITLE_VERBS,
@@ -704,9 +709,15 @@ class CaseGenerator:
             month = date.strftime("%Y/%m") if date else "undated"
             for n, pk in enumerate(outlets):
                 domain = self.taxonomy.outlet_domains[pk]
+                # The lookup keys (cases.urlnorm.lookup_keys) of URLs of this one shape,
+                # without parsing each: tests/test_generator.py holds them equal.
+                bare, host = self.lookup_hosts[domain]
+                path = f"{month}/{case_id}-{n}"
+                archived = f"archive.example/{case_id:x}{n}"
                 ap.append(
-                    f"{case_id}\t{pk}\thttps://{domain}/{month}/{case_id}-{n}\t"
-                    f"https://archive.example/{case_id:x}{n}{self.appearance_defaults}"
+                    f"{case_id}\t{pk}\thttps://{domain}/{path}\thttps://{archived}\t"
+                    f"{bare}/{path}\t{archived}\t{host}\texample.archive."
+                    f"{self.appearance_defaults}"
                 )
         return tuple("\n".join(lines) + "\n" for lines in (cases, kw, co, la, ap))
 
@@ -932,7 +943,11 @@ LINK_COPIES = (
     ("cases_case_keywords", "case_id, keyword_id"),
     ("cases_case_countries", "case_id, country_id"),
     ("cases_case_languages", "case_id, language_id"),
-    ("cases_appearance", "case_id, outlet_id, url, archive_url"),
+    (
+        "cases_appearance",
+        "case_id, outlet_id, url, archive_url,"
+        " lookup_url, lookup_archive_url, lookup_host, lookup_archive_host",
+    ),
 )
 
 _worker_generator = None

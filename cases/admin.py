@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -14,11 +15,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
-from cases import history, taxonomy, workflow
+from cases import history, taxonomy, webhooks, workflow
+from cases.api.tokens import set_new_key
 from cases.collation import human_order
+from cases.filters import MAX_INTEGER, whole_number
 from cases.importers import paste
 from cases.importers.base import CaseImportError
 from cases.models import (
+    ApiToken,
+    ApiTokenUse,
     Appearance,
     Case,
     CaseRevision,
@@ -36,6 +41,8 @@ from cases.models import (
     OutletAlias,
     PendingReference,
     TaxonomyRedirect,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 from cases.readmodels.case_page import MAX_ID
 from cases.search import prefix_query
@@ -155,6 +162,11 @@ class CaseAdminForm(forms.ModelForm):
         self.conflict = None
         self.similar = []
         self.revision = None
+        for name, limit in editing.TEXT_LIMITS.items():
+            if name in self.fields:
+                self.fields[name].max_length = limit
+                self.fields[name].validators.append(MaxLengthValidator(limit))
+                self.fields[name].widget.attrs["maxlength"] = str(limit)
         if self.instance.pk:
             self.fields["loaded_version"].initial = self.instance.version
             # Without it an old form could not be merged: it would overwrite blindly.
@@ -684,7 +696,7 @@ class CaseAdmin(SimpleHistoryAdmin):
         found = similar_cases(
             request.GET.get("title", "")[:500],
             request.GET.get("summary", "")[:5000],
-            exclude_pk=int(exclude) if exclude.isdigit() else None,
+            exclude_pk=whole_number(exclude, 1, MAX_ID),
         )
         return JsonResponse({"results": [similar_as_json(case) for case in found]})
 
@@ -718,7 +730,7 @@ class CaseAdmin(SimpleHistoryAdmin):
                     move,
                     request.user,
                     note=request.POST.get("note", ""),
-                    expected_version=int(version) if version.isdigit() else None,
+                    expected_version=whole_number(version, 1, MAX_INTEGER),
                 )
             except workflow.TransitionError as refused:
                 error = str(refused)
@@ -1272,3 +1284,169 @@ class TaxonomyRedirectAdmin(admin.ModelAdmin):
         model = taxonomy.MODELS_BY_KIND[obj.kind]
         value = model.objects.filter(pk=obj.target_id).first()
         return value.slug if value else "(missing)"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens for the API. The key is shown once, in the message after the token is
+    made: only its digest is kept."""
+
+    list_display = ["prefix", "user", "name", "scope", "created_at", "expires_at", "last_used_at"]
+    list_filter = ["scope"]
+    search_fields = ["user__username", "name", "prefix"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["prefix", "created_at", "last_used_at", "recent_uses"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["user", "name", "scope", "expires_at"]
+        return ["prefix", "user", "name", "scope", "expires_at", "created_at", "last_used_at",
+                "recent_uses"]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "user"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        key = None if change else set_new_key(obj)
+        super().save_model(request, obj, form, change)
+        if key:
+            messages.warning(
+                request,
+                format_html(
+                    "The key of this token is <code>{}</code>. Copy it now: it is stored "
+                    "only as a hash and cannot be shown again. Send it as "
+                    "<code>Authorization: Token {}</code>.",
+                    key,
+                    key,
+                ),
+            )
+
+    @admin.display(description="recent uses")
+    def recent_uses(self, obj):
+        uses = obj.uses.all()[:20]
+        if not uses:
+            return "none recorded"
+        url = reverse("admin:cases_apitokenuse_changelist") + f"?token__id__exact={obj.pk}"
+        rows = format_html_join(
+            "", "<li>{} {} {} from {}</li>",
+            ((f"{u.at:%Y-%m-%d %H:%M:%S}", u.method, u.path, u.ip_address) for u in uses),
+        )  # fmt: skip
+        return format_html('<ul>{}</ul><a href="{}">All uses</a>', rows, url)
+
+
+@admin.register(ApiTokenUse)
+class ApiTokenUseAdmin(admin.ModelAdmin):
+    """The record of token use: every write, and reads at most once a minute per token."""
+
+    list_display = ["at", "token", "method", "path", "ip_address"]
+    list_filter = ["method", "token"]
+    search_fields = ["path", "ip_address", "token__prefix", "token__user__username"]
+    list_select_related = ["token__user"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Partners' endpoints (cases.webhooks). The secret is shown once, on creation."""
+
+    list_display = ["__str__", "url", "active", "consecutive_failures", "disabled_at"]
+    list_filter = ["active"]
+    search_fields = ["url", "description"]
+    filter_horizontal = ["keywords", "countries"]
+    readonly_fields = [
+        "consecutive_failures",
+        "paused_until",
+        "disabled_at",
+        "disabled_reason",
+        "created_at",
+        "deliveries",
+    ]
+    fieldsets = [
+        (None, {"fields": ["url", "description", "active"]}),
+        ("Events", {"fields": ["on_published", "on_updated", "on_withdrawn"]}),
+        ("Only cases with", {"fields": ["keywords", "countries"]}),
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "consecutive_failures",
+                    "paused_until",
+                    "disabled_at",
+                    "disabled_reason",
+                    "created_at",
+                    "deliveries",
+                ]
+            },
+        ),
+    ]
+
+    def save_model(self, request, obj, form, change):
+        if obj.active and obj.disabled_at is not None:
+            # Activated again by an editor: its kept queue is sent from the start.
+            obj.disabled_at, obj.disabled_reason = None, ""
+            obj.consecutive_failures, obj.paused_until = 0, None
+        super().save_model(request, obj, form, change)
+        if not change:
+            messages.warning(
+                request,
+                format_html(
+                    "The endpoint's signing secret, shown only this once: <code>{}</code>",
+                    obj.secret,
+                ),
+            )
+
+    @admin.display(description="delivery log")
+    def deliveries(self, obj):
+        if obj.pk is None:
+            return "-"
+        url = reverse("admin:cases_webhookdelivery_changelist")
+        url += f"?subscription__id__exact={obj.pk}"
+        waiting = obj.deliveries.filter(delivered_at__isnull=True).count()
+        return format_html('<a href="{}">Deliveries</a> ({} waiting)', url, waiting)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: read-only, with a replay action."""
+
+    list_display = [
+        "event_id",
+        "event_type",
+        "subscription",
+        "case_id",
+        "seq",
+        "attempts",
+        "last_status",
+        "delivered_at",
+        "next_attempt_at",
+    ]
+    list_filter = ["event_type", ("delivered_at", admin.EmptyFieldListFilter), "subscription"]
+    search_fields = ["event_id", "=case_id"]
+    list_select_related = ["subscription"]
+    actions = ["replay"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("cases.change_webhooksubscription")
+
+    @admin.action(description="Replay: send again", permissions=["replay"])
+    def replay(self, request, queryset):
+        count = webhooks.replay(queryset)
+        self.message_user(request, f"{count} deliveries queued to be sent again.")

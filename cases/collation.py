@@ -14,9 +14,10 @@ Set HUMAN_SORT_ICU = False in the settings to use the fallback on any server.
 """
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import F, Func
 from django.db.models.functions import Collate, Lower
+
+from disinfo_db.routers import read_connection
 
 COLLATION = "human_name"
 
@@ -28,9 +29,9 @@ def uses_icu():
     """True when names sort by the ICU collation on the current database."""
     if not getattr(settings, "HUMAN_SORT_ICU", True):
         return False
-    name = connection.settings_dict["NAME"]
+    name = read_connection().settings_dict["NAME"]
     if name not in _has_collation:
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute(
                 "SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = %s)", [COLLATION]
             )

@@ -5,15 +5,19 @@ thing on the HTML list, the API, exports, feeds and statistics.
 """
 
 import copy
+import difflib
+import re
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Country, Keyword, Language, Outlet
+from cases.urlnorm import NotAURL, lookup_domain, lookup_url
 
 ORDERINGS = {
     "-date": _("Newest first"),
@@ -24,6 +28,117 @@ ORDERINGS = {
 DEFAULT_ORDERING = "-date"
 # The largest number PostgreSQL's integer holds (issue numbers).
 MAX_INTEGER = 2**31 - 1
+# As long as an appearance's URL may be (Appearance.url), with room for a scheme added.
+MAX_LOOKUP_URL_LENGTH = 2100
+
+# What shared links pick up on the way (campaign tags, click ids). They never select
+# anything: the site redirects to the URL without them (cases.site.tracking), the API and
+# every other check ignore them.
+TRACKING_PARAMETERS = frozenset(
+    {"fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "ttclid",
+     "li_fat_id", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
+     "oly_anon_id", "oly_enc_id", "vero_id", "rb_clickid", "s_cid"}
+)  # fmt: skip
+TRACKING_PREFIXES = ("utm_",)
+
+
+def is_tracking_parameter(name):
+    return name.lower() in TRACKING_PARAMETERS or name.lower().startswith(TRACKING_PREFIXES)
+
+
+def unknown_parameters(names, known):
+    """The names, in order, that are neither `known` nor tracking parameters."""
+    return sorted({name for name in names if name not in known and not is_tracking_parameter(name)})
+
+
+def unknown_parameter_message(name, known):
+    """'Unknown parameter. Did you mean keyword? This takes: …' for the parameter `name`."""
+    close = difflib.get_close_matches(name.lower(), sorted(known), n=1, cutoff=0.75)
+    if not known:
+        return str(_("Unknown parameter: this takes none."))
+    names = ", ".join(sorted(known))
+    if close:
+        message = _("Unknown parameter. Did you mean %(close)s? This takes: %(names)s.")
+        return message % {"close": close[0], "names": names}
+    return _("Unknown parameter. This takes: %(names)s.") % {"names": names}
+
+
+class CaseFilterForm(forms.Form):
+    """The filter's form. A parameter that is no filter and none of the surface's own
+    (`extra_parameters`, set by CaseFilter) is an error naming it, not ignored."""
+
+    extra_parameters = frozenset()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        known = {*self.fields, *self.extra_parameters}
+        for name in unknown_parameters(self.data, known):
+            self._errors[name] = self.error_class([unknown_parameter_message(name, known)])
+        return cleaned_data
+
+    def unknown_parameter_errors(self):
+        """[(parameter, message)] of the parameters no filter and no surface takes."""
+        return [
+            (name, message)
+            for name, messages in self.errors.items()
+            if name != forms.forms.NON_FIELD_ERRORS and name not in self.fields
+            for message in messages
+        ]
+
+
+# Numbers and dates in a query are written in ASCII digits only: int() and strptime() also
+# read "２０２４", "+5", "2_024" and "2024-1-1", which no link of ours ever holds.
+ASCII_DIGITS = re.compile(r"[0-9]+")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def whole_number(text, low, high):
+    """The number `text` writes in ASCII digits, if it is from `low` to `high`; else None."""
+    # int() refuses more than 4,300 digits (ValueError): no number of ours has 40.
+    if len(text) > 40 or not ASCII_DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number in ASCII digits from min_value to max_value; nothing else."""
+
+    def __init__(self, *, min_value, max_value, **kwargs):
+        message = format_lazy(
+            _("Enter a whole number from {low} to {high}, in digits 0-9."),
+            low=min_value,
+            high=max_value,
+        )
+        kwargs.setdefault("error_messages", {}).setdefault("invalid", message)
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = whole_number(str(value).strip(), self.min_value, self.max_value)
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    field_class = WholeNumberField
+
+
+class IsoDateField(forms.DateField):
+    """A date written YYYY-MM-DD, as a date input sends it; "2024-1-1" is refused."""
+
+    default_error_messages = {"invalid": _("Enter a date as YYYY-MM-DD, like 2024-01-31.")}
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not ISO_DATE.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    field_class = IsoDateField
 
 
 def order_cases(queryset, ordering, searching):
@@ -112,15 +227,14 @@ class YearsField(forms.Field):
             return []
         years = set()
         for item in value:
-            try:
-                year = int(str(item).strip())
-            except ValueError:
+            if whole_number(str(item).strip(), 0, 10**40) is None:
                 # The value goes in params, never into the message: it may hold a "%".
                 raise ValidationError(
                     _("Enter a year as a number, like 2022 (got “%(value)s”)."),
                     code="invalid",
                     params={"value": item},
-                ) from None
+                )
+            year = int(str(item).strip())
             if not self.MIN_YEAR <= year <= self.MAX_YEAR:
                 raise ValidationError(
                     _("Enter a year between %(min)s and %(max)s (got %(year)s)."),
@@ -190,9 +304,15 @@ def outlet_filter(values):
 
 class UpdatedSinceField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 time whose UTC offset PostgreSQL accepts (less than 16 hours; the ISO
-    format allows up to 24), and whose year is at least 1 once in UTC."""
+    format allows up to 24), and whose year is at least 1 once in UTC. Its date is written
+    YYYY-MM-DD, in ASCII digits."""
 
     def to_python(self, value):
+        text = value.strip() if isinstance(value, str) else ""
+        if text and not (text.isascii() and ISO_DATE.match(text)):
+            raise ValidationError(
+                _("Enter a time as ISO 8601, like 2024-01-31T12:00:00Z."), code="invalid"
+            )
         moment = super().to_python(value)
         if moment is None:
             return None
@@ -229,6 +349,76 @@ class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
 
 
+class AppearanceURLField(forms.CharField):
+    """A web address, cleaned to its lookup key (cases.urlnorm.lookup_url)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_LOOKUP_URL_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if not text:
+            return ""
+        try:
+            return lookup_url(text)
+        except NotAURL:
+            raise ValidationError(
+                _("Give a web address, like https://example.com/article."), code="invalid"
+            ) from None
+
+
+class AppearanceDomainField(forms.CharField):
+    """A domain name (or a URL, of which the host counts), cleaned to its host key."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_LOOKUP_URL_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if not text:
+            return ""
+        try:
+            return lookup_domain(text)
+        except NotAURL:
+            raise ValidationError(
+                _("Give a domain name, like example.com."), code="invalid"
+            ) from None
+
+
+class AppearanceURLFilter(django_filters.CharFilter):
+    """Cases that appeared at this URL, or whose archived copy is of it (lookup keys)."""
+
+    field_class = AppearanceURLField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        from cases.models import Appearance
+
+        at_url = Appearance.objects.filter(case_id=OuterRef("pk")).filter(
+            Q(lookup_url=value) | Q(lookup_archive_url=value)
+        )
+        return qs.filter(Exists(at_url))
+
+
+class AppearanceDomainFilter(django_filters.CharFilter):
+    """Cases that appeared on this domain or one of its subdomains (host keys' prefix)."""
+
+    field_class = AppearanceDomainField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        from cases.models import Appearance
+
+        on_domain = Appearance.objects.filter(case_id=OuterRef("pk")).filter(
+            Q(lookup_host__startswith=value) | Q(lookup_archive_host__startswith=value)
+        )
+        return qs.filter(Exists(on_domain))
+
+
 class CaseFilter(django_filters.FilterSet):
     q = SearchFilter(
         method="filter_search",
@@ -241,16 +431,16 @@ class CaseFilter(django_filters.FilterSet):
     language = language_filter(Language.objects.public())
     outlet = outlet_filter(Outlet.objects.public())
     year = YearFilter(label=_("Year"), help_text=_("Year the claim was published; repeatable."))
-    issue = django_filters.NumberFilter(
+    issue = WholeNumberFilter(
         field_name="issue__number", label=_("Review issue"), min_value=1, max_value=MAX_INTEGER
     )
-    date_after = django_filters.DateFilter(
+    date_after = IsoDateFilter(
         field_name="date",
         lookup_expr="gte",
         label=_("Published on or after"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    date_before = django_filters.DateFilter(
+    date_before = IsoDateFilter(
         field_name="date",
         lookup_expr="lte",
         label=_("Published on or before"),
@@ -258,6 +448,14 @@ class CaseFilter(django_filters.FilterSet):
     )
     updated_since = UpdatedSinceFilter(
         field_name="updated_at", lookup_expr="gte", label=_("Updated since (ISO 8601)")
+    )
+    appearance_url = AppearanceURLFilter(
+        label=_("Appeared at URL"),
+        help_text=_("A web address; its archived copies and tracking parameters count as it."),
+    )
+    appearance_domain = AppearanceDomainFilter(
+        label=_("Appeared on domain"),
+        help_text=_("A domain name; its subdomains count too."),
     )
     ordering = django_filters.ChoiceFilter(
         method="filter_ordering",
@@ -269,14 +467,30 @@ class CaseFilter(django_filters.FilterSet):
     class Meta:
         model = Case
         fields = []
+        form = CaseFilterForm
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+    def __init__(
+        self,
+        data=None,
+        queryset=None,
+        *,
+        request=None,
+        prefix=None,
+        extras=(),
+        statuses_as_tombstones=False,
+    ):
         """As django-filter's own, but each filter is copied, not deep-copied.
+
+        `extras` names the parameters the surface takes beside the filters (`cursor`,
+        `format`, ...): any other parameter is an error naming it (CaseFilterForm).
+        `statuses_as_tombstones`: see EditorCaseFilter.
 
         A deep copy copies every filter's querysets, choices and labels: a third of a
         millisecond on every list, API page, export and feed. What a filter holds for one
         FilterSet is its parent, its model and, with `method`, the FilterMethod bound to it.
         """
+        self.extras = frozenset(extras)
+        self.statuses_as_tombstones = statuses_as_tombstones
         if queryset is None:
             queryset = self._meta.model._default_manager.all()
         self.is_bound = data is not None
@@ -299,6 +513,54 @@ class CaseFilter(django_filters.FilterSet):
         if "_form_class" not in cls.__dict__:
             cls._form_class = super().get_form_class()
         return cls._form_class
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            form.extra_parameters = self.extras
+        return self._form
+
+    @classmethod
+    def parameters(cls):
+        """Every parameter the filter reads."""
+        return frozenset(cls.base_filters)
+
+    def spelling_corrected(self, total=None):
+        """This filter with its search's unknown words corrected, when it matches nothing.
+
+        None when there is no search, when it matches something as typed (`total`, if the
+        surface counted already), or when no correction matches anything. The one rule
+        every surface follows: the page, the API, feeds, exports and statistics.
+        """
+        if not self.is_bound or not self.is_valid():
+            return None
+        query = self.form.cleaned_data.get("q", "").strip()
+        if not query:
+            return None
+        if total is None:
+            total = 1 if self.qs.exists() else 0
+        if total:
+            return None
+        from cases.search import approximate_query
+
+        correction = approximate_query(query)
+        if not correction:
+            return None
+        data = self.data.copy()
+        data["q"] = correction
+        corrected = type(self)(
+            data,
+            queryset=self.queryset,
+            request=self.request,
+            extras=self.extras,
+            statuses_as_tombstones=self.statuses_as_tombstones,
+        )
+        if not corrected.is_valid() or not corrected.qs.exists():
+            return None
+        corrected.typed_query = query
+        corrected.corrected_query = corrected.form.cleaned_data["q"].strip()
+        return corrected
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
@@ -335,9 +597,23 @@ class CaseFilter(django_filters.FilterSet):
 
 
 class EditorCaseFilter(CaseFilter):
-    """CaseFilter for editors, who see drafts in the API: every taxonomy value is known."""
+    """CaseFilter for editors, who see drafts in the API: every taxonomy value is known, and
+    cases may be chosen by status."""
 
     keyword = keyword_filter(Keyword.objects.all())
     country = country_filter(Country.objects.all())
     language = language_filter(Language.objects.all())
     outlet = outlet_filter(Outlet.objects.all())
+    status = django_filters.MultipleChoiceFilter(
+        choices=Case.Status.choices,
+        method="filter_status",
+        label=_("Status"),
+        help_text=_("Editors only; repeatable. In a sync, cases of other statuses are tombstones."),
+    )
+
+    def filter_status(self, queryset, name, value):
+        # In a sync (statuses_as_tombstones) cases of other statuses stay, to be shown as
+        # tombstones rather than be left out.
+        if not value or self.statuses_as_tombstones:
+            return queryset
+        return queryset.filter(status__in=value)

@@ -3,7 +3,7 @@ import hashlib
 import re
 import unicodedata
 
-from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, HashIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
+
+from cases.urlnorm import lookup_keys
 
 SLUG_MAX_LENGTH = 100
 
@@ -504,12 +506,34 @@ class Appearance(models.Model):
         max_length=4, choices=LinkStatus.choices, blank=True, default="", editable=False
     )
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Lookup keys of url and archive_url (cases.urlnorm), for "has this URL been
+    # debunked?": kept by save() and by the bulk import (cases.services.imports).
+    lookup_url = models.TextField(blank=True, default="", editable=False)
+    lookup_archive_url = models.TextField(blank=True, default="", editable=False)
+    lookup_host = models.TextField(blank=True, default="", editable=False)
+    lookup_archive_host = models.TextField(blank=True, default="", editable=False)
 
-    history = HistoricalRecords(excluded_fields=["url_status", "archive_status", "last_checked_at"])
+    LOOKUP_FIELDS = ("lookup_url", "lookup_archive_url", "lookup_host", "lookup_archive_host")
+
+    history = HistoricalRecords(
+        excluded_fields=["url_status", "archive_status", "last_checked_at", *LOOKUP_FIELDS]
+    )
 
     class Meta:
         ordering = ["id"]
         indexes = [
+            # ?appearance_url=: equality on a key of any length (a btree entry must stay
+            # under 2.7 kB, and a URL of 2,000 letters of another script is longer).
+            HashIndex(fields=["lookup_url"], name="appearance_lookup_url_idx"),
+            HashIndex(fields=["lookup_archive_url"], name="appearance_lookup_archive_idx"),
+            # ?appearance_domain=: a prefix of reversed host labels (LIKE 'com.rt.%').
+            models.Index(
+                OpClass("lookup_host", name="text_pattern_ops"), name="appearance_lookup_host_idx"
+            ),
+            models.Index(
+                OpClass("lookup_archive_host", name="text_pattern_ops"),
+                name="appearance_lookup_ahost_idx",
+            ),
             # The admin's "has dead links" filter.
             models.Index(
                 fields=["case"],
@@ -526,6 +550,14 @@ class Appearance(models.Model):
 
     def __str__(self):
         return self.url or str(self.outlet)
+
+    def save(self, *args, update_fields=None, **kwargs):
+        keys = lookup_keys(self.url, self.archive_url)
+        for name, key in zip(self.LOOKUP_FIELDS, keys, strict=True):
+            setattr(self, name, key)
+        if update_fields is not None and {"url", "archive_url"} & set(update_fields):
+            update_fields = {*update_fields, *self.LOOKUP_FIELDS}
+        super().save(*args, update_fields=update_fields, **kwargs)
 
 
 class CorrectionNote(models.Model):
@@ -768,3 +800,161 @@ def record_deleted_case(sender, instance, **kwargs):
             "was_published": instance.published_at is not None,
         },
     )
+
+
+class ApiToken(models.Model):
+    """A partner's or editor's key to the API, stored only as its SHA-256 digest.
+
+    Keys are 256 random bits, so a fast unsalted hash is enough to make a stolen table
+    useless, and lets a request find its token by one indexed lookup. The key itself is
+    shown once, when the token is made (cases.api.tokens.issue_token).
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "read (no writes)"
+        WRITE = "write", "write (whatever the user may do)"
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, help_text="Who or what uses it.")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The key's first characters, to tell tokens apart in lists and logs.
+    prefix = models.CharField(max_length=8, editable=False)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user}, {self.scope})"
+
+    def has_expired(self, now=None):
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class ApiTokenUse(models.Model):
+    """One use of a token: every write, and reads at most once a minute per token."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="uses")
+    at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["token", "-at"], name="apitokenuse_token_at_idx")]
+        verbose_name = "API token use"
+
+    def __str__(self):
+        return f"{self.token.prefix}… {self.method} {self.path} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+def new_webhook_secret():
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    import base64
+    import secrets
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+class WebhookSubscription(models.Model):
+    """A partner's endpoint, told of changes to the published cases (cases.webhooks)."""
+
+    url = models.URLField("endpoint URL", max_length=2000)
+    description = models.CharField(max_length=200, blank=True)
+    # Shown once, when the subscription is created; the endpoint verifies signatures with it.
+    secret = models.CharField(max_length=100, default=new_webhook_secret, editable=False)
+    on_published = models.BooleanField("published", default=True, help_text="A case is published.")
+    on_updated = models.BooleanField("updated", default=True, help_text="A published case changed.")
+    on_withdrawn = models.BooleanField(
+        "withdrawn or deleted",
+        default=True,
+        help_text="A case the public saw was withdrawn, deleted or taken back to draft.",
+    )
+    keywords = models.ManyToManyField(
+        Keyword, blank=True, help_text="Only cases with any of these keywords (none: all)."
+    )
+    countries = models.ManyToManyField(
+        Country, blank=True, help_text="Only cases about any of these countries (none: all)."
+    )
+    active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    # While set, nothing is sent (the endpoint failed and is waited for; cases.webhooks).
+    paused_until = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    disabled_reason = models.CharField(max_length=300, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.description or self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription, and how sending it went."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # The webhook-id header: the same for every attempt, and for every subscription.
+    event_id = models.CharField(max_length=60)
+    event_type = models.CharField(max_length=30)
+    case_id = models.BigIntegerField()
+    seq = models.BigIntegerField(help_text="The change log's number of the change.")
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.PositiveIntegerField(
+        null=True, blank=True, help_text="HTTP status of the last attempt; empty if none came."
+    )
+    last_response = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["subscription", "seq", "id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "event_id"], name="webhookdelivery_one_per_event"
+            ),
+        ]
+        indexes = [
+            # The sender's queue: a subscription's undelivered events, in log order.
+            models.Index(
+                fields=["subscription", "seq", "id"],
+                name="webhookdelivery_pending_idx",
+                condition=Q(delivered_at__isnull=True),
+            ),
+            # Was a subscription told of this case (to send it the case's deletion)?
+            models.Index(fields=["case_id", "subscription"], name="webhookdelivery_case_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id} to {self.subscription_id}"
+
+
+class WebhookCursor(models.Model):
+    """The single row of where the webhook worker is in the change log."""
+
+    seq = models.BigIntegerField(help_text="Every change up to this number became deliveries.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Webhooks at change {self.seq}"
+
+
+class WebhookAnnouncedCase(models.Model):
+    """A case the webhooks have announced as published (its next change is an update)."""
+
+    case_id = models.BigIntegerField(primary_key=True)
+
+    def __str__(self):
+        return f"Case {self.case_id} announced"

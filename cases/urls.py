@@ -1,7 +1,7 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from cases.site import corrections, exports, feeds, match, sitemaps, stats, views
+from cases.site import corrections, data, exports, feeds, match, sitemaps, stats, views
 
 app_name = "cases"
 
@@ -27,6 +27,9 @@ urlpatterns = [
         {"sitemaps": sitemaps.SITEMAPS},
         name="sitemap-section",
     ),
+    path("data/", data.data_index, name="data"),
+    path("data/index.json", data.data_index_json, name="data-index"),
+    path("data/<str:name>", data.data_file, name="data-file"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("cases/<int:pk>/", views.case_detail, name="detail-short"),
     path("cases/<int:pk>/<slug:slug>/", views.case_detail, name="detail"),

@@ -10,7 +10,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 0)) or len(os.sched_getaffinity(
 
 timeout = 300  # the first facet index build at a million cases takes a few seconds
 graceful_timeout = 10
-accesslog = None
+# One JSON object per request (disinfo_db/accesslog.py), on stdout unless
+# GUNICORN_ACCESS_LOG names a file; "off" for none.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+if accesslog == "off":
+    accesslog = None
+logger_class = "disinfo_db.accesslog.JSONAccessLogger"
 
 
 def post_worker_init(worker):

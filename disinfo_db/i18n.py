@@ -28,10 +28,22 @@ PREFIXED_LANGUAGES = tuple(code for code, _ in settings.LANGUAGES if code != set
 # Paths that are data or machinery rather than pages: never prefixed, never redirected.
 UNPREFIXED_PATHS = ("/api/", "/admin/", "/static/", "/language/", "/cases/export/",
                     "/cases/feed/", "/corrections/feed/", "/sitemap", "/robots.txt",
-                    "/favicon")  # fmt: skip
+                    "/favicon", "/healthz", "/data/")  # fmt: skip
+# Pages under those paths: the bulk data page, beside the files it lists.
+PAGES_AMONG_UNPREFIXED = ("/data/",)
 # URL names (namespace cases) of such paths: reversed without a prefix in any language.
 UNPREFIXED_URL_NAMES = frozenset(
-    {"export", "feed-atom", "feed-rss", "corrections-feed", "sitemap", "sitemap-section", "robots"}
+    {
+        "export",
+        "feed-atom",
+        "feed-rss",
+        "corrections-feed",
+        "sitemap",
+        "sitemap-section",
+        "robots",
+        "data-index",
+        "data-file",
+    }  # fmt: skip
 )
 
 
@@ -61,7 +73,7 @@ def data_reverse(name, *args, **kwargs):
 
 
 def _is_page(path):
-    return not path.startswith(UNPREFIXED_PATHS)
+    return path in PAGES_AMONG_UNPREFIXED or not path.startswith(UNPREFIXED_PATHS)
 
 
 class PreferredLanguageRedirectMiddleware:

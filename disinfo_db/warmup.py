@@ -15,9 +15,12 @@ def warm_up():
     """Build the facet index, prepare the statements public pages send and compile the
     project's templates; returns the templates' names."""
     from cases import facets
+    from disinfo_db.routers import process_read_alias, reading_from
 
-    facets.warm_up()
-    prepare_statements()
+    # With replicas, on the one this process reads from (disinfo_db.routers).
+    with reading_from(process_read_alias()):
+        facets.warm_up()
+        prepare_statements()
     names = []
     for directory in settings.TEMPLATES[0]["DIRS"]:
         for path in sorted(Path(directory).rglob("*.html")):

@@ -65,12 +65,13 @@ def make_user(username, codenames):
     return user
 
 
-def token_client(user):
-    from rest_framework.authtoken.models import Token
+def token_client(user, scope="write"):
     from rest_framework.test import APIClient
 
+    from cases.api.tokens import issue_token
+
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user, scope=scope)[1]}")
     return client
 
 
@@ -131,8 +132,8 @@ def make_committed_cases():
     UNPUBLISHED_WORDS, are the newest, and are related to the spotlight case.
     """
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
 
+    from cases.api.tokens import issue_token
     from cases.models import Case, CorrectionNote, Country
     from cases.search import update_search_vectors
     from tests.factories import (
@@ -294,7 +295,7 @@ def make_committed_cases():
 
     update_search_vectors()  # and the words typo suggestions are taken from
     editor = make_user("committed-editor", EDITOR_PERMISSIONS)
-    world.editor_token = Token.objects.create(user=editor).key
+    world.editor_token = issue_token(editor, scope="write")[1]
     for name, case in world.cases.items():
         world.cases[name] = Case.objects.get(pk=case.pk)
     return world

@@ -327,6 +327,7 @@ def test_case_list_payload_with_its_envelope(api_client):
     assert body == {
         "count": 1,
         "approximate": False,
+        "corrected_query": None,
         "next": None,
         "previous": None,
         "results": [
@@ -368,6 +369,7 @@ def test_the_facets_endpoint_returns_the_site_facet_counts(api_client):
     assert body == {
         "count": 2,
         "approximate": False,
+        "corrected_query": None,
         "facets": {
             # Disjunctive, as on the site: a facet's own selection does not narrow it.
             "keyword": [

@@ -10,11 +10,9 @@ import csv
 import importlib
 import inspect
 import io
-import shutil
 import subprocess
 import sys
 import typing
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -40,9 +38,17 @@ def api(tmp_path_factory, django_db_setup, django_db_blocker):
         call_command("spectacular", "--format", "openapi-json", "--file", str(schema))
     config = folder / "config.yaml"
     config.write_text("post_hooks: []\n")  # no formatter run: nothing outside the package
-    generator = shutil.which("openapi-python-client", path=str(Path(sys.executable).parent))
     subprocess.run(
-        [generator, "generate", "--path", str(schema), "--meta", "none"]
+        [
+            sys.executable,
+            "-m",
+            "openapi_python_client",
+            "generate",
+            "--path",
+            str(schema),
+            "--meta",
+            "none",
+        ]
         + ["--config", str(config), "--output-path", str(folder / PACKAGE)],
         check=True,
         capture_output=True,

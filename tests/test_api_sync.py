@@ -120,7 +120,9 @@ def test_drafts_that_were_never_public_leave_no_tombstone_for_the_public(api_cli
     other_draft = CaseFactory(status=Case.Status.DRAFT)
 
     assert fetch_all(api_client, updated_since=since.isoformat()) == []
-    editor_view = fetch_all(editor_client, updated_since=since.isoformat())
+    # An editor's sync follows the same rule, unless it asks for statuses.
+    assert fetch_all(editor_client, updated_since=since.isoformat()) == []
+    editor_view = fetch_all(editor_client, updated_since=since.isoformat(), status="draft")
     assert [(item["id"], item["status"]) for item in editor_view] == [
         (other_draft.pk, "draft"),
         (draft_id, "withdrawn"),
@@ -220,14 +222,14 @@ def test_tombstones_page_on_after_the_cases_and_back(api_client):
 
     first = api_client.get(url).json()
     second = api_client.get(first["next"]).json()
-    third = api_client.get(second["next"]).json()
 
     assert first["count"] == second["count"] == 4
-    assert [item["id"] for item in first["results"]] == [kept.pk]
-    assert [item["id"] for item in second["results"] + third["results"]] == gone_ids
-    assert third["next"] is None
-    back = api_client.get(third["previous"]).json()
-    assert back["results"] == second["results"]
+    # The page the cases end on fills up with the first tombstones.
+    assert [item["id"] for item in first["results"]] == [kept.pk, gone_ids[0]]
+    assert [item["id"] for item in second["results"]] == gone_ids[1:]
+    assert second["next"] is None
+    back = api_client.get(second["previous"]).json()
+    assert [item["id"] for item in back["results"]] == gone_ids[:1]
     assert back["previous"] is None
 
 
@@ -237,3 +239,87 @@ def test_a_cursor_from_another_ordering_gets_a_400(api_client):
     next_link = api_client.get("/api/v1/cases/?page_size=1").json()["next"]
     response = api_client.get(next_link + "&ordering=date")
     assert response.status_code == 400
+
+
+def test_a_first_page_of_only_tombstones_holds_them_and_agrees_with_its_count(api_client):
+    since = timezone.now()
+    gone = CaseFactory()
+    gone_id = gone.pk
+    gone.delete()
+
+    body = api_client.get(f"/api/v1/cases/?{urlencode({'updated_since': since.isoformat()})}")
+
+    body = body.json()
+    assert body["count"] == 1
+    assert [item["id"] for item in body["results"]] == [gone_id]
+    assert body["next"] is None
+
+
+def test_no_page_of_a_sync_is_empty_while_its_count_says_there_is_more(api_client):
+    since = timezone.now()
+    CaseFactory()
+    for case in [CaseFactory() for _ in range(4)]:
+        case.delete()
+    url = "/api/v1/cases/?" + urlencode({"updated_since": since.isoformat(), "page_size": 2})
+
+    pages = []
+    while url:
+        body = api_client.get(url).json()
+        pages.append(body["results"])
+        url = body["next"]
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert sum(len(page) for page in pages) == body["count"] == 5
+
+
+def test_a_partner_with_a_token_ends_with_exactly_the_published_cases(editor_client):
+    first, second = CaseFactory(title="First"), CaseFactory(title="Second")
+    CaseFactory(title="A draft", status=Case.Status.DRAFT)
+    CaseFactory(title="In review", status=Case.Status.IN_REVIEW)
+    CaseFactory(title="Withdrawn before", status=Case.Status.WITHDRAWN)
+    partner = Partner(editor_client)
+    partner.last_sync = timezone.now() - datetime.timedelta(days=1)
+    partner.sync()
+    assert set(partner.mirror) == published_ids() == {first.pk, second.pk}
+
+    edit(second, status=Case.Status.WITHDRAWN)
+    CaseFactory(title="Another draft", status=Case.Status.DRAFT)
+    third = CaseFactory(title="Third")
+    partner.sync()
+
+    assert set(partner.mirror) == published_ids() == {first.pk, third.pk}
+    assert all(item["status"] == "published" for item in partner.mirror.values())
+
+
+def test_a_token_sync_asking_for_statuses_gets_those_cases_and_tombstones_of_the_others(
+    editor_client,
+):
+    since = timezone.now()
+    published = CaseFactory(title="Published")
+    draft = CaseFactory(title="Draft", status=Case.Status.DRAFT)
+    review = CaseFactory(title="In review", status=Case.Status.IN_REVIEW)
+
+    results = fetch_all(
+        editor_client, updated_since=since.isoformat(), status=["draft", "in_review"]
+    )
+
+    shown = {item["id"]: item for item in results}
+    assert shown[draft.pk]["status"] == "draft" and "title" in shown[draft.pk]
+    assert shown[review.pk]["status"] == "in_review" and "title" in shown[review.pk]
+    assert set(shown[published.pk]) == {"id", "status", "updated_at"}
+
+
+def test_an_editors_list_filters_by_status_when_it_is_not_a_sync(editor_client):
+    CaseFactory(title="Published")
+    CaseFactory(title="Draft", status=Case.Status.DRAFT)
+
+    assert [item["title"] for item in fetch_all(editor_client, status="draft")] == ["Draft"]
+    assert len(fetch_all(editor_client)) == 2
+
+
+def test_an_unknown_status_gets_a_400_naming_it(editor_client):
+    response = editor_client.get("/api/v1/cases/?status=deleted")
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["field"] == "status"
+    assert "deleted" in error["message"]

@@ -124,9 +124,9 @@ def test_the_feed_is_valid_atom_with_one_entry_per_correction_and_withdrawal(cli
         f"Correction: {published.title}",
     ]
     assert [entry.findtext(f"{ATOM}id") for entry in entries] == [
-        f"http://testserver/corrections/#correction-{log['second_note'].pk}",
-        f"http://testserver/corrections/#withdrawal-{withdrawn.pk}",
-        f"http://testserver/corrections/#correction-{log['first_note'].pk}",
+        f"tag:127.0.0.1,2026:correction/{log['second_note'].pk}",
+        f"tag:127.0.0.1,2026:withdrawal/{withdrawn.pk}",
+        f"tag:127.0.0.1,2026:correction/{log['first_note'].pk}",
     ]
     for entry in entries:
         assert entry.findtext(f"{ATOM}updated")
@@ -199,6 +199,18 @@ def test_the_log_links_its_atom_feed_and_every_page_links_the_log(client, log):
     assert '<a href="/corrections/">Corrections and withdrawals</a>' in (
         client.get("/cases/").content.decode()
     )
+    assert html.count('type="application/atom+xml" title="Corrections and withdrawals') == 1
+
+
+@pytest.mark.parametrize("url", ["/cases/", "/stats/", "/keywords/", "/match/"])
+def test_every_page_links_the_corrections_feed_in_its_head_and_footer(client, log, url):
+    html = client.get(url).content.decode()
+    head, _, body = html.partition("</head>")
+    assert (
+        '<link rel="alternate" type="application/atom+xml" '
+        'title="Corrections and withdrawals (Atom)" href="/corrections/feed/">'
+    ) in head
+    assert '<a href="/corrections/feed/" type="application/atom+xml">Atom feed</a>' in body
 
 
 def test_a_page_of_the_log_takes_two_queries(client, log, django_assert_num_queries):

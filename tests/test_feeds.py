@@ -7,7 +7,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from cases.models import Case
-from tests.factories import CaseFactory, KeywordFactory
+from tests.factories import CaseFactory, KeywordFactory, edit
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,8 @@ def test_the_rss_feed_is_valid_rss_with_the_latest_published_cases(client, cases
     assert rss_titles(root) == ["NATO is at the border", "Older claim"]
     for item in root.findall("channel/item"):
         assert item.findtext("link").startswith("http://testserver/cases/")
-        assert item.findtext("guid") == item.findtext("link")
+        assert item.findtext("guid").startswith("tag:127.0.0.1,2026:case/")
+        assert item.find("guid").get("isPermaLink") == "false"
         assert parsedate_to_datetime(item.findtext("pubDate")).year in (2022, 2023)
 
 
@@ -172,3 +173,33 @@ def test_a_feed_takes_the_same_number_of_queries_however_many_cases_it_holds(
         CaseFactory(keywords=[nato, KeywordFactory()])
     with django_assert_num_queries(3):
         client.get("/cases/feed/atom/?keyword=nato")
+
+
+@pytest.mark.parametrize("url", ["/cases/feed/atom/", "/cases/feed/rss/"])
+def test_entry_ids_are_tag_uris_by_case_id_so_a_retitled_case_stays_one_entry(client, url):
+    case = publish("NATO is at the border", datetime.datetime(2023, 3, 1, tzinfo=datetime.UTC))
+
+    def entry_ids():
+        root = ET.fromstring(client.get(url).content)
+        return [e.findtext(f"{ATOM}id") for e in atom_entries(root)] or [
+            item.findtext("guid") for item in root.findall("channel/item")
+        ]
+
+    before = entry_ids()
+    edit(case, title="NATO is far from the border")
+    case.refresh_from_db()
+
+    assert case.slug == "nato-is-far-from-the-border"
+    assert entry_ids() == before == [f"tag:127.0.0.1,2026:case/{case.pk}"]
+
+
+def test_the_tag_uris_host_and_year_are_the_sites(client, settings):
+    settings.SITE_URL = "https://disinfo.example.org:8443/db/"
+    settings.FEED_TAG_YEAR = 2025
+    case = publish("A claim", datetime.datetime(2023, 3, 1, tzinfo=datetime.UTC))
+
+    root = ET.fromstring(client.get("/cases/feed/atom/").content)
+
+    assert [e.findtext(f"{ATOM}id") for e in atom_entries(root)] == [
+        f"tag:disinfo.example.org,2025:case/{case.pk}"
+    ]

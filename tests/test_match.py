@@ -60,7 +60,8 @@ class TestTheSeed:
         response = client.get("/match/", {"text": MI6_CLAIM})
         assert page_ids(response)[0] == seed["mi6"].pk
         html = response.content.decode()
-        assert html.index(seed["mi6"].title) < html.index(seed["terror"].title)
+        # The first result shown is the MI6 case; which others follow depends on statistics.
+        assert html.index(seed["mi6"].title) < html.index('class="match-why"')
         assert "Shared names" in html and "not set up on this server" in html
 
     @pytest.mark.parametrize(

@@ -170,3 +170,46 @@ def test_a_kept_page_is_replaced_when_the_data_moves_on(client):
     assert "Second title" in second.content.decode()
     assert len(cache._responses.items) == 1  # the old version's page is not kept beside it
     assert cache._responses.bytes == len(second.content)
+
+
+def test_an_https_visit_and_a_plain_http_visit_are_kept_apart(client):
+    case = CaseFactory(title="Kept per scheme")
+    url = case.get_absolute_url()
+
+    secure = client.get(url, secure=True).content.decode()
+    plain = client.get(url).content.decode()
+    secure_again = client.get(url, secure=True).content.decode()
+
+    assert f'rel="canonical" href="https://testserver{url}"' in secure
+    assert f'rel="canonical" href="http://testserver{url}"' in plain
+    assert "https://testserver" not in plain
+    assert secure_again == secure
+
+
+def test_each_host_gets_its_own_kept_page(client, settings):
+    settings.ALLOWED_HOSTS = ["one.example", "two.example"]
+    case = CaseFactory(title="Kept per host")
+    url = case.get_absolute_url()
+
+    one = client.get(url, headers={"Host": "one.example"}).content.decode()
+    two = client.get(url, headers={"Host": "two.example"}).content.decode()
+
+    assert "http://one.example/" in one
+    assert "http://two.example/" in two
+    assert "one.example" not in two
+
+
+@pytest.mark.parametrize("url", ["/cases/", "/api/v1/cases/"])
+def test_a_kept_answer_carries_the_security_headers_too(client, url):
+    CaseFactory()
+    first = client.get(url)
+    kept, queries = get(client, url)
+
+    assert queries == 1  # answered from the page cache
+    for response in (first, kept):
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+        assert "script-src 'self'" in response["Content-Security-Policy"]
+        assert "nonce-" not in response["Content-Security-Policy"]

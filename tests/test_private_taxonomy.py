@@ -279,3 +279,29 @@ def test_the_closest_public_word_is_suggested_past_a_closer_private_one():
     edit(hidden, status=Case.Status.WITHDRAWN, withdrawal_reason="Duplicate.")
 
     assert approximate_query("vextrimoold") == "vextrimoulds"
+
+
+def suggestion(client, typed):
+    """The word the list page suggests for a search that matched nothing, or None."""
+    body = client.get(f"/cases/?q={typed}").content.decode()
+    shown = body.split("Showing approximate matches for", 1)
+    return shown[1].split("”", 1)[0].rsplit("“", 1)[1] if len(shown) == 2 else None
+
+
+def test_on_the_production_path_a_typo_is_corrected_only_while_its_word_is_published(
+    committed, client, settings
+):
+    production(settings)
+    assert suggestion(client, "narwhel") is None  # only a withdrawn case says "Narwhal"
+    assert suggestion(client, "quokkas") is None  # only unpublished cases say "Quokka"
+    assert suggestion(client, "windowz") == "windows"
+    assert suggestion(client, "windowz") == "windows"  # kept by the page cache
+
+    quoted = committed.quoted  # the one published case with "Windows"
+    Case.objects.filter(pk=quoted.pk).update(status=Case.Status.WITHDRAWN)
+    try:
+        # The withdrawal moved the change log: the kept page is not served again.
+        assert suggestion(client, "windowz") is None
+    finally:
+        Case.objects.filter(pk=quoted.pk).update(status=quoted.status)
+    assert suggestion(client, "windowz") == "windows"

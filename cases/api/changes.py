@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from cases.api.renderers import JSONRenderer, RawJSON
 from cases.api.schema import READ_ERRORS
 from cases.api.views import ConditionalGetMixin
+from cases.filters import whole_number
 from cases.freshness.dataversion import case_changes, cases_changed_count, read_version
 from cases.models import Case
 from cases.readmodels.api_json import case_representations
@@ -89,18 +90,14 @@ def _whole_number(params, name, default, low, high, message):
     raw = params.get(name)
     if raw is None or raw == "":
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    number = whole_number(raw, low, high)
+    if number is None:
         raise ValidationError({name: [message]})
-    return int(raw)
+    return number
 
 
 def feed_parameters(params):
-    """(since, limit) from the query; a 400 naming the parameter for anything else."""
-    unknown = sorted(set(params) - PARAMETERS)
-    if unknown:
-        raise ValidationError(
-            {name: ["Unknown parameter: the feed takes since and limit."] for name in unknown}
-        )
+    """(since, limit) from the query; a 400 naming the parameter for a bad value."""
     since = _whole_number(
         params, "since", 0, 0, MAX_SEQ, "Must be a whole number from 0: a last_seq of the feed."
     )
@@ -121,6 +118,7 @@ class ChangesView(ConditionalGetMixin, APIView):
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
     http_method_names = ["get", "head", "options"]
+    query_parameters = PARAMETERS  # checked by KnownParametersMixin
 
     @extend_schema(
         summary="Changes feed",

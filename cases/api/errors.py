@@ -6,9 +6,14 @@
 request as a whole (authentication, permissions, throttling, unknown resource).
 """
 
+import sys
+
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
-from django.views.defaults import server_error as html_server_error
+from django.views import defaults
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from cases.api.parsers import PayloadTooLarge
 
 
 def _flatten(detail, prefix=""):
@@ -34,6 +39,9 @@ def _flatten(detail, prefix=""):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own check, when something read the body before the API's parser did.
+        exc = PayloadTooLarge()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -47,15 +55,56 @@ def exception_handler(exc, context):
 
 
 SERVER_ERROR = "Server error: the request failed on our side. Try again later."
+NOT_FOUND = "Not found."
+BAD_REQUEST = "Bad request."
+FORBIDDEN = "You do not have permission to perform this action."
+
+
+def is_api(request):
+    return request.path.startswith("/api/")
+
+
+def error_body(status, message):
+    """The API's error shape for an error about the request as a whole."""
+    return {"status": status, "errors": [{"field": None, "message": message}]}
+
+
+# Django's error handlers (disinfo_db/urls.py): what reaches them under /api/ (an unknown
+# path, a body too big to read, an unexpected error) answers the API's JSON error shape.
+# DRF's exception handler above only sees the exceptions raised inside its views.
+
+
+def bad_request(request, exception, *args, **kwargs):
+    if not is_api(request):
+        return defaults.bad_request(request, exception, *args, **kwargs)
+    status = 413 if type(exception).__name__ == "RequestDataTooBig" else 400
+    message = str(exception) if status == 413 else BAD_REQUEST
+    return JsonResponse(error_body(status, message), status=status)
+
+
+def permission_denied(request, exception, *args, **kwargs):
+    if not is_api(request):
+        return defaults.permission_denied(request, exception, *args, **kwargs)
+    return JsonResponse(error_body(403, FORBIDDEN), status=403)
+
+
+def page_not_found(request, exception, *args, **kwargs):
+    if not is_api(request):
+        return defaults.page_not_found(request, exception, *args, **kwargs)
+    return JsonResponse(error_body(404, NOT_FOUND), status=404)
 
 
 def server_error(request, *args, **kwargs):
-    """handler500: an unexpected error under /api/ answers the API's JSON error shape.
+    """handler500: an unexpected error under /api/ answers the API's JSON error shape, and
+    a database out of reach a 503 anywhere.
 
-    DRF's exception handler only sees the exceptions it knows (APIException, Http404,
-    PermissionDenied); anything else reaches Django, which logs it and calls this.
+    Django calls it while handling the exception, so the exception is at hand: one raised
+    by a middleware after the view (a session saved) never passed DatabaseOutageMiddleware.
     """
-    if not request.path.startswith("/api/"):
-        return html_server_error(request, *args, **kwargs)
-    body = {"status": 500, "errors": [{"field": None, "message": SERVER_ERROR}]}
-    return JsonResponse(body, status=500)
+    from disinfo_db.middleware import database_unreachable, unavailable_response
+
+    if database_unreachable(sys.exc_info()[1]):
+        return unavailable_response(request)
+    if not is_api(request):
+        return defaults.server_error(request, *args, **kwargs)
+    return JsonResponse(error_body(500, SERVER_ERROR), status=500)

@@ -6,7 +6,8 @@ first page costs, and pages hold still while cases are added. (Relevance pages b
 to cases.readmodels.keyset.MAX_RELEVANCE_OFFSET results.)
 
 A sync (`updated_since`) walks on past the last case into the tombstones of deleted
-cases, in the order they were deleted: their cursors start with "t.".
+cases, in the order they were deleted: the page the cases end on fills up with the first
+ones, and the pages after it have cursors starting with "t.".
 """
 
 import base64
@@ -20,6 +21,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from cases.filters import whole_number
 from cases.readmodels.keyset import NOT_A_CURSOR, Cursor, CursorError, paginate
 from cases.site.claimreview import CLAIM_REVIEW_LIST_CONTEXT
 
@@ -65,11 +67,8 @@ class CursorPagination(BasePagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
+        size = whole_number(raw, 1, self.max_page_size)
+        if size is None:
             message = f"Must be a whole number from 1 to {self.max_page_size}."
             raise ValidationError({self.page_size_query_param: [message]})
         return size
@@ -94,9 +93,17 @@ class CursorPagination(BasePagination):
             raise ValidationError({self.cursor_query_param: [message]}) from None
         page = paginate(cases, ordering, cursor, size)
         self.next_cursor, self.previous_cursor = page.next_cursor, page.previous_cursor
-        if self.next_cursor is None and deleted is not None and deleted.exists():
-            self.next_cursor = TOMBSTONES
-        return page.object_list
+        rows = list(page.object_list)
+        if self.next_cursor is None and deleted is not None:
+            # The cases ran out: the page fills up with the first tombstones, so that no
+            # page is empty while the count says there is more.
+            previous = self.previous_cursor
+            if len(rows) < size:
+                rows += self.tombstone_page(deleted, None, size - len(rows))
+                self.previous_cursor = previous
+            elif deleted.exists():
+                self.next_cursor = TOMBSTONES
+        return rows
 
     def tombstone_page(self, deleted, position, size):
         """A page of tombstones; the first one has no previous link."""
@@ -135,11 +142,12 @@ class CursorPagination(BasePagination):
         url = self.request.build_absolute_uri()
         return replace_query_param(url, self.cursor_query_param, cursor)
 
-    def get_paginated_response(self, data, count=None, approximate=False):
+    def get_paginated_response(self, data, count=None, approximate=False, corrected_query=None):
         return Response(
             {
                 "count": count,
                 "approximate": approximate,
+                "corrected_query": corrected_query,
                 "next": self.link(self.next_cursor),
                 "previous": self.link(self.previous_cursor),
                 "results": data,
@@ -167,7 +175,7 @@ class CursorPagination(BasePagination):
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",
-            "required": ["count", "approximate", "next", "previous", "results"],
+            "required": ["count", "approximate", "corrected_query", "next", "previous", "results"],
             "properties": {
                 "count": {
                     "type": "integer",
@@ -180,6 +188,16 @@ class CursorPagination(BasePagination):
                         "True when `count` is an estimate: a search for a word in more "
                         "than about 10% of the cases is counted on a sample."
                     ),
+                },
+                "corrected_query": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": (
+                        "When `q` matched nothing as typed, the search the results are for: "
+                        "each unknown word replaced by the closest word of the cases. "
+                        "Null otherwise."
+                    ),
+                    "example": None,
                 },
                 "next": {
                     "type": "string",

@@ -91,6 +91,22 @@ CASE_FILTER_PARAMETERS = [
         "2024-05-01T00:00:00Z",
     ),
     query(
+        "appearance_url",
+        OpenApiTypes.STR,
+        "Cases whose claim appeared at this URL: has it been debunked? Compared without "
+        "scheme, `www.`, trailing slash, fragment or tracking parameters (utm_*, fbclid, "
+        "gclid); an archived copy (web.archive.org, archive.ph) counts as the URL it "
+        "archives, and an appearance's archived copy counts too.",
+        "https://www.example.com/news/2022/03/nato-claim/?utm_source=x",
+    ),
+    query(
+        "appearance_domain",
+        OpenApiTypes.STR,
+        "Cases whose claim appeared on this domain or one of its subdomains "
+        "(`example.com` matches `news.example.com`, not `notexample.com`).",
+        "example.com",
+    ),
+    query(
         "ordering",
         OpenApiTypes.STR,
         "Sort order: "

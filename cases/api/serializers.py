@@ -9,6 +9,7 @@ import functools
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django.db.models import Prefetch
 from django.urls import get_script_prefix
 from django.utils import translation
@@ -264,6 +265,15 @@ class AppearanceWriteSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class StrictCharField(serializers.CharField):
+    """Text sent as a JSON string: DRF's CharField also takes 1 or 1.5 and stores "1"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # The largest version a client may name: PostgreSQL's integer.
 MAX_VERSION = 2**31 - 1
 
@@ -320,8 +330,15 @@ class CaseWriteSerializer(serializers.ModelSerializer):
         ),
     )
 
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+    }
+
     class Meta:
         model = Case
+        extra_kwargs = {name: {"max_length": limit} for name, limit in editing.TEXT_LIMITS.items()}
         fields = [
             "title",
             "summary",

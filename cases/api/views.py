@@ -2,7 +2,8 @@ import hashlib
 import re
 from dataclasses import asdict
 
-from django.db import connection, transaction
+from csp.decorators import csp_update
+from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,7 +17,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from drf_spectacular.views import SpectacularRedocView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -65,6 +66,9 @@ from cases.filters import (
     CaseFilter,
     EditorCaseFilter,
     order_cases,
+    unknown_parameter_message,
+    unknown_parameters,
+    whole_number,
 )
 from cases.freshness.dataversion import request_state
 from cases.models import Case, Country, DeletedCase, Issue, Keyword, Language, Outlet
@@ -83,6 +87,8 @@ from cases.services import editing
 from cases.site.claimreview import claim_review
 from cases.site.corrections import withdrawal_url
 from cases.site.exports import csv_row, started
+from cases.site.filtered import spelling_fallback
+from disinfo_db.routers import read_connection
 
 # Either lets a user see drafts and the status field in the API.
 EDITOR_PERMISSIONS = ("cases.view_case", "cases.change_case")
@@ -95,8 +101,10 @@ SELECT (SELECT version FROM cases_dataversion WHERE id = 1), GREATEST(
 )
 """
 _last_change = (None, None)  # (data version, last change), kept by each process
-# The only parameters of a list CaseViewSet.newest_page() answers.
-NEWEST_PAGE_PARAMETERS = {"page_size", "cursor", "format"}
+# The case list's parameters beside the filters; also the only ones newest_page() answers.
+LIST_PARAMETERS = NEWEST_PAGE_PARAMETERS = frozenset({"page_size", "cursor", "format"})
+# The facet counts' and similar cases' parameters beside the filters.
+LIMIT_PARAMETERS = frozenset({"limit", "format"})
 
 
 def shows_drafts(user):
@@ -116,7 +124,7 @@ def last_change():
     kept_version, kept = _last_change
     if trusted and kept_version == state.version:
         return kept
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         prepared.execute(cursor, "last_change", LAST_CHANGE_SQL, {})
         version, when = cursor.fetchone()
     if trusted:
@@ -148,7 +156,32 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
-class ConditionalGetMixin:
+class KnownParametersMixin:
+    """A query parameter the view does not take is a 400 naming it, not ignored.
+
+    `taken_parameters()` says what the current action takes; None when its CaseFilter checks
+    them (a list's filters and its own extras). Tracking parameters (utm_*, fbclid, ...) are
+    ignored (cases.filters.unknown_parameters).
+    """
+
+    query_parameters = frozenset({"format"})
+
+    def taken_parameters(self):
+        return self.query_parameters
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        taken = self.taken_parameters()
+        if taken is None or request.method == "OPTIONS":
+            return
+        unknown = unknown_parameters(request.query_params, taken)
+        if unknown:
+            raise ValidationError(
+                {name: [unknown_parameter_message(name, taken)] for name in unknown}
+            )
+
+
+class ConditionalGetMixin(KnownParametersMixin):
     """ETag and Last-Modified on every successful answer; If-None-Match gets a 304.
 
     The ETag is a digest of the rendered body, so it changes with anything shown,
@@ -293,15 +326,33 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     def editor(self):
         return shows_drafts(self.request.user)
 
+    def taken_parameters(self):
+        if self.action in ("list", "facets"):
+            return None  # the CaseFilter checks them (case_filter())
+        if self.action == "similar":
+            return LIMIT_PARAMETERS
+        return self.query_parameters
+
     def perform_content_negotiation(self, request, force=False):
         # CSV and JSON-LD are read formats; a write always answers with the case as JSON.
         if request.method not in SAFE_METHODS:
             return JSONRenderer(), JSONRenderer.media_type
         return super().perform_content_negotiation(request, force)
 
+    # The statuses a list shows as cases; in a sync, other cases are tombstones. None: all
+    # (an editor's list that is not a sync).
+    shown_statuses = None
+
     def visible_cases(self, with_tombstones=False):
-        """Cases this user may read; plus, for a public sync, those that were ever public."""
-        if self.editor:
+        """Cases this user may read; for a sync, plus the tombstones it may see.
+
+        A sync follows one rule for everybody: the cases of the statuses asked for
+        (`status`, editors only; published by default) come as cases, and the cases that
+        were ever public as tombstones. An editor who asks for statuses sees every other
+        case as a tombstone.
+        """
+        asked_statuses = self.editor and bool(self.request.query_params.getlist("status"))
+        if self.editor and (not with_tombstones or asked_statuses):
             return Case.objects.all()
         if with_tombstones:
             return Case.objects.filter(
@@ -328,11 +379,17 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     def output_format(self):
         return getattr(self.request.accepted_renderer, "format", "json")
 
-    def case_filter(self, queryset):
+    def case_filter(self, queryset, extras=LIST_PARAMETERS, syncing=False):
         # Editors may filter drafts by values that no published case has yet.
         filter_class = EditorCaseFilter if self.editor else CaseFilter
         params = self.request.query_params
-        case_filter = filter_class(params, queryset=queryset, request=self.request)
+        case_filter = filter_class(
+            params,
+            queryset=queryset,
+            request=self.request,
+            extras=extras,
+            statuses_as_tombstones=syncing,
+        )
         if not case_filter.is_valid():
             raise translate_validation(case_filter.errors)
         return case_filter
@@ -344,9 +401,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             return facets.estimated_count(case_filter)
         return case_filter.qs.count(), False
 
-    def deleted_since(self, since):
+    def deleted_since(self, since, statuses_asked=False):
         deleted = DeletedCase.objects.filter(deleted_at__gte=since)
-        if not self.editor:
+        if not (self.editor and statuses_asked):
             deleted = deleted.filter(was_published=True)
         return deleted.order_by("deleted_at", "case_id")
 
@@ -356,7 +413,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         ).data
 
     def shown_as_case(self, row):
-        return isinstance(row, Case) and (self.editor or row.status == Case.Status.PUBLISHED)
+        return isinstance(row, Case) and (
+            self.shown_statuses is None or row.status in self.shown_statuses
+        )
 
     def represent(self, rows):
         """A page's rows: cases, and tombstones of those the user may no longer see."""
@@ -392,15 +451,24 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         newest = self.newest_page(request)
         if newest is not None:
             return newest
-        syncing = bool(request.query_params.get("updated_since"))
         csv = self.output_format == "csv"
-        case_filter = self.case_filter(self.visible_cases(with_tombstones=syncing and not csv))
+        syncing = bool(request.query_params.get("updated_since")) and not csv
+        case_filter = self.case_filter(self.visible_cases(with_tombstones=syncing), syncing=syncing)
         self.last_modified = last_change()
         if csv:
-            return self.csv_list(case_filter.qs)
+            return self.csv_list(spelling_fallback(case_filter).qs)
+        statuses = case_filter.form.cleaned_data.get("status")
+        if syncing:
+            self.shown_statuses = set(statuses or [Case.Status.PUBLISHED])
+        elif not self.editor:
+            self.shown_statuses = {Case.Status.PUBLISHED}
         count, approximate = self.count_cases(case_filter)
+        corrected = case_filter.spelling_corrected(total=count)
+        if corrected is not None:
+            case_filter = corrected
+            count, approximate = self.count_cases(case_filter)
         since = case_filter.form.cleaned_data.get("updated_since")
-        deleted = self.deleted_since(since) if since is not None else None
+        deleted = self.deleted_since(since, bool(statuses)) if since is not None else None
         if deleted is not None:
             count += deleted.count()
         ordering = case_filter.active_ordering
@@ -414,9 +482,12 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             )
             cases = order_cases(cases, ordering, searching=True)
         rows = self.paginator.paginate_cases(cases, ordering, request, deleted)
+        corrected_query = corrected.corrected_query if corrected is not None else None
         if self.output_format == "jsonld":
             return self.paginator.get_graph_response(self.represent(rows), count, approximate)
-        return self.paginator.get_paginated_response(self.represent(rows), count, approximate)
+        return self.paginator.get_paginated_response(
+            self.represent(rows), count, approximate, corrected_query=corrected_query
+        )
 
     def newest_page(self, request):
         """The public JSON list, unfiltered and in its default order, from one statement.
@@ -498,9 +569,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
 
     def requested_pk(self):
         """The case id in the URL, or None when it cannot name a case."""
-        pk = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
-        pk = int(pk) if pk.isdigit() else 0
-        return pk if 0 < pk <= MAX_ID else None
+        return whole_number(str(self.kwargs[self.lookup_url_kwarg or self.lookup_field]), 1, MAX_ID)
 
     def public_json(self, request):
         """A published case as JSON, written by PostgreSQL (case_representations)."""
@@ -604,18 +673,14 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         permission_classes=[AllowAny],
     )
     def similar(self, request, pk=None):
-        unknown = sorted(set(request.query_params) - {"limit", "format"})
-        if unknown:
-            raise ValidationError(
-                {name: ["Unknown parameter: this takes limit."] for name in unknown}
-            )
-        limit = request.query_params.get("limit") or str(SIMILAR_LIMIT)
-        if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        limit = whole_number(request.query_params.get("limit") or str(SIMILAR_LIMIT), 1, MAX_LIMIT)
+        if limit is None:
             raise ValidationError({"limit": [f"Must be a whole number from 1 to {MAX_LIMIT}."]})
-        case = published_case_for_page(int(pk))
+        pk = self.requested_pk()
+        case = published_case_for_page(pk) if pk is not None else None
         if case is None:
-            raise not_public(int(pk))
-        matches = similar_published_cases(case, int(limit))
+            raise not_public(pk)
+        matches = similar_published_cases(case, limit)
         tier = matches[-1].tier if matches and not matches[-1].related else "lexical"
         return Response(matches_body(request, matches, tier))
 
@@ -632,6 +697,10 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                 {
                     "count": serializers.IntegerField(),
                     "approximate": serializers.BooleanField(),
+                    "corrected_query": serializers.CharField(
+                        allow_null=True,
+                        help_text="The corrected search, when `q` matched nothing as typed.",
+                    ),
                     "facets": serializers.DictField(
                         child=inline_serializer(
                             "FacetValue",
@@ -657,19 +726,23 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         permission_classes=[AllowAny],
     )
     def facets(self, request):
-        case_filter = self.case_filter(Case.objects.published())
+        case_filter = self.case_filter(Case.objects.published(), extras=LIMIT_PARAMETERS)
         limit = request.query_params.get("limit") or None
         if limit is not None:
-            if not limit.isdigit() or not 1 <= int(limit) <= MAX_INTEGER:
+            limit = whole_number(limit, 1, MAX_INTEGER)
+            if limit is None:
                 message = f"Must be a whole number from 1 to {MAX_INTEGER}."
                 raise ValidationError({"limit": [message]})
-            limit = int(limit)
         result = facet_counts(case_filter, limit=limit)
+        corrected = case_filter.spelling_corrected(total=result.total)
+        if corrected is not None:
+            result = facet_counts(corrected, limit=limit)
         self.last_modified = last_change()
         return Response(
             {
                 "count": result.total,
                 "approximate": result.approximate,
+                "corrected_query": corrected.corrected_query if corrected is not None else None,
                 "facets": {
                     name: [asdict(value) for value in values]
                     for name, values in result.facets.items()
@@ -760,17 +833,26 @@ class OfflineRedocView(SpectacularRedocView):
     """Redoc from the vendored bundle, with no web fonts and nothing fetched elsewhere.
 
     The bundle shows a logo from the Redocly CDN; the Content-Security-Policy stops that
-    request (Redoc then leaves the logo out).
+    request (Redoc then leaves the logo out). Redoc draws its diagrams from blob: images.
+    The styles Redoc renders carry the page's nonce (static/cases/api/redoc_init.js); the
+    two its bundle adds as it loads, before it knows the nonce, are allowed by their hashes
+    (the second is of the empty element it first inserts).
     """
 
     template_name = "api/redoc.html"
-    CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self' 'unsafe-inline' blob:; worker-src 'self' blob:; font-src 'self' data:"
-    )
+    BUNDLE_STYLE_HASHES = [
+        "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    ]
 
     @extend_schema(exclude=True)
+    @csp_update({"img-src": ["blob:"], "style-src": BUNDLE_STYLE_HASHES})
     def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        response["Content-Security-Policy"] = self.CONTENT_SECURITY_POLICY
-        return response
+        return super().get(request, *args, **kwargs)
+
+
+class OfflineSwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI with its start-up script served as a file (?script), so that the page
+    needs no inline script; its inline style carries the request's CSP nonce."""
+
+    template_name = "api/swagger_ui.html"

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from pyroaring import BitMap
 
 from cases.collation import human_order_sql
@@ -51,6 +51,7 @@ from cases.freshness.dataversion import (
     changes_since,
     read_version,
 )
+from disinfo_db.routers import read_alias, read_connection
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ NEWEST_MARGIN = 1.5
 NEWEST_MIN_SHARE = 0.05
 
 _lock = threading.Lock()
-_index = None
+# Database alias -> its index: the primary's, and with replicas the one this process reads.
+_indexes = {}
 
 
 def current_index():
@@ -85,14 +87,15 @@ def current_index():
     None means: answer with SQL (the index is switched off, or this connection has
     uncommitted writes that only it can see).
     """
-    global _index
     if not getattr(settings, "FACET_INDEX", True):
         return None
     state = read_version()
     if state.own_pending:
         return None
+    # The index of the database this request reads from: a replica's follows its version.
+    alias = read_alias()
     with _lock:
-        index = _index
+        index = _indexes.get(alias)
         if index is not None and index.version == state.version:
             return index
         if index is not None and index.can_patch(state):
@@ -102,22 +105,21 @@ def current_index():
                 logger.exception("facet index: patch failed, rebuilding")
                 patched = None
             if patched is not None:
-                _index = patched
+                _indexes[alias] = patched
                 return patched
-        _index = FacetIndex.build()
-        return _index
+        _indexes[alias] = FacetIndex.build()
+        return _indexes[alias]
 
 
 def reset():
     """Forget this process's index (tests; after restoring a database)."""
-    global _index
     with _lock:
-        _index = None
+        _indexes.clear()
 
 
 def index_status():
     """A few numbers about this process's index, for the bench and for debugging."""
-    index = _index
+    index = _indexes.get(read_alias())
     if index is None:
         return {"built": False}
     return {
@@ -153,7 +155,7 @@ def _index_scans(cursor):
     The settings are local to a transaction: without one of its own (autocommit, as in a
     request), each statement would be its own transaction and the query would not see them.
     """
-    with transaction.atomic():
+    with transaction.atomic(using=cursor.db.alias):
         cursor.execute(
             "SELECT current_setting('enable_seqscan'), current_setting('jit'),"
             " set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"
@@ -162,7 +164,7 @@ def _index_scans(cursor):
         try:
             yield
         finally:
-            if len(connection.atomic_blocks) > 1:  # not our own transaction: put them back
+            if len(cursor.db.atomic_blocks) > 1:  # not our own transaction: put them back
                 cursor.execute(
                     "SELECT set_config('enable_seqscan', %s, true), set_config('jit', %s, true)",
                     [seqscan, jit],
@@ -191,7 +193,7 @@ def _id_bytes(select_ids_sql):
 
 def _bitmap_from_query(queryset):
     sql, params = queryset.values("id").query.sql_with_params()
-    with connection.cursor() as cursor, _index_scans(cursor):
+    with read_connection().cursor() as cursor, _index_scans(cursor):
         cursor.execute(_id_bytes(sql), params)
         blob = cursor.fetchone()[0]
     ids = array("I")
@@ -224,7 +226,8 @@ class FacetIndex:
     def build(cls):
         started = time.monotonic()
         index = cls()
-        with transaction.atomic(), connection.cursor() as cursor:
+        connection = read_connection()
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
             if len(connection.atomic_blocks) == 1:  # our own transaction: snapshot it
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cursor.execute("SELECT coalesce(max(version), 0) FROM cases_dataversion")
@@ -326,7 +329,7 @@ class FacetIndex:
             return None
         # Patch a copy: other threads may be reading this one.
         patched = self.copy()
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             if case_ids:
                 patched._discard(case_ids)
                 patched._load(cursor, case_ids)
@@ -454,7 +457,7 @@ class FacetIndex:
     def _is_common(self, queryset):
         """Does the planner expect this query to match more than COMMON_SHARE of cases?"""
         sql, params = queryset.values("id").query.sql_with_params()
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             plan = cursor.fetchone()[0]
         if isinstance(plan, str):

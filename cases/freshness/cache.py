@@ -14,8 +14,12 @@ the language cookie only decides redirects made before this middleware, and is i
 
 What is never kept: requests with other cookies or credentials (editors, sessions, API tokens),
 anything but GET, responses
-that set cookies or are streamed, errors, the admin, exports, and answers computed while
-the connection had uncommitted writes of its own.
+that set cookies or are streamed, errors, the admin, exports, pages carrying a CSP nonce,
+and answers computed while the connection had uncommitted writes of its own.
+
+While the database is unreachable, a kept page is answered whatever version it was made
+at, marked with X-Served-Stale and a Warning header; a URL with nothing kept gets the 503
+of disinfo_db.middleware.
 """
 
 import hashlib
@@ -23,18 +27,22 @@ import threading
 from collections import OrderedDict
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from cases.freshness.dataversion import read_version, version_for_request
 from disinfo_db.i18n import unprefixed_path
+from disinfo_db.middleware import database_unreachable, unavailable_response
 
 # Paths whose anonymous GETs may be kept; exports stream and are never kept.
 CACHED_PREFIXES = ("/cases/", "/api/v1/", "/stats/", "/keywords/", "/countries/",
                    "/languages/", "/outlets/", "/issues/", "/corrections/", "/match/")  # fmt: skip
 NEVER_CACHED_PREFIXES = ("/cases/export/",)
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
+# Marks an answer kept from before the database became unreachable.
+STALE_HEADER = "X-Served-Stale"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -118,43 +126,46 @@ class DataVersionCacheMiddleware:
     def __call__(self, request):
         if not getattr(settings, "PAGE_CACHE", True) or not _cacheable_request(request):
             return self.get_response(request)
-        key = (request.get_host(), request.get_full_path(), request.headers.get("Accept", ""))
+        key = _key(request)
         kept = _responses.get(key)
         if kept is None and "If-None-Match" not in request.headers:
             with version_for_request() as reading:
                 response = self.get_response(request)
-            return self.keep(key, response, reading.state)
-        state = read_version()
+            return self.keep(request, key, response, reading.state)
+        try:
+            state = read_version()
+        except DatabaseError as error:
+            if not database_unreachable(error):
+                raise
+            return _stale(request, kept) if kept else unavailable_response(request)
         if state.own_pending:
             return self.get_response(request)
         etag = _etag(state, key)
         if etag in request.headers.get("If-None-Match", ""):
             return HttpResponseNotModified(headers={"ETag": etag})
         if kept is not None and kept[0] == state.version:
-            _, content, status, headers = kept
-            response = HttpResponse(content, status=status)
-            for name, value in headers:
-                response[name] = value
-            # The view's own validators (an API ETag, Last-Modified) answer as the view would.
-            return get_conditional_response(
-                request,
-                etag=response.get("ETag"),
-                last_modified=_timestamp(response.get("Last-Modified")),
-                response=response,
-            )
+            return _answer(request, kept)
         with version_for_request(state):  # the view's facet counts reuse this reading
             response = self.get_response(request)
-        return self.keep(key, response, state)
+        if kept is not None and getattr(response, "database_unreachable", False):
+            return _stale(request, kept)
+        return self.keep(request, key, response, state)
 
-    def keep(self, key, response, state):
+    def keep(self, request, key, response, state):
         """Keep a cacheable response with `state`, the request's reading of the version.
 
         None means the request sent no query, so read no data: a version read now is as
         good as one read before.
         """
-        if not _cacheable_response(response):
+        if not _cacheable_response(response) or _used_a_nonce(request):
             return response
-        state = state or read_version()
+        if state is None:
+            try:
+                state = read_version()
+            except DatabaseError as error:
+                if not database_unreachable(error):
+                    raise
+                return response  # the answer stands; only keeping it needs the version
         if state.own_pending:
             return response
         if not response.has_header("ETag"):
@@ -162,6 +173,45 @@ class DataVersionCacheMiddleware:
         item = (state.version, response.content, response.status_code, list(response.items()))
         _responses.put(key, item, len(response.content))
         return response
+
+
+def _used_a_nonce(request):
+    """Whether the page carries this request's CSP nonce (the browsable API's): a nonce
+    must be new on every answer, so such a page is never kept."""
+    return bool(getattr(request, "csp_nonce", None))
+
+
+def _key(request):
+    """What a kept answer is for. The scheme and host are part of it: pages carry absolute
+    URLs (canonical, Open Graph, JSON-LD, feeds) made from the request's own."""
+    return (
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
+        request.headers.get("Accept", ""),
+    )
+
+
+def _answer(request, kept):
+    _, content, status, headers = kept
+    response = HttpResponse(content, status=status)
+    for name, value in headers:
+        response[name] = value
+    # The view's own validators (an API ETag, Last-Modified) answer as the view would.
+    return get_conditional_response(
+        request,
+        etag=response.get("ETag"),
+        last_modified=_timestamp(response.get("Last-Modified")),
+        response=response,
+    )
+
+
+def _stale(request, kept):
+    """A kept answer, whatever version it was made at: the database cannot be asked."""
+    response = _answer(request, kept)
+    response[STALE_HEADER] = "1"
+    response["Warning"] = '110 - "Response is Stale"'
+    return response
 
 
 def _etag(state, key):

@@ -47,6 +47,7 @@ import psycopg2.extensions
 from django.db import connection
 
 from cases.readmodels import prepared
+from disinfo_db.routers import read_connection
 
 # A statement touching more cases than this is logged as one "rebuild everything" change.
 BIG_STATEMENT = 2000
@@ -101,7 +102,7 @@ class RequestVersion:
         if self.state is None:
             self.reading = True
             try:
-                self.state = _read(connection)
+                self.state = _read(read_connection())
             finally:
                 self.reading = False
         return self.state
@@ -120,7 +121,7 @@ def version_for_request(state=None):
     holder = _request.holder = RequestVersion(state)
     try:
         if state is None:
-            with connection.execute_wrapper(_reading_first(holder)):
+            with read_connection().execute_wrapper(_reading_first(holder)):
                 yield holder
         else:
             yield holder
@@ -185,12 +186,13 @@ def read_version(using=None):
 
     One query, on an index and a single-row table (or none inside version_for_request,
     once the request has its reading).
-    Every request asks it, so on the default connection it is a prepared statement.
+    Every request asks it, so on the connection requests read from (the primary, or the
+    request's replica: disinfo_db.routers) it is a prepared statement.
     """
     holder = getattr(_request, "holder", None) if using is None else None
     if holder is not None:
         return holder.read()
-    return _read(using or connection, prepare=using is None)
+    return _read(using or read_connection(), prepare=using is None)
 
 
 def _read(conn, prepare=True):
@@ -205,7 +207,7 @@ def _read(conn, prepare=True):
 
 def changes_since(version, using=None):
     """[(version, scope, case_id)] committed after `version`, and the row for `version` itself."""
-    conn = using or connection
+    conn = using or read_connection()
     with conn.cursor() as cursor:
         cursor.execute(
             "SELECT version, scope, case_id FROM cases_datachange"
@@ -324,12 +326,12 @@ CASES_CHANGED_COUNT_SQL = (
 def case_changes(since, upto, limit):
     """[(seq, case id, status or None if gone, whether the public saw it)] of the first
     `limit` cases numbered after `since`, up to `upto`, in commit order."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(CASE_CHANGES_SQL, {"since": since, "upto": upto, "limit": limit})
         return cursor.fetchall()
 
 
 def cases_changed_count(since, upto):
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(CASES_CHANGED_COUNT_SQL, {"since": since, "upto": upto})
         return cursor.fetchone()[0]

@@ -25,6 +25,7 @@ from cases.models import (
     Outlet,
     normalize_title,
 )
+from cases.services.editing import TEXT_LIMITS
 
 __all__ = ["TaxonomyError", "TaxonomyResolver"]  # they live in cases.importers.taxonomy
 
@@ -301,6 +302,9 @@ def check_case(parsed):
         parsed.problem("title", "missing")
     elif len(parsed.title) > MAX_TITLE_LENGTH:
         parsed.problem("title", f"is longer than {MAX_TITLE_LENGTH} characters", parsed.title)
+    for name, limit in TEXT_LIMITS.items():
+        if len(getattr(parsed, name)) > limit:
+            parsed.problem(name, f"is longer than {limit} characters")
     names = [("keyword", name) for name in parsed.keywords]
     names += [("country", country.name) for country in parsed.countries]
     names += [("language", language.name) for language in parsed.languages]

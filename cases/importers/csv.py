@@ -16,6 +16,7 @@ import datetime
 import io
 import re
 
+from cases.filters import MAX_INTEGER, whole_number
 from cases.importers.base import (
     AppearanceRef,
     CaseImportError,
@@ -167,20 +168,20 @@ def parse_issue(parsed, value):
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit():
+    number = whole_number(value, 0, MAX_INTEGER)
+    if number is None:
         parsed.problem("issue", "not a number", value)
-        return None
-    return int(value)
+    return number
 
 
 def parse_id(parsed, value):
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or int(value) == 0 or int(value) >= 2**63:
+    number = whole_number(value, 1, 2**63 - 1)
+    if number is None:
         parsed.problem("id", "not a positive whole number", value)
-        return None
-    return int(value)
+    return number
 
 
 def parse_timestamp(parsed, column, value):

@@ -14,6 +14,7 @@ import datetime
 import json
 import re
 
+from cases.filters import MAX_INTEGER
 from cases.importers.base import (
     AppearanceRef,
     CaseImportError,
@@ -212,7 +213,7 @@ def issue_value(parsed, value):
         return None
     if isinstance(value, dict):
         value = value.get("number")
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INTEGER:
         return value
     parsed.problem("issue", "not a number", value)
     return None

@@ -20,6 +20,7 @@ The layout carries no report URL or id: cases read from it have no source key.
 import datetime
 import re
 
+from cases.filters import MAX_INTEGER, whole_number
 from cases.importers.base import (
     CountryRef,
     LanguageRef,
@@ -187,10 +188,11 @@ def parse_metadata(parsed, text, line_number):
 
 def set_metadata(parsed, name, value, line_number):
     if name == "issue":
-        if not value.isdigit():
+        number = whole_number(value, 0, MAX_INTEGER)
+        if number is None:
             parsed.problem("issue", "not a number", value, line=line_number)
             return
-        parsed.issue = int(value)
+        parsed.issue = number
     elif name == "date":
         parsed.date = parse_day_month_year(parsed, value, line_number)
     elif name == "languages":

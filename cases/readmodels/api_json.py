@@ -16,8 +16,6 @@ editors' list, the public case with the data version, and the newest page of the
 
 import json
 
-from django.db import connection
-
 from cases.api.serializers import (
     AppearanceSerializer,
     CaseSerializer,
@@ -30,6 +28,7 @@ from cases.api.serializers import (
 )
 from cases.freshness.dataversion import execute_with_version, with_version
 from cases.readmodels import prepared
+from disinfo_db.routers import read_connection
 
 
 def _json_object(serializer_class, alias):
@@ -176,7 +175,7 @@ def newest_cases_page(size, after=None, request=None):
     if after is not None:
         params["date"], params["id"] = after
     name = "newest_page_after" if after is not None else "newest_page"
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         prepared.execute(cursor, name, NEWEST_PAGE_SQL[after is not None], params)
         return cursor.fetchall()
 
@@ -205,7 +204,7 @@ def case_representations(cases, context):
     include_drafts = bool(context.get("include_drafts", False))
     params = {"ids": ids, "url_prefix": case_url_prefix(context.get("request"))}
     name = "cases_json_editor" if include_drafts else "cases_json"
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         prepared.execute(cursor, name, CASES_JSON_SQL[include_drafts], params)
         return cursor.fetchall()
 
@@ -219,6 +218,6 @@ def public_case_representation(pk, request):
     if pk is None:
         return None
     params = {"ids": [pk], "url_prefix": case_url_prefix(request)}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         rows = execute_with_version(cursor, "case_json", PUBLIC_CASE_JSON_SQL, params)
     return rows[0] if rows else None

@@ -17,10 +17,9 @@ columns come from the models' fields, so a new field is read too; the tests hold
 equal to the ORM's.
 """
 
-from django.db import connection
-
 from cases.freshness.dataversion import execute_with_version, with_version
 from cases.models import Appearance, Case, CorrectionNote, Country, Issue, Keyword, Language, Outlet
+from disinfo_db.routers import read_connection
 
 RELATED_CASE_FIELDS = ("id", "title", "slug", "date")
 CASE_FIELDS = [field for field in Case._meta.concrete_fields if field.attname != "search_vector"]
@@ -74,14 +73,14 @@ MAX_ID = 2**63 - 1
 def published_case_for_page(pk):
     if pk is None or not 0 < pk <= MAX_ID:
         return None
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         params = {"id": pk, "published": Case.Status.PUBLISHED}
         rows = execute_with_version(cursor, "case_page", PAGE_SQL_WITH_VERSION, params)
     if not rows:
         return None
     row = rows[0]
     n = len(CASE_FIELDS)
-    case = Case.from_db(connection.alias, [field.attname for field in CASE_FIELDS], row[:n])
+    case = Case.from_db(read_connection().alias, [field.attname for field in CASE_FIELDS], row[:n])
     issue, languages, countries, keywords, appearances, related, notes = row[n:]
     case.issue = _instance(Issue, issue) if issue else None
     _prefetched(case, "languages", [_instance(Language, data) for data in languages or []])
@@ -109,7 +108,7 @@ def _instance(model, data):
     """A model instance from a JSON object of some of its fields (the rest deferred)."""
     fields = [field for field in model._meta.concrete_fields if field.attname in data]
     values = [field.to_python(data[field.attname]) for field in fields]
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
+    return model.from_db(read_connection().alias, [field.attname for field in fields], values)
 
 
 def _prefetched(instance, name, objects):

@@ -23,7 +23,9 @@ import itertools
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connection
+from django.db import connections
+
+from disinfo_db.routers import read_alias
 
 CSV_COLUMNS = [
     "id",
@@ -278,9 +280,9 @@ SQL_CHUNK_SIZE = 2000
 READERS = 2
 
 
-def _chunk_text(params):
-    """The CSV lines of one chunk of cases, in the chunk's order."""
-    with connection.cursor() as cursor:
+def _chunk_text(params, alias):
+    """The CSV lines of one chunk of cases, in the chunk's order, read from `alias`."""
+    with connections[alias].cursor() as cursor:
         cursor.execute(CSV_CHUNK_SQL, params)
         rows = cursor.fetchall()
     # Put in order here rather than with ORDER BY, which would sort the long lines
@@ -288,8 +290,8 @@ def _chunk_text(params):
     return "".join(line for _position, line in sorted(rows))
 
 
-def _close_connection():
-    connection.close()
+def _close_connection(alias):
+    connections[alias].close()
 
 
 def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, request=None):
@@ -306,21 +308,23 @@ def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, request
         {"sep": sep, "include_drafts": include_drafts, "ids": chunk, "url_prefix": url_prefix}
         for chunk in iter(lambda: list(itertools.islice(ids, SQL_CHUNK_SIZE)), [])
     )
-    if connection.in_atomic_block:
+    # The request's database (disinfo_db.routers), which the reader threads do not know.
+    alias = read_alias()
+    if connections[alias].in_atomic_block:
         for params in chunks:
-            yield _chunk_text(params)
+            yield _chunk_text(params, alias)
         return
     # One thread, and so one connection, per reader; chunks go to them in turn.
     readers = [ThreadPoolExecutor(max_workers=1) for _ in range(READERS)]
     try:
         pending = collections.deque()
         for number, params in enumerate(chunks):
-            pending.append(readers[number % READERS].submit(_chunk_text, params))
+            pending.append(readers[number % READERS].submit(_chunk_text, params, alias))
             if len(pending) > READERS:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     finally:
         for reader in readers:
-            reader.submit(_close_connection)
+            reader.submit(_close_connection, alias)
             reader.shutdown()

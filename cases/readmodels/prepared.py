@@ -15,8 +15,6 @@ not change while the process runs, since a name is prepared once.
 
 import re
 
-from django.db import connection
-
 _PARAMETER = re.compile(r"%\((\w+)\)s")
 
 
@@ -24,7 +22,7 @@ def execute(cursor, name, sql, params):
     names = _parameter_names(sql)
     values = [params[n] for n in names]
     run = f"EXECUTE {name}({', '.join(['%s'] * len(names))})" if names else f"EXECUTE {name}"
-    prepared, unsure = _statements()
+    prepared, unsure = _statements(cursor.db)
     if name in unsure:
         # An earlier PREPARE; EXECUTE failed: the PREPARE may or may not have taken.
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = %s", [name])
@@ -48,8 +46,8 @@ def _parameter_names(sql):
     return list(dict.fromkeys(_PARAMETER.findall(sql)))
 
 
-def _statements():
-    """(names prepared, names perhaps prepared) on the current underlying connection."""
+def _statements(connection):
+    """(names prepared, names perhaps prepared) on the connection's underlying connection."""
     raw = connection.connection
     kept = getattr(connection, "_prepared_statements", None)
     if kept is None or kept[0] is not raw:

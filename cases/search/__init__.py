@@ -22,6 +22,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from psycopg2.errorcodes import LOCK_NOT_AVAILABLE
 
+from disinfo_db.routers import read_connection
+
 SEARCH_CONFIG = "disinfo"
 
 
@@ -349,7 +351,7 @@ def approximate_query(text):
     )
     if not tokens:
         return None
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(CORRECTION_SQL, [tokens, MIN_SIMILARITY])
         best = dict(cursor.fetchall())
     corrections = {

@@ -30,10 +30,10 @@ import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
 from unidecode import unidecode
 
 from cases.search.gazetteer import GAZETTEER
+from disinfo_db.routers import read_connection
 
 MAX_TEXT_LENGTH = 2000  # characters of a claim: more is refused (400 naming `text`)
 DEFAULT_LIMIT = 10
@@ -242,7 +242,7 @@ def analyse(text):
     # Acronyms as written ("UK", "EU"): in lower case a few are stop words ("us", "who").
     acronyms = {w.lower() for w in WORD.findall(unidecode(text)) if w.isupper() and len(w) <= 4}
     acronyms |= {c.lower() for c, _ in names if len(c) <= 4 and c.isupper()}
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(
             ANALYSIS_SQL, {"text": expanded, "words": words, "acronyms": sorted(acronyms)}
         )
@@ -402,7 +402,7 @@ def lexical_matches(analysis, cases, limit, exclude_ids=()):
     country_ids, keyword_ids = analysis.country_ids, analysis.keyword_ids
     entity_count = len(country_ids) + len(keyword_ids)
     best = _best_possible(analysis.terms)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         # One message, so one transaction: the settings hold for this statement only. A
         # branch read in table order with a LIMIT looked cheaper to the planner than the
         # GIN index, and checked every vector on the way; the cost that turning that off

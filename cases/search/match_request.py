@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 from django import forms
 
-from cases.filters import CaseFilter, EditorCaseFilter
+from cases.filters import (
+    CaseFilter,
+    EditorCaseFilter,
+    WholeNumberField,
+    unknown_parameter_message,
+    unknown_parameters,
+)
 from cases.search.match import DEFAULT_LIMIT, MAX_LIMIT, MAX_TEXT_LENGTH
 
 # Parameters of a page or an answer's form, not of the match.
@@ -30,7 +36,7 @@ class MatchForm(forms.Form):
             "max_length": "Give at most %(limit_value)d characters (this text has %(show_value)d).",
         },
     )
-    limit = forms.IntegerField(
+    limit = WholeNumberField(
         min_value=1,
         max_value=MAX_LIMIT,
         required=False,
@@ -61,12 +67,9 @@ def parse(params, queryset, editor=False, request=None):
     parameter. `queryset` holds the cases the user may see."""
     allowed = {"text", "limit", *filter_parameters(), *VIEW_PARAMETERS}
     errors = {}
-    for name in sorted(set(params) - allowed):
-        errors[name] = [
-            "Unknown parameter: a match takes text, limit and the filters "
-            + ", ".join(filter_parameters())
-            + "."
-        ]
+    unknown = unknown_parameters(params, allowed)
+    for name in unknown:
+        errors[name] = [unknown_parameter_message(name, allowed)]
     form = MatchForm({"text": params.get("text", ""), "limit": params.get("limit") or None})
     if not form.is_valid():
         for name, messages in form.errors.items():

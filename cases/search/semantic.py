@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+
+from disinfo_db.routers import read_connection
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def _texts(rows):
 def build(progress=None):
     """Embed every published case, BATCH at a time, reporting progress after each batch
     (`progress(done, total)`, else a log line). Returns how many cases were embedded."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(LAST_SEQ_SQL)
         (seq,) = cursor.fetchone()
         cursor.execute("SELECT count(*) FROM cases_case WHERE status = 'published'")
@@ -131,7 +132,7 @@ def build(progress=None):
 
 def catch_up():
     """Embed again the cases changed since the index was built or last caught up."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(CHANGED_SQL, [_index["seq"]])
         rows = cursor.fetchall()
         cursor.execute(LAST_SEQ_SQL)

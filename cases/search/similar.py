@@ -10,11 +10,10 @@ the typed one comes first.
 import difflib
 import re
 
-from django.db import connection
-
 from cases.models import Case
 from cases.search import SEARCH_CONFIG
 from cases.search.match import case_text, fold, match_cases
+from disinfo_db.routers import read_connection
 
 DUPLICATE_SCORE = 0.3
 WORD = re.compile(r"[^\W\d_]{4,}")
@@ -78,6 +77,6 @@ def rarest(words, n):
     words as rare as each other); stop words are left out."""
     if not words:
         return []
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(RAREST_SQL, [words, SEARCH_CONFIG, n])
         return [word for (word,) in cursor.fetchall()]

@@ -18,6 +18,7 @@ The change log needs nothing from here: PostgreSQL triggers number every committ
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -44,6 +45,10 @@ FIELDS = [
     "source_id",
     "source_url",
 ]
+# The longest summary and disproof, in characters: several times the longest of the real
+# archive, and small enough that no one request or row grows without bound.
+MAX_TEXT_LENGTH = 20_000
+TEXT_LIMITS = {"summary": MAX_TEXT_LENGTH, "disproof": MAX_TEXT_LENGTH}
 # Many-to-many links an edit may replace, each given as model instances or ids.
 LINKS = ["languages", "countries", "keywords", "related"]
 # What the cases related to a case show of it: a change to one of them changes them too.
@@ -172,6 +177,10 @@ def save_case(
                 if name in values:
                     setattr(case, name, values[name])
             case.title = case.title.strip()
+            too_long = text_length_errors({name: getattr(case, name) for name in TEXT_LIMITS})
+            if too_long:
+                # The API, the admin and the importers refuse these first, naming the field.
+                raise ValidationError(too_long)
             changed = created or _differs(case, stored)
             if created:
                 case.version = 1
@@ -210,6 +219,15 @@ def save_case(
             return Saved(case, created=created, changed=True, kept_newer=kept_newer)
     finally:
         del case.skip_history_when_saving
+
+
+def text_length_errors(texts):
+    """{field: message} for each of `texts` ({field: text}) longer than TEXT_LIMITS allow."""
+    return {
+        name: f"Ensure this field has no more than {limit} characters (it has {len(text)})."
+        for name, limit in TEXT_LIMITS.items()
+        if len(text := texts.get(name) or "") > limit
+    }
 
 
 def move_cases(cases, new_status, user):

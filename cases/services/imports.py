@@ -40,6 +40,7 @@ from cases.models import Appearance, Case, ImportBatch, PendingReference, normal
 from cases.progress import Progress
 from cases.search import vector_sql, vectors_of_texts, words_of_texts
 from cases.services import editing
+from cases.urlnorm import lookup_keys
 
 # save_cases(status=STATUS_FROM_FILE): new cases take the status the file gives.
 STATUS_FROM_FILE = "from-file"
@@ -252,8 +253,10 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
             texts.append((title, parsed.summary, parsed.disproof, names))
         for ref in parsed.appearances:
             outlet = resolver.outlet(ref.outlet, ref.outlet_domain) if ref.outlet else None
+            url, archive_url = ref.url or "", ref.archive_url or ""
             appearances.append(
-                (pk, outlet.pk if outlet else None, ref.url or "", ref.archive_url or "", "", "")
+                (pk, outlet.pk if outlet else None, url, archive_url, "", "")
+                + lookup_keys(url, archive_url)
             )
         if done % 1000 == 0:
             progress.update(done)
@@ -350,7 +353,15 @@ LINK_TABLES = {
     "keywords": "cases_case_keywords",
 }
 LINK_COLUMNS = {"languages": "language_id", "countries": "country_id", "keywords": "keyword_id"}
-APPEARANCE_COLUMNS = ("case_id", "outlet_id", "url", "archive_url", "url_status", "archive_status")
+APPEARANCE_COLUMNS = (
+    "case_id",
+    "outlet_id",
+    "url",
+    "archive_url",
+    "url_status",
+    "archive_status",
+    *Appearance.LOOKUP_FIELDS,
+)
 
 
 class TextsOnTheSide:

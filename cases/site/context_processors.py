@@ -8,7 +8,7 @@ from disinfo_db.i18n import UNPREFIXED_URL_NAMES, data_reverse, language_links
 
 # The site-wide pages every page links to (header, footer, case metadata), by URL name.
 NAV_PAGES = ("list", "match", "keywords", "countries", "outlets", "languages", "issues", "stats",
-             "corrections")  # fmt: skip
+             "corrections", "corrections-feed", "data")  # fmt: skip
 
 
 def site(request):

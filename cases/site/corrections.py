@@ -29,7 +29,10 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from cases.filters import unknown_parameter_message, unknown_parameters, whole_number
 from cases.models import Case, CorrectionNote
+from cases.site.feeds import tag_uri
+from cases.site.filtered import bad_request
 from disinfo_db.i18n import data_reverse
 
 # When a case was withdrawn, as Case.withdrawn_on reads it.
@@ -59,7 +62,7 @@ class Entry:
 
     @property
     def anchor(self):
-        """The entry's fragment on the log, e.g. "correction-12": the feed's ids use it."""
+        """The entry's fragment on the log, e.g. "correction-12"."""
         return f"{self.kind}-{self.entry_id}"
 
     @property
@@ -130,12 +133,15 @@ def withdrawal_url(case):
 
 def _page_number(request, paginator):
     """(number, error): the `page` parameter checked against the log's pages."""
+    unknown = unknown_parameters(request.GET, {"page"})
+    if unknown:
+        return 1, f"{unknown[0]}: {unknown_parameter_message(unknown[0], {'page'})}"
     value = request.GET.get("page", "").strip()
     if not value:
         return 1, None
-    if not value.isascii() or not value.isdigit() or int(value) < 1:
+    number = whole_number(value, 1, 10**40)
+    if number is None:
         return 1, "page: " + _("give a page number, 1 or more.")
-    number = int(value)
     if number > paginator.num_pages:
         pages = paginator.num_pages
         message = ngettext(
@@ -183,16 +189,14 @@ class CorrectionsAtom1Feed(Atom1Feed):
 class CorrectionsFeed(Feed):
     feed_type = CorrectionsAtom1Feed
 
-    def get_object(self, request):
-        # The log's absolute URL: each entry's id is it with the entry's anchor, so an id
-        # never changes as entries are added.
-        return request.build_absolute_uri(reverse("cases:corrections"))
+    def __call__(self, request, *args, **kwargs):
+        unknown = unknown_parameters(request.GET, ())
+        if unknown:
+            return bad_request([(name, unknown_parameter_message(name, ())) for name in unknown])
+        return super().__call__(request, *args, **kwargs)
 
-    def items(self, log_url):
-        feed_entries = _as_entries(entries()[:FEED_LENGTH])
-        for entry in feed_entries:
-            entry.log_url = log_url
-        return feed_entries
+    def items(self):
+        return _as_entries(entries()[:FEED_LENGTH])
 
     def title(self):
         return f"{settings.SITE_NAME}: corrections and withdrawals"
@@ -222,7 +226,8 @@ class CorrectionsFeed(Feed):
         return entry.case_url
 
     def item_guid(self, entry):
-        return f"{entry.log_url}#{entry.anchor}"
+        # By the note's id, or the withdrawn case's: it never changes as entries are added.
+        return tag_uri(entry.kind, entry.entry_id)
 
     item_guid_is_permalink = False
 

@@ -4,6 +4,8 @@
 parameters are those of the case list (CaseFilter), and a bad one is a 400 naming it.
 """
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
@@ -16,9 +18,21 @@ from cases.site.filtered import (
     filter_query,
     parameter_errors,
     published_case_filter,
+    spelling_fallback,
 )
 
 FEED_LENGTH = 50
+
+
+def tag_uri(kind, pk):
+    """A feed entry's id, for good: tag:<site host>,<year>:<kind>/<id> (RFC 4151).
+
+    Made of a permanent id alone, not of a URL: a case's URL has a slug that follows its
+    title, and a request's host name depends on how the site was reached. So a retitled
+    case stays one entry in a feed reader.
+    """
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"tag:{host},{settings.FEED_TAG_YEAR}:{kind}/{pk}"
 
 
 class BadParameters(Exception):
@@ -41,7 +55,7 @@ class LatestCasesFeed(Feed):
         case_filter = published_case_filter(request)
         if not case_filter.is_valid():
             raise BadParameters(parameter_errors(case_filter))
-        return case_filter
+        return spelling_fallback(case_filter)
 
     def items(self, case_filter):
         # Newest on the database first, whatever the ordering parameter says.
@@ -86,6 +100,12 @@ class LatestCasesFeed(Feed):
 
     def item_categories(self, case):
         return [keyword.name for keyword in case.keywords.all()]
+
+    def item_guid(self, case):
+        return tag_uri("case", case.pk)
+
+    # A tag URI names the case, it is no address: RSS says so with isPermaLink="false".
+    item_guid_is_permalink = False
 
 
 class LatestCasesAtomFeed(LatestCasesFeed):

@@ -11,11 +11,20 @@ from cases.filters import CaseFilter
 from cases.models import Case
 
 
-def published_case_filter(request, queryset=None):
-    """CaseFilter bound to the request's query, over published cases only."""
+def published_case_filter(request, queryset=None, extras=()):
+    """CaseFilter bound to the request's query, over published cases only.
+
+    `extras` names the page's own parameters beside the filters (an export's `format`).
+    """
     if queryset is None:
         queryset = Case.objects.published()
-    return CaseFilter(request.GET, queryset=queryset, request=request)
+    return CaseFilter(request.GET, queryset=queryset, request=request, extras=extras)
+
+
+def spelling_fallback(case_filter, total=None):
+    """The valid filter as the page uses it: with its search's spelling corrected when it
+    matches nothing as typed (CaseFilter.spelling_corrected), as on every surface."""
+    return case_filter.spelling_corrected(total) or case_filter
 
 
 def parameter_errors(case_filter):

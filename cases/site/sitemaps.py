@@ -94,6 +94,7 @@ SITEMAPS = {"cases": CaseSitemap, "pages": PageSitemap}
 ROBOTS = """User-agent: *
 Disallow: /admin/
 Disallow: /cases/export/
+Disallow: /data/cases.
 Disallow: /language/
 
 Sitemap: {sitemap_url}

@@ -136,12 +136,21 @@ def stats_view(request):
         "query": query,
         "description": "",
         "stats": None,
+        "approximate": None,
     }
     if not case_filter.is_valid():
         context["errors"] = parameter_errors(case_filter)
         return TemplateResponse(request, "cases/stats.html", context, status=400)
 
     stats = case_statistics(case_filter)
+    corrected = case_filter.spelling_corrected(total=stats["total"])
+    if corrected is not None:
+        case_filter, query = corrected, filter_query(corrected)
+        stats = case_statistics(corrected)
+        context.update(
+            query=query,
+            approximate={"typed": corrected.typed_query, "corrected": corrected.corrected_query},
+        )
     prefix = f"{query}&" if query else ""
     breakdowns = []
     headings = breakdown_headings()

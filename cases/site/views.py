@@ -9,12 +9,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.facets import FACETS, browse_counts, facet_counts
-from cases.filters import ORDERINGS, CaseFilter, order_cases
+from cases.filters import (
+    ORDERINGS,
+    CaseFilter,
+    order_cases,
+    unknown_parameter_message,
+    unknown_parameters,
+)
 from cases.models import Case, Country
 from cases.readmodels.case_page import published_case_for_page
 from cases.readmodels.keyset import Cursor, CursorError, paginate
 from cases.search import (
-    approximate_query,
     highlighted,
     ranked_matches,
     with_headlines,
@@ -96,6 +101,17 @@ def _active_filter_chips(params, case_filter):
     if data.get("date_before"):
         day = date_format(data["date_before"], "SHORT_DATE_FORMAT")
         chips.append((_("Until %(date)s") % {"date": day}, _link(params, date_before=None)))
+    if data.get("appearance_url"):
+        url = params.get("appearance_url", "").strip()
+        chips.append((_("Appeared at %(url)s") % {"url": url}, _link(params, appearance_url=None)))
+    if data.get("appearance_domain"):
+        domain = params.get("appearance_domain", "").strip()
+        chips.append(
+            (
+                _("Appeared on %(domain)s") % {"domain": domain},
+                _link(params, appearance_domain=None),
+            )
+        )
     if data.get("updated_since"):
         since = _("Updated since %(time)s") % {"time": data["updated_since"]}
         chips.append((since, _link(params, updated_since=None)))
@@ -147,7 +163,7 @@ def _canonical_slugs(params, case_filter):
 def case_list(request):
     params = request.GET
     listing = Case.objects.published().with_related_data()
-    case_filter = CaseFilter(params, queryset=listing)
+    case_filter = CaseFilter(params, queryset=listing, extras=VIEW_PARAMS)
     context = {
         "filter": case_filter,
         "form": case_filter.form,
@@ -183,22 +199,16 @@ def case_list(request):
     facet_limit = None if expanded else FACET_TOP + 1
     result = facet_counts(case_filter, limit=facet_limit)
     query = case_filter.form.cleaned_data.get("q", "").strip()
-    if query and result.total == 0:
-        # Nothing matched as typed: retry with each unknown word replaced by the closest one.
-        corrected = approximate_query(query)
-        if corrected:
-            corrected_params = params.copy()
-            corrected_params["q"] = corrected
-            corrected_filter = CaseFilter(corrected_params, queryset=listing)
-            if corrected_filter.is_valid():
-                corrected_result = facet_counts(corrected_filter, limit=facet_limit)
-                if corrected_result.total:
-                    case_filter, result, query = corrected_filter, corrected_result, corrected
-                    context["approximate"] = {
-                        "typed": params.get("q"),
-                        "corrected": corrected,
-                        "url": _link(params, q=[corrected]),
-                    }
+    # Nothing matched as typed: each unknown word replaced by the closest one, as everywhere.
+    corrected = case_filter.spelling_corrected(total=result.total)
+    if corrected is not None:
+        case_filter, query = corrected, corrected.corrected_query
+        result = facet_counts(corrected, limit=facet_limit)
+        context["approximate"] = {
+            "typed": params.get("q"),
+            "corrected": query,
+            "url": _link(params, q=[query]),
+        }
 
     # The page query reads plain rows; their related data is fetched once for the page.
     page_queryset = case_filter.qs.prefetch_related(None)
@@ -235,7 +245,7 @@ def case_list(request):
             # Filters set by links, carried when the form is submitted.
             "hidden_values": [
                 (name, value)
-                for name in (*FACETS, "updated_since")
+                for name in (*FACETS, "updated_since", "appearance_url", "appearance_domain")
                 for value in params.getlist(name)
             ],
             "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,
@@ -296,6 +306,7 @@ def home(request):
 
 # As the sort links read after "Sort by:".
 BROWSE_SORTS = {"name": gettext_lazy("name"), "count": gettext_lazy("number of cases")}
+BROWSE_PARAMETERS = {"sort"}
 
 
 def _browse(request, *, title, intro, param, values, notes=None):
@@ -310,6 +321,9 @@ def _browse(request, *, title, intro, param, values, notes=None):
     if sort not in BROWSE_SORTS:
         error = "sort: " + _("choose one of %(choices)s.") % {"choices": ", ".join(BROWSE_SORTS)}
         sort = "name"
+    unknown = unknown_parameters(request.GET, BROWSE_PARAMETERS)
+    if unknown:
+        error = f"{unknown[0]}: {unknown_parameter_message(unknown[0], BROWSE_PARAMETERS)}"
     list_url = reverse("cases:list")
     rows = [
         {

@@ -54,8 +54,14 @@ def chromium():
 
 @pytest.fixture
 def live_browser_page(chromium, live_server):
-    """A fresh page in a desktop-sized window; the live server is at live_server.url."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    """A fresh page in a desktop-sized window; the live server is at live_server.url.
+
+    It lets the vendored axe-core in as an inline script, past the Content-Security-Policy
+    (test_content_security_policy.py holds the pages to the policy).
+    """
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -2,7 +2,8 @@
 
 # Filters every counting fast path is held to: each facet alone and combined, repeated
 # values, dates, issues, searches (a phrase, an exclusion, a stemmed word), incremental
-# sync, and filters that match nothing. tests/test_facet_index.py asks them after writes.
+# sync, URL and domain lookups, and filters that match nothing. tests/test_facet_index.py
+# asks them after writes.
 QUERIES = [
     "",
     "keyword=nato",
@@ -30,4 +31,7 @@ QUERIES = [
     "updated_since=2999-01-01T00:00:00Z",
     "keyword=elections&year=2020",
     "keyword=nato&year=2019",
+    "appearance_domain=dailytruth.example",
+    "appearance_domain=archive.example&keyword=nato",
+    "appearance_url=https://www.blog.example/b/?utm_source=feed",
 ]
