@@ -24,7 +24,10 @@ def cases():
 
 def browser_page(chromium, locale, javascript=True, width=1280):
     context = chromium.new_context(
-        viewport={"width": width, "height": 900}, locale=locale, java_script_enabled=javascript
+        viewport={"width": width, "height": 900},
+        locale=locale,
+        java_script_enabled=javascript,
+        bypass_csp=True,  # axe-core is injected inline, as the other browser tests do
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
