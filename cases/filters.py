@@ -22,7 +22,7 @@ from cases.urlnorm import NotAURL, lookup_domain, lookup_url
 ORDERINGS = {
     "-date": _("Newest first"),
     "date": _("Oldest first"),
-    "relevance": _("Most relevant (with a search)"),
+    "relevance": _("Best match"),
     "-updated_at": _("Recently updated"),
 }
 DEFAULT_ORDERING = "-date"

@@ -1,13 +1,14 @@
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
 
-from cases.site import corrections, data, exports, feeds, match, sitemaps, stats, views
+from cases.site import corrections, data, exports, feeds, match, sitemaps, stats, suggest, views
 
 app_name = "cases"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases/", views.case_list, name="list"),
+    path("cases/suggest/", suggest.suggest_values, name="suggest"),
     path("cases/export/", exports.export_view, name="export"),
     path("cases/feed/atom/", feeds.LatestCasesAtomFeed(), name="feed-atom"),
     path("cases/feed/rss/", feeds.LatestCasesFeed(), name="feed-rss"),

@@ -322,7 +322,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Disinfo DB API",
     "DESCRIPTION": (
         "Disinformation cases and their keywords, countries, languages, outlets and review "
-        "issues. Read without credentials; editors write with a token. Guide: docs/api.md."
+        "issues. Read without credentials; editors write with a token. "
+        "[Guide to the API](/api/guide/)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cases.api.views import OfflineRedocView, OfflineSwaggerView
+from cases.site.guide import api_guide, favicon
 from disinfo_db.health import healthz
 from disinfo_db.i18n import switch_language
 
@@ -13,6 +14,8 @@ urlpatterns = [
     path("api/docs/", OfflineSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("language/<str:code>/", switch_language, name="switch-language"),
+    path("api/guide/", api_guide, name="api-guide"),
+    path("favicon.ico", favicon, name="favicon"),
 ]
 # The public pages in English at their own URLs, and under /ru/, /uk/, /de/, /fr/
 # (disinfo_db/i18n.py; exports, feeds and sitemaps are sent to their unprefixed URLs).

@@ -371,17 +371,18 @@ def test_the_facets_endpoint_returns_the_site_facet_counts(api_client):
         "approximate": False,
         "corrected_query": None,
         "facets": {
-            # Disjunctive, as on the site: a facet's own selection does not narrow it.
+            # Disjunctive, as on the site: a facet's own selection does not narrow it, and
+            # a value not selected adds its cases not already in the result (OR).
             "keyword": [
-                {"value": "eu", "label": "EU", "count": 2, "selected": False},
-                {"value": "nato", "label": "NATO", "count": 2, "selected": True},
+                {"value": "eu", "label": "EU", "count": 2, "selected": False, "adds": 1},
+                {"value": "nato", "label": "NATO", "count": 2, "selected": True, "adds": None},
             ],
             "country": [],
             "language": [],
             "outlet": [],
             "year": [
-                {"value": "2022", "label": "2022", "count": 1, "selected": False},
-                {"value": "2023", "label": "2023", "count": 1, "selected": False},
+                {"value": "2022", "label": "2022", "count": 1, "selected": False, "adds": None},
+                {"value": "2023", "label": "2023", "count": 1, "selected": False, "adds": None},
             ],
         },
     }
@@ -390,7 +391,13 @@ def test_the_facets_endpoint_returns_the_site_facet_counts(api_client):
     result = facet_counts(site)
     assert body["count"] == result.total
     assert body["facets"]["keyword"] == [
-        {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+        {
+            "value": v.value,
+            "label": v.label,
+            "count": v.count,
+            "selected": v.selected,
+            "adds": v.adds,
+        }
         for v in result.facets["keyword"]
     ]
 

@@ -474,3 +474,31 @@ def test_a_body_sent_without_a_length_is_read_no_further_than_the_limit(settings
         "title": "A claim",
         "score": 0.5,
     }
+
+
+# The statistics page's own parameters beside the filters.
+BAD_STATS_VALUES = [
+    ("compare", "topic:nato"),
+    ("compare", "no-colon"),
+    ("compare", "keyword:no-such-keyword"),
+    ("compare", "keyword:quokka-keyword"),  # private
+    ("compare", "keyword:bio\x00labs"),
+    ("compare", "keyword:" + "x" * 100_000),
+    ("granularity", "week"),
+    ("granularity", "x" * 100_000),
+]
+
+
+@pytest.mark.parametrize("parameter, value", BAD_STATS_VALUES)
+def test_a_bad_statistics_parameter_is_refused_naming_it(production, client, parameter, value):
+    status, body = get(client, "/stats/", **{parameter: value})
+
+    assert_names(status, body, "/stats/", parameter)
+
+
+def test_more_than_five_compared_values_are_refused_naming_compare(production, client):
+    slugs = "&".join(f"compare=keyword:k{n}" for n in range(6))
+
+    status, body = get(client, f"/stats/?{slugs}")
+
+    assert_names(status, body, "/stats/", "compare")

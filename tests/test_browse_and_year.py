@@ -107,3 +107,69 @@ def test_an_empty_browse_page_says_so(client):
     html = client.get("/keywords/").content.decode()
     assert "no published case has one" in html
     assert "Unused" not in html
+
+
+@pytest.fixture
+def archive_of_outlets():
+    """3,000 outlets, each on a published case, as an archive-sized /outlets/ has."""
+    from cases.models import Appearance, Outlet
+
+    outlets = Outlet.objects.bulk_create(
+        Outlet(name=f"Outlet {n:04d} Česká", slug=f"outlet-{n:04d}", domain=f"o{n}.example")
+        for n in range(3000)
+    )
+    case = CaseFactory()
+    Appearance.objects.bulk_create(Appearance(case=case, outlet=outlet) for outlet in outlets)
+    return outlets
+
+
+def test_an_archive_sized_outlets_page_is_paginated_under_100_kb_in_a_pinned_query_count(
+    client, archive_of_outlets, django_assert_num_queries
+):
+    client.get("/outlets/?page=2")  # once per process: whether the collation exists
+    # 1. the data version, 2. the outlets with their published case counts
+    with django_assert_num_queries(2):
+        response = client.get("/outlets/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert len(response.content) < 100_000
+    assert len(response.context_data["rows"]) == 200
+    assert response.context_data["pages"] == 15
+    assert "1–200 of 3,000 values" in html
+    assert '<a rel="next" href="?page=2">' in html
+    last = client.get("/outlets/?page=15")
+    assert [row["label"] for row in last.context_data["rows"]][-1] == "Outlet 2999 Česká"
+    assert len(last.content) < 100_000
+
+
+def test_a_browse_page_filters_on_the_server_by_name_without_case_or_accents(
+    client, archive_of_outlets
+):
+    response = client.get("/outlets/?q=0042 CESKÁ".replace(" ", "+"))
+    assert [row["label"] for row in response.context_data["rows"]] == ["Outlet 0042 Česká"]
+    assert "1–1 of 1 matching value (3,000 in all)" in response.content.decode()
+    assert 'value="0042 CESKÁ"' in response.content.decode()
+
+
+def test_browse_links_keep_the_filter_and_the_sort(client, archive_of_outlets):
+    html = client.get("/outlets/?q=outlet&sort=count").content.decode()
+    assert '<a rel="next" href="?sort=count&amp;q=outlet&amp;page=2">' in html
+    assert '<input type="hidden" name="sort" value="count">' in html
+    assert '<a href="?q=outlet">name</a>' in html
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "two", "1.5", "١", "99"])
+def test_a_bad_browse_page_is_a_400_naming_the_parameter(client, archive_of_outlets, page):
+    response = client.get(f"/outlets/?page={page}")
+    assert response.status_code == 400
+    assert "page: " in response.content.decode()
+
+
+def test_a_filter_matching_nothing_says_so(client, tagged_case):
+    response = client.get("/keywords/?q=nothing-like-this")
+    assert response.status_code == 200
+    assert "No value matches this filter." in response.content.decode()
+
+
+def test_a_short_browse_list_filters_as_you_type_in_the_page_too(client, tagged_case):
+    assert "data-filter-in-page" in client.get("/keywords/").content.decode()

@@ -156,7 +156,7 @@ def test_the_permalink_leads_to_the_case(client, case):
 
 def test_the_page_shows_when_the_case_was_published_and_last_updated(client, case):
     html = page_html(client, case)
-    assert "Published on the database:" in html
+    assert "Debunk published on the database:" in html
     assert '<time datetime="2022-01-10T09:30:00+00:00">10 January 2022</time>' in html
     assert "Last updated:" in html
     assert '<time datetime="2023-05-02T14:00:00+00:00">2 May 2023</time>' in html
@@ -202,3 +202,79 @@ def test_a_case_url_is_its_path_made_absolute(rf, settings, case):
     assert absolute_case_url(case, request).startswith("https://cases.example.org/cases/")
     settings.SITE_URL = "https://disinfo.example.net/"
     assert absolute_case_url(case) == f"https://disinfo.example.net{path}"
+
+
+def test_the_claim_date_and_the_debunk_date_are_labelled_apart(client, case):
+    html = page_html(client, case)
+    assert (
+        '<dt>Claim published</dt><dd><time datetime="2022-01-03">3 January 2022</time></dd>'
+    ) in html
+    assert "<dt>Debunk published on the database:</dt>" in html
+    assert "<dt>Published</dt>" not in html
+
+
+def test_the_cite_block_gives_the_case_in_apa_style(client, case, settings):
+    settings.SITE_ORGANISATION = "Disinfo Watch"
+    html = page_html(client, case)
+    assert (
+        f"Disinfo Watch. (2022, January 10). The ears of MI6 [Disinformation case {case.pk}]. "
+        f"Disinfo DB. http://testserver/cases/{case.pk}/"
+    ) in html
+
+
+def test_the_cite_block_gives_a_bibtex_entry_with_markup_escaped(client, settings):
+    settings.SITE_ORGANISATION = "R&D Lab"
+    case = CaseFactory(title="50% of {all} claims_x")
+    Case.objects.filter(pk=case.pk).update(
+        published_at=datetime.datetime(2022, 1, 10, 9, 30, tzinfo=datetime.UTC)
+    )
+    html = page_html(client, case)
+    entry = re.search(r'<pre class="citation citation-bibtex"[^>]*><code>(.*?)</code>', html, re.S)
+    assert entry.group(1) == (
+        f"@misc{{disinfo_case_{case.pk},\n"
+        "  author = {{R\\&amp;D Lab}},\n"
+        "  title = {50\\% of \\{all\\} claims\\_x},\n"
+        "  howpublished = {Disinfo DB},\n"
+        f"  note = {{Disinformation case {case.pk}}},\n"
+        "  year = {2022},\n"
+        "  month = {1},\n"
+        f"  url = {{http://testserver/cases/{case.pk}/}}\n"
+        "}"
+    )
+
+
+def test_the_back_to_results_link_is_left_to_the_script_so_the_cached_page_is_the_same_for_all(
+    client, case
+):
+    plain = page_html(client, case)
+    from_list = client.get(
+        case.get_absolute_url(), HTTP_REFERER="http://testserver/cases/?q=secret-query"
+    ).content.decode()
+    assert '<p class="back-to-results" hidden><a href="/cases/" data-list-path="/cases/">' in plain
+    assert "secret-query" not in from_list
+    assert "js/back-to-results.js" in plain
+
+
+def test_related_cases_are_listed_with_their_dates(client, case):
+    case.related.add(CaseFactory(title="An older twin", date=datetime.date(2021, 3, 4)))
+    html = page_html(client, case)
+    assert "An older twin</a> <small>(4 Mar 2021)</small>" in html
+
+
+def test_every_page_footer_names_the_data_licence(client, case, settings):
+    settings.DATA_LICENCE_TITLE = "Open Data Licence"
+    settings.DATA_LICENCE_URL = "https://licences.example/odl"
+    for path in (case.get_absolute_url(), "/cases/", "/keywords/"):
+        html = client.get(path).content.decode()
+        assert '<a href="https://licences.example/odl" rel="license">Open Data Licence</a>' in html
+
+
+def test_the_data_page_gives_a_dataset_citation_even_before_the_first_build(client, settings):
+    settings.SITE_ORGANISATION = "Disinfo Watch"
+    html = client.get("/data/").content.decode()
+    assert (
+        "Disinfo Watch. (n.d.). Disinfo DB: published disinformation cases [Data set]. "
+        "http://testserver/data/"
+    ) in html
+    assert "@misc{disinfo_dataset," in html
+    assert "note = {Data set, licence CC-BY-4.0}" in html

@@ -12,8 +12,15 @@ from cases import facets
 from cases.facets import index as facet_index
 from cases.filters import CaseFilter
 from cases.models import Appearance, Case, Keyword
-from cases.site.charts import bar_chart, fill_months, nice_ceiling, timeline_chart
-from cases.site.stats import case_statistics, exact_case_statistics
+from cases.site.charts import (
+    AXIS_CHAR_WIDTH,
+    bar_chart,
+    fill_months,
+    nice_ceiling,
+    period_label,
+    timeline_chart,
+)
+from cases.site.stats import case_statistics, cases_per_month, exact_case_statistics
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,
@@ -165,17 +172,20 @@ def test_the_page_draws_svg_charts_with_a_bar_per_value_and_tables_of_the_number
     assert len(charts) == 5
     timeline, countries = charts[0], charts[1]
     assert len(re.findall(r'<rect class="bar"', timeline)) == 3
-    assert "<title>January 2022: 1 case</title>" in timeline
-    assert "<title>February 2022: 0 cases</title>" in timeline
+    assert "<title>Jan 2022: 1</title>" in timeline
+    assert "<title>Feb 2022: 0</title>" in timeline
     assert len(re.findall(r'<rect class="bar"', countries)) == 2
-    assert "<title>Kazakhstan: 2 cases</title>" in countries
+    assert "<title>Kazakhstan: 2</title>" in countries
     assert "<caption>Cases per month</caption>" in html
-    assert '<tr><th scope="row">March 2022</th><td class="num">1</td></tr>' in html
+    assert (
+        '<tr><th scope="row"><a href="/cases/?date_after=2022-03-01&amp;date_before=2022-03-31">'
+        'Mar 2022</a></th><td class="num">1</td></tr>'
+    ) in html
     assert (
         '<tr><th scope="row"><a href="/cases/?country=kazakhstan">Kazakhstan</a></th>'
-        '<td class="num">2</td></tr>'
+        '<td class="num">2</td>'
     ) in html
-    assert "1 case without a known date is not shown." in html
+    assert "Cases without a known date are not shown: 1." in html
 
 
 def test_table_links_add_the_value_to_the_current_filters(client, world):
@@ -379,7 +389,7 @@ class TestCharts:
         assert heights[2] == 0
         assert [tick["value"] for tick in chart["ticks"]] == [0, 4, 8]
         assert chart["peak"]["month"] == month(2022, 2)
-        assert [label["year"] for label in chart["year_labels"]] == [2022]
+        assert [label["text"] for label in chart["axis_labels"]] == ["Jan 2022"]
 
     def test_a_few_months_take_a_twelfth_of_the_width_each_not_all_of_it(self):
         chart = timeline_chart([(month(2022, 1), 1)])
@@ -400,3 +410,165 @@ class TestCharts:
         assert [bar["value_text"] for bar in chart["bars"]] == ["1,234,567", "8"]
         value_end = longest["value_x"] + len(longest["value_text"]) * BAR_VALUE_CHAR_WIDTH
         assert value_end <= chart["width"]
+
+
+class TestGranularity:
+    def test_a_period_reads_as_its_month_quarter_or_year(self):
+        assert period_label(month(2022, 3), "month") == "Mar 2022"
+        assert period_label(month(2022, 1), "quarter") == "Q1 2022"
+        assert period_label(month(2022, 10), "quarter") == "Q4 2022"
+        assert period_label(month(2022, 1), "year") == "2022"
+
+    def test_months_add_up_to_quarters_and_years(self):
+        months = fill_months({month(2021, 11): 2, month(2022, 2): 1, month(2022, 4): 5})
+        chart = timeline_chart(months, "quarter")
+        assert [(c["label"], c["count"]) for c in chart["columns"]] == [
+            ("Q4 2021", 2),
+            ("Q1 2022", 1),
+            ("Q2 2022", 5),
+        ]
+        assert chart["columns"][1]["end"] == datetime.date(2022, 3, 31)
+        years = timeline_chart(months, "year")["columns"]
+        assert [(c["label"], c["count"], c["end"]) for c in years] == [
+            ("2021", 2, datetime.date(2021, 12, 31)),
+            ("2022", 6, datetime.date(2022, 12, 31)),
+        ]
+
+    def test_crowded_labels_are_thinned_so_that_none_overlaps(self):
+        months = fill_months({month(2015, 1): 1, month(2022, 12): 1})
+        chart = timeline_chart(months)
+        xs = [label["x"] for label in chart["axis_labels"]]
+        assert 3 <= len(xs) < 96
+        label_width = len("Mar 2022") * AXIS_CHAR_WIDTH
+        assert all(b - a >= label_width for a, b in zip(xs, xs[1:], strict=False))
+        assert xs[-1] + label_width <= chart["width"]
+
+    def test_the_page_counts_by_quarter_with_each_column_linking_to_its_cases(self, client, world):
+        html = client.get("/stats/?granularity=quarter").content.decode()
+        assert '<h2 id="timeline-heading">Cases per quarter</h2>' in html
+        assert (
+            '<a href="/cases/?date_after=2022-01-01&amp;date_before=2022-03-31">Q1 2022</a></th>'
+            '<td class="num">2</td>'
+        ) in html
+        assert '<text x="64.0" y="250">Q1 2022</text>' in html
+
+    def test_a_column_link_keeps_the_filters_and_the_pages_own_date_range(self, client, world):
+        html = client.get("/stats/?keyword=nato&date_after=2022-01-05&granularity=year").content
+        assert (
+            b'<a href="/cases/?keyword=nato&amp;date_after=2022-01-05&amp;date_before=2022-12-31">'
+            b"2022</a>"
+        ) in html
+
+    def test_an_unknown_granularity_is_a_400_naming_it(self, client, world):
+        response = client.get("/stats/?granularity=week")
+        assert response.status_code == 400
+        assert "<strong>granularity</strong>: " in response.content.decode()
+
+
+def test_table_links_never_repeat_a_parameter(client, world):
+    html = client.get("/stats/?keyword=nato").content.decode()
+    links = re.findall(r'href="(/cases/\?[^"]*)"', html)
+    assert '/cases/?keyword=nato">NATO</a>' in html
+    for link in links:
+        pairs = link.split("?", 1)[1].replace("&amp;", "&").split("&")
+        assert len(pairs) == len(set(pairs)), link
+
+
+class TestComparison:
+    def test_two_keywords_are_drawn_as_lines_with_a_table(self, client, world):
+        response = client.get("/stats/?compare=keyword:nato&compare=keyword:mi6")
+        html = response.content.decode()
+        assert response.status_code == 200
+        chart = response.context_data["comparison"]
+        assert [line["name"] for line in chart["lines"]] == ["NATO", "MI6"]
+        assert [[p["count"] for p in line["points"]] for line in chart["lines"]] == [
+            [1, 0, 1],
+            [1, 0, 0],
+        ]
+        assert html.count('<polyline class="line"') == 2
+        # Each point links to the cases it counts.
+        assert (
+            '<a href="/cases/?keyword=nato&amp;date_after=2022-03-01&amp;date_before=2022-03-31" '
+            'tabindex="-1" class="series-0"><circle class="hit"'
+        ) in html
+        assert "<title>NATO, Mar 2022: 1</title>" in html
+
+    def test_a_compared_value_takes_the_place_of_the_pages_own_on_its_facet(self, client, world):
+        response = client.get("/stats/?keyword=mi6&country=uk&compare=keyword:nato")
+        line = response.context_data["comparison"]["lines"][0]
+        assert [(p["label"], p["count"]) for p in line["points"]] == [("Mar 2022", 1)]
+        assert line["points"][0]["list_query"] == (
+            "keyword=nato&country=uk&date_after=2022-03-01&date_before=2022-03-31"
+        )
+
+    def test_the_tables_offer_each_value_to_compare_and_the_form_keeps_the_view(
+        self, client, world
+    ):
+        html = client.get("/stats/?country=uk&compare=keyword:nato").content.decode()
+        assert (
+            '<a href="/stats/?country=uk&amp;compare=keyword%3Anato&amp;compare=keyword%3Ami6'
+            '&amp;granularity=month" aria-label="Compare MI6 over time">compare</a>'
+        ) in html
+        assert '<input type="hidden" name="country" value="uk">' in html
+        assert '<input type="hidden" name="compare" value="keyword:nato">' in html
+        assert '<option value="country:kazakhstan">Kazakhstan</option>' in html
+        # Already compared: not offered again.
+        assert '<option value="keyword:nato">' not in html
+
+    @pytest.mark.parametrize(
+        "compare",
+        [
+            "compare=topic:nato",
+            "compare=nato",
+            "compare=keyword:",
+            "compare=keyword:never-used",
+            "compare=keyword:only-draft",
+            "compare=outlet:outlet-draft",
+            "&".join(f"compare=keyword:{slug}" for slug in ("a", "b", "c", "d", "e", "f")),
+        ],
+    )
+    def test_a_bad_comparison_is_a_400_naming_compare(self, client, world, compare):
+        response = client.get(f"/stats/?{compare}")
+        assert response.status_code == 400
+        assert "<strong>compare</strong>: " in response.content.decode()
+
+    def test_a_private_value_reads_as_an_unknown_one(self, client, world):
+        private = client.get("/stats/?compare=keyword:only-draft").content.decode()
+        unknown = client.get("/stats/?compare=keyword:never-used").content.decode()
+        assert private.replace("only-draft", "never-used") == unknown
+
+
+@committed
+def test_compared_lines_count_from_the_index_as_sql_does_in_a_pinned_number_of_queries(
+    client, indexed_world
+):
+    url = "/stats/?country=kazakhstan&compare=keyword:nato&compare=outlet:rt&compare=language:ru"
+    client.get(url)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url)
+    # The page: the data version and its slug. Each compared value: its filter checks its
+    # own slug and the page's, and the index its data version. No count is a query.
+    assert len(context.captured_queries) == 1 + 1 + 3 * 3
+    for line in response.context_data["comparison"]["lines"]:
+        kind, key = line["parameter"].split(":")
+        bound = published_filter(f"country=kazakhstan&{kind}={key}")
+        per_month, _ = cases_per_month(bound.qs.order_by())
+        exact = {p: n for p, n in per_month.items() if n}
+        assert {p["start"]: p["count"] for p in line["points"] if p["count"]} == exact
+        assert exact, line["parameter"]
+
+
+def test_a_comparison_counts_under_the_corrected_search(client, world):
+    nato = Keyword.objects.get(slug="nato")
+    CaseFactory(title="Riots in Kazakhstan were staged", date=month(2022, 5), keywords=[nato])
+
+    response = client.get("/stats/?q=Kazakstan&compare=keyword:nato&compare=keyword:mi6")
+
+    assert response.status_code == 200
+    corrected = response.context_data["approximate"]["corrected"]
+    assert corrected.lower() == "kazakhstan"
+    lines = response.context_data["comparison"]["lines"]
+    assert [(line["name"], line["total"]) for line in lines] == [("NATO", 1), ("MI6", 0)]
+    assert lines[0]["points"][-1]["list_query"] == (
+        f"q={corrected}&keyword=nato&date_after=2022-05-01&date_before=2022-05-31"
+    )

@@ -20,6 +20,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, DjangoModelPermissionsOrAnonReadOnly
 
+from cases.api.permissions import TokenScopeAllows
 from cases.filters import ORDERINGS
 
 
@@ -468,9 +469,9 @@ class AutoSchema(openapi.AutoSchema):
 
     def reads_anonymously(self):
         permissions = self.view.get_permissions()
-        return self.method in SAFE_METHODS and all(
-            isinstance(p, DjangoModelPermissionsOrAnonReadOnly) for p in permissions
-        )
+        # A token's scope only ever limits writes.
+        readable = (DjangoModelPermissionsOrAnonReadOnly, TokenScopeAllows)
+        return self.method in SAFE_METHODS and all(isinstance(p, readable) for p in permissions)
 
     def get_auth(self):
         auths = super().get_auth()

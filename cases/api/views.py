@@ -312,7 +312,10 @@ UPDATE_RESPONSES = {
     ),
 )
 class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
-    """Disinformation cases. Filters follow the site's query contract (cases.filters)."""
+    """Disinformation cases. The filters are the site's own: the same parameters select the
+    same cases on every page, feed, export and API answer."""
+
+    # The browsable API shows the docstring above to readers; the contract is cases.filters.
 
     serializer_class = CaseSerializer
     # list() runs CaseFilter itself (it needs the cleaned values); schema.py documents it.
@@ -688,7 +691,9 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         summary="Facet counts",
         description=(
             "How many published cases match the filters, and how many of them carry each "
-            "keyword, country, language, outlet and year: the site's facet counts."
+            "keyword, country, language, outlet and year: the site's facet counts. Within a "
+            "facet values are ORed: in a facet with a selection, `adds` says how many cases "
+            "selecting a value not yet selected would add to the result."
         ),
         parameters=[*CASE_FILTER_PARAMETERS, FACET_LIMIT_PARAMETER],
         responses={
@@ -709,6 +714,14 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                                 "label": serializers.CharField(),
                                 "count": serializers.IntegerField(),
                                 "selected": serializers.BooleanField(),
+                                "adds": serializers.IntegerField(
+                                    allow_null=True,
+                                    help_text=(
+                                        "In a facet with a selection, for a value not "
+                                        "selected: how many cases selecting it would add "
+                                        "(values within a facet are ORed). Else null."
+                                    ),
+                                ),
                             },
                             many=True,
                         ),

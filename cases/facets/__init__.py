@@ -5,6 +5,12 @@
     result.approximate    # True only for a text search matching more than ~10% of cases
     result.facets["keyword"]  # [FacetValue(value="nato", label="NATO", count=1234, selected=False)]
 
+In a facet with a selection, each value not selected also carries `adds`: how many cases
+selecting it would add to the result (its count less its cases already in the result).
+
+suggest(case_filter, "keyword", "bio", limit=10) finds a facet's values by name or alias
+(accents and case left out), counted as facet_counts() counts them: the type-ahead filters.
+
 Faceting is disjunctive: a value's count is the number of cases that would match if that
 value were added to the filters. Values within one facet are ORed, so a facet's own
 selected values do not narrow its own counts; every other filter does.
@@ -28,6 +34,7 @@ per value among the cases every filter selects, not disjunctively, and never est
 
 from cases.facets.common import (
     FACETS,
+    SUGGEST_FACETS,
     FacetResult,
     FacetValue,
     Newest,
@@ -35,12 +42,18 @@ from cases.facets.common import (
     cleaned_data,
     filter_key,
 )
-from cases.facets.exact import exact_browse_counts, exact_facet_counts, filtered_cases
+from cases.facets.exact import (
+    exact_browse_counts,
+    exact_facet_counts,
+    exact_suggest,
+    filtered_cases,
+)
 from cases.facets.index import current_index, index_status, reset
 
 __all__ = [
     "BROWSE_FACETS",
     "FACETS",
+    "SUGGEST_FACETS",
     "FacetResult",
     "FacetValue",
     "Newest",
@@ -50,11 +63,14 @@ __all__ = [
     "estimated_count",
     "exact_browse_counts",
     "exact_facet_counts",
+    "exact_suggest",
     "facet_counts",
     "index_status",
     "newest_matching",
+    "position_before",
     "published_count",
     "reset",
+    "suggest",
     "tally",
     "warm_up",
 ]
@@ -78,6 +94,27 @@ def facet_counts(case_filter, limit=None):
         index.results.move_to_end(key)
         return cached
     result = index.facet_counts(case_filter, cleaned, limit)
+    index.remember(key, result)
+    return result
+
+
+def suggest(case_filter, facet, typed, limit):
+    """[FacetValue] of a facet in SUGGEST_FACETS whose name or an alias matches `typed`.
+
+    A name starting with it first, then a word starting with it, then one containing it;
+    within each, most cases first. Values already selected, and values with no case under
+    the other filters, are left out. No SQL beyond the index's data version.
+    """
+    cleaned = cleaned_data(case_filter)
+    index = current_index()
+    if index is None:
+        return exact_suggest(case_filter, facet, typed, limit)
+    key = (index.version, filter_key(cleaned), "suggest", facet, typed, limit)
+    cached = index.results.get(key)
+    if cached is not None:
+        index.results.move_to_end(key)
+        return cached
+    result = index.suggest(case_filter, cleaned, facet, typed, limit)
     index.remember(key, result)
     return result
 
@@ -127,6 +164,25 @@ def browse_counts(facet):
     if index is None:
         return exact_browse_counts(facet)
     return index.browse_counts(facet)
+
+
+def position_before(case_filter, ordering, key):
+    """How many published cases matching the filter come before the one with sort key
+    `key` = (date, id) in the date ordering `ordering` ("date" or "-date"), from the index.
+
+    None when the index cannot tell exactly: it is off, the connection has uncommitted
+    writes, the search's matches are estimated, or the ordering is not by date.
+    """
+    if ordering not in ("date", "-date"):
+        return None
+    cleaned = cleaned_data(case_filter)
+    index = current_index()
+    if index is None:
+        return None
+    matching, approximate = index.matching(case_filter, cleaned)
+    if approximate:
+        return None
+    return index.count_before(matching, ordering == "-date", *key)
 
 
 def newest_matching(case_filter, limit):

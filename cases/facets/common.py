@@ -3,6 +3,7 @@ bound CaseFilter read as the filters it applies.
 """
 
 import heapq
+import unicodedata
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -29,6 +30,15 @@ FACET_PARAMS = {
     "year": ("year",),
 }
 LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}
+# The facets whose values can be found by name (cases.facets.suggest), and the model of
+# each one's other names.
+SUGGEST_FACETS = ("keyword", "country", "language", "outlet")
+ALIAS_MODELS = {
+    "keyword": ("KeywordAlias", "keyword_id"),
+    "country": ("CountryAlias", "country_id"),
+    "language": ("LanguageAlias", "language_id"),
+    "outlet": ("OutletAlias", "outlet_id"),
+}
 # Parameters that do not filter.
 NON_FILTERS = ("ordering",)
 
@@ -39,6 +49,9 @@ class FacetValue:
     label: str
     count: int
     selected: bool = False
+    # In a facet with a selection, for a value not selected: how many cases selecting it
+    # would add to the result (values within a facet are ORed). None otherwise.
+    adds: int | None = None
 
 
 @dataclass
@@ -112,8 +125,11 @@ def selected_keys(cleaned, facet):
     return {obj.pk for obj in value}
 
 
-def sorted_facet_values(counts, labels, selected, limit, order=None):
+def sorted_facet_values(counts, labels, selected, limit, order=None, in_result=None):
     """FacetValues sorted by count (desc) then label; zero counts only when selected.
+
+    `in_result`, {pk: cases}, counts each value's cases already in the result: given (the
+    facet has a selection), a value not selected adds its count less those.
 
     `order`, {pk: position}, is the labels' order as the database sorts names
     (cases.collation); without it (years) labels sort as strings.
@@ -133,7 +149,15 @@ def sorted_facet_values(counts, labels, selected, limit, order=None):
     else:
         keys.sort()
     return [
-        FacetValue(value=value, label=labels[pk][1], count=-negative, selected=pk in selected)
+        FacetValue(
+            value=value,
+            label=labels[pk][1],
+            count=-negative,
+            selected=pk in selected,
+            adds=(
+                None if in_result is None or pk in selected else -negative - in_result.get(pk, 0)
+            ),
+        )
         for negative, _, value, pk in keys
     ]
 
@@ -146,3 +170,26 @@ def hashable(value):
     if hasattr(value, "__iter__"):
         return tuple(sorted(getattr(v, "pk", v) for v in value))
     return value
+
+
+def folded(text):
+    """Text as the type-ahead compares it: accents and case left out ("Ukraïne" -> "ukraine")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+def name_rank(typed, names):
+    """How well folded `typed` matches any of the folded `names` (a value's name, then its
+    aliases): 0 a name starts with it, 1 a word of a name does, 2 it is inside a name;
+    None when it matches none."""
+    best = None
+    for name in names:
+        if name.startswith(typed):
+            return 0
+        position = name.find(typed)
+        if position < 0:
+            continue
+        rank = 1 if not name[position - 1].isalnum() else 2
+        best = rank if best is None else min(best, rank)
+    return best

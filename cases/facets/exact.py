@@ -12,6 +12,7 @@ from django.db.models.functions import ExtractYear
 
 from cases.collation import human_order
 from cases.facets.common import (
+    ALIAS_MODELS,
     FACET_PARAMS,
     FACETS,
     LABEL_FIELDS,
@@ -19,7 +20,9 @@ from cases.facets.common import (
     NON_FILTERS,
     FacetResult,
     cleaned_data,
+    folded,
     is_empty,
+    name_rank,
     selected_keys,
     sorted_facet_values,
 )
@@ -28,7 +31,8 @@ from cases.facets.common import (
 def exact_facet_counts(case_filter, limit=None):
     """facet_counts() computed with plain SQL, through the FilterSet's own filters.
 
-    One query for the total and one per facet, whatever the number of values.
+    One query for the total and one per facet, whatever the number of values, and one more
+    per facet with a selection (what each other value would add).
     """
     from cases.models import Appearance, Case
 
@@ -71,13 +75,65 @@ def exact_facet_counts(case_filter, limit=None):
             if order is not None:
                 order[pk] = len(order)
         selected = selected_keys(cleaned, facet)
+        in_result = _in_result(case_filter, cleaned, facet) if selected else None
         if order is not None and selected - set(order):
             # Selected values without cases sort after the others: among themselves, by name.
             order.update(
                 {pk: len(order) + n for pk, n in _name_order(facet, selected - set(order)).items()}
             )
-        facets[facet] = sorted_facet_values(counts, labels, selected, limit, order)
+        facets[facet] = sorted_facet_values(counts, labels, selected, limit, order, in_result)
     return FacetResult(total=total, approximate=False, facets=facets)
+
+
+def exact_suggest(case_filter, facet, typed, limit):
+    """suggest() with plain SQL: exact_facet_counts()'s values of the facet whose name or
+    an alias matches, best matches first (by count, then name, within a match kind)."""
+    model_name, key = LABEL_FIELDS[facet]
+    alias_model, target = ALIAS_MODELS[facet]
+    model = apps.get_model("cases", model_name)
+    names = {pk: [folded(name)] for pk, name in model.objects.values_list("pk", "name")}
+    for pk, alias in apps.get_model("cases", alias_model).objects.values_list(target, "name"):
+        names[pk].append(folded(alias))
+    by_value = {value: names[pk] for pk, value in model.objects.values_list("pk", key)}
+    typed = folded(typed)
+    ranked = []
+    for value in exact_facet_counts(case_filter).facets[facet]:
+        if value.selected or not value.count:
+            continue
+        rank = name_rank(typed, by_value[value.value]) if typed else 0
+        if rank is not None:
+            ranked.append((rank, value))
+    ranked.sort(key=lambda pair: pair[0])  # stable: by count, then name, within a rank
+    return [value for _, value in ranked[:limit]]
+
+
+def _in_result(case_filter, cleaned, facet):
+    """{pk: cases of the value among the cases every filter selects}: one more query for a
+    facet with a selection, so that a value's "adds" is its count less these."""
+    from cases.models import Appearance, Case
+
+    ids = filtered_cases(case_filter, cleaned, exclude=()).values("id")
+    if facet == "year":
+        rows = (
+            Case.objects.filter(id__in=ids, date__isnull=False)
+            .annotate(year=ExtractYear("date"))
+            .values_list("year")
+            .annotate(n=Count("id"))
+        )
+    elif facet == "outlet":
+        rows = (
+            Appearance.objects.filter(case_id__in=ids, outlet__isnull=False)
+            .values_list("outlet_id")
+            .annotate(n=Count("case_id", distinct=True))
+        )
+    else:
+        rows = (
+            getattr(Case, LINK_FIELDS[facet])
+            .through.objects.filter(case_id__in=ids)
+            .values_list(f"{facet}_id")
+            .annotate(n=Count("case_id"))
+        )
+    return dict(rows.order_by())
 
 
 def exact_browse_counts(facet):

@@ -25,6 +25,7 @@ import time
 from array import array
 from collections import OrderedDict
 from contextlib import contextmanager
+from functools import cached_property
 
 from django.apps import apps
 from django.conf import settings
@@ -33,14 +34,19 @@ from pyroaring import BitMap
 
 from cases.collation import human_order_sql
 from cases.facets.common import (
+    ALIAS_MODELS,
     FACET_PARAMS,
     FACETS,
     LABEL_FIELDS,
     FacetResult,
+    FacetValue,
     Newest,
     Tally,
     active_filters,
+    filter_key,
+    folded,
     hashable,
+    name_rank,
     selected_keys,
     sorted_facet_values,
 )
@@ -70,8 +76,8 @@ SAMPLE_BLOCK = 256
 PATCH_LIMIT = 1000
 # Id sets fetched from PostgreSQL (q, updated_since) kept per process, per data version.
 ID_SET_CACHE_SIZE = 256
-# Finished answers kept per process, per data version.
-RESULT_CACHE_SIZE = 512
+# Finished answers kept per process, per data version (and the counts behind them).
+RESULT_CACHE_SIZE = 1024
 # Candidates for an estimated search: 1.5 times as many as the sample's share says.
 NEWEST_MARGIN = 1.5
 NEWEST_MIN_SHARE = 0.05
@@ -214,6 +220,10 @@ class FacetIndex:
         self.months = {}  # (year, month) -> BitMap
         self.labels = {}  # facet -> {pk: (value, label)}
         self.label_order = {}  # facet -> {pk: position of its name as PostgreSQL sorts names}
+        # facet -> {pk: (folded name, folded aliases...)}, for finding values by name. Aliases
+        # are read with the labels: an alias added later is found once the index rebuilds or
+        # a label changes.
+        self.names = {}
         self.issue_numbers = {}  # issue number -> issue id
         self.id_sets = OrderedDict()  # (name, key) -> (BitMap, approximate)
         self.results = OrderedDict()
@@ -309,6 +319,14 @@ class FacetIndex:
             rows = cursor.fetchall()
             self.labels[facet] = {pk: (value, name) for pk, value, name in rows}
             self.label_order[facet] = {pk: position for position, (pk, _, _) in enumerate(rows)}
+            names = {pk: [folded(name)] for pk, _, name in rows}
+            alias_model, target = ALIAS_MODELS[facet]
+            alias_table = apps.get_model("cases", alias_model)._meta.db_table
+            cursor.execute(f"SELECT {target}, name FROM {alias_table}")
+            for pk, alias in cursor.fetchall():
+                if pk in names:
+                    names[pk].append(folded(alias))
+            self.names[facet] = {pk: tuple(found) for pk, found in names.items()}
         cursor.execute("SELECT number, id FROM cases_issue")
         self.issue_numbers = dict(cursor.fetchall())
 
@@ -350,6 +368,7 @@ class FacetIndex:
         other.months = {k: BitMap(v) for k, v in self.months.items()}
         other.labels = self.labels
         other.label_order = self.label_order
+        other.names = self.names
         other.issue_numbers = self.issue_numbers
         other.build_seconds = self.build_seconds
         return other
@@ -480,6 +499,46 @@ class FacetIndex:
             return round(len(matching) * len(self.published) / max(len(self.sample), 1)), True
         return len(matching), False
 
+    @cached_property
+    def dated(self):
+        """The published cases with a date. Read only once the index is current: an index
+        is patched as a copy (copy(), catch_up()) and never changes once in use."""
+        return BitMap.union(*self.months.values()) if self.months else BitMap()
+
+    def count_before(self, matching, descending, date, pk):
+        """How many of `matching` come before the case (date, pk) in a date ordering
+        (undated cases last, ties by id in the same direction): the months and days are
+        disjoint, so this is a sum of intersection sizes, never a scan of the cases."""
+        earlier = 0
+        dated = 0
+        for (year, month), ids in self.months.items():
+            size = matching.intersection_cardinality(ids)
+            dated += size
+            if date is None or (year, month) == (date.year, date.month):
+                continue
+            if ((year, month) > (date.year, date.month)) == descending:
+                earlier += size
+        if date is not None:
+            for day in range(1, 32):
+                try:
+                    other = date.replace(day=day)
+                except ValueError:
+                    break
+                ids = self.days.get(other)
+                if ids is None:
+                    continue
+                if other == date:
+                    same_day = matching & ids
+                    # Ties come in id order: before pk going up, after it going down.
+                    below = same_day.rank(pk - 1) if pk > 0 else 0
+                    earlier += len(same_day) - same_day.rank(pk) if descending else below
+                elif (other > date) == descending:
+                    earlier += matching.intersection_cardinality(ids)
+            return earlier
+        undated = matching - self.dated
+        below = undated.rank(pk - 1) if pk > 0 else 0
+        return dated + (len(undated) - undated.rank(pk) if descending else below)
+
     def newest(self, matching, limit):
         if len(matching) <= limit:
             return matching
@@ -515,6 +574,9 @@ class FacetIndex:
         scale = len(self.published) / max(len(self.sample), 1) if approximate else 1
         matching = _intersect(base, restrictions.values())
         facets = {}
+        # Every value's count under these filters, kept for the type-ahead (suggest()).
+        every_count = {}
+        self.remember((self.version, filter_key(cleaned), "facet-counts"), every_count)
         for facet in FACETS:
             own = FACET_PARAMS[facet]
             others = [ids for name, ids in restrictions.items() if name not in own]
@@ -530,15 +592,85 @@ class FacetIndex:
                         n = facet_base.intersection_cardinality(ids)
                         if n:
                             counts[key] = round(n * scale)
+            every_count[facet] = counts
             selected = selected_keys(cleaned, facet)
+            in_result = self._in_result(facet, counts, selected, matching, scale)
             if facet == "year":
                 labels = {y: (str(y), str(y)) for y in set(counts) | selected}
             else:
                 labels = self.labels[facet]
             order = None if facet == "year" else self.label_order[facet]
-            facets[facet] = sorted_facet_values(counts, labels, selected, limit, order)
+            facets[facet] = sorted_facet_values(counts, labels, selected, limit, order, in_result)
         total = round(len(matching) * scale)
         return FacetResult(total=total, approximate=approximate, facets=facets)
+
+    def suggest(self, case_filter, cleaned, facet, typed, limit):
+        """The facet's values whose name or an alias matches `typed`, with their counts under
+        the other filters (as facet_counts() counts them), best matches first; values
+        without cases under those filters and values already selected are left out."""
+        typed = folded(typed)
+        restrictions, approximate = self.restrictions(case_filter, cleaned)
+        base = self.sample if approximate else self.published
+        scale = len(self.published) / max(len(self.sample), 1) if approximate else 1
+        own = FACET_PARAMS[facet]
+        others = [ids for name, ids in restrictions.items() if name not in own]
+        facet_base = _intersect(base, others)
+        unfiltered = not others and not approximate
+        selected = selected_keys(cleaned, facet)
+        values, order = self.values[facet], self.label_order[facet]
+        # A value's count is an intersection, and a facet has thousands of outlets: counts
+        # are taken from the list page's facet counts under the same filters when they were
+        # made, else kept as found for the next keystrokes.
+        key = filter_key(cleaned)
+        every_count = self.results.get((self.version, key, "facet-counts"), {}).get(facet)
+        memo_key = (self.version, key, "suggest-counts", facet)
+        memo = self.results.get(memo_key)
+        if memo is None:
+            memo = {}
+        self.remember(memo_key, memo)
+        found = []
+        for pk, names in self.names[facet].items():
+            if pk in selected or pk not in values:
+                continue
+            rank = name_rank(typed, names) if typed else 0
+            if rank is None:
+                continue
+            n = every_count.get(pk, 0) if every_count is not None else memo.get(pk)
+            if n is None:
+                if unfiltered:  # nothing else filters: the bitmap's own size is the count
+                    n = len(values[pk])
+                else:
+                    n = round(facet_base.intersection_cardinality(values[pk]) * scale)
+                memo[pk] = n
+            if n:
+                found.append((rank, -n, order[pk], pk))
+        found.sort()
+        found = found[:limit]
+        counts = {pk: -negative for _, negative, _, pk in found}
+        matching = _intersect(base, restrictions.values())
+        in_result = self._in_result(facet, counts, selected, matching, scale)
+        labels = self.labels[facet]
+        return [
+            FacetValue(
+                value=labels[pk][0],
+                label=labels[pk][1],
+                count=counts[pk],
+                adds=None if in_result is None else counts[pk] - in_result[pk],
+            )
+            for *_, pk in found
+        ]
+
+    def _in_result(self, facet, counts, selected, matching, scale=1):
+        """{pk: cases of the value already in `matching`} for the facet's unselected values
+        with cases, or None when the facet has no selection (nothing is ORed yet)."""
+        if not selected:
+            return None
+        values = self.values[facet]
+        return {
+            key: round(matching.intersection_cardinality(values[key]) * scale)
+            for key in counts
+            if key not in selected
+        }
 
     def tally(self, matching):
         """A Tally of the cases in `matching` (a subset of the published cases)."""

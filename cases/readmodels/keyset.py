@@ -5,6 +5,9 @@ before (`prev`), instead of an OFFSET that makes PostgreSQL walk every row befor
 Each date ordering puts undated cases last, so a page that crosses from dated to undated
 cases reads two index ranges (two queries); every other page reads one.
 
+The last page is read the same way from the other end: the ordering's keyset reversed,
+from no key, so it costs what the first page costs (a cursor whose direction is "last").
+
 Relevance ranks the whole match set anyway, so it pages by OFFSET, capped at
 MAX_RELEVANCE_OFFSET results.
 
@@ -16,7 +19,7 @@ import base64
 import binascii
 import datetime
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import F, Q
 
@@ -101,12 +104,12 @@ KEY_ORDERINGS = {
 @dataclass
 class Cursor:
     ordering: str
-    direction: str  # "next": rows after the key; "prev": rows before it
+    direction: str  # "next": rows after the key; "prev": rows before it; "last": the end
     key: tuple  # (value, id) for keyset orderings, (offset,) for relevance
 
     def encode(self):
         value = list(self.key)
-        if self.ordering in KEY_ORDERINGS and value[0] is not None:
+        if self.ordering in KEY_ORDERINGS and value and value[0] is not None:
             value[0] = value[0].isoformat()
         raw = json.dumps([self.ordering, self.direction, value], separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -121,8 +124,12 @@ class Cursor:
             raise CursorError(NOT_A_CURSOR) from None
         if cursor_ordering != ordering:
             raise CursorError("this cursor belongs to another ordering; start from page one.")
-        if direction not in ("next", "prev") or not isinstance(key, list):
+        if direction not in ("next", "prev", "last") or not isinstance(key, list):
             raise CursorError(NOT_A_CURSOR)
+        if direction == "last":
+            if key or ordering == "relevance":
+                raise CursorError(NOT_A_CURSOR)
+            return cls(ordering, direction, ())
         if ordering == "relevance":
             if len(key) != 1 or type(key[0]) is not int or key[0] < 0:
                 raise CursorError(NOT_A_CURSOR)
@@ -152,6 +159,13 @@ class Page:
     next_cursor: str | None
     previous_cursor: str | None
     first_item: int | None = None  # 1-based position, known for relevance pages only
+    is_last: bool = False  # no rows come after this page
+    keys: list = field(default_factory=list)  # each row's sort key, for a keyset ordering
+
+    @property
+    def first_key(self):
+        """The sort key of the page's first row, (value, id), for a keyset ordering."""
+        return self.keys[0] if self.keys else None
 
     @property
     def has_other_pages(self):
@@ -173,7 +187,16 @@ def paginate(queryset, ordering, cursor, per_page):
     if cursor is None:
         rows = _read_from(queryset, key_ordering, None, False, per_page + 1)
         has_more, rows = len(rows) > per_page, rows[:per_page]
-        return Page(rows, cursor_for("next", rows[-1]) if has_more else None, None)
+        page = Page(rows, cursor_for("next", rows[-1]) if has_more else None, None)
+        page.is_last = not has_more
+        return _keyed(page, key_of)
+
+    if cursor.direction == "last":
+        rows = _read_from(queryset, key_ordering, None, True, per_page + 1)
+        has_more, rows = len(rows) > per_page, rows[:per_page]
+        rows.reverse()
+        previous = cursor_for("prev", rows[0]) if has_more else None
+        return _keyed(Page(rows, None, previous, is_last=True), key_of)
 
     reverse = cursor.direction == "prev"
     rows = _read_from(queryset, key_ordering, cursor.key, reverse, per_page + 1)
@@ -183,13 +206,34 @@ def paginate(queryset, ordering, cursor, per_page):
             # Back at the start: show a full first page rather than a short one.
             return paginate(queryset, ordering, None, per_page)
         rows.reverse()
-        return Page(rows, cursor_for("next", rows[-1]), cursor_for("prev", rows[0]))
+        return _keyed(Page(rows, cursor_for("next", rows[-1]), cursor_for("prev", rows[0])), key_of)
     if not rows:
         return Page([], None, None)
-    return Page(
+    page = Page(
         rows,
         cursor_for("next", rows[-1]) if has_more else None,
         cursor_for("prev", rows[0]),
+        is_last=not has_more,
+    )
+    return _keyed(page, key_of)
+
+
+def _keyed(page, key_of):
+    page.keys = [key_of(case) for case in page.object_list]
+    return page
+
+
+def rows_before(queryset, ordering, key):
+    """The rows of `queryset` that come before the row with sort key `key` in `ordering`
+    (a keyset ordering): count them for the page's position."""
+    ko = KEY_ORDERINGS[ordering]
+    value, pk = key
+    if value is not None:
+        return queryset.filter(ko.beyond(value, pk, reverse=True))
+    # An undated row comes after every dated one.
+    return queryset.filter(
+        Q(**{f"{ko.field}__isnull": False})
+        | Q(**{f"{ko.field}__isnull": True}) & ko.id_beyond(pk, reverse=True)
     )
 
 
@@ -207,7 +251,10 @@ def _read_from(queryset, key_ordering, key, reverse, limit):
 
     dated = queryset.filter(**{f"{ko.field}__isnull": False})
     undated = queryset.filter(**{f"{ko.field}__isnull": True})
-    if key is None and ko.descending:
+    if key is None and reverse:
+        # From the end: undated cases (last either way) first, then dated ones backward.
+        ranges = [(undated, ko.id_order(reverse)), (dated, ko.order(reverse))]
+    elif key is None and ko.descending:
         # DESC NULLS LAST already puts undated cases last, in the index's own order.
         ranges = [(queryset, ko.order())]
     elif key is None:
@@ -244,4 +291,5 @@ def _offset_page(queryset, cursor, per_page):
         cursor_at("next", offset + per_page) if has_more else None,
         cursor_at("prev", offset) if offset > 0 else None,
         first_item=offset + 1 if rows else None,
+        is_last=not has_more,
     )

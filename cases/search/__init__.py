@@ -372,6 +372,8 @@ def _fold(word):
 # Headlines mark matches with control characters that cannot occur in text typed by an
 # editor; the text is then HTML-escaped and only those marks become <mark> elements.
 MARK_START, MARK_STOP = "\x02", "\x03"
+SNIPPET_FRAGMENT_DELIMITER = " … "
+ELLIPSIS = "…"
 
 
 def with_headlines(queryset, text):
@@ -386,13 +388,25 @@ def with_headlines(queryset, text):
             max_words=40,
             min_words=20,
             max_fragments=2,
-            fragment_delimiter=" … ",
+            fragment_delimiter=SNIPPET_FRAGMENT_DELIMITER,
             **marks,
         ),
     )
 
 
-def highlighted(headline):
-    """Safe HTML of a headline: everything escaped, only the matches in <mark>."""
+def highlighted(headline, text=None):
+    """Safe HTML of a headline: everything escaped, only the matches in <mark>.
+
+    Given the `text` it was cut from, an ellipsis marks where the headline starts after
+    the text's start or stops before its end, so a snippet never reads as the whole."""
+    if text is not None:
+        plain = " ".join(headline.replace(MARK_START, "").replace(MARK_STOP, "").split())
+        whole = " ".join(text.split())
+        fragments = plain.split(SNIPPET_FRAGMENT_DELIMITER.strip())
+        first, last = fragments[0].strip(), fragments[-1].strip()
+        if first and not whole.startswith(first):
+            headline = f"{ELLIPSIS} {headline.lstrip()}"
+        if last and not whole.endswith(last):
+            headline = f"{headline.rstrip()} {ELLIPSIS}"
     html = escape(headline).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>")
     return mark_safe(html)

@@ -3,6 +3,9 @@
     claim_review(case, request)  schema.org ClaimReview as a dict (the case page's JSON-LD)
     json_ld_script(data)         that dict as a <script type="application/ld+json"> element
     citation(case, request)      'Disinfo DB, "Title", case 123, published 10 January 2022, URL'
+    apa_citation(case, request)  the same reference in APA style
+    bibtex_entry(case, request)  and as a BibTeX @misc entry
+    dataset_citations(request, built_on)  the whole dataset (/data/), in APA and BibTeX
 
 The case must come from a queryset with with_related_data(), so nothing here queries.
 """
@@ -11,7 +14,8 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as format_date
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -156,3 +160,72 @@ def citation(case, request=None):
         parts.append(_("published %(date)s") % {"date": published})
     parts.append(permalink(case, request))
     return ", ".join(parts)
+
+
+def _published_on_database(case):
+    return timezone.localdate(case.published_at) if case.published_at else None
+
+
+def _apa_date(day):
+    """(2022, January 10) as APA writes it: references stay in English, as the data does."""
+    if day is None:
+        return "n.d."
+    with translation.override(settings.LANGUAGE_CODE):
+        return format_date(day, "Y, F j")
+
+
+def apa_citation(case, request=None):
+    """Organisation. (2022, January 10). Title [Disinformation case 123]. Site. URL"""
+    published = _published_on_database(case)
+    when = _apa_date(published)
+    return (
+        f"{settings.SITE_ORGANISATION}. ({when}). {case.title} "
+        f"[Disinformation case {case.pk}]. {settings.SITE_NAME}. {permalink(case, request)}"
+    )
+
+
+# The characters BibTeX (and the LaTeX it feeds) would read as markup.
+BIBTEX_ESCAPES = {ord(c): "\\" + c for c in "&%$#_{}"} | {
+    ord("~"): "\\textasciitilde{}",
+    ord("^"): "\\textasciicircum{}",
+    ord("\\"): "\\textbackslash{}",
+}
+
+
+def bibtex_entry(case, request=None):
+    """A BibTeX @misc entry; the organisation in double braces so it is not read as a
+    person's name."""
+    published = _published_on_database(case)
+    fields = [
+        ("author", "{" + settings.SITE_ORGANISATION.translate(BIBTEX_ESCAPES) + "}"),
+        ("title", case.title.translate(BIBTEX_ESCAPES)),
+        ("howpublished", settings.SITE_NAME.translate(BIBTEX_ESCAPES)),
+        ("note", f"Disinformation case {case.pk}"),
+    ]
+    if published:
+        fields += [("year", str(published.year)), ("month", str(published.month))]
+    fields.append(("url", permalink(case, request)))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{disinfo_case_{case.pk},\n{body}\n}}"
+
+
+DATASET_BIBTEX_KEY = "disinfo_dataset"
+
+
+def dataset_citations(request=None, built_on=None):
+    """{"apa": ..., "bibtex": ...} for the dataset as /data/ serves it, dated by the
+    build (the version a reader downloaded)."""
+    url = site_root(request) + "data/"
+    title = f"{settings.SITE_NAME}: published disinformation cases"
+    when = _apa_date(built_on)
+    apa = f"{settings.SITE_ORGANISATION}. ({when}). {title} [Data set]. {url}"
+    fields = [
+        ("author", "{" + settings.SITE_ORGANISATION.translate(BIBTEX_ESCAPES) + "}"),
+        ("title", title.translate(BIBTEX_ESCAPES)),
+        ("note", f"Data set, licence {settings.DATA_LICENCE}".translate(BIBTEX_ESCAPES)),
+    ]
+    if built_on:
+        fields += [("year", str(built_on.year)), ("month", str(built_on.month))]
+    fields.append(("url", url))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return {"apa": apa, "bibtex": f"@misc{{{DATASET_BIBTEX_KEY},\n{body}\n}}"}

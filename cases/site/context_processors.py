@@ -19,6 +19,11 @@ def site(request):
         # Case texts are written in the database's own language, whatever the page's.
         "CASE_TEXT_LANGUAGE": settings.LANGUAGE_CODE,
         "language_links": language_links(request),
+        "data_licence": {
+            "name": settings.DATA_LICENCE,
+            "title": settings.DATA_LICENCE_TITLE,
+            "url": settings.DATA_LICENCE_URL,
+        },
     }
 
 

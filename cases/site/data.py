@@ -17,6 +17,7 @@ from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
 from cases.dumps.build import current_manifest, served_file
+from cases.site.claimreview import dataset_citations
 from cases.site.filtered import bad_request
 
 # Clients may keep an answer this long before asking again (with If-None-Match).
@@ -62,7 +63,11 @@ def data_index(request):
     if refused:
         return refused
     manifest = current_manifest()
-    context = {"dump": _with_addresses(request, manifest) if manifest else None}
+    built_at = parse_datetime(manifest["built_at"]) if manifest else None
+    context = {
+        "dump": _with_addresses(request, manifest) if manifest else None,
+        "citations": dataset_citations(request, built_at.date() if built_at else None),
+    }
     return _cached(TemplateResponse(request, "cases/data.html", context))
 
 

@@ -1,3 +1,6 @@
+import unicodedata
+from urllib.parse import urlencode
+
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, QueryDict
 from django.shortcuts import redirect
@@ -6,9 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from cases.facets import FACETS, browse_counts, facet_counts
+from cases.facets import FACETS, SUGGEST_FACETS, browse_counts, facet_counts, position_before
 from cases.filters import (
     ORDERINGS,
     CaseFilter,
@@ -18,17 +21,27 @@ from cases.filters import (
 )
 from cases.models import Case, Country
 from cases.readmodels.case_page import published_case_for_page
-from cases.readmodels.keyset import Cursor, CursorError, paginate
+from cases.readmodels.keyset import (
+    KEY_ORDERINGS,
+    MAX_RELEVANCE_OFFSET,
+    Cursor,
+    CursorError,
+    paginate,
+    rows_before,
+)
 from cases.search import (
     highlighted,
     ranked_matches,
     with_headlines,
 )
 from cases.search.match import similar_published_cases
-from cases.site.claimreview import citation, claim_review, permalink
+from cases.site.claimreview import apa_citation, bibtex_entry, citation, claim_review, permalink
 from cases.site.corrections import withdrawal_url
 
 PAGE_SIZE = 20
+PAGE_SIZES = (20, 50, 100)
+# Without the index, a page's position is counted with SQL only when the list is this short.
+EXACT_POSITION_LIMIT = 10_000
 FACET_TOP = 10  # values shown per facet before its "more" link
 
 # (title, its "more" link, its "less" link) per facet.
@@ -55,10 +68,30 @@ FACET_TITLES = {
     ),
     "year": (gettext_lazy("Years"), gettext_lazy("All years"), gettext_lazy("Top years only")),
 }
-# The form edits these; facets and chips edit the others.
-FORM_FIELDS = ("q", "date_after", "date_before", "issue", "ordering")
+# The form edits these; the search box (in the header), facets and chips edit the others.
+FORM_FIELDS = ("date_after", "date_before", "issue", "ordering")
 # Parameters that only move through the current view; a new filter starts at page one.
 VIEW_PARAMS = ("cursor", "more")
+# How the list is shown: kept across paging, filtering and sorting.
+DISPLAY_PARAMS = ("view", "cols", "page_size")
+# Kept by the list's forms as hidden fields: filters no field of theirs shows, and the view.
+LOOKUP_AND_DISPLAY = ("updated_since", "appearance_url", "appearance_domain", *DISPLAY_PARAMS)
+# The list page's own parameters beside the filters.
+LIST_PARAMS = (*VIEW_PARAMS, *DISPLAY_PARAMS)
+
+VIEWS = ("list", "table")
+# The table's columns: (heading, orderings its heading sorts by, first one first).
+TABLE_COLUMNS = {
+    "title": (gettext_lazy("Title"), ()),
+    "date": (gettext_lazy("Published"), ("-date", "date")),
+    "keywords": (gettext_lazy("Keywords"), ()),
+    "countries": (gettext_lazy("Countries and regions"), ()),
+    "languages": (gettext_lazy("Languages"), ()),
+    "outlets": (gettext_lazy("Outlets"), ()),
+    "issue": (gettext_lazy("Issue"), ()),
+    "updated_at": (gettext_lazy("Updated"), ("-updated_at",)),
+}
+DEFAULT_COLUMNS = ("title", "date", "keywords", "countries", "outlets")
 
 
 def _link(params, **changes):
@@ -131,11 +164,20 @@ def _facet_panels(params, result, expanded):
                 "title": title,
                 "all_label": all_label,
                 "top_label": top_label,
+                "label": CaseFilter.base_filters[name].label,
+                "typeahead": name in SUGGEST_FACETS,
+                "has_selection": any(v.selected for v in values),
+                "selected": [
+                    {"label": v.label, "url": _toggled(params, name, v.value)}
+                    for v in values
+                    if v.selected
+                ],
                 "values": [
                     {
                         "value": v.value,
                         "label": v.label,
                         "count": v.count,
+                        "adds": v.adds,
                         "selected": v.selected,
                         "url": _toggled(params, name, v.value),
                     }
@@ -160,10 +202,114 @@ def _canonical_slugs(params, case_filter):
     return canonical if canonical != params else None
 
 
+def _display_choices(params, add_error):
+    """(view, columns, page size) from the URL; each bad value is an error naming it."""
+    view = params.get("view") or "list"
+    if view not in VIEWS:
+        add_error("view: " + _("choose one of %(choices)s.") % {"choices": ", ".join(VIEWS)})
+        view = "list"
+    page_size = PAGE_SIZE
+    if params.get("page_size"):
+        if params["page_size"] not in [str(size) for size in PAGE_SIZES]:
+            choices = ", ".join(map(str, PAGE_SIZES))
+            add_error("page_size: " + _("choose one of %(choices)s.") % {"choices": choices})
+        else:
+            page_size = int(params["page_size"])
+    names = [name.strip() for value in params.getlist("cols") for name in value.split(",")]
+    names = [name for name in names if name]
+    unknown = [name for name in names if name not in TABLE_COLUMNS]
+    if unknown:
+        add_error(
+            "cols: "
+            + _("unknown column %(unknown)s; choose from %(choices)s.")
+            % {"unknown": ", ".join(unknown), "choices": ", ".join(TABLE_COLUMNS)}
+        )
+    columns = list(dict.fromkeys(name for name in names if name in TABLE_COLUMNS))
+    columns = columns or list(DEFAULT_COLUMNS)
+    if "title" not in columns:
+        columns.insert(0, "title")  # the title links to the case
+    return view, columns, page_size
+
+
+def _position(page, case_filter, ordering, cursor, total, total_is_approximate):
+    """The 1-based position of the page's first case, or None when it is not cheap to know.
+
+    From the cursor alone on the first page, from the total on the last, else counted with
+    the facet index, or with SQL when the list is short.
+    """
+    if not page.object_list:
+        return None
+    if page.first_item:
+        return page.first_item
+    if cursor is None:
+        return 1
+    if page.is_last and not total_is_approximate:
+        return total - len(page.object_list) + 1
+    before = position_before(case_filter, ordering, page.first_key)
+    if before is None and not total_is_approximate and total <= EXACT_POSITION_LIMIT:
+        queryset = case_filter.qs.prefetch_related(None).order_by()
+        before = rows_before(queryset, ordering, page.first_key).count()
+    return None if before is None else before + 1
+
+
+def _last_cursor(ordering, page_size, total, total_is_approximate, ranked_newest):
+    if ordering in KEY_ORDERINGS:
+        return Cursor(ordering, "last", ()).encode()
+    # Relevance pages by offset: its last page is known when the count is exact and short.
+    if total_is_approximate or ranked_newest or not total or total > MAX_RELEVANCE_OFFSET:
+        return None
+    return Cursor("relevance", "next", ((total - 1) // page_size * page_size,)).encode()
+
+
+def _sort_link(params, orderings, ordering):
+    """The link a sortable column heading carries: its first ordering, or the next one when
+    it is in force already (newest first, then oldest first)."""
+    if ordering in orderings:
+        following = orderings[(orderings.index(ordering) + 1) % len(orderings)]
+    else:
+        following = orderings[0]
+    return _link(params, ordering=[following])
+
+
+def _table_columns(params, columns, ordering, searching):
+    headings = []
+    for name in columns:
+        label, orderings = TABLE_COLUMNS[name]
+        if name == "title" and searching:
+            orderings = ("relevance",)
+        sort = None
+        if orderings:
+            direction = None
+            if ordering in orderings:
+                direction = "ascending" if ordering == "date" else "descending"
+            sort = {
+                "url": _sort_link(params, orderings, ordering),
+                "direction": direction,
+                "active": ordering in orderings,
+            }
+        headings.append({"name": name, "label": label, "sort": sort})
+    return headings
+
+
+def _without_empty_values(params):
+    """`params` without blank values, or None if it has none (a submitted form sends its
+    empty fields: `?q=&issue=`)."""
+    clean = QueryDict(mutable=True)
+    for name in params:
+        values = [value for value in params.getlist(name) if value.strip()]
+        if values:
+            clean.setlist(name, values)
+    return None if clean == params else clean
+
+
 def case_list(request):
     params = request.GET
+    clean = _without_empty_values(params)
+    if clean is not None:
+        query = clean.urlencode()
+        return redirect(f"{request.path}?{query}" if query else request.path)
     listing = Case.objects.published().with_related_data()
-    case_filter = CaseFilter(params, queryset=listing, extras=VIEW_PARAMS)
+    case_filter = CaseFilter(params, queryset=listing, extras=LIST_PARAMS)
     context = {
         "filter": case_filter,
         "form": case_filter.form,
@@ -186,6 +332,9 @@ def case_list(request):
         case_filter.form.add_error(
             None, "more: " + _("choose one of %(choices)s.") % {"choices": choices}
         )
+    view, columns, page_size = _display_choices(
+        params, lambda message: case_filter.form.add_error(None, message)
+    )
     cursor = None
     if params.get("cursor"):
         try:
@@ -220,12 +369,12 @@ def case_list(request):
         page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
         page_queryset = with_headlines(page_queryset, query)
-    page = paginate(page_queryset, ordering, cursor, PAGE_SIZE)
+    page = paginate(page_queryset, ordering, cursor, page_size)
     prefetch_related_objects(page.object_list, *listing._prefetch_related_lookups)
     for case in page.object_list:
         if query:
             case.title_html = highlighted(case.title_headline)
-            case.summary_html = highlighted(case.summary_headline)
+            case.summary_html = highlighted(case.summary_headline, case.summary)
 
     context.update(
         {
@@ -241,11 +390,20 @@ def case_list(request):
             "chips": _active_filter_chips(params, typed_filter),
             "ordering_label": ORDERINGS[ordering],
             "orderings": ORDERINGS,
-            "last_item": page.first_item + len(page.object_list) - 1 if page.first_item else None,
-            # Filters set by links, carried when the form is submitted.
+            "filter_params": " ".join(
+                name for name in CaseFilter.base_filters if name != "ordering"
+            ),
+            # Filters set by links and the search box, and how the list is shown, carried
+            # when the form is submitted.
             "hidden_values": [
                 (name, value)
-                for name in (*FACETS, "updated_since", "appearance_url", "appearance_domain")
+                for name in ("q", *FACETS, *LOOKUP_AND_DISPLAY)
+                for value in params.getlist(name)
+            ],
+            # ... and what the search box keeps when a new search is made.
+            "search_hidden_values": [
+                (name, value)
+                for name in (*FACETS, *FORM_FIELDS, *LOOKUP_AND_DISPLAY)
                 for value in params.getlist(name)
             ],
             "next_url": _link(params, cursor=[page.next_cursor]) if page.next_cursor else None,
@@ -254,6 +412,41 @@ def case_list(request):
             ),
             "first_url": _link(params) if cursor else None,
             "clear_url": "?",
+        }
+    )
+    first_item = _position(page, case_filter, ordering, cursor, result.total, result.approximate)
+    last_cursor = None
+    if not page.is_last:
+        last_cursor = _last_cursor(
+            ordering, page_size, result.total, result.approximate, ranked_newest
+        )
+    context.update(
+        {
+            "first_item": first_item,
+            "last_item": first_item + len(page.object_list) - 1 if first_item else None,
+            "page_number": (
+                (first_item - 1) // page_size + 1
+                if first_item and (first_item - 1) % page_size == 0
+                else None
+            ),
+            "last_url": _link(params, cursor=[last_cursor]) if last_cursor else None,
+            "oldest_first_url": _link(params, ordering=["date"]) if ordering != "date" else None,
+            "page_size": page_size,
+            "page_sizes": [
+                {
+                    "size": size,
+                    "url": _link(params, page_size=[str(size)] if size != PAGE_SIZE else None),
+                    "current": size == page_size,
+                }
+                for size in PAGE_SIZES
+            ],
+            "view": view,
+            "view_urls": {
+                "list": _link(params, view=None),
+                "table": _link(params, view=["table"]),
+            },
+            "columns": columns,
+            "table_columns": _table_columns(params, columns, ordering, bool(query)),
         }
     )
     return TemplateResponse(request, "cases/case_list.html", context)
@@ -277,6 +470,8 @@ def case_detail(request, pk, slug=None):
         # The page in its own language: each language's page is canonical for itself.
         "canonical_url": request.build_absolute_uri(case.get_absolute_url()),
         "citation": citation(case, request),
+        "apa_citation": apa_citation(case, request),
+        "bibtex_entry": bibtex_entry(case, request),
         "permalink": permalink(case, request),
     }
     return TemplateResponse(request, "cases/case_detail.html", context)
@@ -306,7 +501,19 @@ def home(request):
 
 # As the sort links read after "Sort by:".
 BROWSE_SORTS = {"name": gettext_lazy("name"), "count": gettext_lazy("number of cases")}
-BROWSE_PARAMETERS = {"sort"}
+BROWSE_PARAMETERS = {"sort", "q", "page"}
+# Values on one browse page: 2,718 outlets on one page made 476 kB; 200 make about 40 kB.
+BROWSE_PAGE_SIZE = 200
+
+
+def _folded(text):
+    """Text as a reader types it to find it: no case, no accents ("Ceska" finds "Česká")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _browse_link(**params):
+    return "?" + urlencode({name: value for name, value in params.items() if value})
 
 
 def _browse(request, *, title, intro, param, values, notes=None):
@@ -317,10 +524,16 @@ def _browse(request, *, title, intro, param, values, notes=None):
     """
     notes = notes or {}
     sort = request.GET.get("sort", "name")
+    query = request.GET.get("q", "").strip()
     error = None
     if sort not in BROWSE_SORTS:
         error = "sort: " + _("choose one of %(choices)s.") % {"choices": ", ".join(BROWSE_SORTS)}
         sort = "name"
+    page_number = request.GET.get("page", "1")
+    if not (page_number.isascii() and page_number.isdigit() and 0 < int(page_number) < 10**6):
+        error = "page: " + _("a whole number from 1.")
+        page_number = "1"
+    page_number = int(page_number)
     unknown = unknown_parameters(request.GET, BROWSE_PARAMETERS)
     if unknown:
         error = f"{unknown[0]}: {unknown_parameter_message(unknown[0], BROWSE_PARAMETERS)}"
@@ -336,15 +549,43 @@ def _browse(request, *, title, intro, param, values, notes=None):
     for row, (value, _label, _count) in zip(rows, values, strict=True):
         if value in notes:
             row["note"] = notes[value]
+    all_values = len(rows)
+    if query:
+        needle = _folded(query)
+        rows = [row for row in rows if needle in _folded(row["label"])]
     if sort == "count":
         rows.sort(key=lambda row: -row["count"])  # stable: ties stay in name order
+    pages = max(1, -(-len(rows) // BROWSE_PAGE_SIZE))
+    if page_number > pages:
+        error = error or "page: " + ngettext(
+            "there is only %(pages)s here.", "there are only %(pages)s here.", pages
+        ) % {"pages": pages}
+        page_number = 1
+    start = (page_number - 1) * BROWSE_PAGE_SIZE
+    shown = rows[start : start + BROWSE_PAGE_SIZE]
+    sort_param = sort if sort != "name" else None
+
+    def page_link(number):
+        return _browse_link(sort=sort_param, q=query, page=number if number > 1 else None)
+
     context = {
         "title": title,
         "intro": intro,
-        "rows": rows,
-        "total_cases": sum(row["count"] for row in rows),
+        "rows": shown,
+        "all_values": all_values,
+        "matching": len(rows),
+        "first_shown": start + 1 if shown else 0,
+        "last_shown": start + len(shown),
+        "query": query,
         "sort": sort,
         "sorts": BROWSE_SORTS,
+        "sort_links": {
+            key: _browse_link(sort=key if key != "name" else None, q=query) for key in BROWSE_SORTS
+        },  # fmt: skip
+        "page_number": page_number,
+        "pages": pages,
+        "previous_url": page_link(page_number - 1) if page_number > 1 else None,
+        "next_url": page_link(page_number + 1) if page_number < pages else None,
         "error": error,
     }
     return TemplateResponse(request, "cases/browse.html", context, status=400 if error else 200)

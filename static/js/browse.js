@@ -1,13 +1,13 @@
-// Filter-as-you-type for the browse pages. Without JavaScript the whole list shows.
+// Filter-as-you-type on a browse page that lists every value at once. Longer lists are
+// paginated: there the same box filters on the server when submitted, with or without
+// JavaScript.
 (function () {
   "use strict";
-  var box = document.querySelector(".browse-filter");
+  var input = document.querySelector("#browse-filter[data-filter-in-page]");
   var list = document.getElementById("browse-list");
-  if (!box || !list) return;
-  var input = box.querySelector("input");
-  var status = box.querySelector(".browse-filter-status");
+  if (!input || !list) return;
+  var status = document.querySelector(".browse-filter-status");
   var items = Array.prototype.slice.call(list.querySelectorAll("li"));
-  box.hidden = false;
   function fold(text) {
     return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }

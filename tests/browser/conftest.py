@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-AXE_JS = Path(__file__).resolve().parents[2] / "static" / "vendor" / "axe-core" / "axe.min.js"
+AXE_JS = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # there (creating their data) are still plain synchronous calls.
@@ -91,6 +91,17 @@ def assert_no_serious_axe_violations(page):
         for v in violations
     ]
     assert not violations, "axe found:\n" + "\n".join(details)
+
+
+@pytest.fixture
+def axe():
+    """axe_violations: run axe-core in a page, get its serious and critical violations."""
+    return axe_violations
+
+
+def overflows_horizontally(page):
+    """Whether the page is wider than the window (a sideways scroll on a phone)."""
+    return page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
 
 
 @pytest.fixture

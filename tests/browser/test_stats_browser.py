@@ -69,7 +69,7 @@ def test_the_statistics_charts_render_as_svg_with_bars(page, live_server, cases)
     page.get_by_text("Top 15 countries and regions as a table").click()
     table = page.get_by_role("table", name="Top 15 countries and regions")
     assert table.get_by_role("row").count() == 4
-    assert table.get_by_role("link", name="Kazakhstan").is_visible()
+    assert table.get_by_role("link", name="Kazakhstan", exact=True).is_visible()
 
 
 def test_the_statistics_page_reads_on_a_phone(chromium, live_server, cases):
@@ -77,11 +77,18 @@ def test_the_statistics_page_reads_on_a_phone(chromium, live_server, cases):
     context = chromium.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
     page = context.new_page()
     page.goto(f"{live_server.url}/stats/")
-    # Nothing but the timeline may be wider than the screen.
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
+    # The timeline fits the screen, its axis text at about 11 px or more.
+    timeline = page.locator("figure.timeline svg.chart-svg").bounding_box()
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('svg.chart-svg text')]
+                 .map(t => t.getBoundingClientRect().height)"""
+    )
     save_screenshot(page, "stats-phone")
     context.close()
     assert overflow <= 390
+    assert timeline["x"] >= 0 and timeline["x"] + timeline["width"] <= 390
+    assert min(sizes) >= 10
 
 
 def test_the_case_page_has_no_serious_accessibility_violation(page, live_server, cases):
@@ -109,3 +116,50 @@ def test_the_not_found_page_has_no_serious_accessibility_violation(page, live_se
     assert page.get_by_role("heading", name="Page not found").is_visible()
     save_screenshot(page, "not-found")
     assert_no_serious_axe_violations(page)
+
+
+def test_comparing_two_keywords_over_time_reads_on_a_phone(chromium, live_server, cases):
+    # bypass_csp: axe-core goes in as an inline script.
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/stats/")
+
+    # Without JavaScript's help: the "compare" links of the keywords table, then the form.
+    page.get_by_text("Top 15 keywords as a table").click()
+    page.get_by_role("link", name="Compare NATO over time").click()
+    page.get_by_label("Add to the comparison").select_option("keyword:elections")
+    page.get_by_role("button", name="Compare").click()
+
+    assert "compare=keyword%3Anato" in page.url and "compare=keyword%3Aelections" in page.url
+    lines = page.locator("figure.comparison polyline.line")
+    assert lines.count() == 2
+    assert page.locator("figure.comparison .chart-legend li").all_inner_texts() == [
+        "NATO",
+        "Elections",
+    ]
+    # Labels stay readable and the page does not scroll sideways.
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('figure.comparison .axis text')]
+                 .map(t => t.getBoundingClientRect().height)"""
+    )
+    assert sizes and min(sizes) >= 10
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    save_screenshot(page, "stats-compare-phone")
+    assert_no_serious_axe_violations(page)
+
+    # A point leads to the cases it counts: NATO's January 2021 case.
+    page.locator("figure.comparison .chart-links a.series-0").first.click()
+    assert "keyword=nato" in page.url and "date_before=2021-01-31" in page.url
+    assert page.get_by_role("link", name="Claim 0 about NATO").is_visible()
+    context.close()
+
+
+def test_a_quarter_reads_as_one_and_links_to_its_cases(page, live_server, cases):
+    page.goto(f"{live_server.url}/stats/?keyword=nato")
+    page.get_by_role("link", name="Quarter").click()
+
+    assert page.get_by_role("heading", name="Cases per quarter").is_visible()
+    assert page.locator("figure.timeline rect.bar").count() == 4
+    assert "Q1 2021" in page.locator("figure.timeline .axis").text_content()
+    page.locator("figure.timeline a").first.click()
+    assert "date_after=2021-01-01" in page.url and "date_before=2021-03-31" in page.url

@@ -35,7 +35,9 @@ from cases.facets import (
     estimated_count,
     exact_browse_counts,
     exact_facet_counts,
+    exact_suggest,
     facet_counts,
+    suggest,
 )
 from cases.facets import index as facet_index
 from cases.filters import CaseFilter
@@ -412,6 +414,44 @@ class TestCsv(FastPathContract):
         assert text == "".join(csv_lines(published, request=request))
         text, request = body(editor)
         assert text == "".join(csv_lines(by_date, include_drafts=True, request=request))
+
+
+# What the type-ahead filters are asked: a start of a name, a word inside one, letters inside
+# one, accents and capitals that names do not have, and nothing typed yet.
+TYPED = ["", "bio", "N", "truth", "kraï", "an", "zz"]
+
+
+class TestTypeAhead(FastPathContract):
+    """suggest() from the index against exact_suggest(): the values found by name, their
+    counts under the current filters and what each would add to a facet's selection."""
+
+    def inputs(self, committed):
+        return [
+            (facet, typed, query)
+            for facet in ("keyword", "country", "language", "outlet")
+            for typed in TYPED
+            for query in QUERIES[:12]
+        ]
+
+    def fast(self, committed, given):
+        facet, typed, query = given
+        if len(typed) % 2:
+            # As after the list page: counts are read from its facet counts, not counted.
+            facet_counts(case_filter(query))
+        return suggest(case_filter(query), facet, typed, 5)
+
+    def reference(self, committed, given):
+        facet, typed, query = given
+        return exact_suggest(case_filter(query), facet, typed, 5)
+
+    def assert_fast_path_taken(self, committed):
+        assert facet_index.current_index() is not None
+        bound = case_filter("keyword=nato&country=ukraine")
+        with CaptureQueriesContext(connection) as queries:
+            found = suggest(bound, "keyword", "bio", 10)
+        assert len(queries.captured_queries) == 1  # the data version; names from the index
+        assert [value.value for value in found] == ["biolabs"]
+        assert found[0].adds is not None  # keyword has a selection: biolabs is ORed in
 
 
 # --- Counts: the facet index (cases.facets) for exact SQL -------------------------------
