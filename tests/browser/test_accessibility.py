@@ -27,8 +27,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
-# "" is the default language; add "/ru" and the others as the interface gains them.
-LANGUAGE_PREFIXES = [""]
+# "" is English, the default language, at unprefixed URLs.
+LANGUAGE_PREFIXES = ["", "/ru", "/uk", "/de", "/fr"]
 # (name, path); "{case}" stands for the case page's path.
 PAGES = [
     ("home", "/"),
@@ -80,7 +80,10 @@ def cases():
 @pytest.fixture(params=list(WIDTHS))
 def sized_page(request, chromium, live_server):
     width, height = WIDTHS[request.param]
-    context = chromium.new_context(viewport={"width": width, "height": height})
+    context = chromium.new_context(
+        viewport={"width": width, "height": height},
+        bypass_csp=True,  # axe-core is injected inline
+    )
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield request.param, page
