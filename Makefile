@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format bench bench-import bench-soak bench-head-to-head bench-match clean
+.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format messages bench bench-import bench-soak bench-head-to-head bench-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,23 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The public pages' translations, with Babel (pure Python, no gettext tools): extract every
+# string of templates/, cases/site/ and cases/filters.py into locale/django.pot, merge it into
+# each language's django.po (new strings come in empty, to translate), compile the .mo files.
+# Commit the .po and .mo files; tests/test_i18n.py fails while a string is untranslated.
+LOCALES := ru uk de fr
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg --no-location --no-wrap --sort-output --omit-header \
+		-k _ -k gettext -k gettext_lazy -k ngettext:1,2 -o locale/django.pot .
+	for lang in $(LOCALES); do \
+		if [ -f locale/$$lang/LC_MESSAGES/django.po ]; then \
+			$(BIN)/pybabel -q update --no-fuzzy-matching --no-wrap --ignore-obsolete -D django -d locale -l $$lang -i locale/django.pot; \
+		else \
+			$(BIN)/pybabel -q init --no-wrap -D django -d locale -l $$lang -i locale/django.pot; \
+		fi; \
+	done
+	$(BIN)/pybabel compile --statistics -D django -d locale
 
 # The bench's own virtualenv holds Datasette, the reference it is compared to.
 BENCH_VENV := bench/.venv

@@ -13,15 +13,17 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import QueryDict
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Case, Country, Keyword, Language, Outlet
 from cases.urlnorm import NotAURL, lookup_domain, lookup_url
 
 ORDERINGS = {
-    "-date": "Newest first",
-    "date": "Oldest first",
-    "relevance": "Best match",
-    "-updated_at": "Recently updated",
+    "-date": _("Newest first"),
+    "date": _("Oldest first"),
+    "relevance": _("Best match"),
+    "-updated_at": _("Recently updated"),
 }
 DEFAULT_ORDERING = "-date"
 # The largest number PostgreSQL's integer holds (issue numbers).
@@ -52,10 +54,13 @@ def unknown_parameters(names, known):
 def unknown_parameter_message(name, known):
     """'Unknown parameter. Did you mean keyword? This takes: …' for the parameter `name`."""
     close = difflib.get_close_matches(name.lower(), sorted(known), n=1, cutoff=0.75)
-    hint = f" Did you mean {close[0]}?" if close else ""
     if not known:
-        return "Unknown parameter: this takes none."
-    return f"Unknown parameter.{hint} This takes: {', '.join(sorted(known))}."
+        return str(_("Unknown parameter: this takes none."))
+    names = ", ".join(sorted(known))
+    if close:
+        message = _("Unknown parameter. Did you mean %(close)s? This takes: %(names)s.")
+        return message % {"close": close[0], "names": names}
+    return _("Unknown parameter. This takes: %(names)s.") % {"names": names}
 
 
 class CaseFilterForm(forms.Form):
@@ -100,7 +105,11 @@ class WholeNumberField(forms.IntegerField):
     """A whole number in ASCII digits from min_value to max_value; nothing else."""
 
     def __init__(self, *, min_value, max_value, **kwargs):
-        message = f"Enter a whole number from {min_value} to {max_value}, in digits 0-9."
+        message = format_lazy(
+            _("Enter a whole number from {low} to {high}, in digits 0-9."),
+            low=min_value,
+            high=max_value,
+        )
         kwargs.setdefault("error_messages", {}).setdefault("invalid", message)
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
 
@@ -120,7 +129,7 @@ class WholeNumberFilter(django_filters.NumberFilter):
 class IsoDateField(forms.DateField):
     """A date written YYYY-MM-DD, as a date input sends it; "2024-1-1" is refused."""
 
-    default_error_messages = {"invalid": "Enter a date as YYYY-MM-DD, like 2024-01-31."}
+    default_error_messages = {"invalid": _("Enter a date as YYYY-MM-DD, like 2024-01-31.")}
 
     def to_python(self, value):
         if isinstance(value, str) and value.strip() and not ISO_DATE.fullmatch(value.strip()):
@@ -221,15 +230,16 @@ class YearsField(forms.Field):
             if whole_number(str(item).strip(), 0, 10**40) is None:
                 # The value goes in params, never into the message: it may hold a "%".
                 raise ValidationError(
-                    "Enter a year as a number, like 2022 (got “%(value)s”).",
+                    _("Enter a year as a number, like 2022 (got “%(value)s”)."),
                     code="invalid",
                     params={"value": item},
                 )
             year = int(str(item).strip())
             if not self.MIN_YEAR <= year <= self.MAX_YEAR:
                 raise ValidationError(
-                    f"Enter a year between {self.MIN_YEAR} and {self.MAX_YEAR} (got {year}).",
+                    _("Enter a year between %(min)s and %(max)s (got %(year)s)."),
                     code="invalid",
+                    params={"min": self.MIN_YEAR, "max": self.MAX_YEAR, "year": year},
                 )
             years.add(year)
         return sorted(years)
@@ -257,7 +267,7 @@ def keyword_filter(values):
         redirect_kind="keyword",
         to_field_name="slug",
         queryset=values,
-        label="Keyword",
+        label=_("Keyword"),
     )
 
 
@@ -268,7 +278,7 @@ def country_filter(values):
         redirect_kind="country",
         to_field_name="slug",
         queryset=values,
-        label="Country or region",
+        label=_("Country or region"),
     )
 
 
@@ -278,7 +288,7 @@ def language_filter(values):
         through_field="language",
         to_field_name="code",
         queryset=values,
-        label="Language",
+        label=_("Language"),
     )
 
 
@@ -288,7 +298,7 @@ def outlet_filter(values):
         method="filter_outlet",
         to_field_name="slug",
         queryset=values,
-        label="Outlet",
+        label=_("Outlet"),
     )
 
 
@@ -301,14 +311,14 @@ class UpdatedSinceField(django_filters.fields.IsoDateTimeField):
         text = value.strip() if isinstance(value, str) else ""
         if text and not (text.isascii() and ISO_DATE.match(text)):
             raise ValidationError(
-                "Enter a time as ISO 8601, like 2024-01-31T12:00:00Z.", code="invalid"
+                _("Enter a time as ISO 8601, like 2024-01-31T12:00:00Z."), code="invalid"
             )
         moment = super().to_python(value)
         if moment is None:
             return None
         offset = moment.utcoffset()
         if offset is not None and abs(offset.total_seconds()) >= 16 * 3600:
-            raise ValidationError("Give a UTC offset between -15:59 and +15:59.", code="invalid")
+            raise ValidationError(_("Give a UTC offset between -15:59 and +15:59."), code="invalid")
         return moment
 
 
@@ -325,7 +335,7 @@ class SearchField(forms.CharField):
         kwargs.setdefault("max_length", MAX_QUERY_LENGTH)
         kwargs.setdefault("error_messages", {}).setdefault(
             "max_length",
-            "Search with at most %(limit_value)d characters (this search has %(show_value)d).",
+            _("Search with at most %(limit_value)d characters (this search has %(show_value)d)."),
         )
         super().__init__(*args, **kwargs)
 
@@ -354,7 +364,7 @@ class AppearanceURLField(forms.CharField):
             return lookup_url(text)
         except NotAURL:
             raise ValidationError(
-                "Give a web address, like https://example.com/article.", code="invalid"
+                _("Give a web address, like https://example.com/article."), code="invalid"
             ) from None
 
 
@@ -372,7 +382,9 @@ class AppearanceDomainField(forms.CharField):
         try:
             return lookup_domain(text)
         except NotAURL:
-            raise ValidationError("Give a domain name, like example.com.", code="invalid") from None
+            raise ValidationError(
+                _("Give a domain name, like example.com."), code="invalid"
+            ) from None
 
 
 class AppearanceURLFilter(django_filters.CharFilter):
@@ -410,45 +422,45 @@ class AppearanceDomainFilter(django_filters.CharFilter):
 class CaseFilter(django_filters.FilterSet):
     q = SearchFilter(
         method="filter_search",
-        label="Search",
-        help_text='Full-text search: "exact phrase", -exclude, or.',
+        label=_("Search"),
+        help_text=_('Full-text search: "exact phrase", -exclude, or.'),
     )
     # Only values of published cases: any other is unknown, as a slug that never existed.
     keyword = keyword_filter(Keyword.objects.public())
     country = country_filter(Country.objects.public())
     language = language_filter(Language.objects.public())
     outlet = outlet_filter(Outlet.objects.public())
-    year = YearFilter(label="Year", help_text="Year the claim was published; repeatable.")
+    year = YearFilter(label=_("Year"), help_text=_("Year the claim was published; repeatable."))
     issue = WholeNumberFilter(
-        field_name="issue__number", label="Review issue", min_value=1, max_value=MAX_INTEGER
+        field_name="issue__number", label=_("Review issue"), min_value=1, max_value=MAX_INTEGER
     )
     date_after = IsoDateFilter(
         field_name="date",
         lookup_expr="gte",
-        label="Published on or after",
+        label=_("Published on or after"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_before = IsoDateFilter(
         field_name="date",
         lookup_expr="lte",
-        label="Published on or before",
+        label=_("Published on or before"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     updated_since = UpdatedSinceFilter(
-        field_name="updated_at", lookup_expr="gte", label="Updated since (ISO 8601)"
+        field_name="updated_at", lookup_expr="gte", label=_("Updated since (ISO 8601)")
     )
     appearance_url = AppearanceURLFilter(
-        label="Appeared at URL",
-        help_text="A web address; its archived copies and tracking parameters count as it.",
+        label=_("Appeared at URL"),
+        help_text=_("A web address; its archived copies and tracking parameters count as it."),
     )
     appearance_domain = AppearanceDomainFilter(
-        label="Appeared on domain",
-        help_text="A domain name; its subdomains count too.",
+        label=_("Appeared on domain"),
+        help_text=_("A domain name; its subdomains count too."),
     )
     ordering = django_filters.ChoiceFilter(
         method="filter_ordering",
         choices=list(ORDERINGS.items()),
-        label="Order by",
+        label=_("Order by"),
         empty_label=None,
     )
 
@@ -595,8 +607,8 @@ class EditorCaseFilter(CaseFilter):
     status = django_filters.MultipleChoiceFilter(
         choices=Case.Status.choices,
         method="filter_status",
-        label="Status",
-        help_text="Editors only; repeatable. In a sync, cases of other statuses are tombstones.",
+        label=_("Status"),
+        help_text=_("Editors only; repeatable. In a sync, cases of other statuses are tombstones."),
     )
 
     def filter_status(self, queryset, name, value):

@@ -9,38 +9,41 @@ plurals and truncations read as before.
 from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import translation
 from django.utils.timezone import template_localtime
 from jinja2 import ChainableUndefined, Environment
 
 from cases.site.claimreview import json_ld_script
-from cases.site.page_filters import render_markdown, thousands, view_query
+from cases.site.page_filters import lower_first, render_markdown, thousands, view_query
+from disinfo_db.i18n import UNPREFIXED_URL_NAMES, data_reverse
 
 
 def url(name, *args):
-    """The path of a named URL: url("cases:list")."""
+    """The path of a named URL in the page's language: url("cases:list") is /ru/cases/ on
+    a Russian page; exports and feeds have one URL in every language."""
+    if name.partition(":")[2] in UNPREFIXED_URL_NAMES:
+        return data_reverse(name, args=args or None)
     return reverse(name, args=args or None)
 
 
 def date(value, format=None):
     """Django's date filter, on the value in the current time zone as Django's templates
-    give it."""
+    give it. Named formats (DATE_FORMAT, SHORT_DATE_FORMAT, YEAR_MONTH_FORMAT) are the
+    active language's (disinfo_db/formats/ for English)."""
     return defaultfilters.date(template_localtime(value), format)
-
-
-def passthrough_gettext(message, **variables):
-    """The text as written, until a translation catalogue takes its place (jinja2.ext.i18n
-    installs its own `_`)."""
-    return message % variables if variables else message
 
 
 def environment(**options):
     # As in Django's templates, a missing value renders as nothing, and so do its attributes.
     options["undefined"] = ChainableUndefined
     options["keep_trailing_newline"] = True  # as Django's templates do
+    options.setdefault("extensions", []).append("jinja2.ext.i18n")
     env = Environment(**options)
-    env.globals.update(static=static, url=url, view_query=view_query)
-    # Marks text to translate; an i18n extension installed on the environment replaces it.
-    env.globals.setdefault("_", passthrough_gettext)
+    # _(), gettext(), ngettext() and {% trans %} with Django's catalogues (locale/).
+    env.install_gettext_translations(translation, newstyle=True)
+    env.globals.update(
+        static=static, url=url, view_query=view_query, current_language=translation.get_language
+    )
     env.filters.update(
         date=date,
         linebreaks=lambda text: defaultfilters.linebreaks_filter(text, autoescape=True),
@@ -50,5 +53,6 @@ def environment(**options):
         json_ld=json_ld_script,
         render_markdown=render_markdown,
         thousands=thousands,
+        lower_first=lower_first,
     )
     return env

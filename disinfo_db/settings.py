@@ -89,9 +89,14 @@ MIDDLEWARE = [
     # Shared links' tracking parameters (utm_*, fbclid, ...): the site redirects to the URL
     # without them, before the page cache keys a page on them (cases/site/tracking.py).
     "cases.site.tracking.TrackingParametersMiddleware",
+    # Before the page cache: an unprefixed page asked for in another language is redirected
+    # to its prefixed URL, so a kept English page is never served for it (disinfo_db/i18n.py).
+    "disinfo_db.i18n.PreferredLanguageRedirectMiddleware",
     # Anonymous GETs of public pages, kept until the next write (cases/freshness/cache.py).
     "cases.freshness.cache.DataVersionCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language of a page is its URL's prefix (/ru/cases/), English without one.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -251,6 +256,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
+# The public pages' languages (locale/, make messages); case texts stay in their own.
+LANGUAGES = [
+    ("en", "English"),
+    ("ru", "Русский"),
+    ("uk", "Українська"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as the site always wrote them ("10 January 2022"); other languages use
+# Django's own formats.
+FORMAT_MODULE_PATH = ["disinfo_db.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

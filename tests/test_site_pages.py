@@ -8,6 +8,7 @@ from django.test import RequestFactory
 from django.views.defaults import server_error
 
 from cases.models import Case
+from disinfo_db.i18n import path_in_language
 from tests.factories import CaseFactory
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -16,6 +17,14 @@ SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 def locations(response):
     root = ET.fromstring(response.content)
     return [element.text for element in root.iter(f"{SITEMAP}loc")]
+
+
+def in_every_language(path):
+    """The absolute URLs of a page in English, Russian, Ukrainian, German and French."""
+    return [f"http://testserver{path_in_language(path, code)}" for code in LANGUAGE_CODES]
+
+
+LANGUAGE_CODES = ["en", "ru", "uk", "de", "fr"]
 
 
 @pytest.mark.django_db
@@ -38,8 +47,8 @@ class TestSitemap:
         response = client.get("/sitemap-cases.xml")
 
         assert locations(response) == [
-            f"http://testserver{first.get_absolute_url()}",
-            f"http://testserver{second.get_absolute_url()}",
+            *in_every_language(first.get_absolute_url()),
+            *in_every_language(second.get_absolute_url()),
         ]
         root = ET.fromstring(response.content)
         lastmod = root.find(f"{SITEMAP}url/{SITEMAP}lastmod").text
@@ -48,21 +57,22 @@ class TestSitemap:
     def test_the_case_sitemap_is_paginated_by_the_framework(self, client, monkeypatch):
         from cases.site.sitemaps import CaseSitemap
 
-        monkeypatch.setattr(CaseSitemap, "limit", 2)
+        # Two cases a page, each in five languages.
+        monkeypatch.setattr(CaseSitemap, "limit", 10)
         cases = [CaseFactory() for _ in range(3)]
 
         index = locations(client.get("/sitemap.xml"))
         assert "http://testserver/sitemap-cases.xml?p=2" in index
-        assert locations(client.get("/sitemap-cases.xml?p=2")) == [
-            f"http://testserver{cases[2].get_absolute_url()}"
-        ]
+        assert locations(client.get("/sitemap-cases.xml?p=2")) == in_every_language(
+            cases[2].get_absolute_url()
+        )
         assert client.get("/sitemap-cases.xml?p=3").status_code == 404
 
     def test_the_pages_sitemap_lists_the_list_the_statistics_and_the_corrections(self, client):
         assert locations(client.get("/sitemap-pages.xml")) == [
-            "http://testserver/cases/",
-            "http://testserver/stats/",
-            "http://testserver/corrections/",
+            *in_every_language("/cases/"),
+            *in_every_language("/stats/"),
+            *in_every_language("/corrections/"),
         ]
 
     def test_a_sitemap_page_takes_two_queries_whatever_it_holds(

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Prefetch
 from django.urls import get_script_prefix
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -35,8 +36,12 @@ def absolute_case_url(case, request=None):
 
 @functools.lru_cache
 def _case_path_prefix(script_prefix):
-    """The path every case URL starts with, under this script prefix: "/cases/"."""
-    path = Case(pk=1, slug="s").get_absolute_url()
+    """The path every case URL starts with, under this script prefix: "/cases/".
+
+    Data (the API, exports) names a case by its one English URL, whichever language the
+    process's first page was in (disinfo_db/i18n.py)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        path = Case(pk=1, slug="s").get_absolute_url()
     if not path.endswith("/1/s/"):
         raise ImproperlyConfigured(f"Case URLs must end with /<id>/<slug>/, not {path}.")
     return path[: -len("1/s/")]

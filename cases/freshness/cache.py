@@ -9,7 +9,10 @@ for its URL replaces it.
 Each response also carries an ETag made of the version and the URL, so a browser, a
 reverse proxy or a CDN can revalidate with If-None-Match and get a 304.
 
-What is never kept: requests with cookies or credentials (editors, sessions, API tokens),
+A page's language is in its URL (/ru/cases/, disinfo_db/i18n.py), so the URL keys it too;
+the language cookie only decides redirects made before this middleware, and is ignored.
+
+What is never kept: requests with other cookies or credentials (editors, sessions, API tokens),
 anything but GET, responses
 that set cookies or are streamed, errors, the admin, exports, pages carrying a CSP nonce,
 and answers computed while the connection had uncommitted writes of its own.
@@ -30,6 +33,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe
 
 from cases.freshness.dataversion import read_version, version_for_request
+from disinfo_db.i18n import unprefixed_path
 from disinfo_db.middleware import database_unreachable, unavailable_response
 
 # Paths whose anonymous GETs may be kept; exports stream and are never kept.
@@ -87,10 +91,11 @@ def clear():
 
 
 def _cacheable_request(request):
-    path = request.path
+    path = unprefixed_path(request.path)
+    cookies = request.COOKIES
     return (
         request.method == "GET"
-        and not request.COOKIES
+        and (not cookies or cookies.keys() == {settings.LANGUAGE_COOKIE_NAME})
         and "HTTP_AUTHORIZATION" not in request.META
         and path.startswith(CACHED_PREFIXES)
         and not path.startswith(NEVER_CACHED_PREFIXES)

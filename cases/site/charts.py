@@ -11,6 +11,8 @@ import math
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from cases.site.page_filters import thousands
+
 # Timeline (cases per month): a column per month.
 TIMELINE_WIDTH = 800
 TIMELINE_HEIGHT = 260
@@ -235,7 +237,7 @@ def bar_chart(rows):
             {
                 **row,
                 "label": label,
-                "value_text": f"{row['count']:,}",
+                "value_text": thousands(row["count"]),
                 "y": y + (BAR_ROW_HEIGHT - BAR_THICKNESS) / 2,
                 "text_y": y + BAR_ROW_HEIGHT / 2 + 5,
                 "width": max(width, 1),

@@ -14,13 +14,15 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateformat import format as format_date
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from cases.api.serializers import absolute_case_url
+from disinfo_db.i18n import data_reverse
 
 # The rating every case gets: the database only holds claims it found to be disinformation.
 DISINFORMATION_RATING = {
@@ -42,8 +44,8 @@ def site_root(request=None):
 
 
 def permalink(case, request=None):
-    """The short URL that never changes: /cases/<id>/."""
-    return site_root(request).rstrip("/") + reverse("cases:detail-short", args=[case.pk])
+    """The short URL that never changes: /cases/<id>/, in every language of the pages."""
+    return site_root(request).rstrip("/") + data_reverse("cases:detail-short", args=[case.pk])
 
 
 # The JSON-LD context of one case: schema.org's, as search engines expect it.
@@ -152,10 +154,10 @@ def json_ld_script(data):
 
 def citation(case, request=None):
     """A plain-text reference to the case for papers and reports."""
-    parts = [settings.SITE_NAME, f'"{case.title}"', f"case {case.pk}"]
+    parts = [settings.SITE_NAME, f'"{case.title}"', _("case %(number)s") % {"number": case.pk}]
     if case.published_at:
-        published = timezone.localdate(case.published_at)
-        parts.append(f"published {format_date(published, 'j F Y')}")
+        published = date_format(timezone.localdate(case.published_at), "DATE_FORMAT")
+        parts.append(_("published %(date)s") % {"date": published})
     parts.append(permalink(case, request))
     return ", ".join(parts)
 
@@ -164,10 +166,18 @@ def _published_on_database(case):
     return timezone.localdate(case.published_at) if case.published_at else None
 
 
+def _apa_date(day):
+    """(2022, January 10) as APA writes it: references stay in English, as the data does."""
+    if day is None:
+        return "n.d."
+    with translation.override(settings.LANGUAGE_CODE):
+        return format_date(day, "Y, F j")
+
+
 def apa_citation(case, request=None):
     """Organisation. (2022, January 10). Title [Disinformation case 123]. Site. URL"""
     published = _published_on_database(case)
-    when = format_date(published, "Y, F j") if published else "n.d."
+    when = _apa_date(published)
     return (
         f"{settings.SITE_ORGANISATION}. ({when}). {case.title} "
         f"[Disinformation case {case.pk}]. {settings.SITE_NAME}. {permalink(case, request)}"
@@ -207,7 +217,7 @@ def dataset_citations(request=None, built_on=None):
     build (the version a reader downloaded)."""
     url = site_root(request) + "data/"
     title = f"{settings.SITE_NAME}: published disinformation cases"
-    when = format_date(built_on, "Y, F j") if built_on else "n.d."
+    when = _apa_date(built_on)
     apa = f"{settings.SITE_ORGANISATION}. ({when}). {title} [Data set]. {url}"
     fields = [
         ("author", "{" + settings.SITE_ORGANISATION.translate(BIBTEX_ESCAPES) + "}"),

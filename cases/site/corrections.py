@@ -26,11 +26,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cases.filters import unknown_parameter_message, unknown_parameters, whole_number
 from cases.models import Case, CorrectionNote
 from cases.site.feeds import tag_uri
 from cases.site.filtered import bad_request
+from disinfo_db.i18n import data_reverse
 
 # When a case was withdrawn, as Case.withdrawn_on reads it.
 WITHDRAWN_AT = Coalesce("withdrawn_at", "updated_at")
@@ -138,11 +141,15 @@ def _page_number(request, paginator):
         return 1, None
     number = whole_number(value, 1, 10**40)
     if number is None:
-        return 1, "page: give a page number, 1 or more."
+        return 1, "page: " + _("give a page number, 1 or more.")
     if number > paginator.num_pages:
         pages = paginator.num_pages
-        plural = "s" if pages > 1 else ""
-        return 1, f"page: there is no page {number}; the log has {pages} page{plural}."
+        message = ngettext(
+            "there is no page %(number)s; the log has %(pages)s page.",
+            "there is no page %(number)s; the log has %(pages)s pages.",
+            pages,
+        )
+        return 1, "page: " + message % {"number": number, "pages": pages}
     return number, None
 
 
@@ -154,7 +161,7 @@ def corrections_log(request):
         "error": error,
         "entries": [],
         "page": None,
-        "feed_url": reverse("cases:corrections-feed"),
+        "feed_url": data_reverse("cases:corrections-feed"),
     }
     if error:
         return TemplateResponse(request, "cases/corrections.html", context, status=400)

@@ -4,6 +4,7 @@ import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 from django.http import QueryDict
+from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 
 from cases.filters import CaseFilter
@@ -32,8 +33,15 @@ def render_markdown(text):
 
 
 def thousands(number):
-    """12345 -> "12,345"."""
-    return f"{number:,}"
+    """12345 -> "12,345" in English, "12 345" in Russian, "12.345" in German."""
+    return number_format(number, force_grouping=True)
+
+
+def lower_first(text):
+    """ "Most relevant (with a search)" -> "most relevant (with a search)"; German nouns keep
+    their capital: "Relevanteste (bei einer Suche)" -> "relevanteste (bei einer Suche)"."""
+    text = str(text)
+    return text[:1].lower() + text[1:]
 
 
 def view_query(request, ordering=False):

@@ -12,7 +12,8 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
 from django.http import QueryDict
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from cases.collation import human_order
 from cases.facets import tally
@@ -116,17 +117,12 @@ def exact_case_statistics(cases):
     }
 
 
-# (section id, heading, statistics key, filter parameter)
+# (section id, statistics key, filter parameter)
 BREAKDOWNS = [
-    (
-        "countries",
-        gettext_lazy("Top 15 countries and regions"),
-        "countries",
-        "country",
-    ),
-    ("keywords", gettext_lazy("Top 15 keywords"), "keywords", "keyword"),
-    ("outlets", gettext_lazy("Top 15 outlets"), "outlets", "outlet"),
-    ("languages", gettext_lazy("Languages"), "languages", "language"),
+    ("countries", "countries", "country"),
+    ("keywords", "keywords", "keyword"),
+    ("outlets", "outlets", "outlet"),
+    ("languages", "languages", "language"),
 ]
 
 # The page's own parameters beside the filters.
@@ -202,6 +198,16 @@ def monthly_counts(case_filter):
     return counted.months
 
 
+def breakdown_headings():
+    """{section id: heading} in the active language."""
+    return {
+        "countries": _("Top %(number)s countries and regions") % {"number": TOP},
+        "keywords": _("Top %(number)s keywords") % {"number": TOP},
+        "outlets": _("Top %(number)s outlets") % {"number": TOP},
+        "languages": _("Languages"),
+    }
+
+
 def stats_view(request):
     case_filter = published_case_filter(request, extras=STATS_PARAMETERS)
     query = filter_query(case_filter) if case_filter.is_valid() else ""
@@ -250,7 +256,9 @@ def stats_view(request):
     # This page's own address with other compare and granularity parameters.
     page_state = with_parameters(query, compare=compare_parameters, granularity=[granularity])
     breakdowns = []
-    for section, heading, key, parameter in BREAKDOWNS:
+    headings = breakdown_headings()
+    for section, key, parameter in BREAKDOWNS:
+        heading = headings[section]
         rows = [
             {
                 **row,

@@ -15,6 +15,7 @@ data version and checking the filters' own slugs.
 from dataclasses import asdict
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cases.facets import SUGGEST_FACETS, suggest
@@ -42,13 +43,17 @@ def suggest_values(request):
     errors = []
     field = params.get("field", "")
     if field not in SUGGEST_FACETS:
-        errors.append(("field", f"Choose one of {', '.join(SUGGEST_FACETS)}."))
+        errors.append(
+            ("field", _("Choose one of %(choices)s.") % {"choices": ", ".join(SUGGEST_FACETS)})
+        )
     prefix = params.get("prefix", "")
     if len(prefix) > MAX_PREFIX:
-        errors.append(("prefix", f"Type at most {MAX_PREFIX} characters."))
+        errors.append(("prefix", _("Type at most %(count)s characters.") % {"count": MAX_PREFIX}))
     limit = whole_number(params.get("limit") or str(DEFAULT_LIMIT), 1, MAX_LIMIT)
     if limit is None:
-        errors.append(("limit", f"Must be a whole number from 1 to {MAX_LIMIT}."))
+        errors.append(
+            ("limit", _("Must be a whole number from 1 to %(max)s.") % {"max": MAX_LIMIT})
+        )
     if not case_filter.is_valid():
         errors += parameter_errors(case_filter)
     if errors:

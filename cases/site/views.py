@@ -7,7 +7,9 @@ from django.shortcuts import redirect
 from django.template.defaultfilters import truncatewords
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from cases.facets import FACETS, SUGGEST_FACETS, browse_counts, facet_counts, position_before
 from cases.filters import (
@@ -42,12 +44,29 @@ PAGE_SIZES = (20, 50, 100)
 EXACT_POSITION_LIMIT = 10_000
 FACET_TOP = 10  # values shown per facet before its "more" link
 
+# (title, its "more" link, its "less" link) per facet.
 FACET_TITLES = {
-    "keyword": "Keywords",
-    "country": "Countries and regions",
-    "language": "Languages",
-    "outlet": "Outlets",
-    "year": "Years",
+    "keyword": (
+        gettext_lazy("Keywords"),
+        gettext_lazy("All keywords"),
+        gettext_lazy("Top keywords only"),
+    ),
+    "country": (
+        gettext_lazy("Countries and regions"),
+        gettext_lazy("All countries and regions"),
+        gettext_lazy("Top countries and regions only"),
+    ),
+    "language": (
+        gettext_lazy("Languages"),
+        gettext_lazy("All languages"),
+        gettext_lazy("Top languages only"),
+    ),
+    "outlet": (
+        gettext_lazy("Outlets"),
+        gettext_lazy("All outlets"),
+        gettext_lazy("Top outlets only"),
+    ),
+    "year": (gettext_lazy("Years"), gettext_lazy("All years"), gettext_lazy("Top years only")),
 }
 # The form edits these; the search box (in the header), facets and chips edit the others.
 FORM_FIELDS = ("date_after", "date_before", "issue", "ordering")
@@ -101,26 +120,34 @@ def _active_filter_chips(params, case_filter):
     data = case_filter.form.cleaned_data
     chips = []
     if data.get("q"):
-        chips.append((f"Search: “{data['q']}”", _link(params, q=None)))
+        chips.append((_("Search: “%(text)s”") % {"text": data["q"]}, _link(params, q=None)))
     for name in FACETS:
         title = case_filter.filters[name].label
         for item in data.get(name) or []:
             value = str(getattr(item, "code", None) or getattr(item, "slug", item))
             chips.append((f"{title}: {item}", _toggled(params, name, value)))
     if data.get("issue"):
-        chips.append((f"Issue {data['issue']}", _link(params, issue=None)))
+        chips.append((_("Issue %(number)s") % {"number": data["issue"]}, _link(params, issue=None)))
     if data.get("date_after"):
-        chips.append((f"From {data['date_after']:%-d %b %Y}", _link(params, date_after=None)))
+        day = date_format(data["date_after"], "SHORT_DATE_FORMAT")
+        chips.append((_("From %(date)s") % {"date": day}, _link(params, date_after=None)))
     if data.get("date_before"):
-        chips.append((f"Until {data['date_before']:%-d %b %Y}", _link(params, date_before=None)))
+        day = date_format(data["date_before"], "SHORT_DATE_FORMAT")
+        chips.append((_("Until %(date)s") % {"date": day}, _link(params, date_before=None)))
     if data.get("appearance_url"):
         url = params.get("appearance_url", "").strip()
-        chips.append((f"Appeared at {url}", _link(params, appearance_url=None)))
+        chips.append((_("Appeared at %(url)s") % {"url": url}, _link(params, appearance_url=None)))
     if data.get("appearance_domain"):
         domain = params.get("appearance_domain", "").strip()
-        chips.append((f"Appeared on {domain}", _link(params, appearance_domain=None)))
+        chips.append(
+            (
+                _("Appeared on %(domain)s") % {"domain": domain},
+                _link(params, appearance_domain=None),
+            )
+        )
     if data.get("updated_since"):
-        chips.append((f"Updated since {data['updated_since']}", _link(params, updated_since=None)))
+        since = _("Updated since %(time)s") % {"time": data["updated_since"]}
+        chips.append((since, _link(params, updated_since=None)))
     return [{"label": label, "remove_url": url} for label, url in chips]
 
 
@@ -130,10 +157,13 @@ def _facet_panels(params, result, expanded):
         values = result.facets.get(name, [])
         show_all = name == expanded
         shown = [v for i, v in enumerate(values) if show_all or i < FACET_TOP or v.selected]
+        title, all_label, top_label = FACET_TITLES[name]
         panels.append(
             {
                 "name": name,
-                "title": FACET_TITLES[name],
+                "title": title,
+                "all_label": all_label,
+                "top_label": top_label,
                 "label": CaseFilter.base_filters[name].label,
                 "typeahead": name in SUGGEST_FACETS,
                 "has_selection": any(v.selected for v in values),
@@ -176,12 +206,13 @@ def _display_choices(params, add_error):
     """(view, columns, page size) from the URL; each bad value is an error naming it."""
     view = params.get("view") or "list"
     if view not in VIEWS:
-        add_error(f"view: choose one of {', '.join(VIEWS)}.")
+        add_error("view: " + _("choose one of %(choices)s.") % {"choices": ", ".join(VIEWS)})
         view = "list"
     page_size = PAGE_SIZE
     if params.get("page_size"):
         if params["page_size"] not in [str(size) for size in PAGE_SIZES]:
-            add_error(f"page_size: choose one of {', '.join(map(str, PAGE_SIZES))}.")
+            choices = ", ".join(map(str, PAGE_SIZES))
+            add_error("page_size: " + _("choose one of %(choices)s.") % {"choices": choices})
         else:
             page_size = int(params["page_size"])
     names = [name.strip() for value in params.getlist("cols") for name in value.split(",")]
@@ -189,7 +220,9 @@ def _display_choices(params, add_error):
     unknown = [name for name in names if name not in TABLE_COLUMNS]
     if unknown:
         add_error(
-            f"cols: unknown column {', '.join(unknown)}; choose from {', '.join(TABLE_COLUMNS)}."
+            "cols: "
+            + _("unknown column %(unknown)s; choose from %(choices)s.")
+            % {"unknown": ", ".join(unknown), "choices": ", ".join(TABLE_COLUMNS)}
         )
     columns = list(dict.fromkeys(name for name in names if name in TABLE_COLUMNS))
     columns = columns or list(DEFAULT_COLUMNS)
@@ -295,7 +328,10 @@ def case_list(request):
     ordering = case_filter.active_ordering
     expanded = params.get("more")
     if expanded and expanded not in FACETS:
-        case_filter.form.add_error(None, f"more: choose one of {', '.join(FACETS)}.")
+        choices = ", ".join(FACETS)
+        case_filter.form.add_error(
+            None, "more: " + _("choose one of %(choices)s.") % {"choices": choices}
+        )
     view, columns, page_size = _display_choices(
         params, lambda message: case_filter.form.add_error(None, message)
     )
@@ -431,6 +467,8 @@ def case_detail(request, pk, slug=None):
         "case": case,
         "description": truncatewords(case.summary, 40),  # shown three times in <head>
         "claim_review": claim_review(case, request),
+        # The page in its own language: each language's page is canonical for itself.
+        "canonical_url": request.build_absolute_uri(case.get_absolute_url()),
         "citation": citation(case, request),
         "apa_citation": apa_citation(case, request),
         "bibtex_entry": bibtex_entry(case, request),
@@ -461,7 +499,8 @@ def home(request):
     return redirect("cases:list")
 
 
-BROWSE_SORTS = {"name": "Name", "count": "Number of cases"}
+# As the sort links read after "Sort by:".
+BROWSE_SORTS = {"name": gettext_lazy("name"), "count": gettext_lazy("number of cases")}
 BROWSE_PARAMETERS = {"sort", "q", "page"}
 # Values on one browse page: 2,718 outlets on one page made 476 kB; 200 make about 40 kB.
 BROWSE_PAGE_SIZE = 200
@@ -488,11 +527,11 @@ def _browse(request, *, title, intro, param, values, notes=None):
     query = request.GET.get("q", "").strip()
     error = None
     if sort not in BROWSE_SORTS:
-        error = f"sort: choose one of {', '.join(BROWSE_SORTS)}."
+        error = "sort: " + _("choose one of %(choices)s.") % {"choices": ", ".join(BROWSE_SORTS)}
         sort = "name"
     page_number = request.GET.get("page", "1")
     if not (page_number.isascii() and page_number.isdigit() and 0 < int(page_number) < 10**6):
-        error = "page: a whole number from 1."
+        error = "page: " + _("a whole number from 1.")
         page_number = "1"
     page_number = int(page_number)
     unknown = unknown_parameters(request.GET, BROWSE_PARAMETERS)
@@ -507,7 +546,7 @@ def _browse(request, *, title, intro, param, values, notes=None):
         }
         for value, label, count in values
     ]
-    for row, (value, _, _) in zip(rows, values, strict=True):
+    for row, (value, _label, _count) in zip(rows, values, strict=True):
         if value in notes:
             row["note"] = notes[value]
     all_values = len(rows)
@@ -518,7 +557,9 @@ def _browse(request, *, title, intro, param, values, notes=None):
         rows.sort(key=lambda row: -row["count"])  # stable: ties stay in name order
     pages = max(1, -(-len(rows) // BROWSE_PAGE_SIZE))
     if page_number > pages:
-        error = error or f"page: there {'is' if pages == 1 else 'are'} only {pages} here."
+        error = error or "page: " + ngettext(
+            "there is only %(pages)s here.", "there are only %(pages)s here.", pages
+        ) % {"pages": pages}
         page_number = 1
     start = (page_number - 1) * BROWSE_PAGE_SIZE
     shown = rows[start : start + BROWSE_PAGE_SIZE]
@@ -553,25 +594,33 @@ def _browse(request, *, title, intro, param, values, notes=None):
 def keyword_browse(request):
     return _browse(
         request,
-        title="Keywords",
-        intro="The themes cases are tagged with.",
+        title=_("Keywords"),
+        intro=_("The themes cases are tagged with."),
         param="keyword",
         values=browse_counts("keyword"),
     )
 
 
+# How a value that is not a country is marked on the countries page.
+COUNTRY_KIND_NOTES = {
+    Country.Kind.REGION: gettext_lazy("region"),
+    Country.Kind.HISTORICAL: gettext_lazy("historical state"),
+    Country.Kind.ALLIANCE: gettext_lazy("alliance"),
+}
+
+
 def country_browse(request):
     return _browse(
         request,
-        title="Countries and regions",
-        intro=(
+        title=_("Countries and regions"),
+        intro=_(
             "The countries and regions the claims are about. Regions, alliances and "
             "historical states (EU, NATO, USSR), which have no ISO country code, are marked."
         ),
         param="country",
         values=browse_counts("country"),
         notes={
-            slug: Country.Kind(kind).label.lower()
+            slug: COUNTRY_KIND_NOTES[kind]
             for slug, kind in Country.objects.exclude(kind=Country.Kind.COUNTRY).values_list(
                 "slug", "kind"
             )
@@ -582,8 +631,8 @@ def country_browse(request):
 def language_browse(request):
     return _browse(
         request,
-        title="Languages",
-        intro="The languages the claims were published in.",
+        title=_("Languages"),
+        intro=_("The languages the claims were published in."),
         param="language",
         values=browse_counts("language"),
     )
@@ -592,8 +641,8 @@ def language_browse(request):
 def outlet_browse(request):
     return _browse(
         request,
-        title="Outlets",
-        intro="The media outlets where the claims appeared.",
+        title=_("Outlets"),
+        intro=_("The media outlets where the claims appeared."),
         param="outlet",
         values=browse_counts("outlet"),
     )
@@ -601,13 +650,20 @@ def outlet_browse(request):
 
 def issue_browse(request):
     values = [
-        (number, f"Issue {number}" + (f", {date:%-d %B %Y}" if date else ""), count)
+        (number, _issue_label(number, date), count)
         for number, date, count in browse_counts("issue")
     ]
     return _browse(
         request,
-        title="Review issues",
-        intro="The weekly reviews the cases were reported in, newest first.",
+        title=_("Review issues"),
+        intro=_("The weekly reviews the cases were reported in, newest first."),
         param="issue",
         values=values,
     )
+
+
+def _issue_label(number, date):
+    if date is None:
+        return _("Issue %(number)s") % {"number": number}
+    day = date_format(date, "DATE_FORMAT")
+    return _("Issue %(number)s, %(date)s") % {"number": number, "date": day}

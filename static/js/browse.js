@@ -20,6 +20,10 @@
       li.hidden = !match;
       if (match) shown += 1;
     });
-    status.textContent = needle ? shown + " / " + items.length : "";
+    // The page's language gives the wording: "{shown} of {total} shown".
+    var wording = status.getAttribute("data-wording") || "{shown} of {total} shown";
+    status.textContent = needle
+      ? wording.replace("{shown}", shown).replace("{total}", items.length)
+      : "";
   });
 })();

@@ -87,7 +87,10 @@
         listbox.appendChild(option);
         options.push({ el: option, value: result.value });
       });
-      status.textContent = results.length ? results.length + " values found." : "No value found.";
+      // The page's language gives the wording ("{count} values found.", "No value found.").
+      status.textContent = results.length
+        ? (status.getAttribute("data-found") || "{count} values found.").replace("{count}", results.length)
+        : status.getAttribute("data-none") || "No value found.";
       listbox.hidden = results.length === 0;
       input.setAttribute("aria-expanded", results.length ? "true" : "false");
     }

@@ -27,8 +27,8 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
-# "" is the default language; add "/ru" and the others as the interface gains them.
-LANGUAGE_PREFIXES = [""]
+# "" is English, the default language, at unprefixed URLs.
+LANGUAGE_PREFIXES = ["", "/ru", "/uk", "/de", "/fr"]
 # (name, path); "{case}" stands for the case page's path.
 PAGES = [
     ("home", "/"),
