@@ -349,42 +349,38 @@ class SearchFilter(django_filters.CharFilter):
     field_class = SearchField
 
 
-class AppearanceURLField(forms.CharField):
+class LookupKeyField(forms.CharField):
+    """A web address or domain, cleaned to its lookup key by `to_key` (cases.urlnorm)."""
+
+    to_key = None
+    invalid_message = None
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_LOOKUP_URL_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        if not text:
+            return ""
+        try:
+            return self.to_key(text)
+        except NotAURL:
+            raise ValidationError(self.invalid_message, code="invalid") from None
+
+
+class AppearanceURLField(LookupKeyField):
     """A web address, cleaned to its lookup key (cases.urlnorm.lookup_url)."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", MAX_LOOKUP_URL_LENGTH)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value):
-        text = super().clean(value).strip()
-        if not text:
-            return ""
-        try:
-            return lookup_url(text)
-        except NotAURL:
-            raise ValidationError(
-                _("Give a web address, like https://example.com/article."), code="invalid"
-            ) from None
+    to_key = staticmethod(lookup_url)
+    invalid_message = _("Give a web address, like https://example.com/article.")
 
 
-class AppearanceDomainField(forms.CharField):
+class AppearanceDomainField(LookupKeyField):
     """A domain name (or a URL, of which the host counts), cleaned to its host key."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", MAX_LOOKUP_URL_LENGTH)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, value):
-        text = super().clean(value).strip()
-        if not text:
-            return ""
-        try:
-            return lookup_domain(text)
-        except NotAURL:
-            raise ValidationError(
-                _("Give a domain name, like example.com."), code="invalid"
-            ) from None
+    to_key = staticmethod(lookup_domain)
+    invalid_message = _("Give a domain name, like example.com.")
 
 
 class AppearanceURLFilter(django_filters.CharFilter):
