@@ -10,7 +10,7 @@ import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -370,6 +370,21 @@ def test_the_record_of_token_use_is_read_only_in_the_admin(client):
         == 403
     )
     assert ApiTokenUse.objects.filter(pk=use.pk).exists()
+
+
+def test_prune_logs_deletes_token_uses_older_than_its_days(db):
+    token, key = issue_token(make_user("partner", EDITOR_PERMISSIONS), scope="write")
+    with_key(key).post("/api/v1/cases/", {"title": "Old"}, format="json")
+    ApiTokenUse.objects.update(at=timezone.now() - datetime.timedelta(days=31))
+    with_key(key).post("/api/v1/cases/", {"title": "New"}, format="json")
+
+    out = io.StringIO()
+    call_command("prune_logs", "--days", "30", stdout=out)
+
+    assert "Deleted 1 token uses" in out.getvalue()
+    assert ApiTokenUse.objects.get(token=token).at > timezone.now() - datetime.timedelta(days=1)
+    with pytest.raises(CommandError, match="--days"):
+        call_command("prune_logs", "--days", "0")
 
 
 def test_drf_tokens_made_before_are_hashed_and_keep_working(db):

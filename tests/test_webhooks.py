@@ -390,3 +390,50 @@ def test_turning_changes_into_deliveries_costs_the_same_queries_for_one_case_or_
     one, many = queries_to_enqueue(1), queries_to_enqueue(12)
     assert WebhookDelivery.objects.count() == 13
     assert one == many
+
+
+def test_pruning_keeps_what_says_a_subscription_was_told_of_a_case(receiver):
+    nato = KeywordFactory(name="NATO")
+    filtered = WebhookSubscription.objects.get()
+    filtered.keywords.set([nato])
+    worker_pass()
+    case = CaseFactory(keywords=[nato])
+    worker_pass()
+    edit(case, title="Edited once")
+    worker_pass()
+    edit(case, title="Edited twice")
+    worker_pass()
+    assert WebhookDelivery.objects.filter(delivered_at__isnull=False).count() == 3
+    WebhookDelivery.objects.update(delivered_at=timezone.now() - datetime.timedelta(days=200))
+    undelivered = WebhookDelivery.objects.create(
+        subscription=filtered,
+        event_id="msg_x",
+        event_type="case.updated",
+        case_id=case.pk,
+        seq=0,
+        payload={},
+    )
+
+    out = io.StringIO()
+    call_command("prune_logs", "--days", "180", stdout=out)
+    assert "2 delivered webhooks" in out.getvalue()
+    kept = WebhookDelivery.objects.exclude(pk=undelivered.pk).get()
+    assert kept.payload["data"]["case"]["title"] == "Edited twice"
+    assert WebhookDelivery.objects.filter(pk=undelivered.pk).exists()
+
+    # The kept delivery still tells the worker that this subscription heard of the case.
+    undelivered.delete()
+    case_id = case.pk
+    delete_case(case)
+    worker_pass()
+    assert receiver.types()[-1] == ("case.deleted", case_id)
+
+
+def test_pruning_leaves_recent_deliveries(receiver):
+    worker_pass()
+    case = CaseFactory()
+    worker_pass()
+    edit(case, title="Edited")
+    worker_pass()
+    call_command("prune_logs", "--days", "1", stdout=io.StringIO())
+    assert WebhookDelivery.objects.count() == 2
