@@ -359,9 +359,9 @@ def ask_concurrently(port, path, concurrency, requests, seconds, headers=None):
 
 
 def ask_on_every_worker(port, path, workers, per_worker, seconds, headers=None):
-    """{worker pid: [seconds of each answer, in order]}: `path` asked again and again, each
-    time over a new connection, until every one of `workers` (their process ids) has
-    answered it `per_worker` times, or `seconds` have passed.
+    """({worker pid: [seconds of each answer, in order]}, requests made): `path` asked again
+    and again, each time over a new connection, until every one of `workers` (their
+    process ids) has answered it `per_worker` times, or `seconds` have passed.
 
     Which worker takes a new connection is the kernel's choice; the X-Bench-Worker header
     of each answer (bench/wsgi.py) says which one did. Answers other than 200 are left out.
@@ -377,7 +377,7 @@ def ask_on_every_worker(port, path, workers, per_worker, seconds, headers=None):
         worker = response_headers.get(WORKER_HEADER)
         if status == 200 and worker in answers and len(answers[worker]) < per_worker:
             answers[worker].append(took)
-    return answers
+    return answers, asked
 
 
 def every_worker_summary(answers):
@@ -597,17 +597,21 @@ def build_questions(quick):
             note="a cursor half-way down the list and deeper",
         )
     )
-    sample = list(published.order_by("?").values_list("id", "slug")[: variants + 1])
+    pool = case_pool(published)
+    sample = [(pk, slug) for pk, slug, _ in pool[: variants + 1]]
+
+    def case_page(rng):
+        pk, slug, _ = rng.choice(pool)
+        # Datasette's own page for one row: HTML for HTML.
+        return f"/cases/{pk}/{slug}/", f"/bench/cases/{pk}"
+
     questions.append(
-        Question(
+        drawn(
             "case page",
             "page",
-            first=[f"/cases/{pk}/{slug}/" for pk, slug in sample[1:]],
-            repeat=f"/cases/{sample[0][0]}/{sample[0][1]}/",
-            raw=raw_case_page(sample[0][0]),
-            # Datasette's own page for one row: HTML for HTML.
-            datasette=f"/bench/cases/{sample[0][0]}",
-            datasette_first=[f"/bench/cases/{pk}" for pk, _ in sample[1:]],
+            case_page,
+            variants,
+            raw=lambda path: raw_case_page(int(path.split("/")[2])),
         )
     )
     questions.append(
@@ -702,15 +706,30 @@ def build_questions(quick):
     questions.append(
         Question("statistics page", "stats", first=[], repeat="/stats/", concurrent=False)
     )
-    questions += drawn_questions(published, ranked, variants, ds, ds_filters)
+    questions += drawn_questions(published, ranked, pool, variants, ds, ds_filters)
     return questions, n_published
 
 
-def drawn_questions(published, ranked, variants, ds, ds_filters):
+def case_pool(published, size=3000):
+    """(id, slug, title) of published cases spread over the table, in a random order:
+    case pages, change forms, and titles to take phrases from."""
+    from django.db.models import Max, Min
+
+    span = published.aggregate(lo=Min("id"), hi=Max("id"))
+    if span["lo"] is None:
+        return []
+    rng = random.Random(2)
+    ids = rng.sample(range(span["lo"], span["hi"] + 1), min(size, span["hi"] - span["lo"] + 1))
+    pool = list(published.filter(id__in=ids).order_by("id").values_list("id", "slug", "title"))
+    rng.shuffle(pool)
+    return pool
+
+
+def drawn_questions(published, ranked, pool, variants, ds, ds_filters):
     """The questions whose variants are drawn from the data as they are asked: the list
     with rarer and more filters, searches with the websearch syntax, statistics, a feed,
-    the API, case pages, and the admin (signed in). Each has a Datasette equivalent where
-    Datasette has one, and its exact SQL."""
+    the API, and the admin (signed in). Each has a Datasette equivalent where Datasette
+    has one, and its exact SQL. `pool`: case_pool()."""
     import datetime
 
     from django.db import connection
@@ -728,7 +747,7 @@ def drawn_questions(published, ranked, variants, ds, ds_filters):
     # The rarest quarter of the keywords in use; countries from about the 10th to the 40th.
     tail_keywords = keywords[len(keywords) * 3 // 4 :] or keywords
     mid_countries = countries[len(countries) // 10 : len(countries) // 3] or countries
-    span = published.aggregate(first=Min("date"), last=Max("date"), lo=Min("id"), hi=Max("id"))
+    span = published.aggregate(first=Min("date"), last=Max("date"))
     years = list(range(span["first"].year, span["last"].year + 1))
 
     def window(rng, shortest, longest):
@@ -752,10 +771,7 @@ def drawn_questions(published, ranked, variants, ds, ds_filters):
     words = [w for w in candidates if w in kept]
     common_words = [t for t, share in synthetic.TOPIC_TERMS.items() if share >= 0.02]
     common_words += words[:40]
-    # Cases spread over the table: pages, change forms, and titles to take phrases from.
-    pick = random.Random(2)
-    ids = pick.sample(range(span["lo"], span["hi"] + 1), min(3000, span["hi"] - span["lo"] + 1))
-    pool = list(published.filter(id__in=ids).values_list("id", "slug", "title"))
+    # Phrases: two words of a title.
     phrases = []
     for _, _, title in pool:
         title_words = re.findall(r"[^\W\d_]+", title)
@@ -849,10 +865,6 @@ def drawn_questions(published, ranked, variants, ds, ds_filters):
         w = rng.choice(words)
         return f"/api/v1/cases/facets/?{qs(q=w)}", search([("_search", w)])
 
-    def case_page(rng):
-        pk, slug, _ = rng.choice(pool)
-        return f"/cases/{pk}/{slug}/", f"/bench/cases/{pk}"
-
     def listed(path):
         return raw_list(query_of(path))
 
@@ -874,14 +886,6 @@ def drawn_questions(published, ranked, variants, ds, ds_filters):
             lambda path: raw_api_list(query_of(path)),
         ),
         ("API facets with a search", "api", api_facets_search, listed),
-        # Case pages drawn from the pool: the mixed load's (the "case page" row above has
-        # its own variants, shared with the API case).
-        (
-            "case page, drawn",
-            "page",
-            case_page,
-            lambda path: raw_case_page(int(path.split("/")[2])),
-        ),
     ]
     questions = [drawn(name, kind, draw, variants, raw=raw) for name, kind, draw, raw in rows]
 
@@ -894,10 +898,13 @@ def drawn_questions(published, ranked, variants, ds, ds_filters):
         Outlet: sorted({w for o in synthetic.OUTLET_NAMES for w in o.lower().split()}),
     }
 
+    # The first 40 pages of a hundred cases.
+    case_pages = min(40, max(1, math.ceil(Case.objects.count() / 100)))
+
     def admin_cases(rng):
         param = rng.choice(
             [
-                ("p", rng.randint(2, 40)),
+                ("p", rng.randint(1, case_pages)),
                 ("date__year", rng.choice(years)),
                 ("languages__id__exact", rng.choice(language_ids)),
                 ("status__exact", rng.choice(["published", "draft"])),
@@ -1290,7 +1297,7 @@ def run_question(question, port, quick, workers=()):
         result["concurrent"] = summary(times) | {"req_per_s": throughput, "errors": len(errors)}
     if question.every_worker and question.first and workers:
         # The first variant: one worker has answered it once, in the first asks.
-        answers = ask_on_every_worker(
+        answers, asked = ask_on_every_worker(
             port,
             question.first[0],
             workers,
@@ -1299,12 +1306,14 @@ def run_question(question, port, quick, workers=()):
             headers=headers,
         )
         result["every_worker"] = every_worker_summary(answers)
+        result["every_worker_requests"] = asked
     return result
 
 
-def mixed_load(port, questions, asked, quick):
+def mixed_load(port, questions, asked, seconds=MIXED_SECONDS):
     """Fresh variants of the drawn public questions, each path asked once at most (none
-    that `asked` holds, so no answer is kept yet), at MIXED_CONCURRENCY for MIXED_SECONDS."""
+    that `asked` holds, so no answer is kept yet; each asked is added to it), at
+    MIXED_CONCURRENCY for `seconds`."""
     rng = random.Random("mixed")
     drawing = [q for q in questions if q.draw and q.kind != "admin"]
 
@@ -1316,7 +1325,6 @@ def mixed_load(port, questions, asked, quick):
         asked.add(path)
         return path
 
-    seconds = 10 if quick else MIXED_SECONDS
     started = time.monotonic()
     times, errors, throughput = ask_concurrently(port, fresh, MIXED_CONCURRENCY, 10**9, seconds)
     return summary(times) | {
@@ -1621,7 +1629,7 @@ def main():
             results.append(result)
         if chosen(patterns, "mixed-load"):
             print("… mixed load", file=sys.stderr, flush=True)
-            mixed = mixed_load(args.port, everything, asked, args.quick)
+            mixed = mixed_load(args.port, everything, asked, 10 if args.quick else MIXED_SECONDS)
         stop(server)
         if sqlite_path:
             warmed |= warm_sqlite(sqlite_path)
