@@ -27,7 +27,7 @@ Datasette.
 
 BENCH_QUESTIONS (or --questions) runs a subset: comma-separated row keys or glob patterns
 (`search-*,admin-*`); the keys are the rows' names in lower case, with hyphens
-(`list-4-facets`), plus `mixed-load`, `import` and `dumps`.
+(`list-4-facets`), plus `mixed-load`, `import`, `dumps` and `soak` (bench/soak.py).
 
 Only loopback addresses are used; every loop is bounded in requests and in time.
 """
@@ -1399,8 +1399,9 @@ def admin_session(port, username, password):
 
 # --- Choosing rows ------------------------------------------------------------------------
 
-# Rows that are not questions, which BENCH_QUESTIONS can choose too.
-OTHER_ROWS = ("mixed-load", "import", "dumps")
+# Rows that are not questions, which BENCH_QUESTIONS can choose too ("soak": bench/soak.py,
+# which make bench runs next).
+OTHER_ROWS = ("mixed-load", "import", "dumps", "soak")
 
 
 def row_patterns(spec):

@@ -57,6 +57,7 @@ def test_rows_are_chosen_by_key_or_glob_pattern():
     assert [k for k in keys if run.chosen(patterns, k)] == keys[1:]
     assert all(run.chosen([], k) for k in keys)  # no BENCH_QUESTIONS: every row
     run.check_patterns(patterns, keys)
+    run.check_patterns(["mixed-load", "import", "dumps", "soak"], run.OTHER_ROWS)
     with pytest.raises(SystemExit, match="no row matches serch-\\*. Rows: list-4-facets"):
         run.check_patterns(["serch-*", "admin-*"], keys)
     assert run.question_key("search, `word -word`") == "search-word-word"
