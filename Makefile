@@ -95,7 +95,8 @@ $(BENCH_STAMP):
 	touch $(BENCH_STAMP)
 
 # BENCH_CASES=100000 make bench for a shorter run; results in bench/results.json, then the
-# soak's (SOAK_MINUTES=2 for a shorter one) in bench/soak.json.
+# soak's (SOAK_MINUTES=2 for a shorter one) in bench/soak.json. BENCH_QUESTIONS='search-*,admin-*'
+# asks only the rows those keys or glob patterns name (docs/performance.md, "The rows").
 bench: db-start $(BENCH_STAMP)
 	$(BIN)/python bench/run.py --datasette $(BENCH_VENV)/bin/datasette $(BENCH_ARGS)
 	$(BIN)/python bench/soak.py

@@ -1,7 +1,7 @@
 """make bench: the site under production settings against N cases, next to exact SQL and
 Datasette.
 
-    python bench/run.py [--cases N] [--datasette PATH] [--quick]
+    python bench/run.py [--cases N] [--datasette PATH] [--quick] [--questions PATTERNS]
 
 1. Loads (or reuses) N synthetic cases (BENCH_CASES, default 1,000,000) into a database of
    its own, disinfo_bench, on the server of DATABASE_URL (or the embedded one).
@@ -12,22 +12,35 @@ Datasette.
      answer of ours is cached (the facet index is built; PostgreSQL's buffers are warm);
    - repeats of one variant, at concurrency 1 and at concurrency 8 (latency percentiles
      and throughput);
+   - a repeat on every worker: a variant one worker has answered once (its first ask),
+     asked again over new connections until every gunicorn worker has answered it
+     EVERY_WORKER_REPEATS times (bench/wsgi.py names the worker in each answer);
    - the exact SQL answer computed directly against PostgreSQL (total, five facet counts
      and the first page, no index, no cache);
    - Datasette asked the same question over the same cases exported to SQLite (JSON array
      columns with _facet_array, FTS5 for _search).
-4. Builds the bulk dumps (manage.py build_dumps, bench/dump_speed.py): cases/s per file.
-5. Prints one table and writes bench/results.json.
+   The admin's rows are asked signed in, as a superuser the bench makes in its database.
+4. The mixed load: fresh variants of the public questions drawn from the data, at
+   concurrency 8 for 30 s (requests/s, p50, p95, p99, errors).
+5. Builds the bulk dumps (manage.py build_dumps, bench/dump_speed.py): cases/s per file.
+6. Prints one table and writes bench/results.json.
+
+BENCH_QUESTIONS (or --questions) runs a subset: comma-separated row keys or glob patterns
+(`search-*,admin-*`); the keys are the rows' names in lower case, with hyphens
+(`list-4-facets`), plus `mixed-load`, `import`, `dumps` and `soak` (bench/soak.py).
 
 Only loopback addresses are used; every loop is bounded in requests and in time.
 """
 
 import argparse
+import fnmatch
 import http.client
 import json
+import math
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -35,6 +48,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +64,12 @@ CONCURRENT_SECONDS = 15  # ... or this long, whichever comes first
 REQUEST_TIMEOUT = 600
 DATASETTE_BUDGET = 60  # seconds of further asks per question, after the first one
 DATASETTE_LIMIT_MS = 60_000  # Datasette's own limit per SQL query (and per facet)
+EVERY_WORKER_REPEATS = 10  # answers of the repeated variant asked of each worker
+EVERY_WORKER_SECONDS = 60  # ... within this long (per question)
+MIXED_CONCURRENCY = 8
+MIXED_SECONDS = 30
+ADMIN_USER = "bench-admin"  # the superuser the admin's rows sign in as (bench database only)
+WORKER_HEADER = "X-Bench-Worker"  # bench/wsgi.py: the process id of the worker that answered
 
 
 # --- Database and data -------------------------------------------------------------------
@@ -156,6 +176,8 @@ def server_env(url):
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "bench-only-not-a-secret",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Plain http on loopback: no redirect to https (docs/deployment.md, a trial).
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
             "DJANGO_SETTINGS_MODULE": "disinfo_db.settings",
         }
     )
@@ -181,7 +203,8 @@ def start_gunicorn(env, port, workers):
     process = subprocess.Popen(
         [
             str(gunicorn),
-            "disinfo_db.wsgi",
+            # The site's application, naming its worker in each answer (bench/wsgi.py).
+            "bench.wsgi",
             "--config",
             str(BASE / "disinfo_db" / "gunicorn_conf.py"),
             "--bind",
@@ -249,17 +272,23 @@ def stop(process):
 # --- HTTP ---------------------------------------------------------------------------------
 
 
-def get(port, path, timeout=REQUEST_TIMEOUT):
-    """(status, body bytes, seconds) of one GET over a fresh loopback connection."""
+def fetch(port, path, method="GET", body=None, headers=None, timeout=REQUEST_TIMEOUT):
+    """(status, body bytes, seconds, response headers) of one request over a fresh
+    loopback connection."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        conn.request("GET", path, headers={"Host": "localhost"})
+        conn.request(method, path, body=body, headers={"Host": "localhost", **(headers or {})})
         response = conn.getresponse()
-        body = response.read()
-        return response.status, body, time.perf_counter() - started
+        data = response.read()
+        return response.status, data, time.perf_counter() - started, response.headers
     finally:
         conn.close()
+
+
+def get(port, path, timeout=REQUEST_TIMEOUT, headers=None):
+    """(status, body bytes, seconds) of one GET over a fresh loopback connection."""
+    return fetch(port, path, headers=headers, timeout=timeout)[:3]
 
 
 def percentile(values, p):
@@ -280,14 +309,14 @@ def summary(seconds):
     }
 
 
-def ask_each(port, paths, check=None, budget=None):
+def ask_each(port, paths, check=None, budget=None, headers=None):
     """Ask each path once, in order; with a budget (seconds), stop when it is spent."""
     times, statuses = [], []
     deadline = time.monotonic() + budget if budget else None
     for path in paths:
         if deadline and times and time.monotonic() > deadline:
             break
-        status, body, seconds = get(port, path)
+        status, body, seconds = get(port, path, headers=headers)
         statuses.append(status)
         if status == 200:
             times.append(seconds)
@@ -296,7 +325,9 @@ def ask_each(port, paths, check=None, budget=None):
     return times, statuses
 
 
-def ask_concurrently(port, path, concurrency, requests, seconds):
+def ask_concurrently(port, path, concurrency, requests, seconds, headers=None):
+    """Ask `path` (or, when it is a function, the path it returns for each request) from
+    `concurrency` clients, `requests` times in all or for `seconds`, whichever ends first."""
     times, errors = [], []
     lock = threading.Lock()
     remaining = [requests]
@@ -308,8 +339,9 @@ def ask_concurrently(port, path, concurrency, requests, seconds):
                 if remaining[0] <= 0:
                     return
                 remaining[0] -= 1
+                asked = path() if callable(path) else path
             try:
-                status, _, took = get(port, path)
+                status, _, took = get(port, asked, headers=headers)
             except OSError as error:
                 errors.append(str(error))
                 continue
@@ -324,6 +356,40 @@ def ask_concurrently(port, path, concurrency, requests, seconds):
         thread.join()
     elapsed = time.monotonic() - started
     return times, errors, (len(times) / elapsed if elapsed else 0)
+
+
+def ask_on_every_worker(port, path, workers, per_worker, seconds, headers=None):
+    """({worker pid: [seconds of each answer, in order]}, requests made): `path` asked again
+    and again, each time over a new connection, until every one of `workers` (their
+    process ids) has answered it `per_worker` times, or `seconds` have passed.
+
+    Which worker takes a new connection is the kernel's choice; the X-Bench-Worker header
+    of each answer (bench/wsgi.py) says which one did. Answers other than 200 are left out.
+    """
+    answers = {str(pid): [] for pid in workers}
+    deadline = time.monotonic() + seconds
+    asked = 0
+    while time.monotonic() < deadline and asked < 20 * per_worker * max(1, len(workers)):
+        if all(len(times) >= per_worker for times in answers.values()):
+            break
+        status, _, took, response_headers = fetch(port, path, headers=headers)
+        asked += 1
+        worker = response_headers.get(WORKER_HEADER)
+        if status == 200 and worker in answers and len(answers[worker]) < per_worker:
+            answers[worker].append(took)
+    return answers, asked
+
+
+def every_worker_summary(answers):
+    """Per worker: summary() of its answers, its first answer and its slowest (ms)."""
+    return {
+        worker: summary(times)
+        | {
+            "first": times[0] * 1000 if times else None,
+            "max": max(times) * 1000 if times else None,
+        }
+        for worker, times in answers.items()
+    }
 
 
 # --- Questions ----------------------------------------------------------------------------
@@ -341,6 +407,51 @@ class Question:
     note: str = ""
     concurrent: bool = True
     rows: int = None  # cases an export returns
+    headers: dict = None  # sent with each request (the admin's session cookie)
+    draw: object = None  # (random.Random) -> (our path, Datasette's or None): a fresh variant
+    every_worker: bool = True  # measure the repeat on every worker
+
+    @property
+    def key(self):
+        return question_key(self.name)
+
+
+def question_key(name):
+    """A row's key for BENCH_QUESTIONS: "list, 4 facets" -> "list-4-facets"."""
+    from django.utils.text import slugify
+
+    return slugify(name)
+
+
+def drawn(name, kind, draw, variants, raw=None, repeat=None, **fields):
+    """A question whose variants are drawn from the data by draw(rng), which returns (our
+    path, Datasette's path or None): the first draw is the repeated variant (unless
+    `repeat` gives it), the next `variants` different ones the first asks. `raw`, given the
+    repeated path, returns the exact SQL's timer. The mixed load draws further variants
+    with `draw`."""
+    rng = random.Random(name)
+    picks = dict([repeat]) if repeat else {}
+    for _ in range(50 * (variants + 1)):
+        if len(picks) > variants:
+            break
+        ours, theirs = draw(rng)
+        picks.setdefault(ours, theirs)
+    (repeat, ds_repeat), *rest = picks.items()
+    return Question(
+        name,
+        kind,
+        first=[ours for ours, _ in rest],
+        repeat=repeat,
+        raw=raw(repeat) if raw else None,
+        datasette=ds_repeat,
+        datasette_first=[theirs for _, theirs in rest if theirs],
+        draw=draw,
+        **fields,
+    )
+
+
+def query_of(path):
+    return urllib.parse.urlsplit(path).query
 
 
 def build_questions(quick):
@@ -353,14 +464,17 @@ def build_questions(quick):
 
     published = Case.objects.published()
     n_published = published.count()
-    top = {
+    # Every value in use, the most used first.
+    ranked = {
         model: list(
             model.objects.annotate(n=Count("cases", filter=Q(cases__status="published")))
-            .order_by("-n")
-            .values_list(key, flat=True)[:40]
+            .filter(n__gt=0)
+            .order_by("-n", key)
+            .values_list(key, flat=True)
         )
         for model, key in ((Keyword, "slug"), (Country, "slug"), (Language, "code"))
     }
+    top = {model: values[:40] for model, values in ranked.items()}
     kws, cos, las = top[Keyword], top[Country], top[Language]
     variants = 5 if quick else FIRST_VARIANTS
 
@@ -483,17 +597,21 @@ def build_questions(quick):
             note="a cursor half-way down the list and deeper",
         )
     )
-    sample = list(published.order_by("?").values_list("id", "slug")[: variants + 1])
+    pool = case_pool(published)
+    sample = [(pk, slug) for pk, slug, _ in pool[: variants + 1]]
+
+    def case_page(rng):
+        pk, slug, _ = rng.choice(pool)
+        # Datasette's own page for one row: HTML for HTML.
+        return f"/cases/{pk}/{slug}/", f"/bench/cases/{pk}"
+
     questions.append(
-        Question(
+        drawn(
             "case page",
             "page",
-            first=[f"/cases/{pk}/{slug}/" for pk, slug in sample[1:]],
-            repeat=f"/cases/{sample[0][0]}/{sample[0][1]}/",
-            raw=raw_case_page(sample[0][0]),
-            # Datasette's own page for one row: HTML for HTML.
-            datasette=f"/bench/cases/{sample[0][0]}",
-            datasette_first=[f"/bench/cases/{pk}" for pk, _ in sample[1:]],
+            case_page,
+            variants,
+            raw=lambda path: raw_case_page(int(path.split("/")[2])),
         )
     )
     questions.append(
@@ -588,7 +706,290 @@ def build_questions(quick):
     questions.append(
         Question("statistics page", "stats", first=[], repeat="/stats/", concurrent=False)
     )
+    questions += drawn_questions(published, ranked, pool, variants, ds, ds_filters)
     return questions, n_published
+
+
+def case_pool(published, size=3000):
+    """(id, slug, title) of published cases spread over the table, in a random order:
+    case pages, change forms, and titles to take phrases from."""
+    from django.db.models import Max, Min
+
+    span = published.aggregate(lo=Min("id"), hi=Max("id"))
+    if span["lo"] is None:
+        return []
+    rng = random.Random(2)
+    ids = rng.sample(range(span["lo"], span["hi"] + 1), min(size, span["hi"] - span["lo"] + 1))
+    pool = list(published.filter(id__in=ids).order_by("id").values_list("id", "slug", "title"))
+    rng.shuffle(pool)
+    return pool
+
+
+def drawn_questions(published, ranked, pool, variants, ds, ds_filters):
+    """The questions whose variants are drawn from the data as they are asked: the list
+    with rarer and more filters, searches with the websearch syntax, statistics, a feed,
+    the API, and the admin (signed in). Each has a Datasette equivalent where Datasette
+    has one, and its exact SQL. `pool`: case_pool()."""
+    import datetime
+
+    from django.db import connection
+    from django.db.models import Count, Max, Min
+
+    from bench import synthetic
+    from cases.models import Case, Country, Keyword, Language, Outlet
+    from cases.search import SEARCH_CONFIG, prefix_query
+
+    def qs(*pairs, **params):
+        return urllib.parse.urlencode([*pairs, *params.items()])
+
+    keywords, countries = ranked[Keyword], ranked[Country]
+    common_keywords, languages = keywords[:100], ranked[Language][:3]
+    # The rarest quarter of the keywords in use; countries from about the 10th to the 40th.
+    tail_keywords = keywords[len(keywords) * 3 // 4 :] or keywords
+    mid_countries = countries[len(countries) // 10 : len(countries) // 3] or countries
+    span = published.aggregate(first=Min("date"), last=Max("date"))
+    years = list(range(span["first"].year, span["last"].year + 1))
+
+    def window(rng, shortest, longest):
+        length = rng.randint(shortest, longest)
+        days = max(0, (span["last"] - span["first"]).days - length)
+        start = span["first"] + datetime.timedelta(days=rng.randint(0, days))
+        return start.isoformat(), (start + datetime.timedelta(days=length)).isoformat()
+
+    # Search words: the generator's vocabulary from its first content word on (Zipf ranks
+    # ~60 to ~1,500: in about 40% down to 2% of the cases) and its topic terms, less what
+    # the search configuration drops as a stop word.
+    start = synthetic.VOCABULARY.index("claim")
+    candidates = [w for w in synthetic.VOCABULARY[start : start + 1500] if w.isalpha()]
+    candidates += list(synthetic.TOPIC_TERMS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT w FROM unnest(%s::text[]) w WHERE numnode(plainto_tsquery(%s, w)) > 0",
+            [candidates, SEARCH_CONFIG],
+        )
+        kept = {row[0] for row in cursor.fetchall()}
+    words = [w for w in candidates if w in kept]
+    common_words = [t for t, share in synthetic.TOPIC_TERMS.items() if share >= 0.02]
+    common_words += words[:40]
+    # Phrases: two words of a title.
+    phrases = []
+    for _, _, title in pool:
+        title_words = re.findall(r"[^\W\d_]+", title)
+        phrases += [" ".join(title_words[i : i + 2]) for i in range(len(title_words) - 1)]
+    phrases = [p for p in phrases if all(len(w) > 3 for w in p.split())] or phrases
+
+    def search(params, sort=""):
+        return ds(qs(*params), sort=sort)
+
+    def list_params(params):
+        return f"/cases/?{qs(*params.items())}"
+
+    # Each draw returns (our path, Datasette's path); the exact SQL is timed on the
+    # repeated variant's query.
+    def tail_keyword_country(rng):
+        k, c = rng.choice(tail_keywords), rng.choice(mid_countries)
+        return list_params({"keyword": k, "country": c}), ds(ds_filters(keyword=k, country=c))
+
+    def four_facets(rng):
+        f = {
+            "keyword": rng.choice(keywords[:60]),
+            "country": rng.choice(countries[:20]),
+            "language": rng.choice(languages),
+        }
+        year = rng.choice(years)
+        return list_params(f | {"year": year}), ds(ds_filters(**f) + f"&year={year}")
+
+    def three_keywords(rng):
+        chosen = rng.sample(common_keywords, 3)
+        # Datasette's filters AND; its `_where` says OR (slugs need no escaping).
+        where = ", ".join(f"'{k}'" for k in chosen)
+        where = f"EXISTS (SELECT 1 FROM json_each(keywords) WHERE value IN ({where}))"
+        return "/cases/?" + qs(*[("keyword", k) for k in chosen]), ds(qs(_where=where))
+
+    def window_keyword(rng):
+        k, (after, before) = rng.choice(common_keywords), window(rng, 30, 365)
+        return (
+            list_params({"keyword": k, "date_after": after, "date_before": before}),
+            ds(ds_filters(keyword=k) + "&" + qs(date__gte=after, date__lte=before)),
+        )
+
+    def two_words(rng):
+        terms = " ".join(rng.sample(words, 2))
+        return list_params({"q": terms}), search([("_search", terms)])
+
+    def phrase(rng):
+        quoted = f'"{rng.choice(phrases)}"'
+        return list_params({"q": quoted}), search([("_search", quoted), ("_searchmode", "raw")])
+
+    def word_not_word(rng):
+        w, x = rng.sample(words, 2)
+        return (
+            list_params({"q": f"{w} -{x}"}),
+            search([("_search", f"{w} NOT {x}"), ("_searchmode", "raw")]),
+        )
+
+    def search_window(rng):
+        w, (after, before) = rng.choice(words), window(rng, 180, 1095)
+        return (
+            list_params({"q": w, "date_after": after, "date_before": before, "ordering": "-date"}),
+            search(
+                [("_search", w), ("date__gte", after), ("date__lte", before)],
+                sort="_sort_desc=date",
+            ),
+        )
+
+    def stats_two(rng):
+        k, c = rng.choice(common_keywords), rng.choice(countries[:30])
+        return f"/stats/?{qs(keyword=k, country=c)}", ds(ds_filters(keyword=k, country=c))
+
+    def atom(rng):
+        k, c = rng.choice(common_keywords), rng.choice(countries[:30])
+        return (
+            f"/cases/feed/atom/?{qs(keyword=k, country=c)}",
+            ds(
+                ds_filters(keyword=k, country=c),
+                with_facets=False,
+                sort="_sort_desc=published_at",
+                size=50,
+            ),
+        )
+
+    def api_oldest(rng):
+        k = rng.choice(common_keywords)
+        return (
+            f"/api/v1/cases/?{qs(keyword=k, ordering='date')}",
+            ds(ds_filters(keyword=k), with_facets=False, sort="_sort=date"),
+        )
+
+    def api_facets_search(rng):
+        w = rng.choice(words)
+        return f"/api/v1/cases/facets/?{qs(q=w)}", search([("_search", w)])
+
+    def listed(path):
+        return raw_list(query_of(path))
+
+    rows = [
+        ("list, tail keyword + country", "list", tail_keyword_country, listed),
+        ("list, 4 facets", "list", four_facets, listed),
+        ("list, OR of 3 keywords", "list", three_keywords, listed),
+        ("list, date window + keyword", "list", window_keyword, listed),
+        ("search, two words", "search", two_words, listed),
+        ("search, quoted phrase", "search", phrase, listed),
+        ("search, word -word", "search", word_not_word, listed),
+        ("search + date window, by date", "search", search_window, listed),
+        ("stats, 2 filters", "stats", stats_two, lambda path: raw_stats(query_of(path))),
+        ("Atom feed, filtered", "feed", atom, lambda path: raw_feed(query_of(path))),
+        (
+            "API list, filtered, oldest first",
+            "api",
+            api_oldest,
+            lambda path: raw_api_list(query_of(path)),
+        ),
+        ("API facets with a search", "api", api_facets_search, listed),
+    ]
+    questions = [drawn(name, kind, draw, variants, raw=raw) for name, kind, draw, raw in rows]
+
+    # The admin, signed in (main() sets the questions' session cookie). Its pages are not
+    # kept (a signed-in visitor's never are): each variant is another page, filter, sort or
+    # search. Datasette's table and row pages are its nearest equivalent.
+    language_ids = list(Language.objects.filter(code__in=languages).values_list("id", flat=True))
+    taxonomy_words = {
+        Keyword: sorted({w for k in synthetic.KEYWORD_NAMES for w in k.lower().split()}),
+        Outlet: sorted({w for o in synthetic.OUTLET_NAMES for w in o.lower().split()}),
+    }
+
+    # The first 40 pages of a hundred cases.
+    case_pages = min(40, max(1, math.ceil(Case.objects.count() / 100)))
+
+    def admin_cases(rng):
+        param = rng.choice(
+            [
+                ("p", rng.randint(1, case_pages)),
+                ("date__year", rng.choice(years)),
+                ("languages__id__exact", rng.choice(language_ids)),
+                ("status__exact", rng.choice(["published", "draft"])),
+                ("o", rng.choice(["2", "-2", "5", "-5", "1"])),
+            ]
+        )
+        return f"/admin/cases/case/?{qs(param)}", None
+
+    def admin_search(rng):
+        w = rng.choice(common_words)
+        return f"/admin/cases/case/?{qs(q=w)}", f"/bench/cases?{qs(_search=w, _size=100)}"
+
+    def admin_taxonomy(model):
+        pages = max(1, math.ceil(model.objects.count() / 100))
+
+        def draw(rng):
+            param = rng.choice(
+                [
+                    ("p", rng.randint(1, pages)),
+                    ("q", rng.choice(taxonomy_words[model])),
+                    ("o", rng.choice(["-1", "2", "-2", "4", "-4"])),  # 4: the case count
+                ]
+            )
+            return f"/admin/cases/{model._meta.model_name}/?{qs(param)}", None
+
+        return draw
+
+    def admin_change(rng):
+        pk, _, _ = rng.choice(pool)
+        return f"/admin/cases/case/{pk}/change/", f"/bench/cases/{pk}"
+
+    def taxonomy_rows(model, relation):
+        counted = model.objects.annotate(case_count=Count(relation)).order_by("name")
+        return lambda path: raw_rows(counted)
+
+    cases_by_date = Case.objects.select_related("issue").order_by("-date", "-id")
+    common = synthetic.COMMON_TERM
+    admin = [
+        drawn(
+            "admin, case list",
+            "admin",
+            admin_cases,
+            variants,
+            repeat=("/admin/cases/case/", "/bench/cases?_size=100&_sort_desc=date"),
+            raw=lambda path: raw_rows(cases_by_date),
+        ),
+        drawn(
+            "admin, common-word search",
+            "admin",
+            admin_search,
+            variants,
+            repeat=(
+                f"/admin/cases/case/?{qs(q=common)}",
+                f"/bench/cases?{qs(_search=common, _size=100)}",
+            ),
+            raw=lambda path: raw_rows(cases_by_date.filter(search_vector=prefix_query(common))),
+        ),
+        drawn(
+            "admin, keyword list",
+            "admin",
+            admin_taxonomy(Keyword),
+            variants,
+            repeat=("/admin/cases/keyword/", "/bench/keywords?_size=100"),
+            raw=taxonomy_rows(Keyword, "cases"),
+        ),
+        drawn(
+            "admin, outlet list",
+            "admin",
+            admin_taxonomy(Outlet),
+            variants,
+            repeat=("/admin/cases/outlet/", "/bench/outlets?_size=100"),
+            raw=taxonomy_rows(Outlet, "appearances"),
+        ),
+        drawn(
+            "admin, change form",
+            "admin",
+            admin_change,
+            variants,
+            raw=lambda path: raw_case_page(int(path.split("/")[4])),
+        ),
+    ]
+    for question in admin:
+        question.concurrent = False
+        question.every_worker = False
+    return questions + admin
 
 
 # Exact answers straight from PostgreSQL, in this process: no index, no cache.
@@ -649,6 +1050,35 @@ def raw_case_page(pk):
         list(case.related.all())
 
     return lambda: _timed(run, runs=5)
+
+
+def raw_stats(query):
+    def run():
+        from cases.site.stats import exact_case_statistics
+
+        exact_case_statistics(_bound_filter(query).qs)
+
+    return lambda: _timed(run)
+
+
+def raw_feed(query):
+    def run():
+        from cases.site.feeds import FEED_LENGTH
+
+        bound = _bound_filter(query)
+        list(bound.qs.with_related_data().order_by("-published_at", "-id")[:FEED_LENGTH])
+
+    return lambda: _timed(run)
+
+
+def raw_rows(queryset, page=100):
+    """The admin's lists: the count and the first page of `queryset`."""
+
+    def run():
+        queryset.count()
+        list(queryset[:page])
+
+    return lambda: _timed(run)
 
 
 def raw_api_list(query):
@@ -833,17 +1263,24 @@ def ask_datasette(port, question, quick):
 # --- Running ------------------------------------------------------------------------------
 
 
-def run_question(question, port, quick):
-    result = {"name": question.name, "kind": question.kind, "note": question.note}
-    status, _, _ = get(port, question.repeat)
+def run_question(question, port, quick, workers=()):
+    """Our times for the question; `workers`: the gunicorn workers' process ids."""
+    result = {
+        "name": question.name,
+        "key": question.key,
+        "kind": question.kind,
+        "note": question.note,
+    }
+    headers = question.headers
+    status, _, _ = get(port, question.repeat, headers=headers)
     if status == 404:
         result["skipped"] = f"{question.repeat.split('?')[0]} answers 404 (not built yet)"
         return result
-    first_times, statuses = ask_each(port, question.first)
+    first_times, statuses = ask_each(port, question.first, headers=headers)
     result["first"] = summary(first_times)
     result["first_errors"] = [s for s in statuses if s != 200]
     repeats = 3 if question.kind == "export" else (10 if quick else REPEATS)
-    rep_times, statuses = ask_each(port, [question.repeat] * repeats)
+    rep_times, statuses = ask_each(port, [question.repeat] * repeats, headers=headers)
     result["repeat"] = summary(rep_times)
     result["repeat_errors"] = [s for s in statuses if s != 200]
     if question.rows and rep_times:
@@ -855,9 +1292,134 @@ def run_question(question, port, quick):
             8,
             100 if quick else CONCURRENT_REQUESTS,
             5 if quick else CONCURRENT_SECONDS,
+            headers=headers,
         )
         result["concurrent"] = summary(times) | {"req_per_s": throughput, "errors": len(errors)}
+    if question.every_worker and question.first and workers:
+        # The first variant: one worker has answered it once, in the first asks.
+        answers, asked = ask_on_every_worker(
+            port,
+            question.first[0],
+            workers,
+            EVERY_WORKER_REPEATS,
+            20 if quick else EVERY_WORKER_SECONDS,
+            headers=headers,
+        )
+        result["every_worker"] = every_worker_summary(answers)
+        result["every_worker_requests"] = asked
     return result
+
+
+def mixed_load(port, questions, asked, seconds=MIXED_SECONDS):
+    """Fresh variants of the drawn public questions, each path asked once at most (none
+    that `asked` holds, so no answer is kept yet; each asked is added to it), at
+    MIXED_CONCURRENCY for `seconds`."""
+    rng = random.Random("mixed")
+    drawing = [q for q in questions if q.draw and q.kind != "admin"]
+
+    def fresh():
+        for _ in range(100):
+            path, _ = rng.choice(drawing).draw(rng)
+            if path not in asked:
+                break
+        asked.add(path)
+        return path
+
+    started = time.monotonic()
+    times, errors, throughput = ask_concurrently(port, fresh, MIXED_CONCURRENCY, 10**9, seconds)
+    return summary(times) | {
+        "concurrency": MIXED_CONCURRENCY,
+        "seconds": round(time.monotonic() - started, 1),
+        "req_per_s": throughput,
+        "errors": len(errors),
+        "error_examples": errors[:10],
+        "questions": [q.name for q in drawing],
+    }
+
+
+# --- The admin's session -----------------------------------------------------------------
+
+
+def ensure_superuser():
+    """The superuser the admin's rows sign in as, in the bench database, with a new random
+    password each run; returns the password."""
+    import secrets
+
+    from django.contrib.auth import get_user_model
+
+    password = secrets.token_urlsafe(18)
+    user, _ = get_user_model().objects.get_or_create(username=ADMIN_USER)
+    user.is_staff = user.is_superuser = user.is_active = True
+    user.set_password(password)
+    user.save()
+    return password
+
+
+def admin_session(port, username, password):
+    """The Cookie header of a session signed in through the admin's sign-in form."""
+    from http.cookies import SimpleCookie
+
+    cookies = {}
+
+    def keep(headers):
+        for value in headers.get_all("Set-Cookie") or []:
+            cookies.update({name: m.value for name, m in SimpleCookie(value).items()})
+
+    def cookie_header():
+        return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+    status, body, _, headers = fetch(port, "/admin/login/")
+    keep(headers)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if status != 200 or token is None:
+        raise SystemExit(f"The admin's sign-in page answered {status} without a form.")
+    form = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token.group(1).decode(),
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+    )
+    status, _, _, headers = fetch(
+        port,
+        "/admin/login/?next=/admin/",
+        method="POST",
+        body=form,
+        headers={
+            "Cookie": cookie_header(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    keep(headers)
+    if status != 302:
+        raise SystemExit(f"Signing in to the admin as {username} answered {status}, not 302.")
+    return cookie_header()
+
+
+# --- Choosing rows ------------------------------------------------------------------------
+
+# Rows that are not questions, which BENCH_QUESTIONS can choose too ("soak": bench/soak.py,
+# which make bench runs next).
+OTHER_ROWS = ("mixed-load", "import", "dumps", "soak")
+
+
+def row_patterns(spec):
+    """BENCH_QUESTIONS's comma-separated keys or glob patterns; none: every row."""
+    return [part.strip().lower() for part in (spec or "").split(",") if part.strip()]
+
+
+def chosen(patterns, key):
+    return not patterns or any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns)
+
+
+def check_patterns(patterns, keys):
+    """Every pattern must choose a row: a typo is not a silent empty run."""
+    unknown = [p for p in patterns if not any(fnmatch.fnmatchcase(k, p) for k in keys)]
+    if unknown:
+        raise SystemExit(
+            f"BENCH_QUESTIONS: no row matches {', '.join(unknown)}. Rows: {', '.join(keys)}."
+        )
 
 
 def measure_exact_sql(questions):
@@ -891,15 +1453,17 @@ def print_table(results, meta):
         f"{meta['cases']:,} cases ({meta['published']:,} published), {meta['workers']} gunicorn "
         f"workers, {meta['cpus']} CPUs. Times in ms; ‘first’ = distinct variants asked once."
     )
+    width = max([24, *(len(r["name"]) for r in results)])
     header = (
-        f"{'question':<24} {'first p50':>9} {'p95':>6} | {'repeat p50':>10} {'p95':>6} {'p99':>6}"
-        f" | {'c=8 p95':>7} {'req/s':>6} | {'exact SQL':>9} {'x':>6} | {'Datasette':>9} {'x':>6}"
+        f"{'question':<{width}} {'first p50':>9} {'p95':>6} | {'repeat p50':>10} {'p95':>6}"
+        f" {'p99':>6} | {'c=8 p95':>7} {'req/s':>6} | {'exact SQL':>9} {'x':>6}"
+        f" | {'Datasette':>9} {'x':>6}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         if "skipped" in r:
-            print(f"{r['name']:<24} skipped: {r['skipped']}")
+            print(f"{r['name']:<{width}} skipped: {r['skipped']}")
             continue
         ours = r["first"]["p50"] if r["first"]["n"] else r["repeat"]["p50"]
         raw = r.get("raw_sql_ms")
@@ -909,7 +1473,7 @@ def print_table(results, meta):
         ds_time = ds_asks.get("p50") or (ds.get("asks") or {}).get("p50")
         c8 = r.get("concurrent", {})
         print(
-            f"{r['name']:<24} {fmt(r['first']['p50']):>9} {fmt(r['first']['p95']):>6} |"
+            f"{r['name']:<{width}} {fmt(r['first']['p50']):>9} {fmt(r['first']['p95']):>6} |"
             f" {fmt(r['repeat']['p50']):>10} {fmt(r['repeat']['p95']):>6}"
             f" {fmt(r['repeat']['p99']):>6} | {fmt(c8.get('p95')):>7}"
             f" {fmt(c8.get('req_per_s'), ''):>6} | {fmt(raw):>9}"
@@ -927,12 +1491,43 @@ def print_table(results, meta):
                     + [f"HTTP {e}" for e in ds.get("errors", [])]
                 )
             )
+        errors = r.get("first_errors", []) + r.get("repeat_errors", [])
+        if errors:
+            extra.append(
+                "answered "
+                + ", ".join(f"HTTP {s} ×{n}" for s, n in sorted(Counter(errors).items()))
+            )
         if extra:
-            print(f"{'':<24} {'; '.join(extra)}")
+            print(f"{'':<{width}} {'; '.join(extra)}")
     print(
         "x = their time / our time: first asks against first asks; repeats against repeats"
         " when a question has no variants."
     )
+    print_every_worker(results, width)
+    if meta.get("mixed"):
+        m = meta["mixed"]
+        print(
+            f"\nMixed fresh variants at concurrency {m['concurrency']} for {m['seconds']:.0f}s:"
+            f" {m['n']:,} answers, {m['req_per_s']:,.1f} requests/s, p50 {fmt(m['p50'])},"
+            f" p95 {fmt(m['p95'])}, p99 {fmt(m['p99'])} ms, {m['errors']} errors."
+        )
+
+
+def print_every_worker(results, width):
+    rows = [r for r in results if r.get("every_worker")]
+    if not rows:
+        return
+    print(
+        f"\nRepeat on every worker: a variant one worker answered once (its first ask),"
+        f" asked again over new connections until each worker answered it"
+        f" {EVERY_WORKER_REPEATS} times. Per worker (process id): p95 (its first answer), ms."
+    )
+    for r in rows:
+        cells = [
+            f"{pid}: {fmt(s['p95'])} ({fmt(s['first'])})" if s["n"] else f"{pid}: no answer"
+            for pid, s in r["every_worker"].items()
+        ]
+        print(f"{r['name']:<{width}} {'   '.join(cells)}")
 
 
 def main():
@@ -958,12 +1553,19 @@ def main():
         default=int(os.environ.get("BENCH_IMPORT_CASES", 100_000)),
         help="Cases of the import measurement (bench/import_speed.py); 0 skips it.",
     )
+    parser.add_argument(
+        "--questions",
+        default=os.environ.get("BENCH_QUESTIONS", ""),
+        help="Only these rows: comma-separated keys or glob patterns (search-*,admin-*);"
+        " BENCH_QUESTIONS by default.",
+    )
     args = parser.parse_args()
+    patterns = row_patterns(args.questions)
 
     DATA.mkdir(parents=True, exist_ok=True)
     url = bench_database_url()
     imported = None
-    if args.import_cases:
+    if args.import_cases and chosen(patterns, "import"):
         from bench import import_speed
 
         print(f"… importing {args.import_cases:,} cases", file=sys.stderr, flush=True)
@@ -985,34 +1587,50 @@ def main():
         print("Datasette not found (make bench installs it in bench/.venv): column skipped.")
 
     dumps = None
-    if not args.no_dumps:
+    if not args.no_dumps and chosen(patterns, "dumps"):
         from bench import dump_speed
 
         print("… build_dumps", file=sys.stderr, flush=True)
         dumps = dump_speed.measure(env)
 
     questions, n_published = build_questions(args.quick)
+    check_patterns(patterns, [q.key for q in questions] + list(OTHER_ROWS))
+    # Paths asked by some row: the mixed load's variants are none of them.
+    asked = {path for q in questions for path in [q.repeat, *q.first]}
+    everything, questions = questions, [q for q in questions if chosen(patterns, q.key)]
     # The index first: its process growth is measured before the exact SQL's large
     # results have grown the process.
     index = measure_index()
     exact = measure_exact_sql(questions)
+    admin_password = ensure_superuser() if any(q.kind == "admin" for q in questions) else None
     # Each server's questions are asked back to back, ours then Datasette's, each side's
     # caches warmed just before. Interleaved, each server's first asks came after minutes
     # of idling while the other worked, and this machine pages out the memory of idle
     # processes: after a pause, the first few case pages took 30-165 ms, not 3-4.
     warmed = warm_postgresql()
-    server = datasette_process = None
+    server = datasette_process = mixed = None
     results = []
     try:
         started = time.monotonic()
         server = start_gunicorn(env, args.port, args.workers)
         boot = time.monotonic() - started
+        from bench.soak import children
+
+        workers = children(server.pid)
+        if admin_password:
+            cookie = admin_session(args.port, ADMIN_USER, admin_password)
+            for question in questions:
+                if question.kind == "admin":
+                    question.headers = {"Cookie": cookie}
         for question in questions:
             print(f"… {question.name}", file=sys.stderr, flush=True)
-            result = run_question(question, args.port, args.quick)
+            result = run_question(question, args.port, args.quick, workers)
             if question.name in exact and "skipped" not in result:
                 result["raw_sql_ms"] = exact[question.name]
             results.append(result)
+        if chosen(patterns, "mixed-load"):
+            print("… mixed load", file=sys.stderr, flush=True)
+            mixed = mixed_load(args.port, everything, asked, 10 if args.quick else MIXED_SECONDS)
         stop(server)
         if sqlite_path:
             warmed |= warm_sqlite(sqlite_path)
@@ -1039,6 +1657,8 @@ def main():
         "warmed": warmed,
         "import": imported,
         "dumps": dumps,
+        "mixed": mixed,
+        "questions": args.questions or None,
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     RESULTS.write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))

@@ -364,9 +364,11 @@ def main():
     from bench.run import (
         DATA,
         bench_database_url,
+        chosen,
         ensure_cases,
         ensure_database,
         manage,
+        row_patterns,
         server_env,
         start_gunicorn,
         stop,
@@ -394,6 +396,9 @@ def main():
         help="Cases of each file the concurrent importer loads; 0: no importer.",
     )
     args = parser.parse_args()
+    if not chosen(row_patterns(os.environ.get("BENCH_QUESTIONS")), "soak"):
+        print("Soak skipped: BENCH_QUESTIONS does not name it.")
+        return
 
     DATA.mkdir(parents=True, exist_ok=True)
     url = bench_database_url()
