@@ -203,3 +203,10 @@ def test_the_content_security_policy_allows_no_inline_script_or_style():
     for name in ("script-src", "style-src", "default-src"):
         assert "'unsafe-inline'" not in directives[name]
         assert "'unsafe-eval'" not in directives[name]
+
+
+def test_docker_compose_keeps_pages_in_its_own_bounded_redis():
+    services = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())["services"]
+    assert compose_environment()["CACHE_URL"] == "redis://redis:6379/0"
+    assert "--maxmemory-policy allkeys-lru" in services["redis"]["command"]
+    assert services["web"]["depends_on"]["redis"] == {"condition": "service_healthy"}
