@@ -256,3 +256,18 @@ def test_pages_are_computed_and_answered_while_redis_is_down(client, settings, c
     assert len(queries) > 1
     assert "Computed without Redis" in first.content.decode() or url == "/stats/"
     assert "failed" in caplog.text
+
+
+def test_a_page_from_redis_and_its_304_carry_the_cors_headers(client, redis_pages):
+    CaseFactory()
+    without_origin = client.get("/api/v1/cases/")
+    origin = {"Origin": "https://partner.example"}
+
+    kept, queries = get(client, "/api/v1/cases/", **origin)
+    not_modified, _ = get(client, "/api/v1/cases/", **origin, **{"If-None-Match": kept["ETag"]})
+
+    assert len(queries) == 1  # answered from Redis
+    assert kept.content == without_origin.content
+    assert kept["Access-Control-Allow-Origin"] == "*"
+    assert not_modified.status_code == 304
+    assert not_modified["Access-Control-Allow-Origin"] == "*"
