@@ -82,7 +82,7 @@ def access_records(log, since):
     return records
 
 
-def measure(url, cache_url, preload, seed):
+def measure(url, cache_url, preload, seed, write=False):
     env = run.server_env(url)
     env.pop("CACHE_URL", None)
     if cache_url:
@@ -131,6 +131,19 @@ def measure(url, cache_url, preload, seed):
                 if pid != computed_by and answered:
                     first_repeat[pid].append(answered[0])
         after_questions = memory(server.pid)
+        after_write = None
+        if write:
+            # One case written (its title set to itself: the triggers log it all the same),
+            # then each worker asked until it has caught its index up.
+            touch_one_case(url)
+            for path in questions(seed)[:2]:
+                offset = log.stat().st_size
+                for _ in range(MAX_ASKS):
+                    run.get(PORT, path)
+                    time.sleep(0.02)
+                    if len(_by_worker(log, offset, path, [0] * MAX_ASKS)) >= 2:
+                        break
+            after_write = memory(server.pid)
     finally:
         run.stop(server)
     return {
@@ -145,7 +158,18 @@ def measure(url, cache_url, preload, seed):
         },
         "memory_after_warm_up": after_warm_up,
         "memory_after_questions": after_questions,
+        "memory_after_a_write": after_write,
     }
+
+
+def touch_one_case(url):
+    import psycopg2
+
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_case SET title = title"
+            " WHERE id = (SELECT min(id) FROM cases_case WHERE status = 'published')"
+        )
 
 
 def _by_worker(log, offset, path, client_times):
@@ -169,10 +193,15 @@ def main():
     parser.add_argument("--cache-url", default="")
     parser.add_argument("--preload", action="store_true")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="then write one case and measure memory again (a database you may write to)",
+    )
     args = parser.parse_args()
     url = run.bench_database_url()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
-    result = measure(url, args.cache_url, args.preload, seed)
+    result = measure(url, args.cache_url, args.preload, seed, args.write)
     json.dump(result, sys.stdout, indent=1)
     print()
 
