@@ -3,7 +3,10 @@
     {"time": "2026-12-07T04:10:00.123+00:00", "remote_addr": "10.0.0.5",
      "forwarded_for": "203.0.113.7", "method": "GET", "path": "/cases/", "query": "q=nato",
      "status": 200, "bytes": 18234, "duration_ms": 4.1, "host": "disinfo.example",
-     "referer": "", "user_agent": "Mozilla/5.0 ...", "served_stale": false}
+     "referer": "", "user_agent": "Mozilla/5.0 ...", "served_stale": false, "pid": 4242}
+
+"pid" is the worker that answered (each keeps its own facet index, and its page cache
+without CACHE_URL).
 
 gunicorn's own format strings cannot escape a quote in a URL or a user agent; json.dumps
 can. Selected in disinfo_db/gunicorn_conf.py (logger_class).
@@ -11,6 +14,7 @@ can. Selected in disinfo_db/gunicorn_conf.py (logger_class).
 
 import datetime
 import json
+import os
 
 from gunicorn.glogging import Logger
 
@@ -34,6 +38,7 @@ def access_record(resp, req, environ, request_time):
         "referer": environ.get("HTTP_REFERER", ""),
         "user_agent": environ.get("HTTP_USER_AGENT", ""),
         "served_stale": "x-served-stale" in response_headers,
+        "pid": os.getpid(),
     }
 
 

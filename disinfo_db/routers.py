@@ -33,6 +33,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,14 @@ def is_pinned(request):
     except ValueError:
         pass
     authorization = request.META.get("HTTP_AUTHORIZATION")
-    return bool(authorization) and cache.get(_pin_key(authorization)) is not None
+    if not authorization:
+        return False
+    try:
+        return cache.get(_pin_key(authorization)) is not None
+    except (RedisError, OSError) as error:
+        # Without the pins, the primary: it has every write.
+        logger.warning("The read-your-writes pins failed (%s): reading the primary.", error)
+        return True
 
 
 def pin(request, response):
@@ -152,7 +160,11 @@ def pin(request, response):
     )
     authorization = request.META.get("HTTP_AUTHORIZATION")
     if authorization:
-        cache.set(_pin_key(authorization), 1, seconds)
+        try:
+            cache.set(_pin_key(authorization), 1, seconds)
+        except (RedisError, OSError) as error:
+            # The write stands; while the cache is down, is_pinned() reads the primary.
+            logger.warning("The cache of read-your-writes pins failed (%s).", error)
 
 
 def primary_required(request):

@@ -7,7 +7,11 @@ DATABASE_REPLICA_PIN_SECONDS  how long a client that wrote reads from the primar
 DJANGO_DEBUG      "1" for development (the default), "0" in production
 DJANGO_SECRET_KEY required when DJANGO_DEBUG=0
 DJANGO_ALLOWED_HOSTS  comma-separated, required when DJANGO_DEBUG=0
-CACHE_URL         optional redis:// URL shared by all web processes (API throttling)
+CACHE_URL         optional redis:// (rediss://, unix://) URL shared by all web processes: kept
+                  pages (the page cache), API throttling, read-your-writes pins
+DISINFO_PAGE_CACHE_SECONDS  how long Redis keeps a page nobody asks for again (86400)
+DISINFO_RELEASE   optional name of the deployed release (a version or commit id); kept pages
+                  in Redis are keyed on it (by default, on a digest of the code and templates)
 DISINFO_API_ANON_RATE requests an anonymous API client may make, e.g. "1000/hour" (the default);
                       empty for no limit
 DISINFO_FEED_TAG_YEAR the year in the feeds' entry ids (tag URIs); 2026 unless set
@@ -40,6 +44,7 @@ from pathlib import Path
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -199,17 +204,33 @@ DATABASE_REPLICA_RETRY_SECONDS = 5
 
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
-# Sessions live in the database, and the cache (API throttling counters) in Redis when
-# CACHE_URL names one, so any number of web processes can serve any request.
-if os.environ.get("CACHE_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["CACHE_URL"],
-        }
+# Sessions live in the database, and the cache (kept pages, API throttling counters) in
+# Redis when CACHE_URL names one, so any number of web processes can serve any request.
+# Redis must answer quickly or be passed over: short socket timeouts (cases.freshness.cache
+# computes pages without it, the API throttle lets requests through).
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("CACHE_URL must be a redis://, rediss:// or unix:// URL.")
+    _redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": CACHE_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+    CACHES = {
+        "default": _redis,
+        "pages": {
+            **_redis,
+            "KEY_PREFIX": "pages",
+            "TIMEOUT": int(os.environ.get("DISINFO_PAGE_CACHE_SECONDS", "86400")),
+        },
+    }
+    # The page cache (cases.freshness.cache) keeps whole pages there, shared by every
+    # process and machine; without CACHE_URL, each process keeps its own in memory.
+    PAGE_CACHE_ALIAS = "pages"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    PAGE_CACHE_ALIAS = None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -32,9 +32,11 @@ def forget_fast_path_state():
 
 @pytest.fixture(autouse=True)
 def _pages_computed_afresh(settings):
-    """No whole-page cache in tests, except where a test turns it on; nothing kept from
-    the test before."""
+    """No whole-page cache in tests, except where a test turns it on, and then in this
+    process's memory unless the test says otherwise (tests/test_shared_page_cache.py);
+    nothing kept from the test before."""
     settings.PAGE_CACHE = False
+    settings.PAGE_CACHE_ALIAS = None
     forget_fast_path_state()
     yield
     forget_fast_path_state()

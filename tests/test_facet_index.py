@@ -167,6 +167,27 @@ def test_an_edit_is_patched_into_the_index_without_a_rebuild(world):
 
 
 @committed
+def test_a_patch_shares_the_bitmaps_it_leaves_alone_and_changes_none_in_place(world):
+    # Readers of the index before the write go on reading it; a worker forked from a
+    # preloaded master keeps sharing the untouched bitmaps' memory with it.
+    before = facet_index.current_index()
+    nato, elections = (Keyword.objects.get(slug=slug).pk for slug in ("nato", "elections"))
+    nato_ids = list(before.values["keyword"][nato])
+    elections_ids = list(before.values["keyword"][elections])
+
+    world["Biolabs again"].keywords.add(nato)
+    after = facet_index.current_index()
+
+    assert after is not before
+    assert len(after.values["keyword"][nato]) == len(nato_ids) + 1
+    assert list(before.values["keyword"][nato]) == nato_ids  # not changed in place
+    # Not on the case written: the very same bitmap.
+    assert after.values["keyword"][elections] is before.values["keyword"][elections]
+    assert list(after.values["keyword"][elections]) == elections_ids
+    assert_index_agrees_with_sql()
+
+
+@committed
 def test_publishing_withdrawing_and_deleting_are_noticed(world):
     assert_index_agrees_with_sql()
 

@@ -1,10 +1,11 @@
 """Which database a request reads from (disinfo_db/routers.py); tests/test_replicas.py runs
 it against a real streaming replica."""
 
+import socket
 import time
 
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from disinfo_db import routers
 
@@ -82,3 +83,18 @@ def test_read_models_never_use_the_primarys_connection_directly():
             for alias in node.names
         }
         assert "connection" not in imported, f"{module} imports django.db.connection"
+
+
+def test_while_the_shared_cache_is_down_api_clients_read_the_primary_and_writes_still_answer():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # nobody listens there: Redis is down
+    dead = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{port}/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    with override_settings(CACHES={"default": dead}):
+        routers.pin(factory.post("/api/v1/cases/", HTTP_AUTHORIZATION="Token abc"), HttpResponse())
+        assert routers.is_pinned(factory.get("/api/v1/cases/", HTTP_AUTHORIZATION="Token xyz"))
+        assert not routers.is_pinned(factory.get("/api/v1/cases/"))

@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 from unittest import mock
 
+import pytest
 import yaml
+from django.core.exceptions import ImproperlyConfigured
 
 from disinfo_db import settings
 
@@ -16,20 +18,36 @@ def reload_settings(**environ):
         return importlib.reload(settings)
 
 
-def test_cache_url_puts_the_shared_cache_in_redis():
+def test_cache_url_puts_the_shared_cache_and_the_kept_pages_in_redis():
     try:
         reloaded = reload_settings(CACHE_URL="redis://127.0.0.1:6379/3")
-        assert reloaded.CACHES["default"] == {
+        redis = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/3",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
+        assert {
+            "default": redis,
+            "pages": {**redis, "KEY_PREFIX": "pages", "TIMEOUT": 86400},
+        } == reloaded.CACHES
+        assert reloaded.PAGE_CACHE_ALIAS == "pages"
     finally:
         os.environ.pop("CACHE_URL", None)
         importlib.reload(settings)
 
 
-def test_without_cache_url_each_process_keeps_its_own_cache():
+def test_a_cache_url_that_is_not_redis_is_refused():
+    try:
+        with pytest.raises(ImproperlyConfigured, match="CACHE_URL"):
+            reload_settings(CACHE_URL="memcached://127.0.0.1:11211")
+    finally:
+        os.environ.pop("CACHE_URL", None)
+        importlib.reload(settings)
+
+
+def test_without_cache_url_each_process_keeps_its_own_cache_and_pages():
     assert settings.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    assert settings.PAGE_CACHE_ALIAS is None
 
 
 def test_connections_ask_for_generic_plans_unless_the_database_url_says_otherwise():
@@ -185,3 +203,10 @@ def test_the_content_security_policy_allows_no_inline_script_or_style():
     for name in ("script-src", "style-src", "default-src"):
         assert "'unsafe-inline'" not in directives[name]
         assert "'unsafe-eval'" not in directives[name]
+
+
+def test_docker_compose_keeps_pages_in_its_own_bounded_redis():
+    services = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())["services"]
+    assert compose_environment()["CACHE_URL"] == "redis://redis:6379/0"
+    assert "--maxmemory-policy allkeys-lru" in services["redis"]["command"]
+    assert services["web"]["depends_on"]["redis"] == {"condition": "service_healthy"}

@@ -302,11 +302,9 @@ class FacetIndex:
 
     @staticmethod
     def _add(mapping, key, ids):
+        """Add `ids` to the bitmap of `key`: a new bitmap, since copies share the old one."""
         existing = mapping.get(key)
-        if existing is None:
-            mapping[key] = BitMap(ids)
-        else:
-            existing |= ids
+        mapping[key] = BitMap(ids) if existing is None else existing | ids
 
     def _load_labels(self, cursor):
         self.labels, self.label_order = {}, {}
@@ -362,10 +360,14 @@ class FacetIndex:
         other.version = self.version
         other.published = BitMap(self.published)
         other.sample = BitMap(self.sample)
-        other.values = {f: {k: BitMap(v) for k, v in m.items()} for f, m in self.values.items()}
-        other.issues = {k: BitMap(v) for k, v in self.issues.items()}
-        other.days = {k: BitMap(v) for k, v in self.days.items()}
-        other.months = {k: BitMap(v) for k, v in self.months.items()}
+        # The per-value bitmaps are shared, never changed in place (_discard and _add put
+        # new ones in their stead): a patch costs the bitmaps it touches, and a worker
+        # forked from a preloaded master (disinfo_db/gunicorn_conf.py) keeps sharing the
+        # others' memory with it.
+        other.values = {f: dict(m) for f, m in self.values.items()}
+        other.issues = dict(self.issues)
+        other.days = dict(self.days)
+        other.months = dict(self.months)
         other.labels = self.labels
         other.label_order = self.label_order
         other.names = self.names
@@ -381,8 +383,10 @@ class FacetIndex:
             for key in list(mapping):
                 bitmap = mapping[key]
                 if bitmap.intersect(gone):
-                    bitmap -= gone
-                    if not bitmap:
+                    remaining = bitmap - gone
+                    if remaining:
+                        mapping[key] = remaining
+                    else:
                         del mapping[key]
 
     def remember(self, key, result):

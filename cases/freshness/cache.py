@@ -20,13 +20,27 @@ and answers computed while the connection had uncommitted writes of its own.
 While the database is unreachable, a kept page is answered whatever version it was made
 at, marked with X-Served-Stale and a Warning header; a URL with nothing kept gets the 503
 of disinfo_db.middleware.
+
+Where pages are kept. With settings.PAGE_CACHE_ALIAS naming a Django cache (the Redis of
+CACHE_URL), in that cache, so that a page one web process or machine made answers the
+same URL's repeats on all of them, keyed on this release of the code too (a deploy must not
+answer with its predecessor's pages); without, in the process's own memory. A shared cache
+that fails is skipped for a few seconds: the pages are computed, and the failure is logged.
+The database stays the judge of freshness either way: a kept page is answered only if the
+version it was made at is the committed one.
 """
 
+import functools
 import hashlib
+import logging
+import os
 import threading
+import time
 from collections import OrderedDict
+from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import get_conditional_response
@@ -44,6 +58,11 @@ MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 # Marks an answer kept from before the database became unreachable.
 STALE_HEADER = "X-Served-Stale"
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# After the shared cache fails, requests leave it alone this long instead of each waiting
+# for it in turn.
+SHARED_RETRY_SECONDS = 5
+
+logger = logging.getLogger(__name__)
 
 
 class _LRU:
@@ -79,7 +98,83 @@ class _LRU:
             self.bytes = 0
 
 
+class _Shared:
+    """Kept pages in the Django cache `alias` (Redis), seen by every process that uses it.
+
+    One entry per URL (with scheme, host and Accept), replaced when the page is made again
+    at a newer version; entries expire after the cache's TIMEOUT, and Redis's maxmemory
+    policy bounds them (docs/deployment.md).
+    """
+
+    def __init__(self, alias):
+        self.alias = alias
+        self.skip_until = 0.0
+
+    def get(self, key):
+        return self._call("get", _shared_key(key))
+
+    def put(self, key, item, size):
+        self._call("set", _shared_key(key), item)
+
+    def clear(self):
+        """Nothing: other processes share these pages, and a new release keys its own."""
+
+    def _call(self, method, *args):
+        from redis.exceptions import RedisError
+
+        if time.monotonic() < self.skip_until:
+            return None
+        try:
+            return getattr(caches[self.alias], method)(*args)
+        except (RedisError, OSError) as error:
+            self.skip_until = time.monotonic() + SHARED_RETRY_SECONDS
+            logger.warning(
+                "The shared page cache %r failed (%s): pages are computed without it for %s s.",
+                self.alias,
+                error,
+                SHARED_RETRY_SECONDS,
+            )
+            return None
+
+
 _responses = _LRU(getattr(settings, "PAGE_CACHE_BYTES", DEFAULT_MAX_BYTES))
+_shared = {}
+
+
+def _store():
+    """Where pages are kept: the shared cache settings.PAGE_CACHE_ALIAS names, or memory."""
+    alias = getattr(settings, "PAGE_CACHE_ALIAS", None)
+    if alias is None:
+        return _responses
+    if alias not in _shared:
+        _shared[alias] = _Shared(alias)
+    return _shared[alias]
+
+
+# What a release's pages are made of: its code, templates, translations and static files.
+RELEASE_SOURCES = ("cases", "disinfo_db", "templates", "locale", "static")
+RELEASE_SUFFIXES = {".py", ".html", ".txt", ".xml", ".mo", ".css", ".js", ".svg"}
+
+
+@functools.cache
+def release():
+    """This release of the code, as the shared cache keys it: DISINFO_RELEASE if set (a
+    version or commit id), else a digest of the files pages are made from, the same on
+    every machine that runs the same code."""
+    if os.environ.get("DISINFO_RELEASE"):
+        return os.environ["DISINFO_RELEASE"]
+    digest = hashlib.blake2b(digest_size=8)
+    base = Path(settings.BASE_DIR)
+    for name in RELEASE_SOURCES:
+        for path in sorted((base / name).rglob("*")):
+            if path.suffix in RELEASE_SUFFIXES and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(base).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _shared_key(key):
+    return hashlib.blake2b(repr((release(), *key)).encode(), digest_size=16).hexdigest()
 
 
 def _timestamp(http_date):
@@ -87,6 +182,7 @@ def _timestamp(http_date):
 
 
 def clear():
+    """Forget the pages this process keeps in memory (a shared cache's are left alone)."""
     _responses.clear()
 
 
@@ -127,11 +223,12 @@ class DataVersionCacheMiddleware:
         if not getattr(settings, "PAGE_CACHE", True) or not _cacheable_request(request):
             return self.get_response(request)
         key = _key(request)
-        kept = _responses.get(key)
+        store = _store()
+        kept = store.get(key)
         if kept is None and "If-None-Match" not in request.headers:
             with version_for_request() as reading:
                 response = self.get_response(request)
-            return self.keep(request, key, response, reading.state)
+            return self.keep(request, key, response, reading.state, store)
         try:
             state = read_version()
         except DatabaseError as error:
@@ -149,9 +246,9 @@ class DataVersionCacheMiddleware:
             response = self.get_response(request)
         if kept is not None and getattr(response, "database_unreachable", False):
             return _stale(request, kept)
-        return self.keep(request, key, response, state)
+        return self.keep(request, key, response, state, store)
 
-    def keep(self, request, key, response, state):
+    def keep(self, request, key, response, state, store):
         """Keep a cacheable response with `state`, the request's reading of the version.
 
         None means the request sent no query, so read no data: a version read now is as
@@ -171,7 +268,7 @@ class DataVersionCacheMiddleware:
         if not response.has_header("ETag"):
             response["ETag"] = _etag(state, key)
         item = (state.version, response.content, response.status_code, list(response.items()))
-        _responses.put(key, item, len(response.content))
+        store.put(key, item, len(response.content))
         return response
 
 
@@ -183,7 +280,12 @@ def _used_a_nonce(request):
 
 def _key(request):
     """What a kept answer is for. The scheme and host are part of it: pages carry absolute
-    URLs (canonical, Open Graph, JSON-LD, feeds) made from the request's own."""
+    URLs (canonical, Open Graph, JSON-LD, feeds) made from the request's own.
+
+    Of the headers pages Vary on, Accept is here; the others cannot change a kept answer:
+    the language is in the path (Accept-Language and the language cookie only redirect,
+    before this middleware), a request with any other cookie is never kept, and the CORS
+    headers (Origin) are added outside this middleware, to kept answers too."""
     return (
         request.scheme,
         request.get_host(),
