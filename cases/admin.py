@@ -1,4 +1,6 @@
 import hashlib
+import operator
+from functools import reduce
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,7 +18,12 @@ from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from cases import history, taxonomy, webhooks, workflow
-from cases.admin_lists import EstimatedCountPaginator, PlainActionCheckbox, link_count
+from cases.admin_lists import (
+    EstimatedCountPaginator,
+    PlainActionCheckbox,
+    link_count,
+    text_matches,
+)
 from cases.api.tokens import set_new_key
 from cases.collation import human_order
 from cases.filters import MAX_INTEGER, whole_number
@@ -52,6 +59,7 @@ from cases.services import editing, merge, revisions
 from cases.services import taxonomy as services_taxonomy
 from cases.services.imports import save_cases
 from cases.site.page_filters import render_markdown
+from cases.urlnorm import lookup_url_or_blank
 
 Status = Case.Status
 
@@ -434,16 +442,26 @@ class CaseAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Cases with every word of the term, or the start of one, in their search vector;
-        a number also finds the case with that id. The related-cases autocomplete asks the
+        a number also finds the case with that id, and a web address the cases that
+        appeared there or were imported from it. The related-cases autocomplete asks the
         same. A substring search (icontains) read every title and summary: seconds per
         keystroke at a million cases."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        matches = Q(search_vector=query) if (query := prefix_query(term)) else Q(pk__in=[])
+        found = []
+        if (query := prefix_query(term)) is not None:
+            found.append(text_matches(queryset, Q(search_vector=query)))
         if term.isascii() and term.isdigit() and int(term) <= MAX_ID:
-            matches |= Q(pk=int(term))
-        return queryset.filter(matches), False
+            found.append(Q(pk=int(term)))
+        key = lookup_url_or_blank(term) if "://" in term else ""
+        if key:
+            at_url = Appearance.objects.filter(Q(lookup_url=key) | Q(lookup_archive_url=key))
+            found.append(Q(pk__in=list(at_url.values_list("case_id", flat=True))))
+            found.append(Q(source_url=term))
+        if not found:
+            return queryset.none(), False
+        return queryset.filter(reduce(operator.or_, found)), False
 
     fieldsets = [
         (

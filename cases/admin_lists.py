@@ -10,8 +10,9 @@ import datetime
 import json
 
 from django.contrib import admin
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Paginator
-from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models import BooleanField, Count, F, Func, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -58,6 +59,34 @@ def every_case_count(queryset):
     return facets.published_count() + queryset.exclude(status=Case.Status.PUBLISHED).count()
 
 
+def text_matches(queryset, condition):
+    """`condition` (a full-text match) on the cases of `queryset`, written so that
+    PostgreSQL finds the newest matches fast however many there are.
+
+    The lists show the newest cases first. For a word in many cases, reading the date index
+    backwards meets a page of matches at once. The planner's statistics know only the
+    commonest words, though, and guess 0.5% of the cases for any other: reading the date
+    index backwards for a word in 219 cases took 12 s at a million. So when the planner
+    expects at most FEW_MATCHES, the ids of the matches are collected from the search index
+    first, in one array, and only those cases are sorted.
+    """
+    if planned_rows(queryset.filter(condition)) > FEW_MATCHES:
+        return condition
+    ids = ArraySubquery(queryset.filter(condition).order_by().values("pk"))
+    return Q(
+        Func(
+            F("pk"),
+            ids,
+            template="(%(expressions)s))",
+            arg_joiner=" = ANY(",
+            output_field=BooleanField(),
+        )
+    )
+
+
+FEW_MATCHES = 10_000
+
+
 def two_figures(number):
     """An estimate rounded to what it can tell: 123,456 -> 120,000."""
     return round(number, 2 - len(str(number))) if number >= 100 else number
@@ -65,8 +94,10 @@ def two_figures(number):
 
 def planned_rows(queryset):
     """How many rows PostgreSQL's planner expects `queryset` to return."""
-    plan = json.loads(queryset.order_by().explain(format="json"))
-    return round(plan[0]["Plan"]["Plan Rows"])
+    plan = queryset.order_by().explain(format="json")
+    if not plan:  # Django knows it matches nothing (QuerySet.none()) and asks nothing
+        return 0
+    return round(json.loads(plan)[0]["Plan"]["Plan Rows"])
 
 
 class PlainActionCheckbox:
@@ -120,11 +151,14 @@ def next_period(start, kind):
 
 class DateDrillDown:
     """The change list as Django's date_hierarchy tag reads it, with its queryset's dates()
-    answered by dates_with_cases(). Used by the case list's template (cases_admin tags)."""
+    answered by dates_with_cases() when the list is long. A short list (counted exactly,
+    at most FEW_MATCHES cases) is asked with DISTINCT, in one query. Used by the case
+    list's template (cases_admin tags)."""
 
     def __init__(self, changelist):
         self._changelist = changelist
-        self.queryset = _DatesFromIndex(changelist.queryset)
+        short = not changelist.paginator.estimated and changelist.result_count <= FEW_MATCHES
+        self.queryset = changelist.queryset if short else _DatesFromIndex(changelist.queryset)
 
     def __getattr__(self, name):
         return getattr(self._changelist, name)
