@@ -5,8 +5,8 @@ Django's test client as a signed-in superuser.
     python bench/admin_speed.py [--database-url URL] [--repeats 5] [--json]
 
 The database is BENCH_DATABASE_URL, else the bench database (bench/run.py's disinfo_bench).
-It WRITES to it: a superuser `bench-admin` (made if missing) and a session for it. Run it
-on a database of the bench's own, never on a production one.
+It WRITES to it: it migrates it, and adds a superuser `bench-admin` (made if missing) and a
+session for it. Run it on a database of the bench's own, never on a production one.
 
 For each page it prints the first ask (the facet index built and PostgreSQL warm from the
 other pages, but that page not asked before), the median of the repeats, and the number of
@@ -31,12 +31,17 @@ TARGET_MS = 300
 
 def pages(common_word):
     """(label, URL) of every page measured; the change form's case is the newest one."""
+    from bench import synthetic
     from cases.models import Case
 
     newest = Case.objects.order_by("-id").values_list("id", flat=True).first()
+    rare, very_rare = synthetic.RARE_TERM, synthetic.VERY_RARE_TERM
     return [
         ("case list", "/admin/cases/case/"),
         (f"case list, search “{common_word}”", f"/admin/cases/case/?q={common_word}"),
+        (f"case list, search “{rare}”", f"/admin/cases/case/?q={rare}"),
+        (f"case list, search “{very_rare}”", f"/admin/cases/case/?q={very_rare}"),
+        ("case list, search an id", f"/admin/cases/case/?q={newest}"),
         ("case list, drafts", "/admin/cases/case/?status__exact=draft"),
         ("case list, page 50", "/admin/cases/case/?p=50"),
         ("case list, one year", "/admin/cases/case/?date__year=2020"),
@@ -46,7 +51,15 @@ def pages(common_word):
         ("outlet list", "/admin/cases/outlet/"),
         ("issue list", "/admin/cases/issue/"),
         ("case change form", f"/admin/cases/case/{newest}/change/"),
+        ("keyword autocomplete", autocomplete("keywords", "")),
+        ("related case autocomplete", autocomplete("related", "kreml")),
     ]
+
+
+def autocomplete(field_name, term):
+    return (
+        f"/admin/autocomplete/?term={term}&app_label=cases&model_name=case&field_name={field_name}"
+    )
 
 
 def signed_in_client():
@@ -129,7 +142,11 @@ def main():
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from cases.models import Case
+
+    call_command("migrate", interactive=False, verbosity=0)  # the admin's indexes
 
     rows = measure(args.repeats, args.word)
     cases = Case.objects.count()
