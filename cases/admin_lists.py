@@ -153,7 +153,7 @@ class DateDrillDown:
     """The change list as Django's date_hierarchy tag reads it, with its queryset's dates()
     answered by dates_with_cases() when the list is long. A short list (counted exactly,
     at most FEW_MATCHES cases) is asked with DISTINCT, in one query. Used by the case
-    list's template (cases_admin tags)."""
+    list's template (the case_admin template tags)."""
 
     def __init__(self, changelist):
         self._changelist = changelist
