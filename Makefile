@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format messages bench bench-import bench-soak bench-head-to-head bench-match clean
+.PHONY: install db-start db-stop migrate seed run serve backup restore test lint format messages bench bench-import bench-admin bench-soak bench-head-to-head bench-match clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -109,6 +109,10 @@ bench-soak: db-start
 # Only the import measurement of make bench: BENCH_IMPORT_CASES cases (default 100,000).
 bench-import: db-start
 	$(BIN)/python bench/import_speed.py --cases $${BENCH_IMPORT_CASES:-100000}
+
+# The admin's pages timed in process on the bench database (it adds a superuser to it).
+bench-admin: db-start
+	$(BIN)/python bench/admin_speed.py
 
 # After make bench: case page, API case and API list asked of both servers in turn.
 bench-head-to-head: db-start $(BENCH_STAMP)

@@ -437,6 +437,16 @@ class Case(models.Model):
             ),
             # updated_since for partner sync.
             models.Index(fields=["updated_at", "id"], name="case_updated_idx"),
+            # The admin's case list, every status: newest claims first (read backwards),
+            # its pages and its date drill-down (cases.admin_lists).
+            models.Index(fields=["date", "id"], name="case_date_idx"),
+            # The admin's status filter and the count waiting for review: the few cases
+            # not published.
+            models.Index(
+                fields=["status"],
+                name="case_unpublished_status_idx",
+                condition=~Q(status="published"),
+            ),
             # Full-text search (q).
             GinIndex(fields=["search_vector"], name="case_search_idx"),
             # Duplicate warnings in the admin: the titles nearest 'typed title', nearest
