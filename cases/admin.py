@@ -64,6 +64,19 @@ from cases.urlnorm import lookup_url_or_blank
 Status = Case.Status
 
 
+class ReadOnlyMixin:
+    """Nothing added, changed or deleted here: a record kept by the application itself."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AppearanceInline(admin.TabularInline):
     model = Appearance
     extra = 1
@@ -91,23 +104,15 @@ class PendingReferenceInline(admin.TabularInline):
     verbose_name_plural = "related cases not in the database yet (linked when they arrive)"
 
 
-class CorrectionNoteInline(admin.TabularInline):
+class CorrectionNoteInline(ReadOnlyMixin, admin.TabularInline):
+    """Notes come with an edit, through CaseAdminForm.correction_note, and a published
+    correction stays as it was published: hence read-only here."""
+
     model = CorrectionNote
     extra = 0
     fields = ["created_at", "text", "author", "case_version"]
     readonly_fields = ["created_at", "author", "case_version"]
     verbose_name_plural = "public correction notes (add one under “This change” above)"
-
-    # Notes come with an edit, through CaseAdminForm.correction_note, and a published
-    # correction stays as it was published.
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class CaseAdminForm(forms.ModelForm):
@@ -1259,7 +1264,7 @@ class IssueAdmin(CaseCountAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """What each import did; its cases are listed in the case list's import filter."""
 
     list_display = [
@@ -1283,15 +1288,6 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "skipped",
         "cases",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="cases")
     def cases(self, obj):
@@ -1367,7 +1363,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiTokenUse)
-class ApiTokenUseAdmin(admin.ModelAdmin):
+class ApiTokenUseAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The record of token use: every write, and reads at most once a minute per token."""
 
     list_display = ["at", "token", "method", "path", "ip_address"]
@@ -1375,15 +1371,6 @@ class ApiTokenUseAdmin(admin.ModelAdmin):
     search_fields = ["path", "ip_address", "token__prefix", "token__user__username"]
     list_select_related = ["token__user"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(WebhookSubscription)
@@ -1447,7 +1434,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The delivery log: read-only, with a replay action."""
 
     list_display = [
@@ -1465,15 +1452,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     search_fields = ["event_id", "=case_id"]
     list_select_related = ["subscription"]
     actions = ["replay"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_replay_permission(self, request):
         return request.user.has_perm("cases.change_webhooksubscription")
