@@ -77,7 +77,9 @@ class Newest:
     """Ids among which are the newest matches of a filter (see newest_matching)."""
 
     ids: BitMap
-    searched: bool  # every id matches the search too; else the search is still to apply
+    # Every id matches the search too, and they are exactly the newest matches (at most
+    # the limit asked for); else the search is still to apply to them.
+    searched: bool
     complete: bool  # the ids hold every candidate, not only the newest months'
 
 

@@ -215,9 +215,9 @@ def _newest_match_ids(case_filter, text):
     found = newest_matching(case_filter, RANKED_MATCHES)
     if found is None:
         return None
-    matches = with_ids(Case.objects.all(), found.ids)
-    if not found.searched:
-        matches = matches.filter(search_vector=search_query(text))
+    if found.searched:
+        return list(found.ids)  # exactly the newest matches: nothing left to ask SQL
+    matches = with_ids(Case.objects.all(), found.ids).filter(search_vector=search_query(text))
     newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values_list("id", flat=True)
     ids = list(newest[:RANKED_MATCHES])
     if len(ids) < RANKED_MATCHES and not found.complete:
