@@ -2,6 +2,7 @@
 bound CaseFilter read as the filters it applies.
 """
 
+import datetime
 import heapq
 import unicodedata
 from dataclasses import dataclass, field
@@ -81,6 +82,9 @@ class Newest:
     # the limit asked for); else the search is still to apply to them.
     searched: bool
     complete: bool  # the ids hold every candidate, not only the newest months'
+    # Not complete: the first day of the oldest of those months. The ids are then exactly
+    # the candidates dated since that day.
+    since: datetime.date | None = None
 
 
 def cleaned_data(case_filter):

@@ -552,14 +552,16 @@ class FacetIndex:
         return dated + (len(undated) - undated.rank(pk) if descending else below)
 
     def newest(self, matching, limit):
+        """(whole months of `matching`, newest first, holding `limit` ids or all of them;
+        the first day of the oldest of those months, None when they are all of them)."""
         if len(matching) <= limit:
-            return matching
+            return matching, None
         chosen = BitMap()
-        for month in sorted(self.months, reverse=True):
-            chosen |= matching & self.months[month]
+        for year, month in sorted(self.months, reverse=True):
+            chosen |= matching & self.months[(year, month)]
             if len(chosen) >= limit:
-                return chosen
-        return matching
+                return chosen, datetime.date(year, month, 1)
+        return matching, None
 
     @cached_property
     def days_by_month(self):
@@ -606,8 +608,8 @@ class FacetIndex:
         in_sample = candidates & self.sample
         share = len(_intersect(in_sample, restrictions.values())) / max(len(in_sample), 1)
         wanted = int(limit / max(share, NEWEST_MIN_SHARE) * NEWEST_MARGIN)
-        ids = self.newest(candidates, wanted)
-        return Newest(ids, searched=False, complete=len(ids) == len(candidates))
+        ids, since = self.newest(candidates, wanted)
+        return Newest(ids, searched=False, complete=since is None, since=since)
 
     def facet_counts(self, case_filter, cleaned, limit):
         restrictions, approximate = self.restrictions(case_filter, cleaned)

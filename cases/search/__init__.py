@@ -219,7 +219,14 @@ def _newest_match_ids(case_filter, text):
         return None
     if found.searched:
         return list(found.ids)  # exactly the newest matches: nothing left to ask SQL
-    matches = with_ids(Case.objects.all(), found.ids).filter(search_vector=search_query(text))
+    if found.since is not None:
+        # The candidates are the filter's cases dated since that day: said so, PostgreSQL
+        # ANDs the GIN index's bitmap with the date index's and reads the search vectors of
+        # the rows in both. Given as an array of ids, it walked the ids and read every
+        # candidate's vector, or checked each matching row against the whole array.
+        matches = case_filter.qs.prefetch_related(None).filter(date__gte=found.since)
+    else:
+        matches = with_ids(Case.objects.all(), found.ids).filter(search_vector=search_query(text))
     newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values_list("id", flat=True)
     ids = list(newest[:RANKED_MATCHES])
     if len(ids) < RANKED_MATCHES and not found.complete:
