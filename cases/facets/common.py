@@ -82,8 +82,8 @@ class Newest:
     # the limit asked for); else the search is still to apply to them.
     searched: bool
     complete: bool  # the ids hold every candidate, not only the newest months'
-    # Not complete: the first day of the oldest of those months. The ids are then exactly
-    # the candidates dated since that day.
+    # Not complete, and the candidates are most of the cases of those months: the first
+    # day of the oldest of them. The ids are then exactly the candidates dated since then.
     since: datetime.date | None = None
 
 

@@ -85,6 +85,9 @@ ID_SET_CACHE_SIZE = 256
 RESULT_CACHE_SIZE = 1024
 # Candidates for an estimated search: 1.5 times as many as the sample's share says.
 NEWEST_MARGIN = 1.5
+# ... searched in SQL as the cases dated since the oldest of their months when they are at
+# least this share of the published cases since then (Newest.since), else by their ids.
+DATE_FLOOR_SHARE = 0.5
 NEWEST_MIN_SHARE = 0.05
 
 _lock = threading.Lock()
@@ -609,7 +612,15 @@ class FacetIndex:
         share = len(_intersect(in_sample, restrictions.values())) / max(len(in_sample), 1)
         wanted = int(limit / max(share, NEWEST_MIN_SHARE) * NEWEST_MARGIN)
         ids, since = self.newest(candidates, wanted)
-        return Newest(ids, searched=False, complete=since is None, since=since)
+        complete = since is None
+        if since is not None and len(ids) < DATE_FLOOR_SHARE * self._published_since(since):
+            # Other filters leave few of the cases of those months: SQL finds them best
+            # by id (cases.search._newest_match_ids).
+            since = None
+        return Newest(ids, searched=False, complete=complete, since=since)
+
+    def _published_since(self, day):
+        return sum(len(ids) for month, ids in self.months.items() if month >= (day.year, day.month))
 
     def facet_counts(self, case_filter, cleaned, limit):
         restrictions, approximate = self.restrictions(case_filter, cleaned)
