@@ -316,6 +316,24 @@ def test_a_search_matching_most_cases_is_estimated_and_flagged(world, monkeypatc
 
 
 @committed
+def test_a_phrase_with_many_candidates_is_estimated_where_its_words_alone_are_not(
+    world, monkeypatch
+):
+    # Checking a phrase reads each candidate's search vector: past PHRASE_COMMON_ROWS
+    # candidates it is counted on the sample, which here holds every case.
+    monkeypatch.setattr(facet_index, "PHRASE_COMMON_ROWS", 0)
+    monkeypatch.setattr(facet_index, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "SAMPLE_RATE", 1)
+    facets.reset()
+    phrase = facet_counts(case_filter("q=%22outlet+repeated%22"))
+    words = facet_counts(case_filter("q=outlet+repeated"))
+    exact = exact_facet_counts(case_filter("q=%22outlet+repeated%22"))
+
+    assert phrase.approximate and not words.approximate and not exact.approximate
+    assert (phrase.total, phrase.facets) == (exact.total, exact.facets) == (8, words.facets)
+
+
+@committed
 def test_answering_from_a_warm_index_takes_the_same_queries_whatever_the_limit(world):
     facet_counts(case_filter("keyword=nato"))
 

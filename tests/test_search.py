@@ -251,6 +251,9 @@ def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, clie
     if path != "sql":
         assert found[0].searched == (path == "facet-index")
         assert len(found[0].ids) >= 3
+    if path == "estimated":
+        # The newest months of candidates, searched in SQL as the cases dated since then.
+        assert not found[0].complete and found[0].since is not None
 
     assert response.status_code == 200
     assert response.context_data["total"] == 5
@@ -266,6 +269,31 @@ def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, clie
     narrowed = client.get("/cases/?q=grain&country=ukraine")
     assert listed_titles(narrowed) == ["Grain exports are a lie"]
     assert "newest matches" not in narrowed.content.decode()
+
+
+@committed_db
+def test_the_index_lists_the_newest_matches_of_a_search_it_knows_without_sql(monkeypatch):
+    from django.db import connection
+    from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
+
+    from cases import facets, search
+    from cases.filters import CaseFilter
+
+    _take("facet-index", monkeypatch)
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    _many_matches()
+    bound = CaseFilter(QueryDict("q=grain"), queryset=Case.objects.published())
+    assert bound.is_valid()
+    facets.facet_counts(bound)  # the search's matches, fetched once for the count
+
+    with CaptureQueriesContext(connection) as queries:
+        newest = search._newest_match_ids(bound, "grain")
+
+    # The data version only: the three newest matches come from the index's day bitmaps.
+    assert len(queries.captured_queries) == 1
+    claims = Case.objects.filter(title__startswith="Claim")  # the three newest matches
+    assert sorted(newest) == sorted(claims.values_list("id", flat=True))
 
 
 @BOTH_PATHS

@@ -186,7 +186,8 @@ class CursorPagination(BasePagination):
                     "type": "boolean",
                     "description": (
                         "True when `count` is an estimate: a search for a word in more "
-                        "than about 10% of the cases is counted on a sample."
+                        "than about 10% of the cases, or for a quoted phrase whose words "
+                        "more than about 5,000 cases hold, is counted on a sample."
                     ),
                 },
                 "corrected_query": {

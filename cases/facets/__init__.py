@@ -188,10 +188,11 @@ def position_before(case_filter, ordering, key):
 def newest_matching(case_filter, limit):
     """Ids of published cases among which are the filter's `limit` newest matches, or None.
 
-    Whole months of matches, newest first, until there are enough (undated cases come
-    last). For a search whose count is estimated, the index knows the cases the other
-    filters let through, and the share of them the search matches in the sample: enough
-    months of those to hold `limit` matches, with a margin, still to be searched.
+    When the index knows the matches: exactly the `limit` newest (date descending, undated
+    cases last, ties by id descending), `searched`. For a search whose count is estimated,
+    the index knows the cases the other filters let through, and the share of them the
+    search matches in the sample: enough months of those to hold `limit` matches, with a
+    margin, still to be searched.
     None when only SQL can tell.
     """
     cleaned = cleaned_data(case_filter)

@@ -2,6 +2,7 @@
 bound CaseFilter read as the filters it applies.
 """
 
+import datetime
 import heapq
 import unicodedata
 from dataclasses import dataclass, field
@@ -77,8 +78,13 @@ class Newest:
     """Ids among which are the newest matches of a filter (see newest_matching)."""
 
     ids: BitMap
-    searched: bool  # every id matches the search too; else the search is still to apply
+    # Every id matches the search too, and they are exactly the newest matches (at most
+    # the limit asked for); else the search is still to apply to them.
+    searched: bool
     complete: bool  # the ids hold every candidate, not only the newest months'
+    # Not complete, and the candidates are most of the cases of those months: the first
+    # day of the oldest of them. The ids are then exactly the candidates dated since then.
+    since: datetime.date | None = None
 
 
 def cleaned_data(case_filter):

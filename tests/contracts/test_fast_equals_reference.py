@@ -465,6 +465,7 @@ class TestFacetIndex(FastPathContract):
             *(("count", query) for query in QUERIES),
             *(("statistics", query) for query in QUERIES),
             *(("browse", facet) for facet in BROWSE_FACETS),
+            *(("newest", query, limit) for query in QUERIES for limit in (1, 3, 1000)),
         ]
 
     def fast(self, committed, given):
@@ -476,6 +477,16 @@ class TestFacetIndex(FastPathContract):
             return count(case_filter(args[0])), estimated_count(case_filter(args[0]))
         if kind == "statistics":
             return case_statistics(case_filter(args[0]))
+        if kind == "newest":
+            # The newest matches a search ranks, in the order of the list by date.
+            query, limit = args
+            bound = case_filter(query)
+            index = facet_index.current_index()
+            matching, approximate = index.matching(bound, bound.form.cleaned_data)
+            newest = facets.newest_matching(bound, limit)
+            assert not approximate and newest.searched
+            assert set(newest.ids) == set(index.newest_first(matching, limit))
+            return index.newest_first(matching, limit)
         return browse_counts(args[0])
 
     def reference(self, committed, given):
@@ -488,6 +499,10 @@ class TestFacetIndex(FastPathContract):
             return total, (total, False)
         if kind == "statistics":
             return exact_case_statistics(case_filter(args[0]).qs)
+        if kind == "newest":
+            query, limit = args
+            newest_first = case_filter(query).qs.order_by(F("date").desc(nulls_last=True), "-id")
+            return list(newest_first.values_list("id", flat=True)[:limit])
         return exact_browse_counts(args[0])
 
     def assert_fast_path_taken(self, committed):
