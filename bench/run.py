@@ -729,14 +729,14 @@ def suggest_question(kws, cos, las, variants):
     first = []
     for i in range(max(variants, 8)):
         field = ("keyword", "country", "language", "outlet")[i % 4]
-        name = names[field][(i * 37) % len(names[field])]
+        name = names[field][(i * 37 + i // 4 * 11) % len(names[field])]
         filters = [
             ("keyword", kws[-1 - i % 20]),
             ("country", cos[-1 - i % 10]),
             ("language", las[3]),
         ]
         params = [("field", field), ("prefix", name[: 1 + (i // 4) % 4].lower())]
-        params += filters[: i % 4]
+        params += filters[: (i + i // 4) % 4]
         first.append("/cases/suggest/?" + urllib.parse.urlencode(params))
     repeat = "/cases/suggest/?" + urllib.parse.urlencode(
         {"field": "outlet", "prefix": "s", "keyword": kws[-1]}

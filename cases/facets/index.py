@@ -386,6 +386,7 @@ class FacetIndex:
         other.labels = self.labels
         other.label_order = self.label_order
         other.name_index = self.name_index
+        other.by_size = self.by_size  # catch_up() orders the patched values again
         other.issue_numbers = self.issue_numbers
         other.build_seconds = self.build_seconds
         return other
