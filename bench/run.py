@@ -706,8 +706,43 @@ def build_questions(quick):
     questions.append(
         Question("statistics page", "stats", first=[], repeat="/stats/", concurrent=False)
     )
+    questions.append(suggest_question(kws, cos, las, variants))
     questions += drawn_questions(published, ranked, pool, variants, ds, ds_filters)
     return questions, n_published
+
+
+def suggest_question(kws, cos, las, variants):
+    """The type-ahead (/cases/suggest/): each first ask a facet, a prefix of 1 to 4 letters
+    of one of its names and 0 to 3 filters from the second half of the top values, which
+    the list rows leave alone, so that nothing is counted yet; the repeat, a one-letter
+    outlet prefix under a keyword."""
+    from cases.models import Country, Keyword, Language, Outlet
+
+    names = {
+        field: list(model.objects.order_by("id").values_list("name", flat=True))
+        for field, model in (
+            ("keyword", Keyword),
+            ("country", Country),
+            ("language", Language),
+            ("outlet", Outlet),
+        )
+    }
+    first = []
+    for i in range(max(variants, 8)):
+        field = ("keyword", "country", "language", "outlet")[i % 4]
+        name = names[field][(i * 37 + i // 4 * 11) % len(names[field])]
+        filters = [
+            ("keyword", kws[(len(kws) // 2 + 1 + i) % len(kws)]),
+            ("country", cos[(len(cos) // 2 + i) % len(cos)]),
+            ("language", las[min(3, len(las) - 1)]),
+        ]
+        params = [("field", field), ("prefix", name[: 1 + (i // 4) % 4].lower())]
+        params += filters[: (i + i // 4) % 4]
+        first.append("/cases/suggest/?" + urllib.parse.urlencode(params))
+    repeat = "/cases/suggest/?" + urllib.parse.urlencode(
+        {"field": "outlet", "prefix": "s", "keyword": kws[len(kws) // 2 - 1]}
+    )
+    return Question("type-ahead suggestions", "api", first=first, repeat=repeat)
 
 
 def case_pool(published, size=3000):

@@ -6,7 +6,8 @@ import unicodedata
 from django.contrib.postgres.indexes import GinIndex, GistIndex, HashIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q, Subquery
+from django.db.models.lookups import IsNull
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.urls import reverse
@@ -97,14 +98,25 @@ class TaxonomyQuerySet(models.QuerySet):
         cases is unknown to the public, everywhere (editors see it in the admin)."""
         published = Case.Status.PUBLISHED
         if self.model is Outlet:
-            uses = Appearance.objects.filter(outlet_id=OuterRef("pk"), case__status=published)
+            link, uses = "outlet", Appearance.objects.filter(case__status=published)
         elif self.model is Issue:
-            uses = Case.objects.filter(issue_id=OuterRef("pk"), status=published)
+            link, uses = "issue", Case.objects.filter(status=published)
         else:
             name = self.model.__name__.lower()
             through = Case._meta.get_field(TAXONOMY_LINK_FIELDS[name]).remote_field.through
-            uses = through.objects.filter(**{f"{name}_id": OuterRef("pk")}, case__status=published)
-        return self.filter(Exists(uses))
+            link, uses = name, through.objects.filter(case__status=published)
+        # The value's first published use, read along the index on the link column. Written
+        # as EXISTS, PostgreSQL reads every use of a value through a bitmap before the first
+        # match (15-45 ms for a popular keyword at a million cases, for each slug a filter
+        # checks); as "= pk ... LIMIT 1", it scans the whole link table for a value without
+        # uses (370 ms). A range of one value ordered by the link column is what only that
+        # index gives in order: the scan stops at the first use, or at once (0.1 ms).
+        first_use = (
+            uses.filter(**{f"{link}__gte": OuterRef("pk"), f"{link}__lte": OuterRef("pk")})
+            .order_by(f"{link}_id")
+            .values("pk")[:1]
+        )
+        return self.filter(IsNull(Subquery(first_use), False))
 
 
 TAXONOMY_LINK_FIELDS = {"keyword": "keywords", "country": "countries", "language": "languages"}

@@ -19,11 +19,14 @@ from cases import facets
 from cases.facets import (
     BROWSE_FACETS,
     FACETS,
+    SUGGEST_FACETS,
     browse_counts,
     count,
     exact_browse_counts,
     exact_facet_counts,
+    exact_suggest,
     facet_counts,
+    suggest,
 )
 from cases.facets import index as facet_index
 from cases.filters import CaseFilter
@@ -51,6 +54,14 @@ def case_filter(query=""):
 
 def assert_index_agrees_with_sql():
     assert facet_index.current_index() is not None, "the index should serve committed data"
+    # Suggestions first, counted by the index's own bounded counting, which takes values
+    # in the order of their sizes: after a write, the new sizes' order.
+    for query in QUERIES[:6]:
+        for facet in SUGGEST_FACETS:
+            for typed in ("", "e"):
+                from_index = suggest(case_filter(query), facet, typed, 2)
+                from_sql = exact_suggest(case_filter(query), facet, typed, 2)
+                assert from_index == from_sql, (query, facet, typed)
     for query in QUERIES:
         from_index = facet_counts(case_filter(query))
         from_sql = exact_facet_counts(case_filter(query))

@@ -15,6 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from lxml import html
 
 from cases.facets import count, facet_counts
+from cases.facets.common import name_rank
+from cases.facets.index import current_index
 from cases.filters import CaseFilter
 from cases.models import Case, LanguageAlias
 from tests.conftest import UNPUBLISHED_WORDS
@@ -92,6 +94,59 @@ def test_a_suggestion_costs_one_query_the_data_version(committed, client):
     # The data version, and the language code's check by the filter.
     assert len(queries.captured_queries) == 2, [q["sql"] for q in queries.captured_queries]
     assert found
+
+
+def forget_answers():
+    """Empty the index's caches of answers and counts, as in a process that has not been
+    asked yet (the index itself stays built)."""
+    current_index().results.clear()
+
+
+# Each filter's values are checked by the FilterSet, one query per parameter; the counts and
+# the names come from the index whatever the field, the prefix, the limit or the filters.
+SUGGEST_QUERIES = [
+    ("", 1),
+    ("keyword=nato", 2),
+    ("keyword=nato&keyword=biolabs&country=ukraine", 3),
+    ("keyword=nato&country=ukraine&language=ru", 4),
+    ("year=2021&date_after=2021-03-01&issue=101", 1),
+    ("q=biolabs", 1),  # the search's ids are fetched once per data version (below)
+]
+
+
+@pytest.mark.parametrize("field", ["keyword", "country", "language", "outlet"])
+@pytest.mark.parametrize(("query", "expected"), SUGGEST_QUERIES)
+def test_a_suggestion_costs_the_data_version_and_the_filters_checks_only(
+    committed, client, field, query, expected
+):
+    client.get(f"/cases/suggest/?field={field}&{query}")  # a search's ids, fetched once
+    for prefix, limit in (("", 50), ("e", 10), ("ru", 1), ("trut", 5), ("zzzz", 10)):
+        forget_answers()  # nothing counted yet: cold
+        path = f"/cases/suggest/?field={field}&prefix={prefix}&limit={limit}&{query}"
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        assert response.status_code == 200, response.content
+        sql = [q["sql"] for q in queries.captured_queries]
+        assert len(sql) == expected, (prefix, sql)
+        assert sql.count("EXECUTE read_version") == 1  # cases.freshness.dataversion
+
+
+def test_a_search_s_ids_are_fetched_once_for_every_field_and_prefix(committed, client):
+    forget_answers()
+    current_index().id_sets.clear()
+    with CaptureQueriesContext(connection) as queries:
+        suggestions(client, "field=keyword&prefix=b&q=biolabs")
+    # The data version, then the search's matching ids in a transaction of their own that
+    # prefers the GIN index (cases.facets.index._index_scans): BEGIN, its settings, the
+    # ids, COMMIT.
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 5, sql
+    assert "websearch_to_tsquery" in sql[3]
+    for field, prefix in (("keyword", "bi"), ("country", "u"), ("outlet", "d")):
+        forget_answers()
+        with CaptureQueriesContext(connection) as queries:
+            suggestions(client, f"field={field}&prefix={prefix}&q=biolabs")
+        assert len(queries.captured_queries) == 1, field
 
 
 @pytest.mark.parametrize(
@@ -197,3 +252,10 @@ def test_search_box_outside_the_list_starts_a_new_search(committed, client):
 
     search = tree.xpath("//form[@role='search']")[0]
     assert [field.get("name") for field in search.xpath(".//input")] == ["q"]
+
+
+def test_a_word_starting_with_the_text_counts_even_after_a_word_containing_it():
+    assert name_rank("an", ["canada and"]) == 1  # "and", although "an" is first in "canada"
+    assert name_rank("an", ["canada"]) == 2
+    assert name_rank("ca", ["canada and"]) == 0
+    assert name_rank("x", ["canada"]) is None

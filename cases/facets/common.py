@@ -2,6 +2,7 @@
 bound CaseFilter read as the filters it applies.
 """
 
+import bisect
 import datetime
 import heapq
 import unicodedata
@@ -194,8 +195,57 @@ def name_rank(typed, names):
         if name.startswith(typed):
             return 0
         position = name.find(typed)
-        if position < 0:
-            continue
-        rank = 1 if not name[position - 1].isalnum() else 2
-        best = rank if best is None else min(best, rank)
+        while position >= 0:
+            if not name[position - 1].isalnum():
+                best = 1
+                break
+            best = 2 if best is None else best
+            position = name.find(typed, position + 1)
     return best
+
+
+def word_starts(name):
+    """Where in a folded name a match ranks 0 or 1 (name_rank): its start, and every
+    position after a character that is not a letter or digit."""
+    return [0, *(i for i in range(1, len(name)) if not name[i - 1].isalnum())]
+
+
+class NameIndex:
+    """One facet's folded names and aliases, to find values as name_rank() ranks them
+    without trying every name: the text from every word start, sorted, so that the values
+    a name or a word of one starts with are a range found by bisection; a value's names
+    are tried one by one only for the values with `typed` inside a word.
+
+        NameIndex({pk: (folded name, folded aliases...)}).tiers("bio")
+        # -> [0, {pk, ...}], then [1, {...}], then [2, {...}], each computed when reached
+    """
+
+    def __init__(self, names):
+        starts = sorted(
+            (name[position:], 0 if position == 0 else 1, pk)
+            for pk, found in names.items()
+            for name in found
+            for position in word_starts(name)
+        )
+        self.keys = [text for text, _, _ in starts]
+        self.entries = [(rank, pk) for _, rank, pk in starts]
+        self.names = [(name, pk) for pk, found in names.items() for name in found]
+        self.values = frozenset(names)
+
+    def tiers(self, typed):
+        """(rank, {pk}) for rank 0, 1 and 2 in turn, each value in its best rank only; with
+        nothing typed, every value ranks 0. A generator: a later tier costs nothing until
+        it is asked for."""
+        if not typed:
+            yield 0, self.values
+            return
+        best = {}
+        position = bisect.bisect_left(self.keys, typed)
+        while position < len(self.keys) and self.keys[position].startswith(typed):
+            rank, pk = self.entries[position]
+            if best.get(pk, 2) > rank:
+                best[pk] = rank
+            position += 1
+        yield 0, {pk for pk, rank in best.items() if rank == 0}
+        yield 1, {pk for pk, rank in best.items() if rank == 1}
+        yield 2, {pk for name, pk in self.names if pk not in best and typed in name}

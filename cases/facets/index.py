@@ -19,6 +19,7 @@ cases is fetched for the sample only, and its counts are scaled up and flagged a
 """
 
 import datetime
+import heapq
 import logging
 import threading
 import time
@@ -40,13 +41,13 @@ from cases.facets.common import (
     LABEL_FIELDS,
     FacetResult,
     FacetValue,
+    NameIndex,
     Newest,
     Tally,
     active_filters,
     filter_key,
     folded,
     hashable,
-    name_rank,
     selected_keys,
     sorted_facet_values,
 )
@@ -228,10 +229,13 @@ class FacetIndex:
         self.months = {}  # (year, month) -> BitMap
         self.labels = {}  # facet -> {pk: (value, label)}
         self.label_order = {}  # facet -> {pk: position of its name as PostgreSQL sorts names}
-        # facet -> {pk: (folded name, folded aliases...)}, for finding values by name. Aliases
-        # are read with the labels: an alias added later is found once the index rebuilds or
-        # a label changes.
-        self.names = {}
+        # facet -> NameIndex of its values' folded names and aliases, for finding values by
+        # name. Aliases are read with the labels: an alias added later is found once the
+        # index rebuilds or a label changes.
+        self.name_index = {}
+        # facet -> {pk: position} of its values with cases, most cases first, then in name
+        # order: the order in which suggest() counts them.
+        self.by_size = {}
         self.issue_numbers = {}  # issue number -> issue id
         self.id_sets = OrderedDict()  # (name, key) -> (BitMap, approximate)
         self.results = OrderedDict()
@@ -251,6 +255,7 @@ class FacetIndex:
             cursor.execute("SELECT coalesce(max(version), 0) FROM cases_dataversion")
             index.version = cursor.fetchone()[0]
             index._load(cursor)
+        index._order_by_size()
         index.build_seconds = time.monotonic() - started
         logger.info(
             "facet index: built %s cases in %.2fs", len(index.published), index.build_seconds
@@ -332,9 +337,18 @@ class FacetIndex:
             for pk, alias in cursor.fetchall():
                 if pk in names:
                     names[pk].append(folded(alias))
-            self.names[facet] = {pk: tuple(found) for pk, found in names.items()}
+            self.name_index[facet] = NameIndex(names)
         cursor.execute("SELECT number, id FROM cases_issue")
         self.issue_numbers = dict(cursor.fetchall())
+
+    def _order_by_size(self):
+        self.by_size = {}
+        for facet, order in self.label_order.items():
+            values = self.values[facet]
+            ranked = sorted(
+                (pk for pk in values if pk in order), key=lambda pk: (-len(values[pk]), order[pk])
+            )
+            self.by_size[facet] = {pk: position for position, pk in enumerate(ranked)}
 
     def can_patch(self, state):
         return state.version > self.version and state.pruned_through < self.version
@@ -359,6 +373,7 @@ class FacetIndex:
                 patched._load(cursor, case_ids)
             if SCOPE_LABELS in scopes:
                 patched._load_labels(cursor)
+        patched._order_by_size()
         patched.version = rows[-1][0]
         patched.patches = self.patches + 1
         return patched
@@ -378,7 +393,8 @@ class FacetIndex:
         other.months = dict(self.months)
         other.labels = self.labels
         other.label_order = self.label_order
-        other.names = self.names
+        other.name_index = self.name_index
+        other.by_size = self.by_size  # catch_up() orders the patched values again
         other.issue_numbers = self.issue_numbers
         other.build_seconds = self.build_seconds
         return other
@@ -661,7 +677,13 @@ class FacetIndex:
     def suggest(self, case_filter, cleaned, facet, typed, limit):
         """The facet's values whose name or an alias matches `typed`, with their counts under
         the other filters (as facet_counts() counts them), best matches first; values
-        without cases under those filters and values already selected are left out."""
+        without cases under those filters and values already selected are left out.
+
+        The values come from the facet's NameIndex, a match kind (tier) at a time, and a
+        tier's values are counted biggest first: a value's count under filters is at most
+        its number of cases, so counting stops once no value left can reach the top
+        `limit`. A short prefix matches thousands of outlets; a few dozen are counted.
+        """
         typed = folded(typed)
         restrictions, approximate = self.restrictions(case_filter, cleaned)
         base = self.sample if approximate else self.published
@@ -672,9 +694,8 @@ class FacetIndex:
         unfiltered = not others and not approximate
         selected = selected_keys(cleaned, facet)
         values, order = self.values[facet], self.label_order[facet]
-        # A value's count is an intersection, and a facet has thousands of outlets: counts
-        # are taken from the list page's facet counts under the same filters when they were
-        # made, else kept as found for the next keystrokes.
+        # Counts are taken from the list page's facet counts under the same filters when
+        # they were made, else kept as found for the next keystrokes.
         key = filter_key(cleaned)
         every_count = self.results.get((self.version, key, "facet-counts"), {}).get(facet)
         memo_key = (self.version, key, "suggest-counts", facet)
@@ -682,27 +703,37 @@ class FacetIndex:
         if memo is None:
             memo = {}
         self.remember(memo_key, memo)
-        found = []
-        for pk, names in self.names[facet].items():
-            if pk in selected or pk not in values:
-                continue
-            rank = name_rank(typed, names) if typed else 0
-            if rank is None:
-                continue
-            n = every_count.get(pk, 0) if every_count is not None else memo.get(pk)
+
+        def count(pk):
+            if every_count is not None:
+                return every_count.get(pk, 0)
+            n = memo.get(pk)
             if n is None:
                 if unfiltered:  # nothing else filters: the bitmap's own size is the count
                     n = len(values[pk])
                 else:
                     n = round(facet_base.intersection_cardinality(values[pk]) * scale)
                 memo[pk] = n
-            if n:
-                found.append((rank, -n, order[pk], pk))
-        found.sort()
-        found = found[:limit]
+            return n
+
+        by_size = self.by_size[facet]
+        found = []
+        for rank, pks in self.name_index[facet].tiers(typed):
+            wanted = limit - len(found)
+            if wanted <= 0:
+                break
+            candidates = sorted(
+                (pk for pk in pks if pk in by_size and pk not in selected),
+                key=by_size.__getitem__,
+            )
+            # An estimate (a sample scaled up) is not bounded by the value's size.
+            top = _top_counts(candidates, wanted, count, values, order, bounded=not approximate)
+            found += [(rank, -n, order[pk], pk) for n, pk in top]
         counts = {pk: -negative for _, negative, _, pk in found}
-        matching = _intersect(base, restrictions.values())
-        in_result = self._in_result(facet, counts, selected, matching, scale)
+        in_result = None
+        if selected:
+            matching = _intersect(base, restrictions.values())
+            in_result = self._in_result(facet, counts, selected, matching, scale)
         labels = self.labels[facet]
         return [
             FacetValue(
@@ -772,3 +803,23 @@ def _intersect(base, bitmaps):
             break
         result &= ids
     return result
+
+
+def _top_counts(candidates, limit, count, values, order, bounded=True):
+    """[(count, pk)] of the `limit` candidates with the most cases under the filters (then
+    in name order), none with no case. `candidates` come biggest first (values' sizes, then
+    name order); with `bounded`, a count is at most its value's size, so once the next
+    candidate's size cannot beat the worst of the top `limit`, neither can any after it."""
+    kept = []  # a heap of (count, -order, pk): kept[0] is the worst of the top
+    for pk in candidates:
+        if bounded and len(kept) == limit and (len(values[pk]), -order[pk]) < kept[0][:2]:
+            break
+        n = count(pk)
+        if not n:
+            continue
+        entry = (n, -order[pk], pk)
+        if len(kept) < limit:
+            heapq.heappush(kept, entry)
+        elif entry > kept[0]:
+            heapq.heapreplace(kept, entry)
+    return [(n, pk) for n, _, pk in sorted(kept, reverse=True)]

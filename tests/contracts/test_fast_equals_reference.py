@@ -18,6 +18,7 @@ import io
 import json
 from urllib.parse import parse_qs, urlsplit
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import F, Prefetch
 from django.http import QueryDict
@@ -40,6 +41,14 @@ from cases.facets import (
     suggest,
 )
 from cases.facets import index as facet_index
+from cases.facets.common import (
+    ALIAS_MODELS,
+    LABEL_FIELDS,
+    NameIndex,
+    filter_key,
+    folded,
+    name_rank,
+)
 from cases.filters import CaseFilter
 from cases.importers.csv import parse_csv
 from cases.models import Case
@@ -427,22 +436,35 @@ class TestTypeAhead(FastPathContract):
 
     def inputs(self, committed):
         return [
-            (facet, typed, query)
-            for facet in ("keyword", "country", "language", "outlet")
-            for typed in TYPED
-            for query in QUERIES[:12]
+            *(
+                (facet, typed, query, 5)
+                for facet in ("keyword", "country", "language", "outlet")
+                for typed in TYPED
+                for query in QUERIES[:12]
+            ),
+            # Short lists: counting stops early, ties in count are broken by name.
+            *(
+                (facet, typed, query, limit)
+                for facet in ("keyword", "outlet")
+                for typed in ("", "e")
+                for query in QUERIES[:6]
+                for limit in (1, 2)
+            ),
         ]
 
     def fast(self, committed, given):
-        facet, typed, query = given
+        facet, typed, query, limit = given
         if len(typed) % 2:
             # As after the list page: counts are read from its facet counts, not counted.
             facet_counts(case_filter(query))
-        return suggest(case_filter(query), facet, typed, 5)
+        else:
+            # Nothing counted yet under these filters, as in a process not asked before.
+            facet_index.current_index().results.clear()
+        return suggest(case_filter(query), facet, typed, limit)
 
     def reference(self, committed, given):
-        facet, typed, query = given
-        return exact_suggest(case_filter(query), facet, typed, 5)
+        facet, typed, query, limit = given
+        return exact_suggest(case_filter(query), facet, typed, limit)
 
     def assert_fast_path_taken(self, committed):
         assert facet_index.current_index() is not None
@@ -452,6 +474,53 @@ class TestTypeAhead(FastPathContract):
         assert len(queries.captured_queries) == 1  # the data version; names from the index
         assert [value.value for value in found] == ["biolabs"]
         assert found[0].adds is not None  # keyword has a selection: biolabs is ORed in
+        # Values are counted biggest first, and only until no other can make the list.
+        index = facet_index.current_index()
+        index.results.clear()
+        bound = case_filter("country=ukraine")
+        found = suggest(bound, "outlet", "", 1)
+        counted = index.results[
+            (index.version, filter_key(bound.form.cleaned_data), "suggest-counts", "outlet")
+        ]
+        assert len(found) == 1
+        assert 0 < len(counted) < len(index.by_size["outlet"])
+
+
+class TestNameIndex(FastPathContract):
+    """cases.facets.common.NameIndex, the index's way to find values by name, against
+    name_rank() tried on every name and alias of every value, as exact_suggest() does."""
+
+    def inputs(self, committed):
+        return [
+            (facet, typed)
+            for facet in ("keyword", "country", "language", "outlet")
+            for typed in [*TYPED, "e", "r", "ru", "cour", "d ", "-", "’"]
+        ]
+
+    def fast(self, committed, given):
+        facet, typed = given
+        tiers = facet_index.current_index().name_index[facet].tiers(folded(typed))
+        return {pk: rank for rank, pks in tiers for pk in pks}
+
+    def reference(self, committed, given):
+        facet, typed = given
+        model_name = LABEL_FIELDS[facet][0]
+        alias_model, target = ALIAS_MODELS[facet]
+        names = {
+            pk: [folded(name)]
+            for pk, name in apps.get_model("cases", model_name).objects.values_list("pk", "name")
+        }
+        aliases = apps.get_model("cases", alias_model).objects.values_list(target, "name")
+        for pk, alias in aliases:
+            names[pk].append(folded(alias))
+        typed = folded(typed)
+        ranks = {pk: name_rank(typed, found) if typed else 0 for pk, found in names.items()}
+        return {pk: rank for pk, rank in ranks.items() if rank is not None}
+
+    def assert_fast_path_taken(self, committed):
+        index = facet_index.current_index()
+        assert index is not None
+        assert all(isinstance(index.name_index[f], NameIndex) for f in LABEL_FIELDS)
 
 
 # --- Counts: the facet index (cases.facets) for exact SQL -------------------------------
