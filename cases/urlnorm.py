@@ -105,9 +105,26 @@ def lookup_domain(text):
     return host_key(host)
 
 
+# The common shape of a URL: http(s), an ASCII host name, a path of characters that
+# quote(unquote()) leaves as they are, no port, query or fragment. _split() reads it
+# without urlsplit(); tests/test_url_lookup.py holds both ways to one answer.
+PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9.-]+)(/[A-Za-z0-9/_.~-]*)?")
+
+
 def _split(url):
     """(host, path, query) of `url`, normalised; NotAURL without a host name."""
     text = url.strip()
+    plain = PLAIN_URL.fullmatch(text)
+    if plain:
+        host = plain[1].lower().rstrip(".")
+        host = host[4:] if host.startswith("www.") else host
+        if HOST.fullmatch(host):
+            return host, (plain[2] or "").rstrip("/"), ""
+    return _split_any(text, url)
+
+
+def _split_any(text, url):
+    """_split() of any URL: `text` is `url` stripped."""
     if "://" not in text[:12]:
         # A URL given without its scheme, as people copy them: rt.com/news/1
         text = "http://" + text.lstrip("/")

@@ -10,8 +10,21 @@ from django.db import connection
 
 from cases import search
 from cases.facets import facet_counts
-from cases.importers.base import AppearanceRef, CountryRef, LanguageRef, ParsedCase
-from cases.models import Case, CaseChange, ImportBatch, PendingReference, SearchWord
+from cases.importers.base import (
+    AppearanceRef,
+    CaseImportError,
+    CountryRef,
+    LanguageRef,
+    ParsedCase,
+)
+from cases.models import (
+    Case,
+    CaseChange,
+    ImportBatch,
+    Outlet,
+    PendingReference,
+    SearchWord,
+)
 from cases.progress import Progress
 from cases.search import (
     CASE_WORDS_SQL,
@@ -324,6 +337,59 @@ def test_a_committed_bulk_import_is_logged_and_counted_by_the_facet_index():
     assert len(new_ids) == 3 and new_ids <= logged
     assert facet_counts(bound_filter("")).total == published_before + 3
     assert_index_agrees_with_sql()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("world")
+def test_a_big_batch_is_one_change_of_the_log_that_names_every_case(monkeypatch):
+    # Past BIG_STATEMENT new cases a batch is written in bulk (dataversion.bulk_write()):
+    # the change log gets one change for it, and each case it wrote or linked to.
+    monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+    older = CaseFactory(title="Older case", status=Status.PUBLISHED)
+    PendingReference.objects.create(case=older, title="Navy provocations in the Black Sea")
+    published_before = facet_counts(bound_filter("")).total
+    assert_index_agrees_with_sql()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(seq), 0) FROM cases_casechange")
+        (before,) = cursor.fetchone()
+        cursor.execute("SELECT coalesce(max(id), 0) FROM cases_datachange")
+        (last_change,) = cursor.fetchone()
+
+    summary = save_cases(archive_rows(), Status.PUBLISHED)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT scope FROM cases_datachange WHERE id > %s", [last_change])
+        scopes = [scope for (scope,) in cursor.fetchall()]
+    # New keywords and outlets are label changes of their own; the cases are one change.
+    assert scopes.count("all") == 1 and "case" not in scopes
+    logged = set(CaseChange.objects.filter(seq__gt=before).values_list("case_id", flat=True))
+    assert logged == {*summary.created_ids, older.pk}
+    assert older.related.get().title.startswith("Navy")
+    assert facet_counts(bound_filter("")).total == published_before + 3
+    assert_index_agrees_with_sql()
+
+
+def test_a_big_batch_refers_only_to_rows_that_exist(db, monkeypatch):
+    # Written in bulk, rows are not checked one by one against their foreign keys: the
+    # batch checks (and locks) each value they refer to once.
+    monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+    resolver = imports.TaxonomyResolver()
+    outlet = resolver.outlet
+
+    def vanished_outlet(name, domain=""):
+        found = outlet(name, domain)
+        if name == "Sputnik":
+            Outlet.objects.filter(pk=found.pk).delete()
+        return found
+
+    rows = archive_rows()
+    resolver.prepare(rows)
+    monkeypatch.setattr(resolver, "outlet", vanished_outlet)
+
+    with pytest.raises(CaseImportError, match="cases_outlet has no row with id"):
+        save_cases(rows, Status.PUBLISHED, resolver=resolver)
+
+    assert not Case.objects.exists()
 
 
 class TestProgress:

@@ -58,9 +58,11 @@ def words_sql(case, keyword_names):
 # Which of those words go into the word list.
 WORD_FILTER = "length(w.word) >= 3 AND w.word !~ '[0-9_]'"
 CASE_WORDS_SQL = words_sql("c", KEYWORD_NAMES_SQL)
+# Words are made distinct by their bytes ("C"): a sort by the database's collation costs
+# several times as much, and equal words are equal bytes in either.
 WORDS_SQL = f"""
 INSERT INTO cases_searchword (word)
-SELECT DISTINCT left(w.word, 100)
+SELECT DISTINCT left(w.word, 100) COLLATE "C"
 FROM cases_case c
 CROSS JOIN LATERAL unnest(tsvector_to_array({CASE_WORDS_SQL})) AS w(word)
 WHERE c.status = 'published' AND {WORD_FILTER}
@@ -70,7 +72,7 @@ WHERE c.status = 'published' AND {WORD_FILTER}
 # keyword names given as arrays (a bulk import, cases.services.imports): the expressions of
 # WORDS_SQL and UPDATE_SQL.
 WORDS_OF_TEXTS_SQL = f"""
-SELECT DISTINCT left(w.word, 100)
+SELECT DISTINCT left(w.word, 100) COLLATE "C"
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[])
     AS c(title, summary, disproof, keyword_names)
 CROSS JOIN LATERAL unnest(tsvector_to_array({words_sql("c", "c.keyword_names")})) AS w(word)
