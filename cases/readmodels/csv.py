@@ -15,17 +15,12 @@ separator or a backslash inside an item is escaped with a backslash (joined(),
 split_escaped()), so `A;B` in one outlet name is written `A\;B`.
 """
 
-import collections
 import csv
 import datetime
 import functools
-import itertools
 import re
-from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connections
-
-from disinfo_db.routers import read_alias
+from cases.readmodels.chunked import chunk_texts
 
 CSV_COLUMNS = [
     "id",
@@ -275,56 +270,12 @@ FROM (
 ) AS case_row
 """
 SQL_CHUNK_SIZE = 2000
-# Connections that read chunks ahead at the same time: PostgreSQL does most of the work, and
-# two of them keep two cores busy.
-READERS = 2
-
-
-def _chunk_text(params, alias):
-    """The CSV lines of one chunk of cases, in the chunk's order, read from `alias`."""
-    with connections[alias].cursor() as cursor:
-        cursor.execute(CSV_CHUNK_SQL, params)
-        rows = cursor.fetchall()
-    # Put in order here rather than with ORDER BY, which would sort the long lines
-    # themselves and spill them to disk.
-    return "".join(line for _position, line in sorted(rows))
-
-
-def _close_connection(alias):
-    connections[alias].close()
 
 
 def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, request=None):
-    """csv_lines() for large exports: the same text, a chunk of lines per item.
-
-    Outside a transaction, PostgreSQL writes the next chunks on READERS other connections
-    while this one is sent. Inside one (the test suite's), other connections could not see
-    its rows: chunks are read in turn.
-    """
+    """csv_lines() for large exports: the same text, a chunk of lines per item, the next
+    chunks read ahead (cases.readmodels.chunked)."""
     yield csv.writer(Echo()).writerow(CSV_COLUMNS)
-    ids = queryset.values_list("id", flat=True).iterator(chunk_size=SQL_CHUNK_SIZE)
-    url_prefix = case_url_prefix(request)
-    chunks = (
-        {"sep": sep, "include_drafts": include_drafts, "ids": chunk, "url_prefix": url_prefix}
-        for chunk in iter(lambda: list(itertools.islice(ids, SQL_CHUNK_SIZE)), [])
-    )
-    # The request's database (disinfo_db.routers), which the reader threads do not know.
-    alias = read_alias()
-    if connections[alias].in_atomic_block:
-        for params in chunks:
-            yield _chunk_text(params, alias)
-        return
-    # One thread, and so one connection, per reader; chunks go to them in turn.
-    readers = [ThreadPoolExecutor(max_workers=1) for _ in range(READERS)]
-    try:
-        pending = collections.deque()
-        for number, params in enumerate(chunks):
-            pending.append(readers[number % READERS].submit(_chunk_text, params, alias))
-            if len(pending) > READERS:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    finally:
-        for reader in readers:
-            reader.submit(_close_connection, alias)
-            reader.shutdown()
+    params = {"sep": sep, "include_drafts": include_drafts, "url_prefix": case_url_prefix(request)}
+    for texts in chunk_texts(queryset, CSV_CHUNK_SQL, params, SQL_CHUNK_SIZE):
+        yield "".join(texts)
