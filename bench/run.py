@@ -690,19 +690,22 @@ def build_questions(quick):
     # An export of about 100,000 cases: the year closest to that.
     years = published.exclude(date=None).values_list("date__year").annotate(n=Count("id"))
     year, rows = min(years, key=lambda row: abs(row[1] - 100_000))
-    questions.append(
-        Question(
-            "export, CSV",
-            "export",
-            first=[],
-            repeat=f"/cases/export/?{qs(format='csv', year=year)}",
-            raw=raw_export(year),
-            datasette=f"/bench/cases.csv?_stream=on&_size=max&year={year}",
-            note=f"{rows:,} cases ({year})",
-            concurrent=False,
-            rows=rows,
+    for export_format in ("csv", "json", "ndjson"):
+        questions.append(
+            Question(
+                f"export, {export_format.upper()}",
+                "export",
+                first=[],
+                repeat=f"/cases/export/?{qs(format=export_format, year=year)}",
+                raw=raw_export(year),
+                datasette=f"/bench/cases.csv?_stream=on&_size=max&year={year}"
+                if export_format == "csv"
+                else None,
+                note=f"{rows:,} cases ({year})",
+                concurrent=False,
+                rows=rows,
+            )
         )
-    )
     questions.append(
         Question("statistics page", "stats", first=[], repeat="/stats/", concurrent=False)
     )

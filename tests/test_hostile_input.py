@@ -5,6 +5,7 @@ started. Asked on the production path (committed data, facet index and page cach
 """
 
 import base64
+import collections
 import csv
 import io
 import json
@@ -248,11 +249,13 @@ EXPORTS = ["/cases/export/?format=csv", "/cases/export/?format=ndjson", "/api/v1
 @pytest.mark.parametrize("url", EXPORTS)
 def test_an_export_whose_query_fails_fails_before_it_starts(db, client, monkeypatch, url):
     from cases.readmodels import csv as readmodels_csv
+    from cases.readmodels import json_export
     from tests.factories import CaseFactory
 
     CaseFactory()
     monkeypatch.setattr(readmodels_csv, "CSV_CHUNK_SQL", "SELECT no_such_function()")
-    monkeypatch.setattr("cases.site.exports.represent_cases", boom)
+    failing = collections.defaultdict(lambda: "SELECT no_such_function()")
+    monkeypatch.setattr(json_export, "CHUNK_SQL", failing)
 
     status, _ = get(client, url)
 

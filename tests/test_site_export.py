@@ -121,23 +121,23 @@ def test_the_export_holds_every_matching_case_not_just_a_page(client):
 
 
 def test_the_export_reads_cases_a_chunk_at_a_time_as_it_streams(client, monkeypatch):
-    monkeypatch.setattr("cases.site.exports.CHUNK_SIZE", 2)
+    monkeypatch.setattr("cases.readmodels.json_export.SQL_CHUNK_SIZE", 2)
     for n in range(5):
         CaseFactory(title=f"Claim {n}", keywords=[KeywordFactory(name=f"Keyword {n}")])
-    with CaptureQueriesContext(connection) as first_chunk:
-        # The first chunk is read before the response starts (exports.started()).
+    with CaptureQueriesContext(connection) as first_chunks:
+        # The first two chunks are read before the response starts (exports.started()).
         response = client.get("/cases/export/?format=ndjson&ordering=date")
-        lines = iter(response.streaming_content)
-        first = next(lines)
+        chunks = iter(response.streaming_content)
+        first = next(chunks)
     with CaptureQueriesContext(connection) as the_rest:
-        rest = list(lines)
+        rest = list(chunks)
 
-    assert json.loads(first)["title"] == "Claim 0"
-    assert len(rest) == 4
-    # The cursor over the cases' ids, then the first chunk's cases as JSON; then one query
-    # for each later chunk.
-    assert len(first_chunk.captured_queries) == 1 + 1
-    assert len(the_rest.captured_queries) == 2
+    assert [json.loads(line)["title"] for line in first.splitlines()] == ["Claim 0", "Claim 1"]
+    assert [len(chunk.splitlines()) for chunk in rest] == [2, 1]
+    # The cursor over the cases' ids, then each chunk's cases written by PostgreSQL in one
+    # query: two before the response starts, one for the last chunk.
+    assert len(first_chunks.captured_queries) == 1 + 2
+    assert len(the_rest.captured_queries) == 1
 
 
 class TestFiltersOnTheExport:

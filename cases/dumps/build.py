@@ -42,7 +42,7 @@ from cases.dumps.datapackage import (
 from cases.freshness.dataversion import read_version
 from cases.models import Case
 from cases.readmodels.csv import sql_csv_lines, utc_timestamp
-from cases.site.exports import api_json_lines
+from cases.readmodels.json_export import sql_ndjson_lines
 
 INDEX_NAME = "index.json"
 BUILD_PREFIX = "build-"
@@ -142,7 +142,7 @@ def _published():
 def write_ndjson(path, log=None):
     """The NDJSON file; returns how many cases it holds."""
     counter = [0]
-    _write_gzip(path, _counted(api_json_lines(_published()), counter))
+    _write_gzip(path, _counted(sql_ndjson_lines(_published()), counter))
     return counter[0]
 
 

@@ -1,9 +1,10 @@
 """Cases as CSV rows and JSON text, one chunk of cases at a time.
 
-The export_cases command and the site's streaming export (/cases/export/, export_view
-below) both use these generators, so a file exported anywhere can be read back by
-import_cases. The CSV they send is written by PostgreSQL (cases.readmodels.csv); csv_rows()
-and csv_lines() write the same text from model instances, its reference.
+The export_cases command, the site's streaming export (/cases/export/, export_view below)
+and the dumps send the same text, so a file exported anywhere can be read back by
+import_cases. PostgreSQL writes it (cases.readmodels.csv and cases.readmodels.json_export);
+csv_rows(), csv_lines(), json_lines() and ndjson_lines() here write the same text from
+model instances, through Python's csv module and CaseSerializer: its reference.
 
     rows = csv_rows(Case.objects.published().order_by("id"))
     lines = json_lines(Case.objects.published().order_by("id"), request=request)
@@ -18,8 +19,11 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cases.api.serializers import prefetch_for_case_serializer, visible_related_cases
-from cases.readmodels.api_json import case_representations, represent_cases
+from cases.api.serializers import (
+    CaseSerializer,
+    prefetch_for_case_serializer,
+    visible_related_cases,
+)
 from cases.readmodels.csv import (
     CSV_COLUMNS,
     DEFAULT_SEPARATOR,
@@ -30,6 +34,7 @@ from cases.readmodels.csv import (
     sql_csv_lines,
     utc_timestamp,
 )
+from cases.readmodels.json_export import sql_json_lines, sql_ndjson_lines
 from cases.site.filtered import (
     bad_request,
     parameter_errors,
@@ -106,25 +111,11 @@ def csv_lines(
 
 
 def represented_cases(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
-    """The cases of the queryset as the API represents them, in its order.
-
-    Ids are read a chunk at a time and PostgreSQL writes each chunk's cases as JSON
-    (cases.readmodels.api_json.represent_cases), so a long export holds one chunk in memory.
-    """
+    """The cases of the queryset as CaseSerializer represents them, in its order, read a
+    chunk at a time."""
     context = {"request": request, "include_drafts": include_drafts}
-    ids = queryset.values_list("id", flat=True).iterator(chunk_size=chunk_size)
-    for chunk in iter(lambda: list(itertools.islice(ids, chunk_size)), []):
-        yield from represent_cases(chunk, context)
-
-
-def api_json_lines(queryset, request=None, chunk_size=CHUNK_SIZE):
-    """NDJSON of the published cases of the queryset, each line the very text the API
-    sends for the case (GET /api/v1/cases/<id>/), as PostgreSQL writes it: no parsing
-    and writing again in Python, which took most of a bulk dump's time."""
-    context = {"request": request, "include_drafts": False}
-    ids = queryset.values_list("id", flat=True).iterator(chunk_size=chunk_size)
-    for chunk in iter(lambda: list(itertools.islice(ids, chunk_size)), []):
-        yield "".join(text + "\n" for _, _, _, text in case_representations(chunk, context))
+    for case in iterate_cases(queryset, chunk_size):
+        yield CaseSerializer(case, context=context).data
 
 
 def json_lines(queryset, request=None, include_drafts=False, chunk_size=CHUNK_SIZE):
@@ -184,9 +175,9 @@ def export_view(request):
     if export_format == "csv":
         chunks = sql_csv_lines(cases, request=request)
     elif export_format == "json":
-        chunks = json_lines(cases, request=request, chunk_size=CHUNK_SIZE)
+        chunks = sql_json_lines(cases, request=request)
     else:
-        chunks = ndjson_lines(cases, request=request, chunk_size=CHUNK_SIZE)
+        chunks = sql_ndjson_lines(cases, request=request)
     content_type, extension = EXPORT_FORMATS[export_format]
     response = StreamingHttpResponse(started(chunks), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_filename(extension)}"'

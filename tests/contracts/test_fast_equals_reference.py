@@ -53,11 +53,13 @@ from cases.filters import CaseFilter
 from cases.importers.csv import parse_csv
 from cases.models import Case
 from cases.readmodels import csv as readmodels_csv
+from cases.readmodels import json_export
 from cases.readmodels.api_json import case_representations
 from cases.readmodels.case_page import published_case_for_page
 from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
+from cases.readmodels.json_export import sql_json_lines, sql_ndjson_lines
 from cases.site.claimreview import citation, claim_review, permalink
-from cases.site.exports import csv_lines
+from cases.site.exports import csv_lines, json_lines, ndjson_lines
 from cases.site.stats import case_statistics, exact_case_statistics
 from tests.conftest import UNPUBLISHED_WORDS
 from tests.contracts import QUERIES
@@ -423,6 +425,104 @@ class TestCsv(FastPathContract):
         assert text == "".join(csv_lines(published, request=request))
         text, request = body(editor)
         assert text == "".join(csv_lines(by_date, include_drafts=True, request=request))
+
+
+# --- JSON and NDJSON: written by PostgreSQL (json_export) for CaseSerializer + json.dumps ---
+
+
+class TestJsonExport(FastPathContract):
+    """sql_json_lines() and sql_ndjson_lines() against json_lines() and ndjson_lines(), byte
+    for byte: escaping, separators and indentation, empty lists, null dates and outlets,
+    archives, related cases (drafts only for editors), with and without a request."""
+
+    def inputs(self, committed):
+        return [
+            *(
+                (export_format, query, False)
+                for export_format in ("json", "ndjson")
+                for query in QUERIES
+            ),
+            ("json", "", True),
+            ("ndjson", "", True),
+            ("ndjson", "keyword=nato", True),
+            ("ndjson", "request", False),
+            ("json", "request", True),
+        ]
+
+    def public(self, given):
+        return not given[2]
+
+    @staticmethod
+    def arguments(given):
+        export_format, query, include_drafts = given
+        request = None
+        if query == "request":
+            request, query = RequestFactory().get("/cases/export/"), ""
+        cases = TestCsv.cases(query, include_drafts).order_by("id")
+        return cases, {"request": request, "include_drafts": include_drafts}
+
+    def fast(self, committed, given):
+        cases, kwargs = self.arguments(given)
+        lines = sql_json_lines if given[0] == "json" else sql_ndjson_lines
+        return "".join(lines(cases, **kwargs))
+
+    def reference(self, committed, given):
+        cases, kwargs = self.arguments(given)
+        lines = json_lines if given[0] == "json" else ndjson_lines
+        return "".join(lines(cases, **kwargs))
+
+    def assert_fast_path_taken(self, committed):
+        # Outside a transaction the cases are written on other connections: this one only
+        # reads the ids.
+        assert not connection.in_atomic_block
+        for given in (("json", "", False), ("ndjson", "", False)):
+            with CaptureQueriesContext(connection) as queries:
+                text = self.fast(committed, given)
+            assert len(queries.captured_queries) == 1
+            assert '"title": "A \\"quoted\\", title\\nover two lines"' in text
+
+    def test_every_character_json_escapes_is_escaped_as_python_does(self, committed):
+        # Control characters (named and \u00xx), quotes, backslashes, a slash, DEL, the
+        # line separators JavaScript minds, and characters beyond the BMP. A committed
+        # write, put back afterwards.
+        bare = committed.bare
+        texts = {
+            "title": 'Tab\there, bell\x07, \x1f, \b\f, "quote" \\ back/slash \x7f',
+            "summary": "Line\u2028separator\u2029paragraph, été, Россия, 😀, 中文",
+            "disproof": "\r\n\x01",
+        }
+        Case.objects.filter(pk=bare.pk).update(**texts)
+        try:
+            cases = Case.objects.filter(pk=bare.pk)
+            fast = "".join(sql_ndjson_lines(cases)), "".join(sql_json_lines(cases))
+            reference = "".join(ndjson_lines(cases)), "".join(json_lines(cases))
+        finally:
+            Case.objects.filter(pk=bare.pk).update(
+                title=bare.title, summary=bare.summary, disproof=bare.disproof
+            )
+
+        assert fast == reference
+        assert json.loads(fast[0])["title"] == texts["title"]
+        assert "\\u0007" in fast[0] and "\\t" in fast[0]
+
+    def test_reading_ahead_one_case_at_a_time_changes_nothing(self, committed, monkeypatch):
+        monkeypatch.setattr(json_export, "SQL_CHUNK_SIZE", 1)
+        for given in (("json", "keyword=nato", True), ("ndjson", "", False)):
+            assert self.fast(committed, given) == self.reference(committed, given)
+
+    def test_an_empty_export_is_an_empty_list_or_no_lines(self, committed):
+        for export_format, empty in (("json", "[\n]\n"), ("ndjson", "")):
+            given = (export_format, "updated_since=2999-01-01T00:00:00Z", False)
+            assert self.fast(committed, given) == self.reference(committed, given) == empty
+
+    def test_the_site_downloads_are_the_serializer_based_exports(self, committed, client):
+        newest_first = case_filter("keyword=nato").qs.order_by(
+            F("date").desc(nulls_last=True), "-id"
+        )
+        for export_format, lines in (("json", json_lines), ("ndjson", ndjson_lines)):
+            response = client.get(f"/cases/export/?format={export_format}&keyword=nato")
+            reference = lines(newest_first, request=response.wsgi_request)
+            assert b"".join(response.streaming_content).decode() == "".join(reference)
 
 
 # What the type-ahead filters are asked: a start of a name, a word inside one, letters inside

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case
 from cases.readmodels.csv import DEFAULT_SEPARATOR, sql_csv_lines
-from cases.site.exports import json_lines, ndjson_lines
+from cases.readmodels.json_export import sql_json_lines, sql_ndjson_lines
 
 
 class Command(BaseCommand):
@@ -35,9 +35,9 @@ class Command(BaseCommand):
         if options["format"] == "csv":
             chunks = sql_csv_lines(cases, sep=sep, include_drafts=include_drafts)
         elif options["format"] == "ndjson":
-            chunks = ndjson_lines(cases, include_drafts=include_drafts)
+            chunks = sql_ndjson_lines(cases, include_drafts=include_drafts)
         else:
-            chunks = json_lines(cases, include_drafts=include_drafts)
+            chunks = sql_json_lines(cases, include_drafts=include_drafts)
 
         if output is None:
             for chunk in chunks:

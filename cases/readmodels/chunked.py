@@ -1,0 +1,71 @@
+"""Text written by PostgreSQL for many cases, a chunk of cases per statement, read ahead.
+
+    for texts in chunk_texts(queryset, CHUNK_SQL, {"sep": ";"}, chunk_size=2000):
+        ...  # the statement's text for each case of the chunk, in the queryset's order
+
+The statement gets the chunk's ids as %(ids)s (bigint[]) beside the given parameters and
+returns (position, text) rows, position being the id's 1-based place in %(ids)s. The CSV
+export (cases.readmodels.csv) and the JSON and NDJSON exports (cases.readmodels.json_export)
+are written this way.
+"""
+
+import collections
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+from django.db import connections
+
+from disinfo_db.routers import read_alias
+
+# Connections that read chunks ahead at the same time: PostgreSQL does most of the work, and
+# two of them keep two cores busy.
+READERS = 2
+
+
+def _chunk_texts(sql, params, alias):
+    """The texts of one chunk of cases, in the chunk's order, read from `alias`."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Put in order here rather than with ORDER BY, which would sort the long texts
+    # themselves and spill them to disk.
+    rows.sort()
+    return [text for _position, text in rows]
+
+
+def _close_connection(alias):
+    connections[alias].close()
+
+
+def chunk_texts(queryset, sql, params, chunk_size):
+    """A list of texts per chunk of the queryset's cases, in its order; bounded memory.
+
+    Outside a transaction, PostgreSQL writes the next chunks on READERS other connections
+    while this one is sent. Inside one (the test suite's), other connections could not see
+    its rows: chunks are read in turn.
+    """
+    ids = queryset.values_list("id", flat=True).iterator(chunk_size=chunk_size)
+    chunks = (
+        {**params, "ids": chunk}
+        for chunk in iter(lambda: list(itertools.islice(ids, chunk_size)), [])
+    )
+    # The request's database (disinfo_db.routers), which the reader threads do not know.
+    alias = read_alias()
+    if connections[alias].in_atomic_block:
+        for chunk_params in chunks:
+            yield _chunk_texts(sql, chunk_params, alias)
+        return
+    # One thread, and so one connection, per reader; chunks go to them in turn.
+    readers = [ThreadPoolExecutor(max_workers=1) for _ in range(READERS)]
+    try:
+        pending = collections.deque()
+        for number, chunk_params in enumerate(chunks):
+            pending.append(readers[number % READERS].submit(_chunk_texts, sql, chunk_params, alias))
+            if len(pending) > READERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for reader in readers:
+            reader.submit(_close_connection, alias)
+            reader.shutdown()
