@@ -46,3 +46,22 @@ def test_warming_up_prepares_the_statements_public_pages_send():
     with CaptureQueriesContext(connection) as queries:
         published_case_for_page(1)
     assert queries.captured_queries[0]["sql"].startswith("EXECUTE case_page")
+
+
+def test_a_worker_hides_what_warm_up_built_from_the_garbage_collector():
+    import gc
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", "disinfo_db/gunicorn_conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    facets.reset()
+    gc.unfreeze()
+    try:
+        conf.post_worker_init(worker=None)
+        assert facets.index_status()["built"]
+        # The index's objects are among the frozen ones: a full collection skips them.
+        assert gc.get_freeze_count() > 0
+        assert not any(type(obj).__name__ == "FacetIndex" for obj in gc.get_objects())
+    finally:
+        gc.unfreeze()
