@@ -119,10 +119,22 @@ class PlainActionCheckbox:
 # The date drill-down (ModelAdmin.date_hierarchy)
 
 
+def without_distinct(queryset):
+    """`queryset` without its DISTINCT, which the admin adds when a filter follows a
+    many-to-many link (a language, say). A minimum or maximum is the same either way, and
+    without it PostgreSQL does not make every matching case distinct, all its columns
+    compared, before each one (0.4 s a query for 29,000 cases)."""
+    plain = queryset.order_by()
+    plain.query.distinct = False
+    plain.query.distinct_fields = ()
+    return plain
+
+
 def dates_with_cases(queryset, field, kind):
     """The years, months or days (`kind`) in which `queryset` has a `field` date, as
     QuerySet.dates() gives them, found by asking for the first date after each one found:
     one cheap query a period along an index on the date, where DISTINCT read every row."""
+    queryset = without_distinct(queryset)
     found = []
     first = queryset.aggregate(first=Min(field))["first"]
     while first is not None:
@@ -169,7 +181,8 @@ class _DatesFromIndex:
         self._queryset = queryset
 
     def aggregate(self, *args, **kwargs):
-        return self._queryset.aggregate(*args, **kwargs)
+        # Only the date drill-down's minimum and maximum are asked of it.
+        return without_distinct(self._queryset).aggregate(*args, **kwargs)
 
     def dates(self, field, kind):
         return dates_with_cases(self._queryset, field, kind)
