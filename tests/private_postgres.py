@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,22 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def start_gunicorn(env, port, log=None, args=()):
+    """The site under gunicorn as production starts it (disinfo_db/gunicorn_conf.py), on
+    127.0.0.1:`port`, its output in the file `log` (or nowhere); the caller stops it."""
+    base_dir = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-m", "gunicorn", "disinfo_db.wsgi"]
+    command += ["-c", "disinfo_db/gunicorn_conf.py", "--bind", f"127.0.0.1:{port}", *args]
+    if log is None:
+        return subprocess.Popen(
+            command, cwd=base_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    with open(log, "w") as out:
+        return subprocess.Popen(
+            command, cwd=base_dir, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 class PrivatePostgres:

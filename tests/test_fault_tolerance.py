@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.private_postgres import PrivatePostgres, free_port
+from tests.private_postgres import PrivatePostgres, free_port, start_gunicorn
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SEED_FILE = BASE_DIR / "fixtures" / "seed_cases.txt"
@@ -109,21 +109,7 @@ def served():
 
         port = free_port()
         log = server.root / "gunicorn.log"
-        with open(log, "w") as out:
-            gunicorn = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "disinfo_db.wsgi",
-                    "-c",
-                    "disinfo_db/gunicorn_conf.py",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                ],
-                cwd=BASE_DIR,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        gunicorn = start_gunicorn(env, port, log)
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60

@@ -4,9 +4,6 @@ of its own, answer from the index, and follow writes made after the fork."""
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -16,16 +13,11 @@ import pytest
 from django.db import connection
 
 from tests.factories import CaseFactory, KeywordFactory
+from tests.private_postgres import free_port, start_gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def database_url():
@@ -48,21 +40,7 @@ def preloaded(tmp_path):
         "WEB_CONCURRENCY": "2",
     }
     env.pop("CACHE_URL", None)
-    with open(log, "w") as out:
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "disinfo_db.wsgi",
-                "-c",
-                "disinfo_db/gunicorn_conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-            ],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_gunicorn(env, port, log)
     try:
         yield f"http://127.0.0.1:{port}", log, server
     finally:

