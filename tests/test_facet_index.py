@@ -31,7 +31,13 @@ from cases.facets import (
 from cases.facets import index as facet_index
 from cases.filters import CaseFilter
 from cases.models import Appearance, Case, Issue, Keyword
-from tests.contracts import QUERIES
+from tests.contracts import (
+    QUERIES,
+    SEARCHES,
+    estimated_searches,
+    newest_from_window,
+    newest_since_window_day,
+)
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,
@@ -69,6 +75,12 @@ def assert_index_agrees_with_sql():
         assert count(case_filter(query)) == from_sql.total, query
     for facet in BROWSE_FACETS:
         assert browse_counts(facet) == exact_browse_counts(facet), facet
+    # The newest matches of searches counted on the sample, from their windows.
+    with estimated_searches():
+        for query in SEARCHES:
+            for limit in (1, 3):
+                window = newest_from_window(query, limit)
+                assert window == newest_since_window_day(query, limit), (query, limit)
 
 
 @pytest.fixture

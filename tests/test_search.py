@@ -206,7 +206,9 @@ def _many_matches():
 
 
 # Committed data (a transactional test) is what the facet index answers for; "estimated"
-# makes every search count as common, so the index only knows the other filters' cases.
+# makes every search count as common: the index knows the matches of the sample and of the
+# newest months (its window), and "estimated, no window" forgets the window, so the index
+# only knows the other filters' cases.
 committed_db = pytest.mark.django_db(transaction=True)
 BOTH_PATHS = pytest.mark.parametrize(
     "path",
@@ -214,6 +216,7 @@ BOTH_PATHS = pytest.mark.parametrize(
         pytest.param("sql"),
         pytest.param("facet-index", marks=committed_db),
         pytest.param("estimated", marks=committed_db),
+        pytest.param("estimated, no window", marks=committed_db),
     ],
 )
 
@@ -222,11 +225,13 @@ def _take(path, monkeypatch):
     from cases import facets
     from cases.facets import index
 
-    if path == "estimated":
+    if path.startswith("estimated"):
         monkeypatch.setattr(index, "COMMON_MIN_ROWS", 0)
         monkeypatch.setattr(index, "COMMON_SHARE", 0)
         monkeypatch.setattr(index, "SAMPLE_MIN", 0)
         monkeypatch.setattr(index, "SAMPLE_RATE", 1)
+    if path == "estimated, no window":
+        monkeypatch.setattr(index, "WINDOW_CACHE_SIZE", 0)
     facets.reset()
 
 
@@ -245,13 +250,14 @@ def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, clie
 
     response = client.get("/cases/?q=grain")
 
-    # Through the index: three newest matches or more (whole months), or for an estimated
-    # search the months of the other filters' cases still to be searched; else from SQL.
+    # Through the index: the three newest matches, for an estimated search from the
+    # matches of its newest months; without those, the months of the other filters' cases
+    # still to be searched; else from SQL.
     assert (found[0] is None) == (path == "sql")
     if path != "sql":
-        assert found[0].searched == (path == "facet-index")
+        assert found[0].searched == (path != "estimated, no window")
         assert len(found[0].ids) >= 3
-    if path == "estimated":
+    if path == "estimated, no window":
         # The newest months of candidates, searched in SQL as the cases dated since then.
         assert not found[0].complete and found[0].since is not None
 
@@ -269,6 +275,62 @@ def test_a_search_with_many_matches_ranks_its_newest_ones_and_says_so(path, clie
     narrowed = client.get("/cases/?q=grain&country=ukraine")
     assert listed_titles(narrowed) == ["Grain exports are a lie"]
     assert "newest matches" not in narrowed.content.decode()
+
+
+@committed_db
+def test_an_estimated_search_ranks_the_matches_of_its_newest_months_and_says_how_many(
+    client, monkeypatch
+):
+    import datetime
+
+    from cases import search
+    from cases.facets import index
+
+    _take("estimated", monkeypatch)
+    monkeypatch.setattr(search, "RANKED_MATCHES", 4)
+    monkeypatch.setattr(index, "NEWEST_MIN_MATCHES", 2)
+    # The window: the matches dated since March 2022, the three newest (Claim three to five).
+    monkeypatch.setattr(
+        index.FacetIndex, "_window_start", lambda self, rows: datetime.date(2022, 3, 1)
+    )
+    _many_matches()
+
+    response = client.get("/cases/?q=grain")
+
+    assert response.context_data["total"] == 5
+    assert response.context_data["total_is_approximate"]
+    # Fewer than RANKED_MATCHES, but all the matches since then: the newest three, ranked.
+    assert listed_titles(response) == ["Claim five", "Claim four", "Claim three"]
+    assert "among the 3 newest matches" in response.content.decode()
+    assert len(listed_titles(client.get("/cases/?q=grain&ordering=-date"))) == 5
+
+
+@committed_db
+def test_a_phrase_whose_words_stand_together_is_counted_on_the_sample(monkeypatch):
+    from django.http import QueryDict
+
+    from cases import facets
+    from cases.facets import index
+    from cases.filters import CaseFilter
+
+    # The planner expects the phrase's words in few cases together, but each word alone
+    # in more than PHRASE_COMMON_ROWS: the phrase may have that many candidates to check.
+    monkeypatch.setattr(index, "PHRASE_COMMON_ROWS", 0)
+    monkeypatch.setattr(index, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(index, "SAMPLE_RATE", 1)
+    facets.reset()
+    _many_matches()
+
+    def counted(query):
+        bound = CaseFilter(QueryDict(query), queryset=Case.objects.published())
+        assert bound.is_valid()
+        return facets.facet_counts(bound)
+
+    phrase = counted("q=%22grain+was+shipped%22")
+    assert (phrase.total, phrase.approximate) == (3, True)
+    # A phrase of stop words leaves no word to check: it is not counted on the sample.
+    assert index._phrase_candidates('"the of"') == 0
+    assert not counted("q=grain").approximate
 
 
 @committed_db
@@ -333,4 +395,4 @@ def test_the_api_ranks_a_search_like_the_site_and_flags_an_estimated_count(
         "Claim three",
     ]
     # Every case is in the sample here, so the estimate is exact; it is still flagged.
-    assert (body["count"], body["approximate"]) == (5, path == "estimated")
+    assert (body["count"], body["approximate"]) == (5, path.startswith("estimated"))

@@ -196,7 +196,11 @@ def ranked_matches(case_filter, matches, cases, text, total, index=True):
     """
     newest = _newest_match_ids(case_filter, text) if index else None
     if newest is not None:
-        return rank_cases(with_ids(cases, newest), text), _newest_only(total)
+        ranked = _newest_only(total)
+        if len(newest) < min(RANKED_MATCHES, total):
+            # A search counted on the sample: only its newest months were searched.
+            ranked = len(newest)
+        return rank_cases(with_ids(cases, newest), text), ranked
     if total > RANKED_MATCHES:
         return newest_matches(matches, cases, text, limit=RANKED_MATCHES), RANKED_MATCHES
     return matches, None
@@ -214,6 +218,7 @@ def with_ids(queryset, ids):
 def _newest_match_ids(case_filter, text):
     """The ids of the RANKED_MATCHES newest matches, through the facet index, or None."""
     from cases.facets import newest_matching
+    from cases.facets.index import NEWEST_MIN_MATCHES
     from cases.models import Case
 
     found = newest_matching(case_filter, RANKED_MATCHES)
@@ -231,8 +236,9 @@ def _newest_match_ids(case_filter, text):
         matches = with_ids(Case.objects.all(), found.ids).filter(search_vector=search_query(text))
     newest = matches.order_by(F("date").desc(nulls_last=True), "-id").values_list("id", flat=True)
     ids = list(newest[:RANKED_MATCHES])
-    if len(ids) < RANKED_MATCHES and not found.complete:
-        return None  # the sample's share was off: fewer matches than expected
+    if len(ids) < min(RANKED_MATCHES, NEWEST_MIN_MATCHES) and not found.complete:
+        return None  # the sample's share was off: fewer matches than a page needs
+    # Fewer than RANKED_MATCHES: all the matches since a day, the newest ones all the same.
     return ids
 
 

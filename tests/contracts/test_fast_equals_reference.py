@@ -62,7 +62,13 @@ from cases.site.claimreview import citation, claim_review, permalink
 from cases.site.exports import csv_lines, json_lines, ndjson_lines
 from cases.site.stats import case_statistics, exact_case_statistics
 from tests.conftest import UNPUBLISHED_WORDS
-from tests.contracts import QUERIES
+from tests.contracts import (
+    QUERIES,
+    SEARCHES,
+    estimated_searches,
+    newest_from_window,
+    newest_since_window_day,
+)
 
 
 def case_filter(query, cases=None):
@@ -682,3 +688,34 @@ class TestFacetIndex(FastPathContract):
         assert len(queries.captured_queries) == 1  # the data version; counts from the index
         assert result.total > 0
         assert facets.tally(bound) is not None
+
+
+# --- The newest matches of an estimated search: its window (cases.facets.index) for SQL ---
+
+
+class TestSearchWindow(FastPathContract):
+    """The newest matches of a search counted on the sample, from the matches since a day
+    fetched with the sample's, against the filter's SQL in the order of the list by date:
+    the newest `limit` matches since that day, which are the newest of all, when there are
+    enough of them to rank (else SQL is asked)."""
+
+    def inputs(self, committed):
+        return [(query, limit) for query in SEARCHES for limit in (1, 3, 1000)]
+
+    def fast(self, committed, given):
+        with estimated_searches():
+            return newest_from_window(*given)
+
+    def reference(self, committed, given):
+        return newest_since_window_day(*given)
+
+    def assert_fast_path_taken(self, committed):
+        with estimated_searches():
+            bound = case_filter("q=claim")
+            assert facet_counts(bound).approximate
+            index = facet_index.current_index()
+            assert ("q", "claim") in index.windows
+            with CaptureQueriesContext(connection) as queries:
+                newest = facets.newest_matching(bound, 3)
+            assert len(queries.captured_queries) == 1  # the data version
+            assert newest.searched and len(newest.ids) == 3
