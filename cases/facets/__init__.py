@@ -190,9 +190,11 @@ def newest_matching(case_filter, limit):
 
     When the index knows the matches: exactly the `limit` newest (date descending, undated
     cases last, ties by id descending), `searched`. For a search whose count is estimated,
-    the index knows the cases the other filters let through, and the share of them the
-    search matches in the sample: enough months of those to hold `limit` matches, with a
-    margin, still to be searched.
+    the matches of its newest months, fetched with the sample's: the newest `limit` of them
+    under the other filters, or all of them when fewer (at least NEWEST_MIN_MATCHES),
+    `searched` too. Else the index knows the cases the other filters let through, and the
+    share of them the search matches in the sample: enough months of those to hold `limit`
+    matches, with a margin, still to be searched.
     None when only SQL can tell.
     """
     cleaned = cleaned_data(case_filter)

@@ -192,7 +192,9 @@ def ranked_matches(case_filter, matches, cases, text, total, index=True):
     newest are ranked. Where the facet index knows the matches (or, for a common word,
     the cases the other filters let through), it narrows them down to a few months' worth
     of ids, so the ranking query reads few search vectors (index=False when the cases
-    include drafts, which the index leaves out). The caller orders the result.
+    include drafts, which the index leaves out). For a search counted on the sample, the
+    newest months searched may hold fewer than RANKED_MATCHES: those are ranked, the newest
+    ones all the same, and the number says how many. The caller orders the result.
     """
     newest = _newest_match_ids(case_filter, text) if index else None
     if newest is not None:
