@@ -306,6 +306,31 @@ def test_an_estimated_search_ranks_the_matches_of_its_newest_months_and_says_how
 
 
 @committed_db
+def test_an_estimated_search_whose_newest_months_are_every_case_knows_every_match(monkeypatch):
+    from django.db.models import F
+    from django.http import QueryDict
+
+    from cases import facets
+    from cases.facets import index
+    from cases.filters import CaseFilter
+
+    _take("estimated", monkeypatch)
+    # One case in 32 in the sample: most matches are not in it, but all are in the window.
+    monkeypatch.setattr(index, "SAMPLE_RATE", 32)
+    monkeypatch.setattr(index, "SAMPLE_BLOCK", 1)
+    _many_matches()
+    bound = CaseFilter(QueryDict("q=grain"), queryset=Case.objects.published())
+    assert bound.is_valid()
+
+    assert facets.facet_counts(bound).approximate
+    newest = facets.newest_matching(bound, 3)
+
+    by_date = bound.qs.order_by(F("date").desc(nulls_last=True), "-id")
+    assert newest.searched
+    assert sorted(newest.ids) == sorted(by_date.values_list("id", flat=True)[:3])
+
+
+@committed_db
 def test_a_phrase_whose_words_stand_together_is_counted_on_the_sample(monkeypatch):
     from django.http import QueryDict
 

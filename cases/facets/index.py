@@ -545,7 +545,9 @@ class FacetIndex:
             blocks = _sample_ranges(self.sample)
             where = " OR ".join(["cases_case.id BETWEEN %s AND %s"] * len(blocks)) or "false"
             params = [bound for block in blocks for bound in block]
-            if since is not None:
+            if since is None:  # the newest months are all of them: every match
+                where, params = "true", []
+            else:
                 where += " OR cases_case.date >= %s"
                 params.append(since)
             fetched = _bitmap_from_query(queryset.extra(where=[f"({where})"], params=params))
