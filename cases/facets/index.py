@@ -897,7 +897,7 @@ def _counter(matching, universe):
     array, and intersecting two arrays walks both: 36 µs for an outlet's cases and a
     search's 57,000 matches at a million cases, 100 ms for the 2,750 outlets. The rest of
     `universe` is then dense, a bitset, and the outlet's ids are only looked up in it
-    (the 2,750 outlets in 3 ms): the count is the outlet's size less those."""
+    (every value of the five facets in 5 ms): the count is the size less those."""
     if 2 * len(matching) >= len(universe):
         return matching.intersection_cardinality
     rest = universe - matching
