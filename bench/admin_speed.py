@@ -133,7 +133,7 @@ def ask(client, url):
     return elapsed, len(queries.captured_queries)
 
 
-def measure(repeats=5, common_word=None, only=None):
+def measure(repeats=5, common_word=None, only=None, skip=None):
     """[{page, url, first_ms, median_ms, queries}] against the configured database."""
     from bench import synthetic
     from cases.facets import warm_up
@@ -143,7 +143,7 @@ def measure(repeats=5, common_word=None, only=None):
     client.get("/admin/")  # the first request of a process loads templates and URLs
     rows = []
     for label, url in pages(common_word or synthetic.COMMON_TERM):
-        if only and only not in label:
+        if (only and only not in label) or (skip and skip in label):
             continue
         try:
             first, queries = ask(client, url)
@@ -198,6 +198,7 @@ def main():
         help="do not migrate the database first (its indexes made by hand, or read-only)",
     )
     parser.add_argument("--only", help="only the pages whose label contains this text")
+    parser.add_argument("--skip", help="not the pages whose label contains this text")
     args = parser.parse_args()
 
     from bench.run import bench_database_url
@@ -214,7 +215,7 @@ def main():
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)  # the admin's indexes
 
-    rows = measure(args.repeats, args.word, args.only)
+    rows = measure(args.repeats, args.word, args.only, args.skip)
     cases = Case.objects.count()
     if args.json:
         print(json.dumps({"cases": cases, "load": os.getloadavg(), "pages": rows}))

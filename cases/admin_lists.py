@@ -212,7 +212,7 @@ class _DatesFromIndex:
 
 # A filtered list of up to this many cases (PostgreSQL's estimate) has its filters' values
 # counted with SQL; past it, a value's count shows as "(-)".
-COUNTED_UP_TO = 50_000
+COUNTED_UP_TO = 10_000
 
 
 def linked_value_counts(cases, relation_name):
@@ -220,25 +220,29 @@ def linked_value_counts(cases, relation_name):
     `relation_name` of Case; None when counting would read too much.
 
     The whole list: the facet index's counts of the published cases, plus a GROUP BY over
-    the links of the others (a partial index holds them). A list of up to COUNTED_UP_TO
-    cases: a GROUP BY over their links. Django's own counts, one COUNT(... FILTER) per
-    value over the whole list, read the 3,000,000 keyword links 600 times over."""
+    the links of the others, kept until the next write (reading the others' links takes
+    half a second at a million cases). A list of up to COUNTED_UP_TO cases: a GROUP BY
+    over its links. Django's own counts, one COUNT(... FILTER) per value over the whole
+    list, read the 3,000,000 keyword links 600 times over."""
     from cases.models import TAXONOMY_LINK_FIELDS, Case
 
     relation = Case._meta.get_field(relation_name)
     links = relation.remote_field.through.objects.order_by()
     column = f"{relation.m2m_reverse_field_name()}_id"
+
+    def counted(links):
+        return Counter(dict(links.values_list(column).annotate(cases=Count("*"))))
+
     if not cases.query.where:
         facet = {field: name for name, field in TAXONOMY_LINK_FIELDS.items()}[relation_name]
-        counts = Counter(facets.published_counts_by_id(facet))
         others = links.exclude(case__status=Case.Status.PUBLISHED)
-    elif planned_rows(cases) <= COUNTED_UP_TO:
-        counts = Counter()
-        others = links.filter(case_id__in=without_distinct(cases).values("pk"))
-    else:
-        return None
-    counts.update(dict(others.values_list(column).annotate(cases=Count("*"))))
-    return counts
+        return facets.per_data_version(
+            ("admin: every case's links", relation_name),
+            lambda: counted(others) + Counter(facets.published_counts_by_id(facet)),
+        )
+    if planned_rows(cases) <= COUNTED_UP_TO:
+        return counted(links.filter(case_id__in=without_distinct(cases).values("pk")))
+    return None
 
 
 def status_counts(cases):
@@ -247,15 +251,15 @@ def status_counts(cases):
     index; a list of up to COUNTED_UP_TO cases with one GROUP BY."""
     from cases.models import Case
 
+    def counted(cases):
+        return Counter(dict(cases.values_list("status").annotate(cases=Count("*"))))
+
     if not cases.query.where:
-        counts = Counter({Case.Status.PUBLISHED: facets.published_count()})
-        others = cases.exclude(status=Case.Status.PUBLISHED)
-    elif planned_rows(cases) <= COUNTED_UP_TO:
-        counts, others = Counter(), without_distinct(cases)
-    else:
-        return None
-    counts.update(dict(others.values_list("status").annotate(cases=Count("*"))))
-    return counts
+        others = cases.order_by().exclude(status=Case.Status.PUBLISHED)
+        return counted(others) + Counter({Case.Status.PUBLISHED: facets.published_count()})
+    if planned_rows(cases) <= COUNTED_UP_TO:
+        return counted(without_distinct(cases))
+    return None
 
 
 def counted_when_short(cases):

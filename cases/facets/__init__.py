@@ -72,6 +72,7 @@ __all__ = [
     "position_before",
     "published_count",
     "published_counts_by_id",
+    "per_data_version",
     "reset",
     "suggest",
     "tally",
@@ -164,6 +165,23 @@ def published_counts_by_id(facet):
     if index is None:
         return exact_published_counts_by_id(facet)
     return {pk: len(ids) for pk, ids in index.values[facet].items() if ids}
+
+
+def per_data_version(key, compute):
+    """compute(), kept with this process's index until the data version moves: for answers
+    read with SQL that only a write changes. Computed each time when the index cannot
+    answer (this connection has uncommitted writes, or the index is off)."""
+    index = current_index()
+    if index is None:
+        return compute()
+    key = (index.version, "per data version", *key)
+    cached = index.results.get(key)
+    if cached is not None:
+        index.results.move_to_end(key)
+        return cached
+    result = compute()
+    index.remember(key, result)
+    return result
 
 
 def browse_counts(facet):
