@@ -13,6 +13,7 @@ from collections import Counter
 from django.contrib import admin
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Paginator
+from django.db import connections
 from django.db.models import BooleanField, Count, F, Func, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
@@ -136,6 +137,7 @@ def dates_with_cases(queryset, field, kind, first=None, last=None):
     QuerySet.dates() gives them, found by asking for the first date after each one found:
     one cheap query a period along an index on the date, where DISTINCT read every row.
     `first` and `last`, the earliest and latest dates when known, spare the probes for them.
+    The reference of dates_in_one_query(), which the drill-down uses (tests hold them equal).
 
     Each probe is an ORDER BY ... LIMIT 1, not a MIN(): PostgreSQL answers a minimum from
     the index only for a table on its own, and a filter on a link (EXISTS) made each
@@ -152,6 +154,49 @@ def dates_with_cases(queryset, field, kind, first=None, last=None):
             break
         first = first_date(queryset.filter(**{f"{field}__gte": following}), field)
     return found
+
+
+PERIOD_STEPS = {"year": "1 year", "month": "1 month", "day": "1 day"}
+
+
+def dates_in_one_query(queryset, field, kind):
+    """dates_with_cases() in one statement: the same probes of the date index, chained by
+    PostgreSQL in a recursive query, where each was a round trip of its own. On a busy
+    machine the round trips of a dozen probes took longer than the probes."""
+    dated, params = dated_sql(queryset, field)
+    step = PERIOD_STEPS[kind]
+    sql = f"""
+        WITH RECURSIVE periods(first) AS (
+            (SELECT day FROM ({dated}) AS listed ORDER BY 1 LIMIT 1)
+            UNION ALL
+            SELECT (
+                SELECT day FROM ({dated}) AS listed
+                WHERE day >= (date_trunc('{kind}', periods.first) + interval '{step}')::date
+                ORDER BY 1 LIMIT 1
+            )
+            FROM periods
+            WHERE periods.first IS NOT NULL
+        )
+        SELECT date_trunc('{kind}', first)::date FROM periods WHERE first IS NOT NULL"""
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [*params, *params])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def first_and_last_dates(queryset, field):
+    """(earliest, latest) `field` date of `queryset`, each one probe of the date index, in
+    one statement."""
+    dated, params = dated_sql(queryset, field)
+    sql = f"SELECT ({dated} ORDER BY 1 LIMIT 1), ({dated} ORDER BY 1 DESC LIMIT 1)"
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [*params, *params])
+        return cursor.fetchone()
+
+
+def dated_sql(queryset, field):
+    """(SQL, params) of the `field` dates of `queryset`, as a column named day, unsorted."""
+    dated = without_distinct(queryset).filter(**{f"{field}__isnull": False})
+    return dated.values(day=F(field)).query.sql_with_params()
 
 
 def first_date(queryset, field, newest=False):
@@ -177,7 +222,7 @@ def next_period(start, kind):
 
 class DateDrillDown:
     """The change list as Django's date_hierarchy tag reads it, with its queryset's dates()
-    answered by dates_with_cases() when the list is long. A short list (counted exactly,
+    answered by dates_in_one_query() when the list is long. A short list (counted exactly,
     at most FEW_MATCHES cases) is asked with DISTINCT, in one query. Used by the case
     list's template (the case_admin template tags)."""
 
@@ -193,19 +238,16 @@ class DateDrillDown:
 class _DatesFromIndex:
     def __init__(self, queryset):
         self._queryset = queryset
-        self._first = self._last = None
 
     def aggregate(self, first, last):
         # Only the date drill-down's first and last dates are asked of it, as Min and Max
-        # of its field: each is one probe of the date index (dates_with_cases()).
+        # of its field: each is one probe of the date index.
         field = first.source_expressions[0].name
-        dated = without_distinct(self._queryset).filter(**{f"{field}__isnull": False})
-        self._first = first_date(dated, field)
-        self._last = first_date(dated, field, newest=True) if self._first else None
-        return {"first": self._first, "last": self._last}
+        earliest, latest = first_and_last_dates(self._queryset, field)
+        return {"first": earliest, "last": latest}
 
     def dates(self, field, kind):
-        return dates_with_cases(self._queryset, field, kind, self._first, self._last)
+        return dates_in_one_query(self._queryset, field, kind)
 
 
 # The filters' counts ("Show counts")
