@@ -223,16 +223,41 @@ def next_period(start, kind):
 class DateDrillDown:
     """The change list as Django's date_hierarchy tag reads it, with its queryset's dates()
     answered by dates_in_one_query() when the list is long. A short list (counted exactly,
-    at most FEW_MATCHES cases) is asked with DISTINCT, in one query. Used by the case
-    list's template (the case_admin template tags)."""
+    at most FEW_MATCHES cases) has its distinct days read once, in one query. Used by the
+    case list's template (the case_admin template tags)."""
 
     def __init__(self, changelist):
         self._changelist = changelist
         short = not changelist.paginator.estimated and changelist.result_count <= FEW_MATCHES
-        self.queryset = changelist.queryset if short else _DatesFromIndex(changelist.queryset)
+        wrapper = _DatesOfFewCases if short else _DatesFromIndex
+        self.queryset = wrapper(changelist.queryset)
 
     def __getattr__(self, name):
         return getattr(self._changelist, name)
+
+
+class _DatesOfFewCases:
+    """A short list's dates, read once: its first and last dates and its periods, which
+    Django asked in two passes over the list's cases (70-80 ms each for a language of
+    1,700 cases on a busy machine)."""
+
+    def __init__(self, queryset):
+        self._queryset = queryset
+        self._days = None
+
+    def _days_of(self, field):
+        if self._days is None:
+            dated = without_distinct(self._queryset).filter(**{f"{field}__isnull": False})
+            days = dated.order_by(field).values_list(field, flat=True).distinct()
+            self._days = list(days)
+        return self._days
+
+    def aggregate(self, first, last):
+        days = self._days_of(first.source_expressions[0].name)
+        return {"first": days[0] if days else None, "last": days[-1] if days else None}
+
+    def dates(self, field, kind):
+        return sorted({truncate(day, kind) for day in self._days_of(field)})
 
 
 class _DatesFromIndex:

@@ -54,10 +54,10 @@ def titles(response):
 #      facet index does not answer: in production it does, and this query is not made)
 #  13. the cases not published
 #  14. the page of cases, with their issue
-#  15. the date drill-down's first and last dates, 16. its periods (a list of up to
-#      FEW_MATCHES cases asks them with DISTINCT; a longer one probes the date index, in
-#      one recursive statement, tested below)
-CASE_LIST_QUERIES = 16
+#  15. the date drill-down's distinct days (a list of up to FEW_MATCHES cases; a longer
+#      one asks its first and last dates, then its periods, probing the date index in one
+#      recursive statement, tested below)
+CASE_LIST_QUERIES = 15
 
 
 def test_the_case_list_asks_as_many_queries_for_many_cases_as_for_few(editor_client):
@@ -488,7 +488,7 @@ def test_past_the_limit_a_filtered_list_shows_a_dash_for_what_it_would_read_ever
     assert sidebar_counts(response, "status")["Published"] == "1"
 
 
-# With the counts shown, for the whole list: the 16 queries of the list (above), then the
+# With the counts shown, for the whole list: the 15 queries of the list (above), then the
 # counts of each filter: status 3 (the others by status, the data version, the published
 # count, here asked of SQL as the test's writes are not committed); incomplete data, links
 # and issue 2 each (the planner's estimate, then Django's count of a short list; the import
@@ -497,7 +497,7 @@ def test_past_the_limit_a_filtered_list_shows_a_dash_for_what_it_would_read_ever
 # SQL: with committed data the index answers, and the counts are kept until the next
 # write). Django makes the filters again for each filter counted: their values are asked
 # once a request.
-CASE_LIST_WITH_COUNTS_QUERIES = 16 + 3 + 3 * 2 + 3 * 4
+CASE_LIST_WITH_COUNTS_QUERIES = 15 + 3 + 3 * 2 + 3 * 4
 
 
 def test_the_counts_take_a_fixed_number_of_queries(editor_client):
