@@ -1,10 +1,13 @@
 import hashlib
 import operator
+from collections import defaultdict
 from functools import reduce
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db.models import Exists, OuterRef, Q
@@ -21,7 +24,10 @@ from cases import history, taxonomy, webhooks, workflow
 from cases.admin_lists import (
     EstimatedCountPaginator,
     PlainActionCheckbox,
+    counted_when_short,
     link_count,
+    linked_value_counts,
+    status_counts,
     text_matches,
 )
 from cases.api.tokens import set_new_key
@@ -262,7 +268,42 @@ class CaseAdminForm(forms.ModelForm):
             self.add_error("status", str(error))
 
 
-class IncompleteDataFilter(admin.SimpleListFilter):
+def once_per_request(request, key, compute):
+    """compute(), once per request: with the counts shown, Django makes the list's filters
+    again for each filter it counts, and each asked its values again."""
+    asked = request.__dict__.setdefault("_admin_filter_values", {})
+    if key not in asked:
+        asked[key] = compute()
+    return asked[key]
+
+
+class CountedWhenShort:
+    """A list filter's counts ("Show counts") as Django makes them, one COUNT(... FILTER)
+    per value over every case of the list, for a list of up to COUNTED_UP_TO cases; past
+    that each value shows "(-)" (a second or more each at a million cases)."""
+
+    def get_facet_queryset(self, changelist):
+        cases = changelist.get_queryset(self.request, exclude_parameters=self.expected_parameters())
+        if not counted_when_short(cases):
+            return {}
+        return cases.aggregate(**self.get_facet_counts(changelist.pk_attname, cases))
+
+
+class StatusFilter(admin.ChoicesFieldListFilter):
+    """The status filter, with its counts from status_counts(): the facet index's count
+    of the published cases and a partial index of the others for the whole list."""
+
+    def get_facet_queryset(self, changelist):
+        cases = changelist.get_queryset(self.request, exclude_parameters=self.expected_parameters())
+        counts = status_counts(cases)
+        if counts is None:
+            return defaultdict(lambda: "-")
+        return {
+            f"{i}__c": counts.get(value, 0) for i, (value, _) in enumerate(self.field.flatchoices)
+        }
+
+
+class IncompleteDataFilter(CountedWhenShort, admin.SimpleListFilter):
     title = "incomplete data"
     parameter_name = "incomplete"
 
@@ -286,7 +327,7 @@ class IncompleteDataFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RecentIssueFilter(admin.SimpleListFilter):
+class RecentIssueFilter(CountedWhenShort, admin.SimpleListFilter):
     """A review issue by its number, typed in a box in the sidebar (?issue=270), with the
     newest issues that have cases under it. Listing every issue made a sidebar thousands
     of pixels tall; a list of the newest alone left older issues to hand-made URLs."""
@@ -303,7 +344,9 @@ class RecentIssueFilter(admin.SimpleListFilter):
             .order_by("-number")
             .values_list("number", flat=True)[: self.SHOWN]
         )
-        return [(str(number), f"Issue {number}") for number in numbers]
+        return once_per_request(
+            request, "issues", lambda: [(str(number), f"Issue {number}") for number in numbers]
+        )
 
     def has_output(self):
         return True  # the search box, even before any issue has cases
@@ -333,13 +376,7 @@ class RecentIssueFilter(admin.SimpleListFilter):
         return queryset.none()
 
     def choices(self, changelist):
-        # The template's form sends the other filters, the search and the ordering again.
-        self.kept_params = [
-            (name, value)
-            for name, values in sorted(changelist.filter_params.items())
-            if name != self.parameter_name
-            for value in values
-        ]
+        self.kept_params = kept_params(changelist, self.parameter_name)
         choices = super().choices(changelist)
         every_issue = next(choices)
         every_issue["display"] = "All issues"
@@ -347,7 +384,18 @@ class RecentIssueFilter(admin.SimpleListFilter):
         yield from choices
 
 
-class DeadLinksFilter(admin.SimpleListFilter):
+def kept_params(changelist, parameter_name):
+    """[(name, value)] of the list's other filters, its search and its ordering: what a
+    filter's own form sends again with its value."""
+    return [
+        (name, value)
+        for name, values in sorted(changelist.filter_params.items())
+        if name != parameter_name
+        for value in values
+    ]
+
+
+class DeadLinksFilter(CountedWhenShort, admin.SimpleListFilter):
     title = "links"
     parameter_name = "links"
 
@@ -366,7 +414,7 @@ class DeadLinksFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ImportBatchFilter(admin.SimpleListFilter):
+class ImportBatchFilter(CountedWhenShort, admin.SimpleListFilter):
     """The cases an import created or changed: those whose history names the batch."""
 
     title = "import"
@@ -374,7 +422,11 @@ class ImportBatchFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         batches = ImportBatch.objects.order_by("-id")[:10]
-        return [(str(batch.pk), f"#{batch.pk} {batch.source[-40:]}") for batch in batches]
+        return once_per_request(
+            request,
+            "import batches",
+            lambda: [(str(batch.pk), f"#{batch.pk} {batch.source[-40:]}") for batch in batches],
+        )
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -386,6 +438,90 @@ class ImportBatchFilter(admin.SimpleListFilter):
             id=OuterRef("pk"), history_change_reason=f"Import #{int(value)}"
         )
         return queryset.filter(Exists(records))
+
+
+class LinkedValueFilter(admin.SimpleListFilter):
+    """The cases tagged with one language, country or keyword, at the URL Django's own
+    filter of a many-to-many field takes (?languages__id__exact=3).
+
+    Asked as EXISTS on the link table. Django's own filter joins it, and a join makes the
+    admin's list DISTINCT: every column of every matching case compared, for the count,
+    the page and each date of the drill-down (seconds for a language at a million cases).
+    """
+
+    field = None  # the many-to-many field of Case
+    template = "admin/cases/filters/linked_values.html"
+
+    def __init__(self, request, params, model, model_admin):
+        relation = Case._meta.get_field(self.field)
+        self.link_model = relation.remote_field.through
+        self.link_column = f"{relation.m2m_reverse_field_name()}_id"
+        self.value_model = relation.related_model
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        values = self.value_model.objects.order_by(*human_order("name"))
+        return once_per_request(request, self.field, lambda: list(values.values_list("pk", "name")))
+
+    def value_id(self):
+        value = self.value()
+        if not value:  # the select box's "All" sends the parameter empty
+            return None
+        number = whole_number(value, 1, MAX_INTEGER)
+        if number is None:
+            raise IncorrectLookupParameters(f"{self.parameter_name}: not an id")
+        return number
+
+    def queryset(self, request, queryset):
+        value = self.value_id()
+        if value is None:
+            return queryset
+        links = self.link_model.objects.filter(case_id=OuterRef("pk"), **{self.link_column: value})
+        return queryset.filter(Exists(links))
+
+    def get_facet_queryset(self, changelist):
+        cases = changelist.get_queryset(self.request, exclude_parameters=self.expected_parameters())
+        counts = linked_value_counts(cases, self.field)
+        if counts is None:
+            return {}  # shown as "(-)"
+        return {f"{i}__c": counts.get(pk, 0) for i, (pk, _) in enumerate(self.lookup_choices)}
+
+    def choices(self, changelist):
+        """The values as the options of one select box, with a button: a link for each of
+        600 keywords made a sidebar metres long, and each link's query string took longer
+        to build than the list's queries."""
+        self.kept_params = kept_params(changelist, self.parameter_name)
+        counts = self.get_facet_queryset(changelist) if changelist.add_facets else None
+        selected = self.value()
+        options = []
+        for i, (pk, name) in enumerate(self.lookup_choices):
+            if counts is not None:
+                name = f"{name} ({counts.get(f'{i}__c', '-')})"
+            options.append((pk, mark_safe(" selected") if str(pk) == selected else "", name))
+        self.options = format_html_join("", '<option value="{}"{}>{}</option>', options)
+        yield from ()
+
+
+class LanguageFilter(LinkedValueFilter):
+    title = "languages"
+    parameter_name = "languages__id__exact"
+    field = "languages"
+    template = "admin/filter.html"  # 35 values: listed as links
+
+    def choices(self, changelist):
+        return admin.SimpleListFilter.choices(self, changelist)
+
+
+class CountryFilter(LinkedValueFilter):
+    title = "countries and regions"
+    parameter_name = "countries__id__exact"
+    field = "countries"
+
+
+class KeywordFilter(LinkedValueFilter):
+    title = "keywords"
+    parameter_name = "keywords__id__exact"
+    field = "keywords"
 
 
 class AddKeywordForm(forms.Form):
@@ -405,6 +541,14 @@ def text_fingerprint(text):
     return hashlib.sha256(text.replace("\r\n", "\n").encode()).hexdigest()
 
 
+class CaseChangeList(ChangeList):
+    def get_results(self, request):
+        # The list shows titles, dates and statuses: each case's summary, disproof and
+        # search vector (5.6 KB a case, 560 KB a page) are left unread.
+        self.queryset = self.queryset.defer("summary", "disproof", "search_vector")
+        super().get_results(request)
+
+
 @admin.register(Case)
 class CaseAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
     form = CaseAdminForm
@@ -412,11 +556,13 @@ class CaseAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
     change_list_template = "admin/cases/case/change_list.html"
     list_display = ["title", "date", "issue", "status", "updated_at"]
     list_filter = [
-        "status",
+        ("status", StatusFilter),
         IncompleteDataFilter,
         DeadLinksFilter,
         RecentIssueFilter,
-        "languages",
+        LanguageFilter,
+        CountryFilter,
+        KeywordFilter,
         ImportBatchFilter,
     ]
     list_select_related = ["issue"]
@@ -444,6 +590,17 @@ class CaseAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
     actions = ["submit_for_review", "publish", "add_keyword"]
     history_list_display = ["version"]
     object_history_template = "admin/cases/case/object_history.html"
+
+    def get_changelist(self, request, **kwargs):
+        return CaseChangeList
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # Django checks the link filters' parameters as lookups across a many-to-many
+        # field, which it allows only to its own filter of that field.
+        linked = (LanguageFilter, CountryFilter, KeywordFilter)
+        if lookup in {spec.parameter_name for spec in linked}:
+            return True
+        return super().lookup_allowed(lookup, value, request)
 
     def get_search_results(self, request, queryset, search_term):
         """Cases with every word of the term, or the start of one, in their search vector;

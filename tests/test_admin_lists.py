@@ -48,14 +48,16 @@ def titles(response):
 # The case list's queries, whatever the number of cases:
 #  1-3. the session, the user, the user's two-factor devices
 #  4. cases waiting for review, 5. revisions waiting for review
-#  6. the issue filter's newest issues, 7. the languages, 8. the import filter's batches
-#  9. the data version, 10. the published cases (with uncommitted writes, as in a test, the
-#     facet index does not answer: in production it does, and this query is not made)
-#  11. the cases not published
-#  12. the page of cases, with their issue
-#  13. the date drill-down's first and last dates, 14. its days (one query for a list of
-#      up to FEW_MATCHES cases; a longer one asks one query per period, tested below)
-CASE_LIST_QUERIES = 14
+#  6. the issue filter's newest issues, 7-9. the languages, countries and keywords,
+#  10. the import filter's batches
+#  11. the data version, 12. the published cases (with uncommitted writes, as in a test, the
+#      facet index does not answer: in production it does, and this query is not made)
+#  13. the cases not published
+#  14. the page of cases, with their issue
+#  15. the date drill-down's distinct days (a list of up to FEW_MATCHES cases; a longer
+#      one asks its first and last dates, then its periods, probing the date index in one
+#      recursive statement, tested below)
+CASE_LIST_QUERIES = 15
 
 
 def test_the_case_list_asks_as_many_queries_for_many_cases_as_for_few(editor_client):
@@ -176,17 +178,51 @@ def drill_down_links(response):
 def test_a_long_list_filtered_by_language_finds_its_years_without_distinct(
     editor_client, monkeypatch
 ):
+    """A filter on a link is an EXISTS: no DISTINCT over the cases' columns for the count,
+    the page or the dates, and each date is a probe of the date index, not a MIN() (which
+    PostgreSQL computes by reading every matching case when the filter is a join)."""
     monkeypatch.setattr("cases.admin_lists.FEW_MATCHES", 0)
     arabic = LanguageFactory(code="ar", name="Arabic")
     for day in ["2018-02-01", "2020-05-05", "2020-06-06"]:
         CaseFactory(date=datetime.date.fromisoformat(day), languages=[arabic])
     CaseFactory(date=datetime.date(2022, 1, 1))
+    CaseFactory(date=None, languages=[arabic])
 
     response, queries = get(editor_client, "/admin/cases/case/", languages__id__exact=arabic.pk)
 
     assert [label for label, _ in drill_down_links(response)] == ["2018", "2020"]
-    dates = [sql for sql in queries if "MIN(" in sql or "MAX(" in sql]
-    assert dates and not [sql for sql in dates if "DISTINCT" in sql]
+    assert len(response.context["cl"].result_list) == 4
+    assert not [sql for sql in queries if "DISTINCT" in sql]
+    assert not [sql for sql in queries if "MIN(" in sql or "MAX(" in sql]
+    # The first and the last dates in one statement, the years in another.
+    dates = [sql for sql in queries if "ORDER BY 1 LIMIT 1" in sql]
+    assert len(dates) == 2, "\n".join(dates)
+
+
+@pytest.mark.parametrize("kind", ["year", "month", "day"])
+def test_the_dates_in_one_query_are_the_dates_probed_one_by_one_and_django_s(kind):
+    from django.db.models import Exists, OuterRef
+
+    from cases.admin_lists import dates_in_one_query, dates_with_cases, first_and_last_dates
+
+    arabic = LanguageFactory(code="ar", name="Arabic")
+    days = ["2018-02-01", "2018-02-09", "2018-12-31", "2020-05-05", "2020-06-06", "2024-01-01"]
+    for number, day in enumerate(days):
+        CaseFactory(date=datetime.date.fromisoformat(day), languages=[arabic] if number % 2 else [])
+    CaseFactory(date=None, languages=[arabic])
+    in_arabic = Case.languages.through.objects.filter(case_id=OuterRef("pk"), language=arabic)
+    lists = [
+        Case.objects.all(),
+        Case.objects.filter(Exists(in_arabic)),
+        Case.objects.filter(date__year=2018),
+        Case.objects.filter(title="no such case"),
+    ]
+    for cases in lists:
+        expected = list(cases.dates("date", kind))
+        assert dates_in_one_query(cases, "date", kind) == expected
+        assert dates_with_cases(cases, "date", kind) == expected
+        dated = cases.exclude(date=None).order_by("date").values_list("date", flat=True)
+        assert first_and_last_dates(cases, "date") == (dated.first(), dated.last())
 
 
 @pytest.mark.parametrize("few_matches", [10_000, 0], ids=["short list", "long list"])
@@ -334,3 +370,147 @@ def test_the_list_checkboxes_are_the_ones_django_renders(editor_client):
         assert model_admin.action_checkbox(obj) == admin.ModelAdmin.action_checkbox(
             model_admin, obj
         )
+
+
+# The filters: languages, countries and keywords (cases.admin.LinkedValueFilter)
+
+
+@pytest.mark.parametrize(
+    "parameter, make_value, field",
+    [
+        ("languages__id__exact", LanguageFactory, "languages"),
+        ("countries__id__exact", CountryFactory, "countries"),
+        ("keywords__id__exact", KeywordFactory, "keywords"),
+    ],
+)
+def test_each_link_filter_lists_the_cases_tagged_with_its_value_and_no_other(
+    editor_client, parameter, make_value, field
+):
+    wanted, other = make_value(), make_value()
+    CaseFactory(title="Tagged", **{field: [wanted, other]})
+    CaseFactory(title="Tagged draft", status=Case.Status.DRAFT, **{field: [wanted]})
+    CaseFactory(title="Other", **{field: [other]})
+    CaseFactory(title="Untagged")
+
+    response, queries = get(editor_client, "/admin/cases/case/", **{parameter: wanted.pk})
+
+    assert titles(response) == ["Tagged", "Tagged draft"]
+    assert response.context["cl"].result_count == 2
+    # An EXISTS, never a join that makes every case of the list DISTINCT.
+    assert not [sql for sql in queries if 'DISTINCT "cases_case"."id"' in sql]
+    page = response.content.decode()
+    assert f'<option value="{wanted.pk}" selected>' in page or field == "languages"
+
+
+def test_a_link_filter_that_is_no_id_answers_as_django_does_for_a_bad_filter(editor_client):
+    KeywordFactory(name="NATO")
+    response = editor_client.get("/admin/cases/case/", {"keywords__id__exact": "nato"})
+    assert response.status_code == 302
+    assert response["Location"].endswith("?e=1")
+    # The select box's "All" sends the parameter empty: every case.
+    CaseFactory(title="Any claim")
+    response, _ = get(editor_client, "/admin/cases/case/", keywords__id__exact="")
+    assert titles(response) == ["Any claim"]
+
+
+def test_the_keyword_filter_is_one_select_box_that_keeps_the_other_filters(editor_client):
+    nato = KeywordFactory(name="NATO")
+    KeywordFactory(name="Biolabs")
+    CaseFactory(keywords=[nato])
+    response, _ = get(editor_client, "/admin/cases/case/", status__exact="published", q="claim")
+    page = response.content.decode()
+    form = page[page.index('<form method="get" class="linked-value-filter">') :]
+    form = form[: form.index("</form>")]
+    assert '<input type="hidden" name="status__exact" value="published">' in form
+    assert '<input type="hidden" name="q" value="claim">' in form
+    assert re.findall(r"<option value=\"\d+\">([^<]*)</option>", form) == ["Biolabs", "NATO"]
+
+
+# The filters' counts ("Show counts")
+
+
+def sidebar_counts(response, title):
+    """{label: count} of one filter's choices, from the page's sidebar."""
+    page = response.content.decode()
+    start = page.index(f'data-filter-title="{title}"')
+    block = page[start : page.index("</details>", start)]
+    found = re.findall(r">([^<>]+?) \((\d+|-)\)<", block)
+    return {html.unescape(label).strip(): count for label, count in found}
+
+
+def test_the_counts_are_the_cases_of_each_value_under_the_other_filters(editor_client):
+    arabic, english = LanguageFactory(name="Arabic"), LanguageFactory(name="English")
+    nato = KeywordFactory(name="NATO")
+    CaseFactory(languages=[arabic], keywords=[nato])
+    CaseFactory(languages=[arabic, english], keywords=[nato], status=Case.Status.DRAFT)
+    CaseFactory(languages=[english])
+
+    response, _ = get(editor_client, "/admin/cases/case/", _facets="True")
+    assert sidebar_counts(response, "languages") == {"Arabic": "2", "English": "2"}
+    assert sidebar_counts(response, "keywords") == {"NATO": "2"}
+    assert sidebar_counts(response, "status") == {
+        "Draft": "1",
+        "In review": "0",
+        "Published": "2",
+        "Withdrawn": "0",
+    }
+
+    # A language chosen: the other filters count within it, its own filter does not.
+    response, _ = get(
+        editor_client, "/admin/cases/case/", _facets="True", languages__id__exact=english.pk
+    )
+    assert sidebar_counts(response, "languages") == {"Arabic": "2", "English": "2"}
+    assert sidebar_counts(response, "keywords") == {"NATO": "1"}
+    assert sidebar_counts(response, "status")["Draft"] == "1"
+    assert sidebar_counts(response, "incomplete data") == {
+        "No date": "0",
+        "No keyword": "1",
+        "No language": "0",
+    }
+
+
+def test_past_the_limit_a_filtered_list_shows_a_dash_for_what_it_would_read_every_case_for(
+    editor_client, monkeypatch
+):
+    monkeypatch.setattr("cases.admin_lists.COUNTED_UP_TO", 0)
+    arabic = LanguageFactory(name="Arabic")
+    CaseFactory(languages=[arabic], date=None)
+    response, _ = get(editor_client, "/admin/cases/case/", _facets="True", status__exact="draft")
+    assert sidebar_counts(response, "languages") == {"Arabic": "-"}
+    assert sidebar_counts(response, "incomplete data") == {
+        "No date": "-",
+        "No keyword": "-",
+        "No language": "-",
+    }
+    # The whole list is still counted: from the facet index and the unpublished cases.
+    response, _ = get(editor_client, "/admin/cases/case/", _facets="True")
+    assert sidebar_counts(response, "languages") == {"Arabic": "1"}
+    assert sidebar_counts(response, "status")["Published"] == "1"
+
+
+# With the counts shown, for the whole list: the 15 queries of the list (above), then the
+# counts of each filter: status 3 (the others by status, the data version, the published
+# count, here asked of SQL as the test's writes are not committed); incomplete data, links
+# and issue 2 each (the planner's estimate, then Django's count of a short list; the import
+# filter has no batch to show); languages, countries and keywords 4 each (the data version,
+# the others' links, the data version again and the published cases' links, here asked of
+# SQL: with committed data the index answers, and the counts are kept until the next
+# write). Django makes the filters again for each filter counted: their values are asked
+# once a request.
+CASE_LIST_WITH_COUNTS_QUERIES = 15 + 3 + 3 * 2 + 3 * 4
+
+
+def test_the_counts_take_a_fixed_number_of_queries(editor_client):
+    nato = KeywordFactory(name="NATO")
+    CaseFactory(
+        keywords=[nato],
+        countries=[CountryFactory()],
+        languages=[LanguageFactory()],
+        issue=IssueFactory(),
+    )
+    get(editor_client, "/admin/cases/case/", _facets="True")
+    _, few = get(editor_client, "/admin/cases/case/", _facets="True")
+    for _ in range(5):
+        CaseFactory(keywords=[KeywordFactory(), nato], languages=[LanguageFactory()])
+    _, many = get(editor_client, "/admin/cases/case/", _facets="True")
+    assert len(few) == len(many) == CASE_LIST_WITH_COUNTS_QUERIES, "\n".join(many)
