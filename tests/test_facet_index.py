@@ -328,6 +328,8 @@ def test_a_search_matching_most_cases_is_estimated_and_flagged(world, monkeypatc
     monkeypatch.setattr(facet_index, "COMMON_MIN_ROWS", 0)
     monkeypatch.setattr(facet_index, "COMMON_SHARE", 0)
     monkeypatch.setattr(facet_index, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "WINDOW_SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "ESTIMATE_MIN_HITS", 0)
     monkeypatch.setattr(facet_index, "SAMPLE_RATE", 1)
     facets.reset()
     result = facet_counts(case_filter("q=claim+OR+nato+OR+biolabs+OR+elections+OR+eu+OR+kyiv"))
@@ -338,6 +340,70 @@ def test_a_search_matching_most_cases_is_estimated_and_flagged(world, monkeypatc
     assert (result.total, result.facets) == (exact.total, exact.facets)
 
 
+def _estimating_with_sample(monkeypatch, sample_ids, **limits):
+    """Every search counted on the sample, which holds just `sample_ids`."""
+    from pyroaring import BitMap
+
+    for name, value in {"COMMON_MIN_ROWS": 0, "COMMON_SHARE": 0, "SAMPLE_MIN": 0, **limits}.items():
+        monkeypatch.setattr(facet_index, name, value)
+    facets.reset()
+    index = facet_index.current_index()
+    monkeypatch.setattr(index, "sample", BitMap(sample_ids))
+    return index
+
+
+IN_2021 = "date_after=2021-01-01&date_before=2021-12-31"
+
+
+@committed
+def test_an_estimate_in_a_date_window_scales_by_the_samples_share_of_that_window(
+    world, monkeypatch
+):
+    # Ids follow dates, so the sample's share of a window is not its share of all cases:
+    # here it holds every case of 2021 and none other. Scaled by its share of all (3 of
+    # 8), the 3 matches of 2021 would read as 8.
+    in_2021 = [case.pk for case in Case.objects.published().filter(date__year=2021)]
+    _estimating_with_sample(monkeypatch, in_2021, WINDOW_SAMPLE_MIN=0, ESTIMATE_MIN_HITS=0)
+    result = facet_counts(case_filter(f"q=outlet&{IN_2021}"))
+    exact = exact_facet_counts(case_filter(f"q=outlet&{IN_2021}"))
+
+    assert result.approximate and not exact.approximate
+    assert (result.total, result.facets) == (exact.total, exact.facets)
+    assert result.total == 3
+
+
+@committed
+def test_a_common_word_in_a_window_the_sample_misses_is_counted_exactly_in_the_window(
+    world, monkeypatch
+):
+    # No case is in the sample: an estimate would say "about 0" beside the matches listed.
+    index = _estimating_with_sample(monkeypatch, [0], ESTIMATE_MIN_HITS=0)
+    with CaptureQueriesContext(connection) as queries:
+        result = facet_counts(case_filter(f"q=outlet&{IN_2021}"))
+    exact = exact_facet_counts(case_filter(f"q=outlet&{IN_2021}"))
+
+    assert not result.approximate
+    assert (result.total, result.facets) == (exact.total, exact.facets)
+    assert result.total == 3
+    # Only the window's matches were fetched, by the date index, not every match of the word.
+    assert any(key[2:3] == ("dated",) for key in index.id_sets)
+    fetch = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
+    assert fetch and all('"date" >=' in sql and '"date" <=' in sql for sql in fetch[-1:])
+
+
+@committed
+def test_a_common_word_with_too_few_sample_matches_is_counted_exactly(world, monkeypatch):
+    # A rare keyword and a common word: no sample case matches both.
+    _estimating_with_sample(monkeypatch, [0], WINDOW_SAMPLE_MIN=0)
+    result = facet_counts(case_filter("q=outlet&keyword=elections"))
+    exact = exact_facet_counts(case_filter("q=outlet&keyword=elections"))
+
+    assert not result.approximate
+    assert (result.total, result.facets) == (exact.total, exact.facets)
+    assert result.total == 2
+    assert count(case_filter("q=outlet&keyword=elections")) == 2
+
+
 @committed
 def test_a_phrase_with_many_candidates_is_estimated_where_its_words_alone_are_not(
     world, monkeypatch
@@ -346,6 +412,8 @@ def test_a_phrase_with_many_candidates_is_estimated_where_its_words_alone_are_no
     # candidates it is counted on the sample, which here holds every case.
     monkeypatch.setattr(facet_index, "PHRASE_COMMON_ROWS", 0)
     monkeypatch.setattr(facet_index, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "WINDOW_SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "ESTIMATE_MIN_HITS", 0)
     monkeypatch.setattr(facet_index, "SAMPLE_RATE", 1)
     facets.reset()
     phrase = facet_counts(case_filter("q=%22outlet+repeated%22"))

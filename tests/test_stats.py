@@ -329,6 +329,8 @@ def test_a_search_matching_most_cases_is_counted_exactly_not_estimated(indexed_w
     monkeypatch.setattr(facet_index, "COMMON_MIN_ROWS", 0)
     monkeypatch.setattr(facet_index, "COMMON_SHARE", 0)
     monkeypatch.setattr(facet_index, "SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "WINDOW_SAMPLE_MIN", 0)
+    monkeypatch.setattr(facet_index, "ESTIMATE_MIN_HITS", 0)
     monkeypatch.setattr(facet_index, "SAMPLE_RATE", 1_000_000)
     facets.reset()
     bound = published_filter("q=one+or+two+or+three")

@@ -62,10 +62,18 @@ def estimated_searches():
 
     saved = {
         name: getattr(index, name)
-        for name in ("COMMON_MIN_ROWS", "COMMON_SHARE", "SAMPLE_MIN", "NEWEST_MIN_MATCHES")
+        for name in (
+            "COMMON_MIN_ROWS",
+            "COMMON_SHARE",
+            "SAMPLE_MIN",
+            "WINDOW_SAMPLE_MIN",
+            "ESTIMATE_MIN_HITS",
+            "NEWEST_MIN_MATCHES",
+        )
     }
     window_start = index.FacetIndex._window_start
     index.COMMON_MIN_ROWS = index.COMMON_SHARE = index.SAMPLE_MIN = 0
+    index.WINDOW_SAMPLE_MIN = index.ESTIMATE_MIN_HITS = 0
     index.NEWEST_MIN_MATCHES = WINDOW_MIN_MATCHES
     index.FacetIndex._window_start = lambda self, rows: WINDOW_DAY
     current = index.current_index()
