@@ -4,7 +4,9 @@
         ...  # the statement's text for each case of the chunk, in the queryset's order
 
 The statement gets the chunk's ids as %(ids)s (bigint[]) beside the given parameters and
-returns (position, text) rows, position being the id's 1-based place in %(ids)s. The CSV
+returns (position, text) rows, position being the id's 1-based place in %(ids)s. The texts
+come as the server sent them, UTF-8 bytes: decoded into str only to be encoded again for
+the response or the file, they cost the worker more than anything else it does. The CSV
 export (cases.readmodels.csv) and the JSON and NDJSON exports (cases.readmodels.json_export)
 are written this way.
 """
@@ -14,6 +16,7 @@ import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connections
+from psycopg2.extensions import BYTES, register_type
 
 from disinfo_db.routers import read_alias
 
@@ -23,8 +26,9 @@ READERS = 2
 
 
 def _chunk_texts(sql, params, alias):
-    """The texts of one chunk of cases, in the chunk's order, read from `alias`."""
+    """The texts of one chunk of cases, in the chunk's order, as bytes, read from `alias`."""
     with connections[alias].cursor() as cursor:
+        register_type(BYTES, cursor.cursor)  # this cursor's text columns as bytes
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     # Put in order here rather than with ORDER BY, which would sort the long texts

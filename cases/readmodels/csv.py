@@ -293,9 +293,9 @@ SQL_CHUNK_SIZE = 2000
 
 
 def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, request=None):
-    """csv_lines() for large exports: the same text, a chunk of lines per item, the next
-    chunks read ahead (cases.readmodels.chunked)."""
-    yield csv.writer(Echo()).writerow(CSV_COLUMNS)
+    """csv_lines() for large exports: the same text in UTF-8, a chunk of lines per item
+    (bytes), the next chunks read ahead (cases.readmodels.chunked)."""
+    yield csv.writer(Echo()).writerow(CSV_COLUMNS).encode()
     params = {"sep": sep, "include_drafts": include_drafts, "url_prefix": case_url_prefix(request)}
     for texts in chunk_texts(queryset, CSV_CHUNK_SQL, params, SQL_CHUNK_SIZE):
-        yield "".join(texts)
+        yield b"".join(texts)

@@ -215,17 +215,19 @@ def _texts(queryset, indented, include_drafts, request):
 
 
 def sql_ndjson_lines(queryset, request=None, include_drafts=False):
-    """ndjson_lines() for large exports: the same text, a chunk of lines per item."""
+    """ndjson_lines() for large exports: the same text in UTF-8, a chunk of lines per item
+    (bytes)."""
     for texts in _texts(queryset, False, include_drafts, request):
-        yield "".join(texts)
+        yield b"".join(texts)
 
 
 def sql_json_lines(queryset, request=None, include_drafts=False):
-    """json_lines() for large exports: the same text, a chunk of cases per item."""
-    yield "["
-    separator = "\n"
+    """json_lines() for large exports: the same text in UTF-8, a chunk of cases per item
+    (bytes)."""
+    yield b"["
+    separator = b"\n"
     for texts in _texts(queryset, True, include_drafts, request):
         if texts:
-            yield separator + ",\n".join(texts)
-            separator = ",\n"
-    yield "\n]\n"
+            yield b",\n".join([separator + texts[0], *texts[1:]])
+            separator = b",\n"
+    yield b"\n]\n"
