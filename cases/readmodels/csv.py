@@ -20,6 +20,7 @@ import datetime
 import functools
 import re
 
+from cases.readmodels.api_json import _utc_timestamp as utc_timestamp_sql
 from cases.readmodels.chunked import CHUNK_CTE, IN_CHUNK, chunk_texts
 
 CSV_COLUMNS = [
@@ -179,12 +180,7 @@ ESCAPED_SQL = "replace(replace({0}, '\\', '\\\\'), %(sep)s, '\\' || %(sep)s)"
 
 def _timestamp_sql(column):
     """utc_timestamp() in SQL; '' for null."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"coalesce(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN extract("
-        f"microseconds FROM {column})::bigint %% 1000000 = 0 THEN '' ELSE to_char({utc}, '.US')"
-        " END || 'Z', '')"
-    )
+    return f"coalesce({utc_timestamp_sql(column)}, '')"
 
 
 def _agg(column, order):
