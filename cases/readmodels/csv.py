@@ -290,5 +290,5 @@ def sql_csv_lines(queryset, sep=DEFAULT_SEPARATOR, include_drafts=False, request
     (bytes), the next chunks read ahead (cases.readmodels.chunked)."""
     yield csv.writer(Echo()).writerow(CSV_COLUMNS).encode()
     params = {"sep": sep, "include_drafts": include_drafts, "url_prefix": case_url_prefix(request)}
-    for texts in chunk_texts(queryset, CSV_CHUNK_SQL, params, SQL_CHUNK_SIZE):
+    for texts in chunk_texts(queryset, CSV_CHUNK_SQL, params, SQL_CHUNK_SIZE, "export_csv"):
         yield b"".join(texts)

@@ -210,7 +210,8 @@ CHUNK_SQL = {
 def _texts(queryset, indented, include_drafts, request):
     params = {"url_prefix": case_url_prefix(request)}
     sql = CHUNK_SQL[indented, include_drafts]
-    return chunk_texts(queryset, sql, params, SQL_CHUNK_SIZE)
+    name = f"export_{'json' if indented else 'ndjson'}{'_drafts' if include_drafts else ''}"
+    return chunk_texts(queryset, sql, params, SQL_CHUNK_SIZE, name)
 
 
 def sql_ndjson_lines(queryset, request=None, include_drafts=False):
