@@ -1,15 +1,15 @@
 """Text written by PostgreSQL for many cases, a chunk of cases per statement, read ahead.
 
-    for texts in chunk_texts(queryset, CHUNK_SQL, {"sep": ";"}, chunk_size=2000):
+    for texts in chunk_texts(queryset, CHUNK_SQL, {"sep": ";"}, 2000, "export_csv"):
         ...  # the statement's text for each case of the chunk, in the queryset's order
 
 The statement gets the chunk's ids as %(ids)s (bigint[]) beside the given parameters and
 returns (id, text) rows, one for each of those cases that still exists, in any order: it
 reads the cases and their links in id order, an index's order, which a merge join follows
-and PostgreSQL 17's index scans for `= ANY(array)` walk in one pass, and Python puts the
-texts back in the chunk's order. The texts come as the server sent them, UTF-8 bytes, not
-decoded into str to be encoded again for the response or the file. The CSV
-export (cases.readmodels.csv) and the JSON and NDJSON exports (cases.readmodels.json_export)
+(PostgreSQL 17 and later walk an index for `= ANY(array)` in one pass), and Python puts
+the texts back in the chunk's order. The texts come as the server sent them, UTF-8 bytes,
+not decoded into str to be encoded again for the response or the file. The CSV export
+(cases.readmodels.csv) and the JSON and NDJSON exports (cases.readmodels.json_export)
 are written this way.
 """
 
