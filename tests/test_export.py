@@ -348,3 +348,17 @@ class TestSerializers:
             "slug": "mi6",
             "name": "MI6",
         }
+
+
+def test_a_chunk_keeps_its_order_and_leaves_out_a_case_deleted_since_its_id_was_read():
+    # The chunk statement reads its cases in id order; the chunk's order is the export's.
+    from cases.readmodels.chunked import _chunk_texts
+    from cases.readmodels.json_export import CHUNK_SQL
+
+    older, newer = CaseFactory(), CaseFactory()
+    deleted = older.pk + newer.pk  # no such case
+    params = {"url_prefix": "https://disinfo.example/cases/", "ids": [newer.pk, deleted, older.pk]}
+
+    texts = _chunk_texts(CHUNK_SQL[False, True], params, "default")
+
+    assert [json.loads(text)["id"] for text in texts] == [newer.pk, older.pk]

@@ -132,7 +132,7 @@ def _write_gzip(path, chunks):
         ) as zipped,  # fmt: skip
     ):
         for chunk in chunks:
-            zipped.write(chunk.encode())
+            zipped.write(chunk)
 
 
 def _published():
@@ -158,9 +158,10 @@ WRITERS = {NDJSON_NAME: write_ndjson, CSV_NAME: write_csv, SQLITE_NAME: write_sq
 
 
 def _counted(chunks, counter):
-    """The chunks of NDJSON text, counting their lines (a JSON text has no raw newline)."""
+    """The chunks of NDJSON text (UTF-8 bytes), counting their lines (a JSON text has no raw
+    newline)."""
     for chunk in chunks:
-        counter[0] += chunk.count("\n")
+        counter[0] += chunk.count(b"\n")
         yield chunk
 
 

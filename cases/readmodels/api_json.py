@@ -49,11 +49,11 @@ def _appearance_json_object():
 def _utc_timestamp(column):
     """A timestamptz as DRF writes it with TIME_ZONE = "UTC": ISO 8601, microseconds only
     when there are any, and Z for the zone."""
+    # One to_char() with the microseconds, taken off again when there are none: '.000000'
+    # appears nowhere else in the text. Two to_char() calls and an extract() cost an export
+    # about 1 µs a case.
     utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN extract(microseconds FROM "
-        f"{column})::bigint %% 1000000 = 0 THEN '' ELSE to_char({utc}, '.US') END || 'Z'"
-    )
+    return f"replace(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || 'Z'"
 
 
 def _case_url(alias):

@@ -30,7 +30,7 @@ from cases.api.serializers import (
     RelatedCaseSerializer,
 )
 from cases.readmodels.api_json import _utc_timestamp
-from cases.readmodels.chunked import chunk_texts
+from cases.readmodels.chunked import CHUNK_CTE, IN_CHUNK, chunk_texts
 from cases.readmodels.csv import case_url_prefix
 
 INDENT = "  "  # json.dumps(indent=2)
@@ -92,8 +92,9 @@ def _case_url(alias):
 
 
 def _chunk_sql(indented, include_drafts):
-    """(position, text) of each case of the chunk %(ids)s: CaseSerializer's representation
-    as json.dumps writes it, with indent=2 or on one line (then ending with a newline)."""
+    """(id, text) of each case of the chunk %(ids)s (cases.readmodels.chunked):
+    CaseSerializer's representation as json.dumps writes it, with indent=2 or on one line
+    (then ending with a newline)."""
     level = 1  # where the case's members and their values are
 
     def outlet(level):
@@ -133,29 +134,29 @@ def _chunk_sql(indented, include_drafts):
         SELECT x.case_id, {aggregated_labels()} AS text
         FROM cases_case_languages x JOIN {labels(LanguageSerializer, "cases_language")} v
             ON v.id = x.language_id
-        WHERE x.case_id IN (SELECT id FROM chunk) GROUP BY x.case_id
+        WHERE x.case_id {IN_CHUNK} GROUP BY x.case_id
     ), countries AS (
         SELECT x.case_id, {aggregated_labels()} AS text
         FROM cases_case_countries x JOIN {labels(CountrySerializer, "cases_country")} v
             ON v.id = x.country_id
-        WHERE x.case_id IN (SELECT id FROM chunk) GROUP BY x.case_id
+        WHERE x.case_id {IN_CHUNK} GROUP BY x.case_id
     ), keywords AS (
         SELECT x.case_id, {aggregated_labels()} AS text
         FROM cases_case_keywords x JOIN {labels(KeywordSerializer, "cases_keyword")} v
             ON v.id = x.keyword_id
-        WHERE x.case_id IN (SELECT id FROM chunk) GROUP BY x.case_id
+        WHERE x.case_id {IN_CHUNK} GROUP BY x.case_id
     ), appearances AS (
         SELECT a.case_id, {
         _aggregated_list(lambda lv: _object(appearance, lv, indented), "a.id", level, indented)
     } AS text
         FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
-        WHERE a.case_id IN (SELECT id FROM chunk) GROUP BY a.case_id
+        WHERE a.case_id {IN_CHUNK} GROUP BY a.case_id
     ), related AS (
         SELECT x.from_case_id AS case_id, {
         _aggregated_list(lambda lv: _object(related, lv, indented), "r.id", level, indented)
     } AS text
         FROM cases_case_related x JOIN cases_case r ON r.id = x.to_case_id
-        WHERE x.from_case_id IN (SELECT id FROM chunk) AND {visible}
+        WHERE x.from_case_id {IN_CHUNK} AND {visible}
         GROUP BY x.from_case_id
     )"""
     case_values = {
@@ -185,18 +186,16 @@ def _chunk_sql(indented, include_drafts):
     line_end = "" if indented else " || chr(10)"
     return f"""
 -- The ids come once, and each list is aggregated once for the whole chunk.
-WITH chunk AS MATERIALIZED (
-    SELECT id, position FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS c(id, position)
-), {lists}
-SELECT chunk.position, {case}{line_end}
-FROM chunk
-JOIN cases_case c ON c.id = chunk.id
+WITH {CHUNK_CTE}, {lists}
+SELECT c.id, {case}{line_end}
+FROM cases_case c
 LEFT JOIN cases_issue i ON i.id = c.issue_id
 LEFT JOIN languages ON languages.case_id = c.id
 LEFT JOIN countries ON countries.case_id = c.id
 LEFT JOIN keywords ON keywords.case_id = c.id
 LEFT JOIN appearances ON appearances.case_id = c.id
 LEFT JOIN related ON related.case_id = c.id
+WHERE c.id {IN_CHUNK}
 """
 
 
@@ -211,21 +210,24 @@ CHUNK_SQL = {
 def _texts(queryset, indented, include_drafts, request):
     params = {"url_prefix": case_url_prefix(request)}
     sql = CHUNK_SQL[indented, include_drafts]
-    return chunk_texts(queryset, sql, params, SQL_CHUNK_SIZE)
+    name = f"export_{'json' if indented else 'ndjson'}{'_drafts' if include_drafts else ''}"
+    return chunk_texts(queryset, sql, params, SQL_CHUNK_SIZE, name)
 
 
 def sql_ndjson_lines(queryset, request=None, include_drafts=False):
-    """ndjson_lines() for large exports: the same text, a chunk of lines per item."""
+    """ndjson_lines() for large exports: the same text in UTF-8, a chunk of lines per item
+    (bytes)."""
     for texts in _texts(queryset, False, include_drafts, request):
-        yield "".join(texts)
+        yield b"".join(texts)
 
 
 def sql_json_lines(queryset, request=None, include_drafts=False):
-    """json_lines() for large exports: the same text, a chunk of cases per item."""
-    yield "["
-    separator = "\n"
+    """json_lines() for large exports: the same text in UTF-8, a chunk of cases per item
+    (bytes)."""
+    yield b"["
+    separator = b"\n"
     for texts in _texts(queryset, True, include_drafts, request):
         if texts:
-            yield separator + ",\n".join(texts)
-            separator = ",\n"
-    yield "\n]\n"
+            yield b",\n".join([separator + texts[0], *texts[1:]])
+            separator = b",\n"
+    yield b"\n]\n"

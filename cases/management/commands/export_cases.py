@@ -39,12 +39,13 @@ class Command(BaseCommand):
         else:
             chunks = sql_json_lines(cases, include_drafts=include_drafts)
 
+        # The chunks are UTF-8 text, as PostgreSQL wrote it (bytes).
         if output is None:
             for chunk in chunks:
-                self.stdout.write(chunk, ending="")
+                self.stdout.write(chunk.decode(), ending="")
             return
         try:
-            with open(output, "w", encoding="utf-8", newline="") as file:
+            with open(output, "wb") as file:
                 file.writelines(chunks)
         except OSError as error:
             raise CommandError(f"{output}: {error.strerror or error}") from error
