@@ -21,6 +21,7 @@ def page_cache(settings):
 def get(client, url, **headers):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, headers=headers)
+        response.content  # noqa: B018 (a page sent in parts is kept once it is all sent)
     return response, len(queries.captured_queries)
 
 

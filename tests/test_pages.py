@@ -180,7 +180,8 @@ def test_an_empty_result_says_so_and_offers_a_way_back(client):
 def test_the_list_runs_the_same_number_of_queries_whatever_the_page_holds(client):
     def queries_for_list():
         with CaptureQueriesContext(connection) as context:
-            assert client.get("/cases/").status_code == 200
+            response = client.get("/cases/")
+            assert response.status_code == 200 and response.content
         return len(context.captured_queries)
 
     kw, country, lang = KeywordFactory(), CountryFactory(), LanguageFactory()
@@ -202,7 +203,7 @@ def test_a_filtered_search_runs_a_fixed_number_of_queries_whatever_the_page_hold
     def queries_for_list():
         with CaptureQueriesContext(connection) as context:
             response = client.get("/cases/?q=claim&keyword=nato&year=2022&ordering=-date")
-            assert response.status_code == 200
+            assert response.status_code == 200 and response.content
         return len(context.captured_queries)
 
     nato, country, lang = KeywordFactory(name="NATO"), CountryFactory(), LanguageFactory()

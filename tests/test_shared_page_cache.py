@@ -87,6 +87,7 @@ def kept_in_redis(prefix):
 def get(client, url, **headers):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, headers=headers)
+        response.content  # noqa: B018 (a page sent in parts is kept once it is all sent)
     return response, [query["sql"] for query in queries.captured_queries]
 
 
