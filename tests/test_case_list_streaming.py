@@ -61,8 +61,9 @@ def test_a_search_that_matches_nothing_is_corrected_before_the_matches_are_sent(
 
     assert b"Showing approximate matches" in first and b"Biolabs in Ukraine" in first
     assert b"1 case matches these filters" in rest
-    # The empty first page said that nothing matched: nothing was counted before the matches.
-    assert not [statement for statement in before_matches if "COUNT(" in statement.upper()]
+    # Without the index (the test's writes are uncommitted), the search is counted once as
+    # typed and once corrected: the facets' counts come after the matches.
+    assert len([statement for statement in before_matches if "COUNT(" in statement]) == 2
 
 
 def test_bad_parameters_answer_400_before_anything_is_streamed(client):

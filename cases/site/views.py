@@ -354,21 +354,25 @@ def case_list(request):
 
     typed_filter = case_filter
     query = case_filter.form.cleaned_data.get("q", "").strip()
-    page, ranked_newest = _matches_page(case_filter, listing, query, ordering, cursor, page_size)
+    # How many cases a search matches, or about, from the facet index: whether it matched
+    # anything decides the spelling correction, and a ranked search ranks only the newest
+    # matches when there are many (cases.search.ranked_matches). It costs the matches'
+    # bitmap, which the count and the facets use after; paging by date through a search
+    # that matches nothing, or asking whether it does (EXISTS), read every case instead.
+    matching = estimated_count(case_filter)[0] if query else None
     # Nothing matched as typed: each unknown word replaced by the closest one, as everywhere.
-    # An empty first page says so without counting.
-    if query and not page.object_list:
-        corrected = case_filter.spelling_corrected(total=0 if cursor is None else None)
-        if corrected is not None:
-            case_filter, query = corrected, corrected.corrected_query
-            context["approximate"] = {
-                "typed": params.get("q"),
-                "corrected": query,
-                "url": _link(params, q=[query]),
-            }
-            page, ranked_newest = _matches_page(
-                case_filter, listing, query, ordering, cursor, page_size
-            )
+    corrected = case_filter.spelling_corrected(total=matching)
+    if corrected is not None:
+        case_filter, query = corrected, corrected.corrected_query
+        context["approximate"] = {
+            "typed": params.get("q"),
+            "corrected": query,
+            "url": _link(params, q=[query]),
+        }
+        matching = estimated_count(case_filter)[0]
+    page, ranked_newest = _matches_page(
+        case_filter, listing, query, ordering, cursor, page_size, matching
+    )
 
     context.update(
         {
@@ -457,19 +461,17 @@ def case_list(request):
     return progressive_page(request, "cases/case_list.html", context)
 
 
-def _matches_page(case_filter, listing, query, ordering, cursor, page_size):
+def _matches_page(case_filter, listing, query, ordering, cursor, page_size, matching):
     """(the page of matches, how many newest matches were ranked or None for all).
 
-    Needs no count but for a ranked search, where the index's estimate of the matches
-    decides whether only the newest are ranked (cases.search.ranked_matches).
+    `matching` is how many cases match, or about: needed by a ranked search only.
     """
     # The page query reads plain rows; their related data is fetched once for the page.
     page_queryset = case_filter.qs.prefetch_related(None)
     ranked_newest = None
     if ordering == "relevance" and query:
-        total, _approximate = estimated_count(case_filter)
         page_queryset, ranked_newest = ranked_matches(
-            case_filter, page_queryset, listing.prefetch_related(None), query, total
+            case_filter, page_queryset, listing.prefetch_related(None), query, matching
         )
         page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
