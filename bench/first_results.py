@@ -7,7 +7,7 @@ byte. With several ports, each URL is asked of every server back to back, the or
 from one URL to the next, so that neither server always finds PostgreSQL's cache warmed by
 the other.
 
-    python bench/first_results.py --port 8771 --port 8772 [--label old --label new]
+    python -m bench.first_results --port 8771 --port 8772 [--label old --label new] [--round 1]
 
 The servers are started apart (bench/run.py's start_gunicorn() shows how): gunicorn with the
 production settings against the bench database.
@@ -25,33 +25,33 @@ MATCH = b'class="case-card"'
 COUNT = b'id="results-heading"'
 
 
-def urls():
-    """(group, path): first asks of searches and filters at a million cases."""
+COMMON = ["NATO", "Kremlin", "Europe", "evidence", "government", "Ukraine", "Russia", "war",
+          "West", "sanctions", "Moscow", "Washington", "media", "people", "president",
+          "military", "election", "Poland", "Germany", "weapons", "protest", "Baltic",
+          "refugees", "economy", "history"]  # fmt: skip
+KEYWORDS = ["war-in-ukraine", "russophobia", "anti-russian", "nato", "sanctions", "coup",
+            "colour-revolutions", "euromaidan", "protest", "nazifascist"]  # fmt: skip
+COUNTRIES = ["ukraine", "russia", "us", "germany", "poland", "uk", "belarus", "lithuania",
+             "latvia", "estonia", "france", "georgia"]  # fmt: skip
+
+
+def urls(round_):
+    """(group, path): first asks of searches and filters at a million cases, five a group,
+    other ones in each round (a page asked before is answered by the page cache)."""
 
     def path(**params):
         return "/cases/?" + urllib.parse.urlencode(params, doseq=True)
 
-    common = ["NATO", "Kremlin", "Europe", "evidence", "government"]
-    rare = synthetic.VOCABULARY[6010:6015]
-    keywords = ["russophobia", "anti-russian", "nato", "sanctions", "war-in-ukraine"]
-    countries = ["ukraine", "russia", "us", "germany", "poland"]
+    n = 5 * round_
+    common = (COMMON * 2)[n : n + 5]
+    pairs = zip(common, (COMMON * 2)[n + 7 : n + 12], strict=True)
+    rare = synthetic.VOCABULARY[6010 + n : 6015 + n]
+    filters = [(KEYWORDS[i % 10], COUNTRIES[(i + round_ + 1) % 12]) for i in range(n, n + 5)]
     groups = [
         ("search, common word", [path(q=word) for word in common]),
         ("search, rare word", [path(q=word) for word in rare]),
-        (
-            "search, two words by date",
-            [
-                path(q=f"{a} {b}", ordering="-date")
-                for a, b in zip(common, common[1:] + common[:1], strict=True)
-            ],
-        ),
-        (
-            "keyword + country",
-            [
-                path(keyword=k, country=c)
-                for k, c in zip(keywords, countries[1:] + ["france"], strict=True)
-            ],
-        ),
+        ("search, two words by date", [path(q=f"{a} {b}", ordering="-date") for a, b in pairs]),
+        ("keyword + country", [path(keyword=k, country=c) for k, c in filters]),
     ]
     return [(group, url) for group, paths in groups for url in paths]
 
@@ -90,10 +90,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, action="append", required=True)
     parser.add_argument("--label", action="append")
+    parser.add_argument("--round", type=int, default=0, help="which variants (0-4)")
     args = parser.parse_args()
     labels = args.label or [str(port) for port in args.port]
     rows = {label: {} for label in labels}
-    for n, (group, path) in enumerate(urls()):
+    for n, (group, path) in enumerate(urls(args.round)):
         order = list(zip(args.port, labels, strict=True))
         if n % 2:
             order.reverse()

@@ -142,6 +142,7 @@ class TestOnTheProductionPath:
             again = client.get("/cases/?keyword=nato")
         assert not again.streaming
         assert again.content == html
+        assert again["Content-Length"] == str(len(html))
         assert again["ETag"] == made["ETag"]
         assert [query["sql"] for query in queries.captured_queries] == ["EXECUTE read_version"]
         not_modified = client.get("/cases/?keyword=nato", headers={"If-None-Match": made["ETag"]})

@@ -311,8 +311,10 @@ def _kept_once_complete(chunks, state, response, key, store):
         size += len(chunk)
         yield chunk
     if size <= MAX_RESPONSE_BYTES:
-        content = b"".join(body)
-        store.put(key, (state.version, content, response.status_code, list(response.items())), size)
+        # Answered whole from now on, with the length a whole page has (CommonMiddleware,
+        # inside this one, sets it on the pages it sees whole).
+        headers = [*response.items(), ("Content-Length", str(size))]
+        store.put(key, (state.version, b"".join(body), response.status_code, headers), size)
 
 
 def _used_a_nonce(request):
