@@ -46,7 +46,7 @@ def urls(round_):
     common = (COMMON * 2)[n : n + 5]
     pairs = zip(common, (COMMON * 2)[n + 7 : n + 12], strict=True)
     rare = synthetic.VOCABULARY[6010 + n : 6015 + n]
-    filters = [(KEYWORDS[i % 10], COUNTRIES[(i + round_ + 1) % 12]) for i in range(n, n + 5)]
+    filters = [(k, c) for c in COUNTRIES[1:] for k in KEYWORDS][n : n + 5]
     groups = [
         ("search, common word", [path(q=word) for word in common]),
         ("search, rare word", [path(q=word) for word in rare]),
@@ -90,7 +90,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, action="append", required=True)
     parser.add_argument("--label", action="append")
-    parser.add_argument("--round", type=int, default=0, help="which variants (0-4)")
+    parser.add_argument("--round", type=int, default=0, help="which variants, 0 to 4")
     args = parser.parse_args()
     labels = args.label or [str(port) for port in args.port]
     rows = {label: {} for label in labels}
