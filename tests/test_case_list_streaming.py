@@ -160,3 +160,16 @@ class TestOnTheProductionPath:
             client.get("/cases/?q=claim").content  # noqa: B018
         monkeypatch.undo()
         assert client.get("/cases/?q=claim").streaming  # made again: nothing was kept
+
+    @pytest.mark.parametrize("ordering", ["-date", "relevance", "date"])
+    def test_a_search_the_index_finds_nothing_for_reads_no_page(self, client, ordering):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/cases/?q=qwxzvbn&ordering={ordering}")
+            html = response.content.decode()
+
+        assert response.status_code == 200
+        assert "No published case matches these filters." in html
+        assert "0 cases match these filters" in html
+        # Paging by date through a search that matches nothing read every case (20 s at a
+        # million): the index's exact zero says there is no page to read.
+        assert not [q for q in queries.captured_queries if '"cases_case"."title"' in q["sql"]]

@@ -359,9 +359,9 @@ def case_list(request):
     # matches when there are many (cases.search.ranked_matches). It costs the matches'
     # bitmap, which the count and the facets use after; paging by date through a search
     # that matches nothing, or asking whether it does (EXISTS), read every case instead.
-    matching = estimated_count(case_filter)[0] if query else None
+    matching = estimated_count(case_filter) if query else None
     # Nothing matched as typed: each unknown word replaced by the closest one, as everywhere.
-    corrected = case_filter.spelling_corrected(total=matching)
+    corrected = case_filter.spelling_corrected(total=matching[0] if query else None)
     if corrected is not None:
         case_filter, query = corrected, corrected.corrected_query
         context["approximate"] = {
@@ -369,7 +369,7 @@ def case_list(request):
             "corrected": query,
             "url": _link(params, q=[query]),
         }
-        matching = estimated_count(case_filter)[0]
+        matching = estimated_count(case_filter)
     page, ranked_newest = _matches_page(
         case_filter, listing, query, ordering, cursor, page_size, matching
     )
@@ -464,14 +464,17 @@ def case_list(request):
 def _matches_page(case_filter, listing, query, ordering, cursor, page_size, matching):
     """(the page of matches, how many newest matches were ranked or None for all).
 
-    `matching` is how many cases match, or about: needed by a ranked search only.
+    `matching` is a search's (how many cases match, whether that is an estimate).
     """
     # The page query reads plain rows; their related data is fetched once for the page.
     page_queryset = case_filter.qs.prefetch_related(None)
     ranked_newest = None
-    if ordering == "relevance" and query:
+    if matching == (0, False):
+        # Nothing matches, exactly: paging by date through nothing would read every case.
+        page_queryset = page_queryset.none()
+    elif ordering == "relevance" and query:
         page_queryset, ranked_newest = ranked_matches(
-            case_filter, page_queryset, listing.prefetch_related(None), query, matching
+            case_filter, page_queryset, listing.prefetch_related(None), query, matching[0]
         )
         page_queryset = order_cases(page_queryset, ordering, searching=True)
     if query:
