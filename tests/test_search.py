@@ -162,7 +162,7 @@ class TestSnippets:
             summary='The pipeline <script>alert(1)</script> <img src=x onerror="y">',
         )
         html = client.get("/cases/?q=pipeline").content.decode()
-        results = html[html.index('id="results-heading"') :]
+        results = html[html.index('class="results-frame"') :]
         assert "<script>alert" not in results
         assert "<img" not in results
         assert "<b>" not in results

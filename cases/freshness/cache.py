@@ -13,9 +13,10 @@ A page's language is in its URL (/ru/cases/, disinfo_db/i18n.py), so the URL key
 the language cookie only decides redirects made before this middleware, and is ignored.
 
 What is never kept: requests with other cookies or credentials (editors, sessions, API tokens),
-anything but GET, responses
-that set cookies or are streamed, errors, the admin, exports, pages carrying a CSP nonce,
-and answers computed while the connection had uncommitted writes of its own.
+anything but GET, responses that set cookies or are streamed (but for the list page, sent
+in parts and kept whole once its last part is sent: cases.site.streaming), errors, the
+admin, exports, pages carrying a CSP nonce, and answers computed while the connection had
+uncommitted writes of its own.
 
 While the database is unreachable, a kept page is answered whatever version it was made
 at, marked with X-Served-Stale and a Warning header; a URL with nothing kept gets the 503
@@ -199,14 +200,21 @@ def _cacheable_request(request):
 
 
 def _cacheable_response(response):
+    """Whether `response` may be kept; a progressive page's size is checked once complete."""
     return (
         response.status_code == 200
-        and not response.streaming
+        and (_progressive(response) or not response.streaming)
         and not response.cookies
         and "no-store" not in response.get("Cache-Control", "")
         and "private" not in response.get("Cache-Control", "")
-        and len(response.content) <= MAX_RESPONSE_BYTES
+        and (response.streaming or len(response.content) <= MAX_RESPONSE_BYTES)
     )
+
+
+def _progressive(response):
+    """A page streamed in parts, whose later parts still read the data (the list page's
+    count and facets: cases.site.streaming); other streamed answers (exports) are never kept."""
+    return response.streaming and getattr(response, "progressive", False)
 
 
 class DataVersionCacheMiddleware:
@@ -254,6 +262,9 @@ class DataVersionCacheMiddleware:
         None means the request sent no query, so read no data: a version read now is as
         good as one read before.
         """
+        if _progressive(response) and state is not None:
+            # The later parts are made after this returns: they read with the same reading.
+            response.streaming_content = _with_reading(state, response.streaming_content)
         if not _cacheable_response(response) or _used_a_nonce(request):
             return response
         if state is None:
@@ -267,9 +278,43 @@ class DataVersionCacheMiddleware:
             return response
         if not response.has_header("ETag"):
             response["ETag"] = _etag(state, key)
+        if response.streaming:
+            response.streaming_content = _kept_once_complete(
+                response.streaming_content, state, response, key, store
+            )
+            return response
         item = (state.version, response.content, response.status_code, list(response.items()))
         store.put(key, item, len(response.content))
         return response
+
+
+def _with_reading(state, chunks):
+    """`chunks`, each made within the request's reading of the version, as the view's first
+    part was: the count and facets are those of the version the page is kept at. The
+    reading is set for each step only, never left on the thread between two."""
+    chunks = iter(chunks)
+    while True:
+        with version_for_request(state):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _kept_once_complete(chunks, state, response, key, store):
+    """`chunks` as they come; the whole page is kept after the last one. A page whose
+    making failed part way (the error propagates) is never kept, nor one too large."""
+    body = []
+    size = 0
+    for chunk in chunks:
+        body.append(chunk)
+        size += len(chunk)
+        yield chunk
+    if size <= MAX_RESPONSE_BYTES:
+        # Answered whole from now on, with the length a whole page has (CommonMiddleware,
+        # inside this one, sets it on the pages it sees whole).
+        headers = [*response.items(), ("Content-Length", str(size))]
+        store.put(key, (state.version, b"".join(body), response.status_code, headers), size)
 
 
 def _used_a_nonce(request):

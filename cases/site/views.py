@@ -11,7 +11,14 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from cases.facets import FACETS, SUGGEST_FACETS, browse_counts, facet_counts, position_before
+from cases.facets import (
+    FACETS,
+    SUGGEST_FACETS,
+    browse_counts,
+    estimated_count,
+    facet_counts,
+    position_before,
+)
 from cases.filters import (
     ORDERINGS,
     CaseFilter,
@@ -37,6 +44,7 @@ from cases.search import (
 from cases.search.match import similar_published_cases
 from cases.site.claimreview import apa_citation, bibtex_entry, citation, claim_review, permalink
 from cases.site.corrections import withdrawal_url
+from cases.site.streaming import progressive_page
 
 PAGE_SIZE = 20
 PAGE_SIZES = (20, 50, 100)
@@ -345,48 +353,35 @@ def case_list(request):
         return TemplateResponse(request, "cases/case_list.html", context, status=400)
 
     typed_filter = case_filter
-    facet_limit = None if expanded else FACET_TOP + 1
-    result = facet_counts(case_filter, limit=facet_limit)
     query = case_filter.form.cleaned_data.get("q", "").strip()
+    # How many cases a search matches, or about, from the facet index: whether it matched
+    # anything decides the spelling correction, and a ranked search ranks only the newest
+    # matches when there are many (cases.search.ranked_matches). It costs the matches'
+    # bitmap, which the count and the facets use after; paging by date through a search
+    # that matches nothing, or asking whether it does (EXISTS), read every case instead.
+    matching = estimated_count(case_filter) if query else None
     # Nothing matched as typed: each unknown word replaced by the closest one, as everywhere.
-    corrected = case_filter.spelling_corrected(total=result.total)
+    corrected = case_filter.spelling_corrected(total=matching[0] if query else None)
     if corrected is not None:
         case_filter, query = corrected, corrected.corrected_query
-        result = facet_counts(corrected, limit=facet_limit)
         context["approximate"] = {
             "typed": params.get("q"),
             "corrected": query,
             "url": _link(params, q=[query]),
         }
-
-    # The page query reads plain rows; their related data is fetched once for the page.
-    page_queryset = case_filter.qs.prefetch_related(None)
-    ranked_newest = None
-    if ordering == "relevance" and query:
-        page_queryset, ranked_newest = ranked_matches(
-            case_filter, page_queryset, listing.prefetch_related(None), query, result.total
-        )
-        page_queryset = order_cases(page_queryset, ordering, searching=True)
-    if query:
-        page_queryset = with_headlines(page_queryset, query)
-    page = paginate(page_queryset, ordering, cursor, page_size)
-    prefetch_related_objects(page.object_list, *listing._prefetch_related_lookups)
-    for case in page.object_list:
-        if query:
-            case.title_html = highlighted(case.title_headline)
-            case.summary_html = highlighted(case.summary_headline, case.summary)
+        matching = estimated_count(case_filter)
+    page, ranked_newest = _matches_page(
+        case_filter, listing, query, ordering, cursor, page_size, matching
+    )
 
     context.update(
         {
             # The form and the chips keep showing what was typed, as the URL does.
             "page": page,
             "cases": page.object_list,
-            "total": result.total,
-            "total_is_approximate": result.approximate,
             "ranked_newest": ranked_newest,
             "date_order_url": _link(params, ordering=["-date"]),
             "ordering": ordering,
-            "facets": _facet_panels(params, result, expanded),
             "chips": _active_filter_chips(params, typed_filter),
             "ordering_label": ORDERINGS[ordering],
             "orderings": ORDERINGS,
@@ -412,24 +407,6 @@ def case_list(request):
             ),
             "first_url": _link(params) if cursor else None,
             "clear_url": "?",
-        }
-    )
-    first_item = _position(page, case_filter, ordering, cursor, result.total, result.approximate)
-    last_cursor = None
-    if not page.is_last:
-        last_cursor = _last_cursor(
-            ordering, page_size, result.total, result.approximate, ranked_newest
-        )
-    context.update(
-        {
-            "first_item": first_item,
-            "last_item": first_item + len(page.object_list) - 1 if first_item else None,
-            "page_number": (
-                (first_item - 1) // page_size + 1
-                if first_item and (first_item - 1) % page_size == 0
-                else None
-            ),
-            "last_url": _link(params, cursor=[last_cursor]) if last_cursor else None,
             "oldest_first_url": _link(params, ordering=["date"]) if ordering != "date" else None,
             "page_size": page_size,
             "page_sizes": [
@@ -449,7 +426,66 @@ def case_list(request):
             "table_columns": _table_columns(params, columns, ordering, bool(query)),
         }
     )
-    return TemplateResponse(request, "cases/case_list.html", context)
+
+    def counted():
+        """The exact count, the position, the last page's link and the facets: what the
+        page shows after its matches (the template calls this past its flush point)."""
+        facet_limit = None if expanded else FACET_TOP + 1
+        result = facet_counts(case_filter, limit=facet_limit)
+        first_item = _position(
+            page, case_filter, ordering, cursor, result.total, result.approximate
+        )
+        last_cursor = None
+        if not page.is_last:
+            last_cursor = _last_cursor(
+                ordering, page_size, result.total, result.approximate, ranked_newest
+            )
+        counts = {
+            "total": result.total,
+            "total_is_approximate": result.approximate,
+            "facets": _facet_panels(params, result, expanded),
+            "first_item": first_item,
+            "last_item": first_item + len(page.object_list) - 1 if first_item else None,
+            "page_number": (
+                (first_item - 1) // page_size + 1
+                if first_item and (first_item - 1) % page_size == 0
+                else None
+            ),
+            "last_url": _link(params, cursor=[last_cursor]) if last_cursor else None,
+        }
+        context.update(counts)
+        return counts
+
+    context["counted"] = counted
+    # The matches are sent as soon as they are rendered; the count and the facets follow.
+    return progressive_page(request, "cases/case_list.html", context)
+
+
+def _matches_page(case_filter, listing, query, ordering, cursor, page_size, matching):
+    """(the page of matches, how many newest matches were ranked or None for all).
+
+    `matching` is a search's (how many cases match, whether that is an estimate).
+    """
+    # The page query reads plain rows; their related data is fetched once for the page.
+    page_queryset = case_filter.qs.prefetch_related(None)
+    ranked_newest = None
+    if matching == (0, False):
+        # Nothing matches, exactly: paging by date through nothing would read every case.
+        page_queryset = page_queryset.none()
+    elif ordering == "relevance" and query:
+        page_queryset, ranked_newest = ranked_matches(
+            case_filter, page_queryset, listing.prefetch_related(None), query, matching[0]
+        )
+        page_queryset = order_cases(page_queryset, ordering, searching=True)
+    if query:
+        page_queryset = with_headlines(page_queryset, query)
+    page = paginate(page_queryset, ordering, cursor, page_size)
+    prefetch_related_objects(page.object_list, *listing._prefetch_related_lookups)
+    for case in page.object_list:
+        if query:
+            case.title_html = highlighted(case.title_headline)
+            case.summary_html = highlighted(case.summary_headline, case.summary)
+    return page, ranked_newest
 
 
 def case_detail(request, pk, slug=None):

@@ -130,3 +130,38 @@ def test_the_list_page_reads_well_on_a_phone(chromium, live_server, cases):
     assert_no_serious_axe_violations(page)
     save_screenshot(page, "list-phone")
     context.close()
+
+
+def test_the_matches_show_while_the_count_and_the_facets_are_made(
+    live_browser_page, live_server, cases, monkeypatch
+):
+    """The page is streamed: Chromium paints the matches before the rest has come."""
+    import threading
+
+    from cases.site import views
+
+    counted = threading.Event()
+    facet_counts = views.facet_counts
+
+    def slow_facet_counts(*args, **kwargs):
+        counted.wait(timeout=30)
+        return facet_counts(*args, **kwargs)
+
+    monkeypatch.setattr(views, "facet_counts", slow_facet_counts)
+    page = live_browser_page
+    page.goto(live_server.url + "/cases/?keyword=nato", wait_until="commit")
+
+    page.locator("article.case-card").first.wait_for(state="visible")
+    assert len(titles(page)) == 20
+    assert page.locator("#results-heading").count() == 0
+    assert page.locator("#facet-keyword").count() == 0
+    save_screenshot(page, "list-matches-first")
+
+    counted.set()
+    page.locator("#facet-keyword").wait_for(state="visible")
+    assert page.locator("#results-heading").inner_text() == "22 cases match these filters"
+    # The count shows above the matches, the filters on their left.
+    heading, first_case = page.locator("#results-heading"), page.locator("article.case-card").first
+    assert heading.bounding_box()["y"] < first_case.bounding_box()["y"]
+    assert page.locator("#filters").bounding_box()["x"] < first_case.bounding_box()["x"]
+    save_screenshot(page, "list-then-the-rest")
