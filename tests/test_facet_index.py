@@ -405,6 +405,27 @@ def test_a_common_word_with_too_few_sample_matches_is_counted_exactly(world, mon
 
 
 @committed
+def test_a_phrase_with_too_few_sample_matches_is_estimated_at_least_at_its_known_matches(
+    world, monkeypatch
+):
+    # Checking a phrase on every candidate costs seconds at a million cases: it stays an
+    # estimate, but never below the matches of its newest months, fetched with the sample.
+    index = _estimating_with_sample(monkeypatch, [0])
+    monkeypatch.setattr(
+        facet_index.FacetIndex, "_window_start", lambda self, rows: datetime.date(2021, 6, 1)
+    )
+    result = facet_counts(case_filter("q=%22outlet+repeated%22"))
+    bound = case_filter("q=%22outlet+repeated%22")
+
+    assert result.approximate
+    since_june_2021 = bound.qs.filter(date__gte=datetime.date(2021, 6, 1)).count()
+    assert since_june_2021 == 3
+    assert result.total == since_june_2021
+    assert facets.estimated_count(bound) == (since_june_2021, True)
+    assert not any("exact" in key for key in index.id_sets)
+
+
+@committed
 def test_a_phrase_with_many_candidates_is_estimated_where_its_words_alone_are_not(
     world, monkeypatch
 ):
