@@ -333,11 +333,11 @@ def test_the_outlet_list_counts_the_appearances_of_each_outlet(editor_client):
 # The form of a case with every link filled: 1-3. the session, the user, two-factor
 # devices; 4. the case; 5-8. its languages, countries, keywords and related cases;
 # 9. the editor's open revision; 10. correction notes; 11. appearances; 12. pending
-# references; 13-15. similar cases (word statistics, the match, the cases found);
-# 16. its status for the workflow buttons; 17. its open revisions; 18-21. the chosen
-# languages, countries, keywords and related cases in their autocomplete boxes; then one
-# query per appearance, whose outlet box reads its chosen outlet.
-CHANGE_FORM_QUERIES = 21
+# references; 13. its status for the workflow buttons; 14. its open revisions; 15-18. the
+# chosen languages, countries, keywords and related cases in their autocomplete boxes; then
+# one query per appearance, whose outlet box reads its chosen outlet. Its similar cases are
+# not matched here: the form's script loads them from the case's duplicates page.
+CHANGE_FORM_QUERIES = 18
 
 
 def test_the_case_form_asks_a_fixed_number_of_queries_and_one_per_appearance(editor_client):

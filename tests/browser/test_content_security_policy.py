@@ -34,6 +34,7 @@ ADMIN_PAGES = [
     "/admin/cases/case/",
     "/admin/cases/case/add/",
     "/admin/cases/case/{pk}/change/",
+    "/admin/cases/case/{pk}/duplicates/",
     "/admin/cases/case/{pk}/history/",
     "/admin/cases/keyword/",
     "/admin/auth/user/",

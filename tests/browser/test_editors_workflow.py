@@ -304,3 +304,33 @@ def test_the_issue_box_finds_any_issue_and_keeps_the_other_filters(browser, live
     sidebar.get_by_role("link", name="All issues").click()
     page.wait_for_url(lambda url: "issue=" not in url)
     assert page.locator("#result_list tbody tr").count() == 15
+
+
+def test_the_case_form_fills_its_possible_duplicates_after_it_shows(browser, live_server):
+    """The form shows at once with a link to the case's look-alikes; its script puts the
+    list in the form, drafts included (static/cases/admin/case_form.js)."""
+    from tests.factories import CaseFactory
+
+    ensure_groups()
+    new_user("erin", "Editors")
+    case = CaseFactory(title="NATO is preparing an attack on Russia")
+    draft = CaseFactory(title="NATO prepares an attack on Russia", status=Case.Status.DRAFT)
+    alone = CaseFactory(title="Vaccines contain microchips", summary="Chips in vaccines.")
+
+    editor = log_in(browser, live_server, "erin")
+    fragments = []
+    editor.on("request", lambda r: "/duplicates/" in r.url and fragments.append(r.url))
+    editor.goto(f"{live_server.url}/admin/cases/case/{case.pk}/change/")
+    editor.wait_for_selector("#similar-cases.loaded li")
+    listed = editor.inner_text("#similar-cases")
+    assert f"#{draft.pk} NATO prepares an attack on Russia" in listed and "Draft" in listed
+    assert "existing cases that look like this one" not in listed, "the link gave way"
+    href = editor.get_attribute("#similar-cases li a", "href")
+    assert href.endswith(f"/admin/cases/case/{draft.pk}/change/")
+    assert fragments == [f"{live_server.url}/admin/cases/case/{case.pk}/duplicates/?fragment=1"]
+    shot(editor, "possible-duplicates")
+
+    # A case like no other: the section goes away once its empty list comes.
+    editor.goto(f"{live_server.url}/admin/cases/case/{alone.pk}/change/")
+    editor.wait_for_selector("#similar-cases.loaded.empty", state="attached")
+    assert not editor.is_visible("#similar-cases")

@@ -1,6 +1,8 @@
-// Case form: lists similar existing cases while the title and summary are typed, and
-// previews the disproof as the public page will render it. Without JS the server still
-// lists similar cases on the change page and asks for confirmation on the first save.
+// Case form: lists similar existing cases, those of the case as saved once the form shows
+// (the list the section's link leads to, answered as a fragment: the match is the slow part
+// of the form) and those of the title and summary as they are typed; and previews the
+// disproof as the public page will render it. Without JS the section's link leads to the
+// list, and the server asks for confirmation on the first save of a case like another.
 "use strict";
 (function () {
   function ready(fn) {
@@ -40,13 +42,37 @@
     box.appendChild(list);
   }
 
+  // The saved case's look-alikes, unless the editor has typed first.
+  function loadDuplicates(box, typed) {
+    if (!box.dataset.duplicates || !window.fetch || !window.DOMParser) return;
+    fetch(box.dataset.duplicates, { credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        if (typed()) return;
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var list = page.getElementById("similar-list");
+        if (!list) return;
+        box.textContent = "";
+        var found = list.querySelector("li") !== null;
+        if (found) box.appendChild(document.importNode(list, true));
+        box.classList.toggle("empty", !found);
+        box.classList.add("loaded");
+      })
+      .catch(function () { /* the link to the list stays */ });
+  }
+
   ready(function () {
     var box = document.getElementById("similar-cases");
     var title = document.getElementById("id_title");
     var summary = document.getElementById("id_summary");
+    var lastQuery = "";
+    // A read-only form (view permission) has no title box but the list all the same.
+    if (box) loadDuplicates(box, function () { return lastQuery !== ""; });
     if (box && title) {
       var timer = null;
-      var lastQuery = "";
       var check = function () {
         var params = new URLSearchParams({
           title: title.value,
