@@ -35,6 +35,7 @@ from cases.search import (
     words_of_texts,
 )
 from cases.services import imports
+from cases.services.editing import save_case
 from cases.services.imports import save_cases
 from tests.factories import CaseFactory
 from tests.test_facet_index import assert_index_agrees_with_sql, world  # noqa: F401
@@ -215,17 +216,25 @@ class TestNewCases:
         assert target.related.get().title.startswith("Navy")
         assert target.updated_at > before
 
-    def test_one_batch_and_one_history_record_per_case(self, db, django_user_model):
+    def test_one_batch_that_lists_its_cases_and_no_history_record_per_case(
+        self, db, django_user_model
+    ):
         user = django_user_model.objects.create(username="importer")
         summary = save_cases(archive_rows(), Status.DRAFT, user=user, source="archive.csv")
 
         batch = ImportBatch.objects.get()
         assert summary.batch == batch
         assert (batch.source, batch.user, batch.created) == ("archive.csv", user, 3)
-        for case in Case.objects.all():
-            record = case.history.get()
-            assert record.history_change_reason == f"Import #{batch.pk}"
-            assert record.history_user == user
+        assert batch.case_ids == summary.created_ids
+        assert sorted(batch.case_ids) == sorted(Case.objects.values_list("id", flat=True))
+        assert not Case.history.exists()
+        # The first change of a case records its first version, as of the batch.
+        case = Case.objects.get(pk=batch.case_ids[0])
+        save_case(case, summary="Changed.")
+        first, changed = case.history.order_by("history_date", "history_id")
+        assert (first.history_type, first.history_change_reason) == ("+", f"Import #{batch.pk}")
+        assert (first.history_user, first.summary) == (user, archive_rows()[0].summary)
+        assert changed.summary == "Changed." and Case.history.count() == 2
 
     def test_kept_ids_and_the_sequence_moves_past_them(self, db):
         rows = archive_rows()
