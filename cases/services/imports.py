@@ -361,7 +361,9 @@ class ChunkWriter:
     (this transaction's connection); the thread that builds them goes on with the next.
 
     write() hands over a chunk; close() waits for every chunk handed over and raises the
-    first error the writing met (after which later chunks are not written).
+    first error the writing met (after which later chunks are not written). Until then
+    nothing else may use the connection: building rows asks the database nothing, since
+    the resolver has every name of the batch already (TaxonomyResolver.prepare()).
     """
 
     def __init__(self, cursor, bulk, user_id, progress):
@@ -371,7 +373,7 @@ class ChunkWriter:
         self.written = 0
         self.error = None
         self.queue = queue.Queue(maxsize=2)
-        self.thread = threading.Thread(target=self._work, daemon=True)
+        self.thread = threading.Thread(target=self._work, name="import-writer", daemon=True)
         self.thread.start()
 
     def write(self, chunk, share, vectors):
@@ -572,7 +574,7 @@ class TextsOnTheSide:
         self.jobs = queue.Queue()
         self.failed = False
         self._words = set()
-        self.thread = threading.Thread(target=self._work, daemon=True)
+        self.thread = threading.Thread(target=self._work, name="import-texts", daemon=True)
         self.thread.start()
 
     def vectors_of(self, cases):
