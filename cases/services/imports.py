@@ -25,6 +25,7 @@ rows its new rows refer to checked and locked once per value rather than row by 
 
 import csv
 import io
+import itertools
 import queue
 import threading
 from contextlib import contextmanager
@@ -561,7 +562,7 @@ APPEARANCE_COLUMNS = (
 class TextsOnTheSide:
     """Text search work of a big batch done by a second connection while this one writes:
     the search vectors of the cases handed to vectors_of(), and the words of the published
-    ones handed to add_words(), chunk by chunk in the order given, with cases.search's SQL.
+    ones handed to add_words(), chunk by chunk (vectors before words), with cases.search's SQL.
     Parsing texts is most of the database's work in an import, and the machine has a core
     for each connection.
 
@@ -571,7 +572,10 @@ class TextsOnTheSide:
     """
 
     def __init__(self):
-        self.jobs = queue.Queue()
+        # Vectors first: the writing thread waits for them, while words are wanted only
+        # at the end. (priority, order, job); a stop comes after everything handed over.
+        self.jobs = queue.PriorityQueue()
+        self.order = itertools.count()
         self.failed = False
         self._words = set()
         self.thread = threading.Thread(target=self._work, name="import-texts", daemon=True)
@@ -581,7 +585,7 @@ class TextsOnTheSide:
         """A callable that waits for, and gives, the vectors (as text) of these rows of
         create_cases(), in order; None if this connection is to compute them."""
         job = {"vectors": [case_texts(case) for case in cases], "done": threading.Event()}
-        self.jobs.put(job)
+        self.jobs.put((0, next(self.order), job))
 
         def vectors():
             job["done"].wait()
@@ -592,7 +596,7 @@ class TextsOnTheSide:
     def add_words(self, texts):
         """Find the words of these texts (title, summary, disproof, keyword names)."""
         if texts:
-            self.jobs.put({"words": texts})
+            self.jobs.put((1, next(self.order), {"words": texts}))
 
     def words(self, cursor, word_texts):
         """The words of every text handed to add_words() (word_texts: all of them, found
@@ -605,12 +609,12 @@ class TextsOnTheSide:
 
     def stop(self):
         """End the work once what was handed over is done."""
-        self.jobs.put(None)
+        self.jobs.put((2, next(self.order), None))
 
     def _work(self):
         conn = None
         try:
-            while (job := self.jobs.get()) is not None:
+            while (job := self.jobs.get()[2]) is not None:
                 try:
                     if not self.failed:
                         if conn is None:
