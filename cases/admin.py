@@ -10,7 +10,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, Func, OuterRef, Q
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -437,7 +437,13 @@ class ImportBatchFilter(CountedWhenShort, admin.SimpleListFilter):
         records = Case.history.filter(
             id=OuterRef("pk"), history_change_reason=f"Import #{int(value)}"
         )
-        return queryset.filter(Exists(records))
+        # The cases it created are listed on the batch itself.
+        created = (
+            ImportBatch.objects.filter(pk=int(value))
+            .annotate(case_id=Func(F("case_ids"), function="unnest"))
+            .values("case_id")
+        )
+        return queryset.filter(Q(Exists(records)) | Q(pk__in=created))
 
 
 class LinkedValueFilter(admin.SimpleListFilter):
@@ -1090,6 +1096,15 @@ class CaseAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
 
     # History
 
+    def history_view(self, request, object_id, extra_context=None):
+        """The case's versions; a case as its import batch created it shows the batch."""
+        case = self.get_object(request, unquote(object_id))
+        extra_context = {
+            **(extra_context or {}),
+            "import_batch": history.batch_entry(case) if case is not None else None,
+        }
+        return super().history_view(request, object_id, extra_context=extra_context)
+
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
         history.describe_records(historical_records)
 
@@ -1476,6 +1491,11 @@ class ImportBatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "skipped",
         "cases",
     ]
+    # The ids of the cases it created (up to the whole archive): the "cases" link lists them.
+    exclude = ["case_ids"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("case_ids")
 
     @admin.display(description="cases")
     def cases(self, obj):

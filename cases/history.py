@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from difflib import SequenceMatcher
 
+from django.db import connection
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -75,6 +76,85 @@ def record_now(case, user=None, reason="", history_type="~"):
     finally:
         del case._history_user
         del case._change_reason
+
+
+HISTORY_CASE_COLUMNS = (
+    "id, title, slug, summary, disproof, date, status, withdrawal_reason, version, created_at,"
+    " published_at, issue_id, source_id, source_url"
+)
+# The first record of each case of %(ids)s that an import batch created (ImportBatch
+# .case_ids) and that has none yet: the case as it is, with its links and appearances,
+# dated and attributed as the batch. What record_now() writes for a case save_case()
+# creates, in one statement for many cases.
+IMPORTED_RECORDS_SQL = f"""
+WITH firsts AS (
+    SELECT c.id, b.id AS batch_id, b.created_at, b.user_id
+    FROM cases_case c
+    CROSS JOIN LATERAL (
+        SELECT b.id, b.created_at, b.user_id FROM cases_importbatch b
+        WHERE b.case_ids @> ARRAY[c.id] ORDER BY b.id LIMIT 1
+    ) b
+    WHERE c.id = ANY(%(ids)s)
+    AND NOT EXISTS (SELECT FROM cases_historicalcase h WHERE h.id = c.id)
+), records AS (
+    INSERT INTO cases_historicalcase
+        ({HISTORY_CASE_COLUMNS}, history_date, history_change_reason, history_type,
+         history_user_id)
+    SELECT {", ".join("c." + column.strip() for column in HISTORY_CASE_COLUMNS.split(","))},
+        f.created_at, 'Import #' || f.batch_id, '+', f.user_id
+    FROM firsts f JOIN cases_case c ON c.id = f.id
+    RETURNING history_id, id
+), languages AS (
+    INSERT INTO cases_historicalcase_languages (id, case_id, history_id, language_id)
+    SELECT x.id, x.case_id, r.history_id, x.language_id
+    FROM records r JOIN cases_case_languages x ON x.case_id = r.id
+), countries AS (
+    INSERT INTO cases_historicalcase_countries (id, case_id, history_id, country_id)
+    SELECT x.id, x.case_id, r.history_id, x.country_id
+    FROM records r JOIN cases_case_countries x ON x.case_id = r.id
+), keywords AS (
+    INSERT INTO cases_historicalcase_keywords (id, case_id, history_id, keyword_id)
+    SELECT x.id, x.case_id, r.history_id, x.keyword_id
+    FROM records r JOIN cases_case_keywords x ON x.case_id = r.id
+), related AS (
+    INSERT INTO cases_historicalcase_related (id, from_case_id, history_id, to_case_id)
+    SELECT x.id, x.from_case_id, r.history_id, x.to_case_id
+    FROM records r JOIN cases_case_related x ON x.from_case_id = r.id
+), appearances AS (
+    INSERT INTO cases_historicalappearance
+        (id, case_id, outlet_id, url, archive_url, history_date, history_change_reason,
+         history_type, history_user_id)
+    SELECT a.id, a.case_id, a.outlet_id, a.url, a.archive_url, f.created_at,
+        'Import #' || f.batch_id, '+', f.user_id
+    FROM firsts f JOIN cases_appearance a ON a.case_id = f.id
+    WHERE NOT EXISTS (SELECT FROM cases_historicalappearance h WHERE h.id = a.id)
+)
+SELECT count(*) FROM records
+"""
+
+
+def record_imported(case_ids):
+    """Write the first history record of each of these cases that an import batch created
+    and that has no record yet, as of the batch (ImportBatch.case_ids: a batch lists the
+    cases it created rather than writing a record for each). Call it before anything
+    changes such a case, its links or its appearances; returns how many were written."""
+    case_ids = sorted(set(case_ids))
+    if not case_ids:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(IMPORTED_RECORDS_SQL, {"ids": case_ids})
+        return cursor.fetchone()[0]
+
+
+def batch_entry(case):
+    """The ImportBatch that created `case` when that is still its only history entry (no
+    record of its own was written since: it is as the batch left it), else None."""
+    from cases.models import ImportBatch
+
+    if case.pk is None or case.history.exists():
+        return None
+    batches = ImportBatch.objects.filter(case_ids__contains=[case.pk]).defer("case_ids")
+    return batches.order_by("id").first()
 
 
 def _fitting_reason(reason):

@@ -3,6 +3,7 @@ import hashlib
 import re
 import unicodedata
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex, HashIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -663,8 +664,11 @@ class CaseRevision(models.Model):
 class ImportBatch(models.Model):
     """One run of an import: the history entry of every case it created or changed.
 
-    The cases a batch wrote carry "Import #<id>" as the reason of their history record
-    (cases.services.imports).
+    The cases it created are listed in `case_ids`, and that is their first version's entry:
+    no history record is written for each of them. The first change of such a case writes
+    its first record, as of the batch, before the change's own (cases.history
+    .record_imported()). The cases a batch changed carry "Import #<id>" as the reason of
+    their history record (cases.services.imports).
     """
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -676,10 +680,18 @@ class ImportBatch(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0, help_text="Invalid rows left out.")
+    case_ids = ArrayField(
+        models.BigIntegerField(), default=list, blank=True, help_text="The cases it created."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "import batches"
+        indexes = [
+            # The batch that created a case (cases.history.record_imported(), the case
+            # list's import filter).
+            GinIndex(fields=["case_ids"], name="importbatch_case_ids_idx"),
+        ]
 
     def __str__(self):
         return f"Import #{self.pk}"

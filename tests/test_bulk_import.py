@@ -4,6 +4,7 @@ bookkeeping every write owes (search, history, change log, facet index)."""
 
 import datetime
 import io
+import threading
 
 import pytest
 from django.db import connection
@@ -35,6 +36,7 @@ from cases.search import (
     words_of_texts,
 )
 from cases.services import imports
+from cases.services.editing import save_case
 from cases.services.imports import save_cases
 from tests.factories import CaseFactory
 from tests.test_facet_index import assert_index_agrees_with_sql, world  # noqa: F401
@@ -120,12 +122,14 @@ class TestNewCases:
         assert SearchWord.objects.filter(word="mccain").exists()
 
     @pytest.mark.parametrize("parallel_from", [2, 10_000])
+    @pytest.mark.parametrize("chunk", [5000, 2])
     def test_search_vectors_and_words_are_those_of_the_write_path(
-        self, db, monkeypatch, parallel_from
+        self, db, monkeypatch, parallel_from, chunk
     ):
         # A second connection shares the text work of a big batch; this one does a small
-        # batch's alone.
+        # batch's alone. The cases are built and written chunk by chunk.
         monkeypatch.setattr(imports, "PARALLEL_TEXTS", parallel_from)
+        monkeypatch.setattr(imports, "CHUNK_CASES", chunk)
         # Texts go to the database in chunks; one text a statement here.
         monkeypatch.setattr(search, "TEXTS_PER_STATEMENT", 1)
         backends = {"words": [], "vectors": []}
@@ -165,9 +169,11 @@ class TestNewCases:
             cursor.execute("SELECT pg_backend_pid()")
             (this_one,) = cursor.fetchone()
         if parallel_from == 2:
-            # The second connection computed the last case's vector and every word.
-            assert len(backends["vectors"]) == 1 and backends["vectors"] != [this_one]
-            assert backends["words"] == backends["vectors"]
+            # The second connection computed the last case's vector of each chunk, and
+            # every word.
+            chunks = 1 if chunk == 5000 else 2
+            assert len(backends["vectors"]) == chunks and this_one not in backends["vectors"]
+            assert set(backends["words"]) == set(backends["vectors"])
         else:
             assert backends == {"words": [this_one], "vectors": []}
         assert len(vectors) == 3 and all(stored for stored, _ in vectors)
@@ -215,17 +221,25 @@ class TestNewCases:
         assert target.related.get().title.startswith("Navy")
         assert target.updated_at > before
 
-    def test_one_batch_and_one_history_record_per_case(self, db, django_user_model):
+    def test_one_batch_that_lists_its_cases_and_no_history_record_per_case(
+        self, db, django_user_model
+    ):
         user = django_user_model.objects.create(username="importer")
         summary = save_cases(archive_rows(), Status.DRAFT, user=user, source="archive.csv")
 
         batch = ImportBatch.objects.get()
         assert summary.batch == batch
         assert (batch.source, batch.user, batch.created) == ("archive.csv", user, 3)
-        for case in Case.objects.all():
-            record = case.history.get()
-            assert record.history_change_reason == f"Import #{batch.pk}"
-            assert record.history_user == user
+        assert batch.case_ids == summary.created_ids
+        assert sorted(batch.case_ids) == sorted(Case.objects.values_list("id", flat=True))
+        assert not Case.history.exists()
+        # The first change of a case records its first version, as of the batch.
+        case = Case.objects.get(pk=batch.case_ids[0])
+        save_case(case, summary="Changed.")
+        first, changed = case.history.order_by("history_date", "history_id")
+        assert (first.history_type, first.history_change_reason) == ("+", f"Import #{batch.pk}")
+        assert (first.history_user, first.summary) == (user, archive_rows()[0].summary)
+        assert changed.summary == "Changed." and Case.history.count() == 2
 
     def test_kept_ids_and_the_sequence_moves_past_them(self, db):
         rows = archive_rows()
@@ -369,27 +383,24 @@ def test_a_big_batch_is_one_change_of_the_log_that_names_every_case(monkeypatch)
     assert_index_agrees_with_sql()
 
 
-def test_a_big_batch_refers_only_to_rows_that_exist(db, monkeypatch):
+@pytest.mark.parametrize("chunk", [5000, 1])
+def test_a_big_batch_refers_only_to_rows_that_exist(db, monkeypatch, chunk):
     # Written in bulk, rows are not checked one by one against their foreign keys: the
-    # batch checks (and locks) each value they refer to once.
+    # batch checks (and locks) each value they refer to once. With a chunk a case, the
+    # error is met by the thread writing while the next chunk is built.
     monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+    monkeypatch.setattr(imports, "CHUNK_CASES", chunk)
     resolver = imports.TaxonomyResolver()
-    outlet = resolver.outlet
-
-    def vanished_outlet(name, domain=""):
-        found = outlet(name, domain)
-        if name == "Sputnik":
-            Outlet.objects.filter(pk=found.pk).delete()
-        return found
-
     rows = archive_rows()
     resolver.prepare(rows)
-    monkeypatch.setattr(resolver, "outlet", vanished_outlet)
+    # Gone after the names were resolved: the second case refers to it.
+    Outlet.objects.filter(pk=resolver.outlet("Sputnik").pk).delete()
 
     with pytest.raises(CaseImportError, match="cases_outlet has no row with id"):
         save_cases(rows, Status.PUBLISHED, resolver=resolver)
 
-    assert not Case.objects.exists()
+    assert not Case.objects.exists() and not ImportBatch.objects.exists()
+    assert not any(thread.name.startswith("import") for thread in threading.enumerate())
 
 
 class TestProgress:

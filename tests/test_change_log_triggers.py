@@ -45,6 +45,11 @@ NOT_LOGGED = {
     "cases_searchword",
     # A delete's tombstone, written with the delete, which the cases_case triggers log.
     "cases_deletedcase",
+    # History and import batches: read by the write path (cases.history.record_imported())
+    # and the admin, never by a cached or public read.
+    "cases_historicalcase",
+    "cases_historicalappearance",
+    "cases_importbatch",
 }
 
 INSERT, DELETE, UPDATE, TRUNCATE = 4, 8, 16, 32

@@ -6,9 +6,9 @@ import pytest
 
 from cases import history
 from cases.importers import parse_file
-from cases.models import Case, CorrectionNote, ImportBatch
-from cases.services import merge
-from cases.services.editing import save_case
+from cases.models import Case, CorrectionNote, ImportBatch, Keyword
+from cases.services import merge, taxonomy
+from cases.services.editing import delete_case, save_case
 from cases.services.imports import save_cases
 from tests.editors import case_form_data, change_url, make_user
 from tests.factories import (
@@ -166,34 +166,73 @@ def test_a_case_page_without_corrections_has_no_corrections_section(client):
     assert 'class="corrections"' not in html
 
 
-def test_an_import_records_one_history_entry_per_case(seed_file, tmp_path):
+def test_an_import_batch_is_the_first_entry_of_the_cases_it_created(
+    seed_file, tmp_path, editor_client, editor
+):
     csv_file = tmp_path / "more.csv"
     csv_file.write_text(
         "title,keywords,outlets,urls,archive_urls\n"
         "A claim with links,NATO;Protest,RT;,https://rt.example/a;https://x.example/b,;\n"
     )
-    summary = save_cases(parse_file(seed_file) + parse_file(csv_file))
+    summary = save_cases(parse_file(seed_file) + parse_file(csv_file), user=editor)
     batch = summary.batch
     assert (batch.created, batch.updated, batch.unchanged) == (Case.objects.count(), 0, 0)
+    # The batch lists the cases it created; no record is written for each.
+    assert sorted(batch.case_ids) == sorted(Case.objects.values_list("id", flat=True))
+    before, slugs = {}, dict(Case.objects.values_list("id", "slug"))
+    for case in Case.objects.all():
+        assert not case.history.exists() and history.batch_entry(case) == batch
+        # Its first version is known: a later stale save can be merged against it.
+        before[case.pk] = merge.snapshot_json(history.current_snapshot(case))
+        assert merge.at_version(case, 1) == before[case.pk]
+        assert merge.last_editor(case, 1) == editor
+    page = editor_client.get(f"/admin/cases/case/{case.pk}/history/").content.decode()
+    assert f"Import #{batch.pk}" in page and "unchanged since" in page
+
     recorded = {"keywords": 0, "appearances": 0}
     for case in Case.objects.all():
-        assert case.history.count() == 1
-        record = case.history.get()
-        assert record.history_type == "+" and record.history_change_reason == f"Import #{batch.pk}"
-        assert (record.version, record.title, record.slug) == (case.version, case.title, case.slug)
-        assert sorted(record.keywords.values_list("keyword_id", flat=True)) == sorted(
+        # The first change writes the first version's record, as of the batch, then its own.
+        save_case(case, title=case.title + " (edited)", reason="Typo")
+        first, edit_record = case.history.order_by("history_date", "history_id")
+        assert (edit_record.history_type, edit_record.history_change_reason) == ("~", "Typo")
+        assert first.history_type == "+" and first.history_change_reason == f"Import #{batch.pk}"
+        assert (first.history_date, first.history_user) == (batch.created_at, editor)
+        assert (first.version, first.title) == (1, case.title.removesuffix(" (edited)"))
+        assert first.slug == slugs[case.pk]
+        assert sorted(first.keywords.values_list("keyword_id", flat=True)) == sorted(
             case.keywords.values_list("id", flat=True)
         )
-        recorded["keywords"] += record.keywords.count()
+        recorded["keywords"] += first.keywords.count()
         # The record's appearances are those of the case (what the history page shows).
-        shown = history.appearances_at(case.pk, record.history_date)
+        shown = history.appearances_at(case.pk, first.history_date)
         assert [(a.outlet_id, a.url) for a in shown] == list(
             case.appearances.values_list("outlet_id", "url")
         )
         recorded["appearances"] += len(shown)
-        # A version the history knows: a later stale save can be merged against it.
-        assert merge.at_version(case, 1) == merge.snapshot_json(history.current_snapshot(case))
+        assert merge.at_version(case, 1) == before[case.pk]
+        assert history.batch_entry(case) is None
     assert recorded["keywords"] > 0 and recorded["appearances"] > 0
+    page = editor_client.get(f"/admin/cases/case/{case.pk}/history/").content.decode()
+    assert f"Import #{batch.pk}" in page and "Typo" in page
+
+
+def test_a_taxonomy_merge_or_a_delete_records_an_imported_case_as_it_was_first(seed_file):
+    batch = save_cases(parse_file(seed_file)).batch
+    case = Case.objects.filter(keywords__isnull=False).order_by("id").first()
+    first_keywords = sorted(case.keywords.values_list("id", flat=True))
+    keyword = Keyword.objects.get(pk=first_keywords[0])
+    taxonomy.merge(KeywordFactory(name="Somewhere else"), [keyword])
+
+    first = case.history.order_by("history_date", "history_id").first()
+    assert first.history_change_reason == f"Import #{batch.pk}"
+    assert sorted(first.keywords.values_list("keyword_id", flat=True)) == first_keywords
+
+    other = Case.objects.exclude(pk__in=Case.history.values("id")).first()
+    delete_case(other)
+    assert [r.history_type for r in Case.history.filter(id=other.pk).order_by("history_date")] == [
+        "+",
+        "-",
+    ]
 
 
 def test_re_importing_the_same_file_writes_nothing(seed_file):

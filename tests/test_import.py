@@ -420,13 +420,15 @@ class TestMalformedFiles:
 
         self.assert_rejected(path, 4, "could not be saved: refused")
 
+    # _insert_staged() runs in the thread that writes chunk by chunk; _relate() after it.
+    @pytest.mark.parametrize("step", ["_insert_staged", "_relate"])
     def test_a_database_error_in_the_bulk_write_rolls_back_the_whole_file(
-        self, tmp_path, monkeypatch
+        self, tmp_path, monkeypatch, step
     ):
         def refuse(*args):
             raise DatabaseError("refused")
 
-        monkeypatch.setattr(imports, "_record_history", refuse)
+        monkeypatch.setattr(imports, step, refuse)
         path = write(tmp_path, "cases.csv", "title\nNew claim one\nNew claim two\n")
         counts = database_counts()
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from cases import history, workflow
@@ -302,6 +303,7 @@ def delete_case(case, user=None):
     """Delete a case; a case the public had seen leaves a tombstone for syncing partners."""
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
+        history.record_imported([case.pk])
         related = list(case.related.values_list("pk", flat=True))
         # The tombstone (DeletedCase) is written by a post_delete signal, so that a delete
         # from a shell leaves one too.
@@ -417,11 +419,17 @@ def _locked(case, expected_version):
     stored = (
         Case.objects.select_for_update()
         .filter(pk=case.pk)
-        .values("version", "slug", "issue_id", *[name for name in FIELDS if name != "issue"])
+        .annotate(recorded=Exists(Case.history.filter(id=OuterRef("pk"))))
+        .values(
+            "version", "slug", "issue_id", "recorded", *[name for name in FIELDS if name != "issue"]
+        )
         .get()
     )
     if expected_version is not None and stored["version"] != expected_version:
         raise EditConflict(case, expected_version, stored["version"])
+    if not stored["recorded"]:
+        # Created by an import batch: its first record, before anything changes it.
+        history.record_imported([case.pk])
     return stored
 
 

@@ -2,11 +2,11 @@
 
 The whole file is one transaction: a bad file leaves nothing behind.
 
-- New cases are written set by set (create_cases()): links and appearances by COPY, the
-  cases by COPY into a staging table and one INSERT ... SELECT that computes their search
-  vectors with the write path's SQL, then pending references and one history record per
-  case in a few statements. A second connection shares the text search work of a big
-  batch. A 10,000-case archive loads in about ten seconds.
+- New cases are written set by set (create_cases()), a chunk at a time while the next is
+  built: links and appearances by COPY, the cases by COPY into a staging table and an
+  INSERT ... SELECT that computes their search vectors with the write path's SQL, then
+  pending references in a few statements. A second connection shares the text search
+  work of a big batch. No history record is written per new case: the batch lists them.
 - Cases the file matches (cases.importers.base.ExistingCases: source key first, then title
   and date) are compared with the file in bulk; only those that differ go through
   cases.services.editing.save_case(), one by one, with its merge, review and history rules.
@@ -14,8 +14,9 @@ The whole file is one transaction: a bad file leaves nothing behind.
 - Paste import (propose=True) goes through save_case() for every case: a change to a
   published case becomes a revision waiting for review.
 
-Every case an import writes gets one history record whose reason names the ImportBatch,
-the one entry that lists the run (file, user, counts). The change log follows by itself:
+The ImportBatch is the one entry that lists the run (file, user, counts) and the cases it
+created: their first version's history entry. Every case an import changes gets one
+history record whose reason names the batch. The change log follows by itself:
 its triggers are per statement (cases.freshness.dataversion). A batch of more new cases
 than one statement logs case by case (BIG_STATEMENT) is written in bulk instead
 (writing_in_bulk()): one change for the batch, each of its cases logged once, and the
@@ -24,6 +25,8 @@ rows its new rows refer to checked and locked once per value rather than row by 
 
 import csv
 import io
+import itertools
+import queue
 import threading
 from contextlib import contextmanager
 
@@ -87,8 +90,10 @@ def save_cases(
 
     A related title names a case already in the database, or becomes a pending reference
     that links up when its case arrives, later in the same file or in another import.
-    Each created or changed case gets one history entry, attributed to `user`, whose
-    reason names the import batch. stream: where progress goes (standard error by default).
+    The batch (attributed to `user`) lists the cases it created, their first version's
+    history entry; each changed case gets one history entry whose reason names the batch
+    (paste import: each created case too). stream: where progress goes (standard error by
+    default).
     """
     summary = ImportSummary()
     with transaction.atomic():
@@ -218,13 +223,88 @@ def save_case(
 
 
 def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, stream=None):
-    """Create every parsed case as a new case, in a few statements; returns their ids."""
+    """Create every parsed case as a new case, in a few statements; returns their ids.
+
+    The rows are built here, CHUNK_CASES cases at a time, while a writer thread writes the
+    chunks before them on this transaction's connection (psycopg2 lets go of the GIL while
+    the database works): the database and Python each keep a core busy.
+    """
     now = timezone.now()
     progress = Progress("new cases", len(parsed_cases), stream)
     ids = _case_ids(parsed_cases, keep_ids)
     user_id = user.pk if user is not None else None
-    cases, links, appearances, texts = [], {name: [] for name in LINK_TABLES}, [], []
-    for done, (pk, parsed) in enumerate(zip(ids, parsed_cases, strict=True)):
+    bulk = len(parsed_cases) > BIG_STATEMENT
+    # A big batch shares the text search work with a second connection: the search vectors
+    # of the last SIDE_SHARE percent of each chunk's cases, and the words of its published
+    # ones (for search suggestions).
+    side = TextsOnTheSide() if len(parsed_cases) >= PARALLEL_TEXTS else None
+    texts = []
+    with connection.cursor() as cursor, writing_in_bulk(cursor, bulk):
+        writer = ChunkWriter(cursor, bulk, user_id, progress)
+        try:
+            cursor.execute(STAGING_SQL)
+            for start in range(0, len(parsed_cases), CHUNK_CASES):
+                chunk = _chunk_rows(
+                    ids[start : start + CHUNK_CASES],
+                    parsed_cases[start : start + CHUNK_CASES],
+                    resolver,
+                    status,
+                    user_id,
+                    now,
+                )
+                texts += chunk.texts
+                share = -(-len(chunk.cases) * SIDE_SHARE // 100) if side else 0
+                vectors = side.vectors_of(chunk.cases[-share:]) if share else None
+                if side:
+                    side.add_words(chunk.texts)
+                writer.write(chunk, share, vectors)
+        except BaseException:
+            if side:
+                side.stop()
+            raise
+        finally:
+            writer.close()
+        cursor.execute("DROP TABLE import_case")
+        words = side.words(cursor, texts) if side else sorted(words_of_texts(cursor, texts))
+        cursor.execute(
+            "INSERT INTO cases_searchword (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
+            [words],
+        )
+        if keep_ids:
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('cases_case', 'id'),"
+                " greatest((SELECT max(id) FROM cases_case), 1))"
+            )
+        progress.finish()
+        linked = _relate(ids, parsed_cases)
+        # The batch lists the cases it created: their first version's history entry
+        # (cases.history.record_imported() writes a case's record when it first changes).
+        batch.case_ids = ids
+        if bulk:
+            # The change log's one change for the batch, and each case it wrote or linked
+            # to for the partners' changes feed.
+            record_cases_changed(cursor, "SELECT unnest(%s::bigint[])", [ids + sorted(linked)])
+            record_full_change(cursor)
+    return ids
+
+
+# New cases are built and written this many at a time.
+CHUNK_CASES = 5000
+
+
+class Chunk:
+    """The rows of CHUNK_CASES new cases: cases (CASE_COLUMNS and keyword names), links by
+    name, appearances, and the texts of the published ones."""
+
+    def __init__(self):
+        self.cases, self.appearances, self.texts = [], [], []
+        self.links = {name: [] for name in LINK_TABLES}
+
+
+def _chunk_rows(ids, parsed_cases, resolver, status, user_id, now):
+    chunk = Chunk()
+    cases, links, appearances, texts = chunk.cases, chunk.links, chunk.appearances, chunk.texts
+    for pk, parsed in zip(ids, parsed_cases, strict=True):
         case_status = new_status(status, parsed)
         title = parsed.title.strip()
         issue = resolver.issue(parsed.issue)
@@ -265,7 +345,7 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
         ):
             for value_id in dict.fromkeys(value.pk for value in values):
                 links[name].append((pk, value_id))
-        if case_status == Case.Status.PUBLISHED:
+        if published:
             texts.append((title, parsed.summary, parsed.disproof, names))
         for ref in parsed.appearances:
             outlet = resolver.outlet(ref.outlet, ref.outlet_domain) if ref.outlet else None
@@ -274,53 +354,94 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
                 (pk, outlet.pk if outlet else None, url, archive_url, "", "")
                 + lookup_keys(url, archive_url)
             )
-        if done % 1000 == 0:
-            progress.update(done)
-    # A big batch shares the text search work with a second connection: the search vectors
-    # of its last cases, then the words of its published ones (for search suggestions).
-    share = len(cases) * SIDE_SHARE // 100 if len(cases) >= PARALLEL_TEXTS else 0
-    side = TextsOnTheSide([case_texts(case) for case in cases[-share:]], texts) if share else None
-    head, tail = cases[: len(cases) - share], cases[len(cases) - share :]
-    bulk = len(cases) > BIG_STATEMENT
-    with connection.cursor() as cursor, writing_in_bulk(cursor, bulk):
-        if bulk:
-            _lock_values(cursor, cases, links, appearances, user_id)
+    return chunk
+
+
+class ChunkWriter:
+    """Writes chunks of new cases (Chunk) in order, on a thread of its own, with `cursor`
+    (this transaction's connection); the thread that builds them goes on with the next.
+
+    write() hands over a chunk; close() waits for every chunk handed over and raises the
+    first error the writing met (after which later chunks are not written). Until then
+    nothing else may use the connection: building rows asks the database nothing, since
+    the resolver has every name of the batch already (TaxonomyResolver.prepare()).
+    """
+
+    def __init__(self, cursor, bulk, user_id, progress):
+        self.cursor, self.bulk, self.progress = cursor, bulk, progress
+        self.user_id = user_id
+        self.locked = {table: set() for table in LOCKED_TABLES}
+        self.written = 0
+        self.error = None
+        self.queue = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._work, name="import-writer", daemon=True)
+        self.thread.start()
+
+    def write(self, chunk, share, vectors):
+        """Write `chunk`; the search vectors of its last `share` cases will be `vectors`
+        (a callable giving them as text, or None: this connection computes them)."""
+        if self.error is not None:
+            self.close()
+        self.queue.put((chunk, share, vectors))
+
+    def close(self):
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def _work(self):
+        while (job := self.queue.get()) is not None:
+            if self.error is None:
+                try:
+                    self._write(*job)
+                except BaseException as error:
+                    self.error = error
+
+    def _write(self, chunk, share, vectors):
+        cursor = self.cursor
+        if self.bulk:
+            self._lock(chunk)
         for name, table in LINK_TABLES.items():
-            copy_rows(cursor, table, ("case_id", LINK_COLUMNS[name]), links[name])
-        cursor.execute(STAGING_SQL)
+            copy_rows(cursor, table, ("case_id", LINK_COLUMNS[name]), chunk.links[name])
         # The search vectors of the first cases are computed as they go in (one write of
         # each row and its indexes); then the others, with the vectors computed beside.
-        _insert_staged(cursor, [(*case, None) for case in head])
-        vectors = (side.vectors() if side else None) or [None] * len(tail)
-        _insert_staged(cursor, list(map(tuple.__add__, tail, [(v,) for v in vectors])))
-        cursor.execute("DROP TABLE import_case")
-        words = side.words(cursor) if side else sorted(words_of_texts(cursor, texts))
-        cursor.execute(
-            "INSERT INTO cases_searchword (word) SELECT unnest(%s::text[]) ON CONFLICT DO NOTHING",
-            [words],
+        head, tail = (
+            chunk.cases[: len(chunk.cases) - share],
+            chunk.cases[len(chunk.cases) - share :],
         )
-        copy_rows(cursor, "cases_appearance", APPEARANCE_COLUMNS, appearances, ["outlet_id"])
-        if keep_ids:
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('cases_case', 'id'),"
-                " greatest((SELECT max(id) FROM cases_case), 1))"
-            )
-        progress.finish()
-        linked = _relate(ids, parsed_cases)
-        _record_history(ids, now, user_id, batch.reason)
-        if bulk:
-            # The change log's one change for the batch, and each case it wrote or linked
-            # to for the partners' changes feed.
-            record_cases_changed(cursor, "SELECT unnest(%s::bigint[])", [ids + sorted(linked)])
-            record_full_change(cursor)
-    return ids
+        _insert_staged(cursor, [(*case, None) for case in head])
+        tail_vectors = (vectors() if vectors else None) or [None] * len(tail)
+        _insert_staged(
+            cursor, [(*case, vector) for case, vector in zip(tail, tail_vectors, strict=True)]
+        )
+        copy_rows(cursor, "cases_appearance", APPEARANCE_COLUMNS, chunk.appearances, ["outlet_id"])
+        self.written += len(chunk.cases)
+        self.progress.update(self.written)
+
+    def _lock(self, chunk):
+        """What a foreign key check of each new row does, once per value: the issues,
+        taxonomy values, outlets and user the new rows refer to exist, and stay until this
+        transaction ends."""
+        wanted = {
+            "cases_issue": {case[6] for case in chunk.cases},
+            "cases_outlet": {row[1] for row in chunk.appearances},
+            "auth_user": {self.user_id},
+        }
+        for name, table in LINK_VALUE_TABLES.items():
+            wanted[table] = {value_id for _, value_id in chunk.links[name]}
+        for table, values in wanted.items():
+            new = values - self.locked[table]
+            lock_rows(self.cursor, table, new)
+            self.locked[table] |= new
 
 
 @contextmanager
 def writing_in_bulk(cursor, bulk):
     """A big batch is written with the change log's per-statement bookkeeping off, and, for
     a superuser, without a foreign key check per row: cases.freshness.dataversion.bulk_write().
-    The batch then locks the rows its new rows refer to itself (_lock_values(), _relate()),
+    The batch then locks the rows its new rows refer to itself (ChunkWriter._lock(), _relate()),
     once per value, and logs its cases once at the end. A small batch is written as any
     other write: its triggers log each case, so the facet index updates them in place.
     """
@@ -329,17 +450,6 @@ def writing_in_bulk(cursor, bulk):
         return
     with bulk_write(cursor):
         yield
-
-
-def _lock_values(cursor, cases, links, appearances, user_id):
-    """What a foreign key check of each new row does, once per value: the issues, taxonomy
-    values, outlets and user the new rows refer to exist, and stay until this transaction
-    ends."""
-    lock_rows(cursor, "cases_issue", {case[6] for case in cases})
-    for name, table in LINK_VALUE_TABLES.items():
-        lock_rows(cursor, table, {value_id for _, value_id in links[name]})
-    lock_rows(cursor, "cases_outlet", {row[1] for row in appearances})
-    lock_rows(cursor, "auth_user", {user_id})
 
 
 def lock_rows(cursor, table, ids):
@@ -396,9 +506,12 @@ FROM import_case c LEFT JOIN import_vector v ON v.id = c.id
     columns=", ".join(CASE_COLUMNS), staged=", ".join("c." + column for column in CASE_COLUMNS)
 )
 # From this many new cases on, a second connection shares the text search work; it computes
-# the search vectors of this share of them (percent), then the published ones' words.
+# the search vectors of this share of them (percent, rounded up) and the published ones'
+# words. Per 100,000 cases the words take it about 8 s of CPU and all the vectors 9 s, while
+# this connection writes for about 12 s and Python builds the rows for about 8 s: with 30%
+# of the vectors on the side, both cores have about as much to do.
 PARALLEL_TEXTS = 500
-SIDE_SHARE = 50
+SIDE_SHARE = 30
 
 
 def _insert_staged(cursor, rows):
@@ -433,6 +546,8 @@ LINK_VALUE_TABLES = {
     "countries": "cases_country",
     "keywords": "cases_keyword",
 }
+# The tables whose rows new cases refer to (ChunkWriter locks them).
+LOCKED_TABLES = ("cases_issue", "cases_outlet", "auth_user", *LINK_VALUE_TABLES.values())
 APPEARANCE_COLUMNS = (
     "case_id",
     "outlet_id",
@@ -446,48 +561,77 @@ APPEARANCE_COLUMNS = (
 
 class TextsOnTheSide:
     """Text search work of a big batch done by a second connection while this one writes:
-    the search vectors of the last `share` of the cases (`vector_texts`), then the words of
-    the published ones (`word_texts`), with cases.search's SQL. Parsing texts is most of the
-    database's work in an import, and the machine has a core for each connection.
+    the search vectors of the cases handed to vectors_of(), and the words of the published
+    ones handed to add_words(), chunk by chunk (vectors before words), with cases.search's SQL.
+    Parsing texts is most of the database's work in an import, and the machine has a core
+    for each connection.
 
     The texts are given as values, so that connection needs nothing this transaction wrote.
-    Should it fail, vectors() gives None (this connection computes them as the cases go
+    Should it fail, the vectors are None (this connection computes them as the cases go
     in) and words() finds the words here.
     """
 
-    def __init__(self, vector_texts, word_texts):
-        self.vector_texts, self.word_texts = vector_texts, word_texts
-        self._vectors, self._words = None, None
-        self.vectors_done = threading.Event()
-        self.thread = threading.Thread(target=self._work)
+    def __init__(self):
+        # Vectors first: the writing thread waits for them, while words are wanted only
+        # at the end. (priority, order, job); a stop comes after everything handed over.
+        self.jobs = queue.PriorityQueue()
+        self.order = itertools.count()
+        self.failed = False
+        self._words = set()
+        self.thread = threading.Thread(target=self._work, name="import-texts", daemon=True)
         self.thread.start()
 
-    def _work(self):
-        try:
-            conn = connections.create_connection(DEFAULT_DB_ALIAS)
-            try:
-                with conn.cursor() as cursor:
-                    self._vectors = vectors_of_texts(cursor, self.vector_texts)
-                    self.vectors_done.set()
-                    self._words = words_of_texts(cursor, self.word_texts)
-            finally:
-                conn.close()
-        except DatabaseError:
-            pass
-        finally:
-            self.vectors_done.set()
+    def vectors_of(self, cases):
+        """A callable that waits for, and gives, the vectors (as text) of these rows of
+        create_cases(), in order; None if this connection is to compute them."""
+        job = {"vectors": [case_texts(case) for case in cases], "done": threading.Event()}
+        self.jobs.put((0, next(self.order), job))
 
-    def vectors(self):
-        """The vectors (as text) of vector_texts, in order, or None."""
-        self.vectors_done.wait()
-        return self._vectors
+        def vectors():
+            job["done"].wait()
+            return job.get("result")
 
-    def words(self, cursor):
-        """The words of word_texts, sorted."""
+        return vectors
+
+    def add_words(self, texts):
+        """Find the words of these texts (title, summary, disproof, keyword names)."""
+        if texts:
+            self.jobs.put((1, next(self.order), {"words": texts}))
+
+    def words(self, cursor, word_texts):
+        """The words of every text handed to add_words() (word_texts: all of them, found
+        with `cursor` should the second connection have failed), sorted."""
+        self.stop()
         self.thread.join()
-        if self._words is None:
-            self._words = words_of_texts(cursor, self.word_texts)
+        if self.failed:
+            self._words = set(words_of_texts(cursor, word_texts))
         return sorted(self._words)
+
+    def stop(self):
+        """End the work once what was handed over is done."""
+        self.jobs.put((2, next(self.order), None))
+
+    def _work(self):
+        conn = None
+        try:
+            while (job := self.jobs.get()[2]) is not None:
+                try:
+                    if not self.failed:
+                        if conn is None:
+                            conn = connections.create_connection(DEFAULT_DB_ALIAS)
+                        with conn.cursor() as cursor:
+                            if "words" in job:
+                                self._words.update(words_of_texts(cursor, job["words"]))
+                            else:
+                                job["result"] = vectors_of_texts(cursor, job["vectors"])
+                except DatabaseError:
+                    self.failed = True
+                finally:
+                    if "done" in job:
+                        job["done"].set()
+        finally:
+            if conn is not None:
+                conn.close()
 
 
 def _case_ids(parsed_cases, keep_ids):
@@ -599,53 +743,6 @@ def _relate(ids, parsed_cases):
     # Cases already in the database that now show a new related case.
     editing.touch(linked)
     return linked
-
-
-HISTORY_CASE_COLUMNS = (
-    "id, title, slug, summary, disproof, date, status, withdrawal_reason, version, created_at,"
-    " published_at, issue_id, source_id, source_url"
-)
-HISTORY_SQL = f"""
-WITH records AS (
-    INSERT INTO cases_historicalcase
-        ({HISTORY_CASE_COLUMNS}, history_date, history_change_reason, history_type,
-         history_user_id)
-    SELECT {HISTORY_CASE_COLUMNS}, %(now)s, %(reason)s, '+', %(user)s
-    FROM cases_case WHERE id = ANY(%(ids)s)
-    RETURNING history_id, id
-), languages AS (
-    INSERT INTO cases_historicalcase_languages (id, case_id, history_id, language_id)
-    SELECT x.id, x.case_id, r.history_id, x.language_id
-    FROM records r JOIN cases_case_languages x ON x.case_id = r.id
-), countries AS (
-    INSERT INTO cases_historicalcase_countries (id, case_id, history_id, country_id)
-    SELECT x.id, x.case_id, r.history_id, x.country_id
-    FROM records r JOIN cases_case_countries x ON x.case_id = r.id
-), keywords AS (
-    INSERT INTO cases_historicalcase_keywords (id, case_id, history_id, keyword_id)
-    SELECT x.id, x.case_id, r.history_id, x.keyword_id
-    FROM records r JOIN cases_case_keywords x ON x.case_id = r.id
-), related AS (
-    INSERT INTO cases_historicalcase_related (id, from_case_id, history_id, to_case_id)
-    SELECT x.id, x.from_case_id, r.history_id, x.to_case_id
-    FROM records r JOIN cases_case_related x ON x.from_case_id = r.id
-), appearances AS (
-    INSERT INTO cases_historicalappearance
-        (id, case_id, outlet_id, url, archive_url, history_date, history_change_reason,
-         history_type, history_user_id)
-    SELECT a.id, a.case_id, a.outlet_id, a.url, a.archive_url, %(now)s, %(reason)s, '+',
-        %(user)s
-    FROM cases_appearance a WHERE a.case_id = ANY(%(ids)s)
-)
-SELECT count(*) FROM records
-"""
-
-
-def _record_history(ids, now, user_id, reason):
-    """One history record per new case, with its links and appearances, in one statement:
-    what history.record_now() writes for a case created through save_case()."""
-    with connection.cursor() as cursor:
-        cursor.execute(HISTORY_SQL, {"ids": ids, "now": now, "reason": reason, "user": user_id})
 
 
 # Cases the file matched: which differ

@@ -71,7 +71,12 @@ def current(case):
 def at_version(case, version):
     """The case as it was at `version`, in snapshot JSON form; None if not in the history."""
     record = history.record_for_version(case, version)
-    return None if record is None else snapshot_json(history.snapshot(record))
+    if record is None:
+        # A case as its import batch created it is at its first version still.
+        if version == case.version and history.batch_entry(case) is not None:
+            return snapshot_json(history.current_snapshot(case))
+        return None
+    return snapshot_json(history.snapshot(record))
 
 
 def given(case, values, appearances=None, pending_titles=None):
@@ -174,4 +179,7 @@ def arguments(changes):
 def last_editor(case, version):
     """Who saved `version` of the case, for the conflict message (None if unknown)."""
     record = history.record_for_version(case, version)
+    if record is None and version == case.version:
+        batch = history.batch_entry(case)
+        return batch.user if batch is not None else None
     return getattr(record, "history_user", None) if record else None

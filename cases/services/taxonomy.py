@@ -8,6 +8,7 @@ with a history entry, since its links changed. The change log follows by itself
 
 from django.db import transaction
 
+from cases import history
 from cases.models import (
     Appearance,
     Case,
@@ -98,6 +99,7 @@ def merge(keep, others, user=None):
                     "case_id", flat=True
                 )
             )
+            history.record_imported(moved)
             already = set(
                 through.objects.filter(**{column: keep.pk, "case_id__in": moved}).values_list(
                     "case_id", flat=True
@@ -114,6 +116,7 @@ def merge(keep, others, user=None):
             moved = set(
                 Appearance.objects.filter(outlet_id__in=other_ids).values_list("case_id", flat=True)
             )
+            history.record_imported(moved)
             for appearance in Appearance.objects.filter(outlet_id__in=other_ids):
                 appearance.outlet = keep
                 appearance.save(update_fields=["outlet"])
