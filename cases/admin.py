@@ -1099,6 +1099,12 @@ class CaseAdmin(PlainActionCheckbox, SimpleHistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         """The case's versions; a case as its import batch created it shows the batch."""
         case = self.get_object(request, unquote(object_id))
+        if case is None:
+            try:
+                Case._meta.pk.to_python(unquote(object_id))
+            except ValidationError:
+                # Not a case id at all ("5/change"): Django's answer for a case not there.
+                return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         extra_context = {
             **(extra_context or {}),
             "import_batch": history.batch_entry(case) if case is not None else None,

@@ -72,6 +72,15 @@ def test_the_history_page_shows_who_changed_what(editor_client):
     assert "Before" in html and "After" in html
 
 
+@pytest.mark.parametrize("object_id", ["5/change", "abc", "1.5"])
+def test_a_history_url_without_a_case_id_goes_back_to_the_list(editor_client, object_id):
+    response = editor_client.get(f"/admin/cases/case/{object_id}/history/")
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    messages = [str(message) for message in response.wsgi_request._messages]
+    assert any("doesn’t exist" in message for message in messages), messages
+
+
 def test_reverting_restores_fields_links_and_appearances_as_a_new_version(editor_client):
     nato = KeywordFactory(name="NATO")
     case = CaseFactory(status=Status.DRAFT, title="First title", keywords=[nato])
