@@ -1120,7 +1120,7 @@ def _load(generator, count, stream, workers):
 
 REBUILD_INDEXES_FROM = 50_000
 # The full-text index first: the longest build, given a connection of its own.
-REBUILT_INDEXES = ["case_search_idx", "case_title_trgm_idx"]
+REBUILT_INDEXES = ["case_search_date_idx", "case_title_trgm_idx", "case_sample_search_idx"]
 INDEX_BUILD_SETTINGS = [
     "SET maintenance_work_mem = '1GB'",
     # PostgreSQL 18 builds GIN indexes in parallel; older servers ignore this for GIN.

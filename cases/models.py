@@ -460,8 +460,10 @@ class Case(models.Model):
                 name="case_unpublished_status_idx",
                 condition=~Q(status="published"),
             ),
-            # Full-text search (q).
-            GinIndex(fields=["search_vector"], name="case_search_idx"),
+            # Full-text search (q), with the date beside the words (btree_gin): a search
+            # within dates (the newest matches of a common word, a date window) reads the
+            # postings of those days' cases only, not every case holding its words.
+            GinIndex(fields=["search_vector", "date"], name="case_search_date_idx"),
             # Duplicate warnings in the admin: the titles nearest 'typed title', nearest
             # first (title <-> 'typed title', cases.search.similar). GiST walks them in that
             # order and stops; GIN found every title sharing trigrams, then sorted them.
