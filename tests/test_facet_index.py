@@ -353,6 +353,7 @@ def _estimating_with_sample(monkeypatch, sample_ids, **limits):
 
 
 IN_2021 = "date_after=2021-01-01&date_before=2021-12-31"
+IN_2021_DATES = (datetime.date(2021, 1, 1), datetime.date(2021, 12, 31))
 
 
 @committed
@@ -391,6 +392,40 @@ def test_a_common_word_in_a_window_the_sample_misses_is_counted_exactly_in_the_w
     fetch = [q["sql"] for q in queries.captured_queries if "@@" in q["sql"]]
     assert len(fetch) == 1
     assert '"date" >=' in fetch[0] and '"date" <=' in fetch[0]
+
+
+@committed
+def test_a_search_within_a_wide_window_is_fetched_within_its_dates(world, monkeypatch):
+    # Not a common search (a share of 100% would be needed): its exact ids are fetched,
+    # and only those of the window's days, however wide the window (the sample holds it).
+    published = [case.pk for case in Case.objects.published()]
+    index = _estimating_with_sample(
+        monkeypatch, published, COMMON_SHARE=1, COMMON_MAX_ROWS=10**6, COMMON_MIN_ROWS=10**6
+    )
+    monkeypatch.setattr(facet_index, "WINDOW_SAMPLE_MIN", 0)
+    with CaptureQueriesContext(connection) as queries:
+        result = facet_counts(case_filter(f"q=outlet&{IN_2021}"))
+    exact = exact_facet_counts(case_filter(f"q=outlet&{IN_2021}"))
+
+    assert not result.approximate
+    assert (result.total, result.facets) == (exact.total, exact.facets) and result.total == 3
+    fetch = [q["sql"] for q in queries.captured_queries if "string_agg" in q["sql"]]
+    assert len(fetch) == 1 and '"date" >=' in fetch[0] and '"date" <=' in fetch[0]
+    assert list(index.id_sets) == [("q", "outlet", "dated", *IN_2021_DATES)]
+
+
+@committed
+def test_a_search_matching_more_than_the_most_rows_an_exact_fetch_reads_is_estimated(
+    world, monkeypatch
+):
+    # However small its share of the cases, past COMMON_MAX_ROWS rows it is sampled.
+    published = [case.pk for case in Case.objects.published()]
+    _estimating_with_sample(monkeypatch, published, COMMON_SHARE=1, COMMON_MAX_ROWS=0)
+    monkeypatch.setattr(facet_index, "ESTIMATE_MIN_HITS", 0)
+    result = facet_counts(case_filter("q=outlet"))
+    assert result.approximate
+    # Every case in the sample: the estimate is the exact count.
+    assert result.total == exact_facet_counts(case_filter("q=outlet")).total == 8
 
 
 @committed

@@ -67,6 +67,11 @@ logger = logging.getLogger(__name__)
 COMMON_SHARE = 0.10
 # ... and more than this many: fetching fewer ids than this is cheap enough to stay exact.
 COMMON_MIN_ROWS = 20_000
+# ... or more than this many, whatever their share: an exact fetch reads a heap row per
+# match (50,000 matches: about 60 ms at a million cases), so it is bounded in rows, not in
+# a share that grows with the cases (10% of 3 million: 5 s from a cold cache). With a date
+# window, the matches expected within it.
+COMMON_MAX_ROWS = 50_000
 # A quoted phrase is checked on each candidate's search vector, read from TOAST storage
 # (the GIN index only knows which cases hold all its words): 15 µs or more a candidate, so
 # a phrase that may have more than this many candidates is counted on the sample. "global
@@ -498,8 +503,6 @@ class FacetIndex:
                 # Too few sample cases in the window for an estimate: the search's
                 # matches in it are fetched whole, from the window's days' postings.
                 exact = True
-            else:
-                dates = None
         for name, value in active.items():
             if name in FACETS:
                 facet_values = self.values[name]
@@ -518,7 +521,7 @@ class FacetIndex:
                 approximate = approximate or approx
                 out[name] = ids
         if approximate and self._too_few_to_estimate(out, active["q"]):
-            out["q"], approximate = self._id_set(case_filter, "q", active["q"], True)
+            out["q"], approximate = self._id_set(case_filter, "q", active["q"], True, dates)
         return out, approximate
 
     def _too_few_to_estimate(self, restrictions, text):
@@ -571,60 +574,78 @@ class FacetIndex:
         return BitMap.union(*parts) if parts else BitMap()
 
     def _id_set(self, case_filter, name, value, exact=False, dates=None):
-        """(BitMap, approximate) of the published cases a non-native filter lets through;
-        with `dates` (after, before), exactly those dated within them."""
-        key = (name, hashable(value))
+        """(BitMap, approximate) of the published cases a non-native filter lets through.
+
+        With `dates` (after, before), the filter's cases may be only those dated within
+        them: an exact fetch reads the window's postings (case_search_date_idx), not every
+        match. A set fetched whole, exact or estimated, serves any dates."""
+        whole = (name, hashable(value))
+        reusable = [whole, (*whole, "exact")]
         if dates is not None:
-            key = (*key, "dated", *dates)
-        cached = self.id_sets.get(key)
-        if exact and (cached is None or cached[1]):
-            # Kept apart from the estimate, which the list pages go on using.
-            key = (*key, "exact")
+            reusable.append((*whole, "dated", *dates))
+        for key in reusable:
             cached = self.id_sets.get(key)
-        if cached is not None:
-            self.id_sets.move_to_end(key)
-            return cached
+            # An estimate serves only where one is asked for.
+            if cached is not None and not (exact and cached[1]):
+                self.id_sets.move_to_end(key)
+                return cached
         from cases.models import Case
 
         queryset = case_filter.filters[name].filter(Case.objects.published(), value).order_by()
+        dated = queryset
         if dates is not None:
             after, before = dates
-            queryset = queryset.filter(date__gte=after) if after else queryset
-            queryset = queryset.filter(date__lte=before) if before else queryset
-        rows = None
+            dated = dated.filter(date__gte=after) if after else dated
+            dated = dated.filter(date__lte=before) if before else dated
         if name == "q" and not exact and len(self.sample) >= SAMPLE_MIN:
-            rows = self._expected_rows(queryset)
-        if rows is not None and self._is_common(rows, value):
-            # Only the sample is fetched, with the newest matches (the window): the counts
-            # are scaled up and flagged as estimates, and the window gives the newest
-            # matches to rank (newest_matching) without a second search.
-            # Each part has its index: the sample's postings (case_sample_search_idx) and
-            # the window's days (case_search_date_idx); neither reads every case of a word.
-            since = self._window_start(rows)
-            if since is None:  # the newest months are all of them: every match
-                fetched = _bitmap_from_query(queryset)
-            else:
-                fetched = _bitmap_from_query(
-                    queryset.extra(where=[sample_sql().replace("%", "%%")]),
-                    queryset.filter(date__gte=since),
-                )
-            result = (fetched & self.sample, True)
-            window = self.published if since is None else self._dated_since(since)
-            self.windows[key] = (since, fetched & window)
-            while len(self.windows) > WINDOW_CACHE_SIZE:
-                self.windows.popitem(last=False)
+            rows = self._expected_rows(dated)
+            if self._is_common(rows, value):
+                result = self._sampled(queryset, whole, rows if dated is queryset else None)
+                self._keep(whole, result)
+                return result
+        if dates is not None:
+            key, queryset = reusable[-1], dated
         else:
-            result = (_bitmap_from_query(queryset) & self.published, False)
+            key = (*whole, "exact") if exact else whole
+        result = (_bitmap_from_query(queryset) & self.published, False)
+        self._keep(key, result)
+        return result
+
+    def _keep(self, key, result):
         self.id_sets[key] = result
         while len(self.id_sets) > ID_SET_CACHE_SIZE:
             self.id_sets.popitem(last=False)
-        return result
+
+    def _sampled(self, queryset, key, rows=None):
+        """(the sample's cases of a common search, True), with its newest matches kept as
+        its window (self.windows): the counts are scaled up and flagged as estimates, and
+        the window gives the newest matches to rank (newest_matching) without a second
+        search. `rows`: the matches the planner expects of the whole search, if known."""
+        if rows is None:
+            rows = self._expected_rows(queryset)
+        since = self._window_start(rows)
+        if since is None:  # the newest months are all of them: every match
+            fetched = _bitmap_from_query(queryset)
+        else:
+            # Each part has its index: the sample's postings (case_sample_search_idx) and
+            # the window's days (case_search_date_idx); neither reads every case of a word.
+            fetched = _bitmap_from_query(
+                queryset.extra(where=[sample_sql().replace("%", "%%")]),
+                queryset.filter(date__gte=since),
+            )
+        window = self.published if since is None else self._dated_since(since)
+        self.windows[key] = (since, fetched & window)
+        while len(self.windows) > WINDOW_CACHE_SIZE:
+            self.windows.popitem(last=False)
+        return fetched & self.sample, True
 
     def _is_common(self, rows, text):
         """Is a search the planner expects to match `rows` cases counted on the sample?
-        When it matches more than COMMON_SHARE of the cases, or has a phrase that may have
-        more than PHRASE_COMMON_ROWS candidates."""
-        if rows > max(COMMON_SHARE * len(self.published), COMMON_MIN_ROWS):
+        When it matches more than COMMON_SHARE of the cases or COMMON_MAX_ROWS of them
+        (and more than COMMON_MIN_ROWS), or has a phrase that may have more than
+        PHRASE_COMMON_ROWS candidates."""
+        common = min(COMMON_SHARE * len(self.published), COMMON_MAX_ROWS)
+        if rows > max(common, COMMON_MIN_ROWS):
             return True
         return '"' in text and _phrase_candidates(text) > PHRASE_COMMON_ROWS
 
