@@ -9,7 +9,7 @@ the window's days and skips through the word's: 1 ms for a month.
 The sample the counts of common searches are estimated on (cases.facets.index: blocks of
 256 consecutive ids in every 8,192) has a partial GIN index of its own: counting a common
 word on it read the postings of every case, 76 ms, and now reads the sample's, 1.4 ms. Its
-predicate is written as cases.facets.index.SAMPLE_SQL writes it, so that the planner sees
+predicate is written as cases.facets.index.sample_sql() writes it, so that the planner sees
 that a sample query is covered by it.
 """
 
