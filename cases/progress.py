@@ -10,10 +10,13 @@ import time
 
 
 class Progress:
-    """A step of `total` items: update(done) as it goes, finish() at the end."""
+    """A step of `total` items: update(done) as it goes, finish() at the end. With total
+    None (not known until the step ends, as records in a file), no bar: the count and the
+    rate."""
 
     def __init__(self, label, total, stream=None, width=30):
-        self.label, self.total, self.width = label, max(total, 1), width
+        self.label, self.width = label, width
+        self.total = None if total is None else max(total, 1)
         self.stream = stream if stream is not None else sys.stderr
         isatty = getattr(self.stream, "isatty", None)
         self.live = bool(isatty and isatty())
@@ -24,17 +27,20 @@ class Progress:
         if not self.live:
             return
         now = time.monotonic()
-        if not force and now - self.last < 0.5 and done < self.total:
+        if not force and now - self.last < 0.5 and (self.total is None or done < self.total):
             return
         self.last = now
-        filled = int(self.width * min(done, self.total) / self.total)
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{self.label:<16} [{bar}] {self._figures(done, now)}")
+        if self.total is None:
+            bar = ""
+        else:
+            filled = int(self.width * min(done, self.total) / self.total)
+            bar = "[" + "#" * filled + "-" * (self.width - filled) + "] "
+        self.stream.write(f"\r{self.label:<16} {bar}{self._figures(done, now)}")
         self.stream.flush()
 
     def finish(self, done=None):
         """End the step: its line in a log, the bar's last frame on a terminal."""
-        done = self.total if done is None else done
+        done = (self.total or 0) if done is None else done
         if self.live:
             self.update(done, force=True)
             self.stream.write("\n")
@@ -45,4 +51,5 @@ class Progress:
     def _figures(self, done, now):
         elapsed = now - self.start
         rate = done / elapsed if elapsed > 0 else 0
-        return f"{done:>9,}/{self.total:,} {elapsed:6.1f}s {rate:9,.0f}/s"
+        count = f"{done:>9,}" if self.total is None else f"{done:>9,}/{self.total:,}"
+        return f"{count} {elapsed:6.1f}s {rate:9,.0f}/s"

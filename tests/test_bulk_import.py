@@ -7,6 +7,7 @@ import io
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from cases import search
@@ -427,6 +428,34 @@ class TestProgress:
 
         text = stream.getvalue()
         assert text.count("\r") == 2 and text.endswith("\n") and "[###" in text
+
+    def test_a_step_of_unknown_size_shows_its_count_without_a_bar(self):
+        class Terminal(io.StringIO):
+            def isatty(self):
+                return True
+
+        stream, log = Terminal(), io.StringIO()
+        for out in (stream, log):
+            progress = Progress("reading file", None, out)
+            progress.update(1234, force=True)
+            progress.finish(2500)
+
+        assert "\rreading file" in stream.getvalue() and "[" not in stream.getvalue()
+        assert "1,234" in stream.getvalue() and "2,500" in stream.getvalue()
+        assert log.getvalue().startswith("reading file:     2,500 ")
+        assert log.getvalue().count("\n") == 1 and "/" not in log.getvalue().split("s")[0]
+
+    @pytest.mark.django_db
+    def test_the_import_command_shows_each_checking_step(self, tmp_path, capsys):
+        path = tmp_path / "cases.csv"
+        path.write_text("title,languages\nOne claim,Russian\nAnother claim,English\n")
+
+        call_command("import_cases", str(path), stdout=io.StringIO())
+
+        lines = capsys.readouterr().err.splitlines()
+        steps = [line.split(":")[0] for line in lines]
+        assert steps == ["reading file", "checking names", "new cases"], lines
+        assert lines[0].split()[2] == "2" and "2/2" in lines[1]
 
 
 def test_the_admin_lists_each_import_and_the_cases_it_wrote(db, client, django_user_model):

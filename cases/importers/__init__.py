@@ -27,6 +27,7 @@ from cases.importers.csv import csv_header, csv_records, parse_csv
 from cases.importers.json import json_records, ndjson_records, parse_json, parse_ndjson
 from cases.importers.taxonomy import taxonomy_errors
 from cases.importers.text import parse_text, text_records
+from cases.progress import Progress
 
 FORMATS_BY_EXTENSION = {
     ".txt": "text",
@@ -108,7 +109,9 @@ def records(text, path, file_format, sep=";"):
     raise ValueError(f"unknown format {file_format!r}")
 
 
-def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MAX_ERRORS):
+def parse_file_collecting(
+    path, file_format=None, sep=";", max_errors=DEFAULT_MAX_ERRORS, stream=None
+):
     """Read and check every record of the file, without touching the database.
 
     Returns a ParseResult: the valid cases, and each rejected record with its problems and
@@ -116,6 +119,7 @@ def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MA
     id or URL; same title and date when neither has a source key) is rejected. With
     max_errors, reading stops once that many problems are found (result.problems.truncated);
     None reads the whole file. A file that cannot be read at all raises CaseImportError.
+    stream: where the records read so far are shown (cases.progress), if anywhere.
     """
     file_format = file_format or guess_format(path)
     text = read_text(path)
@@ -123,7 +127,10 @@ def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MA
     if file_format == "csv":
         result.header = csv_header(text, str(path))
     kept = []
-    for parsed, raw in records(text, str(path), file_format, sep):
+    progress = Progress("reading file", None, stream) if stream is not None else None
+    for count, (parsed, raw) in enumerate(records(text, str(path), file_format, sep), 1):
+        if progress:
+            progress.update(count)
         if result.problems.stop_before_next():
             break
         if parsed.problems:
@@ -131,6 +138,8 @@ def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MA
             result.rejected.append(Rejected(parsed.line, list(parsed.problems), raw))
         else:
             kept.append((parsed, raw))
+    if progress:
+        progress.finish(len(kept) + len(result.rejected))
     duplicates = {}
     for problem in duplicate_problems([parsed for parsed, _raw in kept]):
         duplicates[problem.line] = problem
@@ -149,12 +158,16 @@ def parse_file_collecting(path, file_format=None, sep=";", max_errors=DEFAULT_MA
     return result
 
 
-def set_aside_unknown_names(result, resolver):
+def set_aside_unknown_names(result, resolver, stream=None):
     """Check the valid cases' taxonomy names against the database (resolver, a
     TaxonomyResolver): a case naming a value no rule or alias resolves (an unknown language)
-    joins the rejected records with its problems. Nothing is written."""
+    joins the rejected records with its problems. Nothing is written. stream: as
+    parse_file_collecting()'s."""
     kept = []
-    for parsed in result.valid:
+    progress = Progress("checking names", len(result.valid), stream) if stream is not None else None
+    for done, parsed in enumerate(result.valid, 1):
+        if progress:
+            progress.update(done)
         problems = taxonomy_errors([parsed], resolver)
         if not problems:
             kept.append(parsed)
@@ -162,6 +175,8 @@ def set_aside_unknown_names(result, resolver):
         for problem in problems:
             result.problems.add(problem)
         result.rejected.append(Rejected(parsed.line, problems, result.raw.pop(parsed.line, None)))
+    if progress:
+        progress.finish()
     result.valid = kept
     result.rejected.sort(key=lambda rejected: rejected.line)
     result.problems.items.sort(key=lambda problem: problem.line or 0)

@@ -1,4 +1,5 @@
 import gc
+import sys
 from contextlib import contextmanager
 
 from django.core.management.base import BaseCommand, CommandError
@@ -110,7 +111,11 @@ class Command(BaseCommand):
             raise CommandError("--rejected goes with --skip-invalid")
         try:
             result = parse_file_collecting(
-                path, file_format, sep=sep, max_errors=None if skip_invalid else max_errors
+                path,
+                file_format,
+                sep=sep,
+                max_errors=None if skip_invalid else max_errors,
+                stream=sys.stderr,
             )
         except CaseImportError as error:
             raise CommandError(error_text(error)) from error
@@ -119,7 +124,7 @@ class Command(BaseCommand):
         if error is None or skip_invalid:
             # Names the database cannot resolve (an unknown language) are problems too.
             resolver = TaxonomyResolver()
-            set_aside_unknown_names(result, resolver)
+            set_aside_unknown_names(result, resolver, stream=sys.stderr)
             error = result.error()
         if error is not None and not skip_invalid:
             raise CommandError(error_text(error))
