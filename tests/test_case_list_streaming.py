@@ -1,12 +1,16 @@
 """The list page sends its matches first, and its exact count, pages and facets after them
 (cases/site/streaming.py): one HTML document in two parts, kept whole by the page cache."""
 
+import datetime
+import re
+
 import pytest
 from django.core.signals import got_request_exception
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cases.freshness import cache as page_cache
+from cases.models import Keyword
 from tests.factories import CaseFactory, KeywordFactory
 from tests.test_production_path import MODES, switch
 
@@ -132,6 +136,41 @@ class TestOnTheProductionPath:
         assert before_matches == 7
         # The count, the position and the facets come from the index: no query of their own.
         assert len(queries.captured_queries) == 7
+
+    TITLE_COLUMN = '"cases_case"."title"'
+
+    def test_the_first_page_is_read_by_the_ids_the_index_gives(self, client, settings):
+        older = CaseFactory(title="Older NATO claim", date=datetime.date(2001, 1, 1))
+        older.keywords.add(Keyword.objects.get(slug="nato"))
+        undated = CaseFactory(title="Undated NATO claim", date=None)
+        undated.keywords.add(Keyword.objects.get(slug="nato"))
+        urls = ["/cases/?keyword=nato", "/cases/?keyword=nato&page_size=50", "/cases/?q=claim"]
+        urls += ["/cases/?q=claim&ordering=-date"]
+
+        def page(url):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+                html = response.content.decode()
+            assert response.status_code == 200
+            pages = [
+                q["sql"] for q in queries.captured_queries if '"cases_case"."title"' in q["sql"]
+            ]
+            cards = re.findall(r'<article class="case-card">\s*<h3[^>]*><a href="([^"]+)"', html)
+            return cards, pages
+
+        by_index = {url: page(url) for url in urls}
+        page_cache.clear()
+        settings.FACET_INDEX = False
+        by_sql = {url: page(url) for url in urls}
+
+        for url in urls:
+            assert by_index[url][0] == by_sql[url][0] and by_index[url][0], url
+        # The list in its default order is read by id (a ranked search ranks its newest
+        # matches, by id too: cases.search.ranked_matches).
+        for url in urls[:2] + urls[3:]:
+            assert "= ANY(" in by_index[url][1][0] and "= ANY(" not in by_sql[url][1][0], url
+        assert by_index[urls[1]][0][-1] == undated.get_absolute_url()
+        assert by_index[urls[1]][0][-2] == older.get_absolute_url()
 
     def test_a_streamed_page_is_kept_whole_once_sent_and_answered_whole(self, client):
         made = client.get("/cases/?keyword=nato")

@@ -41,6 +41,8 @@ VIEWS = {
     "api-list": ("/api/v1/cases/", True),
     "api-list-filtered": ("/api/v1/cases/?keyword=nato&language=ru", True),
     "api-list-search": ("/api/v1/cases/?q=biolabs", True),
+    "api-list-search-by-date": ("/api/v1/cases/?q=laboratories+OR+biolabs&ordering=-date", True),
+    "api-list-small-pages": ("/api/v1/cases/?country=ukraine&page_size=2", True),
     "api-case": ("/api/v1/cases/{spotlight_id}/", True),
     "api-csv": ("/api/v1/cases/?format=csv", False),
     "export-csv": ("/cases/export/?format=csv", False),

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases.collation import uses_icu
 from tests.factories import (
     AppearanceFactory,
     CaseFactory,
@@ -184,6 +185,7 @@ def test_the_table_reads_as_many_queries_as_the_list_whatever_it_holds(client):
     )
     case = CaseFactory(keywords=[KeywordFactory()], countries=[CountryFactory()])
     AppearanceFactory(case=case, outlet=OutletFactory())
+    uses_icu()  # asked once per process: asked here, whichever test ran first
     few = queries(every_column)
     for n in range(30):
         case = CaseFactory(
@@ -194,5 +196,6 @@ def test_the_table_reads_as_many_queries_as_the_list_whatever_it_holds(client):
         )
         AppearanceFactory(case=case, outlet=OutletFactory())
     # As the list: the data version, the total, five facets, the page, four prefetches
-    # (the issue comes with the page).
-    assert queries(every_column) == few == queries("/cases/") == 12
+    # (the issue comes with the page), and the data version once more for the first page's
+    # ids from the index (facets.newest_ids), which cannot answer with the writes uncommitted.
+    assert queries(every_column) == few == queries("/cases/") == 13

@@ -81,7 +81,7 @@ from cases.readmodels.api_json import (
 from cases.readmodels.case_page import MAX_ID, published_case_for_page
 from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
 from cases.readmodels.keyset import Cursor, CursorError
-from cases.search import ranked_matches
+from cases.search import ranked_matches, with_ids
 from cases.search.match import MAX_LIMIT, SIMILAR_LIMIT, similar_published_cases
 from cases.services import editing
 from cases.site.claimreview import claim_review
@@ -484,12 +484,27 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                 case_filter, cases, everyone, query, count, index=not self.editor
             )
             cases = order_cases(cases, ordering, searching=True)
+        elif self.reads_newest_by_id(request, ordering, syncing or statuses):
+            # The first page, newest first: its ids from the facet index when it knows them.
+            ids = facets.newest_ids(case_filter, self.paginator.get_page_size(request) + 1)
+            if ids is not None:
+                cases = with_ids(cases, ids)
         rows = self.paginator.paginate_cases(cases, ordering, request, deleted)
         corrected_query = corrected.corrected_query if corrected is not None else None
         if self.output_format == "jsonld":
             return self.paginator.get_graph_response(self.represent(rows), count, approximate)
         return self.paginator.get_paginated_response(
             self.represent(rows), count, approximate, corrected_query=corrected_query
+        )
+
+    def reads_newest_by_id(self, request, ordering, other_statuses):
+        """Is this the public list's first page in the default order? The facet index
+        knows the published cases only, and a page after a cursor starts past its newest."""
+        return (
+            not self.editor
+            and not other_statuses
+            and ordering == DEFAULT_ORDERING
+            and not request.query_params.get(self.paginator.cursor_query_param)
         )
 
     def newest_page(self, request):

@@ -86,6 +86,9 @@ class Newest:
     # Not complete, and the candidates are most of the cases of those months: the first
     # day of the oldest of them. The ids are then exactly the candidates dated since then.
     since: datetime.date | None = None
+    # The ids are exactly the filter's newest matches, as many as asked for (or all of them):
+    # the first page of the "-date" order, read by id (newest_ids()).
+    exact: bool = False
 
 
 def cleaned_data(case_filter):

@@ -775,7 +775,7 @@ class FacetIndex:
         if not approximate:
             matching = _intersect(self.published, restrictions.values())
             ids = BitMap(self.newest_first(matching, limit))
-            return Newest(ids, searched=True, complete=len(ids) == len(matching))
+            return Newest(ids, searched=True, complete=len(ids) == len(matching), exact=True)
         others = [ids for name, ids in restrictions.items() if name != "q"]
         window = self.windows.get(("q", hashable(active_filters(cleaned).get("q"))))
         if window is not None:
@@ -785,7 +785,10 @@ class FacetIndex:
                 # The newest matches, or (fewer than `limit`) every match since that day:
                 # the newest ones all the same. The page says how many it ranks.
                 ids = BitMap(self.newest_first(matches, limit))
-                return Newest(ids, searched=True, complete=len(ids) == len(matches))
+                # Older matches than the window's may exist: the ids are the newest `limit`
+                # only when the window holds that many.
+                exact = since is None or len(ids) >= limit
+                return Newest(ids, searched=True, complete=len(ids) == len(matches), exact=exact)
         candidates = _intersect(self.published, others)
         in_sample = candidates & self.sample
         share = len(_intersect(in_sample, restrictions.values())) / max(len(in_sample), 1)

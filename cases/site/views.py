@@ -17,9 +17,11 @@ from cases.facets import (
     browse_counts,
     estimated_count,
     facet_counts,
+    newest_ids,
     position_before,
 )
 from cases.filters import (
+    DEFAULT_ORDERING,
     ORDERINGS,
     CaseFilter,
     order_cases,
@@ -40,6 +42,7 @@ from cases.search import (
     highlighted,
     ranked_matches,
     with_headlines,
+    with_ids,
 )
 from cases.search.match import similar_published_cases
 from cases.site.claimreview import apa_citation, bibtex_entry, citation, claim_review, permalink
@@ -477,6 +480,11 @@ def _matches_page(case_filter, listing, query, ordering, cursor, page_size, matc
             case_filter, page_queryset, listing.prefetch_related(None), query, matching[0]
         )
         page_queryset = order_cases(page_queryset, ordering, searching=True)
+    elif ordering == DEFAULT_ORDERING and cursor is None:
+        # The first page, newest first: its ids from the facet index when it knows them.
+        ids = newest_ids(case_filter, page_size + 1)
+        if ids is not None:
+            page_queryset = with_ids(page_queryset, ids)
     if query:
         page_queryset = with_headlines(page_queryset, query)
     page = paginate(page_queryset, ordering, cursor, page_size)

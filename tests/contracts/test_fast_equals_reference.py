@@ -16,6 +16,7 @@ connections only outside a transaction).
 import csv
 import io
 import json
+from contextlib import nullcontext
 from urllib.parse import parse_qs, urlsplit
 
 from django.apps import apps
@@ -722,6 +723,56 @@ class TestSearchWindow(FastPathContract):
                 newest = facets.newest_matching(bound, 3)
             assert len(queries.captured_queries) == 1  # the data version
             assert newest.searched and len(newest.ids) == 3
+
+
+# --- The first page, newest first: its ids from the index (facets.newest_ids) for SQL ----
+
+
+def newest_ids_by_sql(query, limit):
+    """The filter's `limit` newest matches in the list's default order, as SQL finds them."""
+    newest = case_filter(query).qs.order_by(F("date").desc(nulls_last=True), "-id")
+    return sorted(newest.values_list("id", flat=True)[:limit])
+
+
+class TestNewestIds(FastPathContract):
+    """The ids the first page of a list in its default order is read by: exactly the
+    filter's newest matches, as many as the page asks for, or None (the page is read with
+    SQL alone). Filters the index counts, and searches counted on the sample (their
+    window), with a page of one, three, 21 (the site's 20 and one more) and 1,000."""
+
+    LIMITS = (1, 3, 21, 1000)
+
+    def inputs(self, committed):
+        return [
+            *((False, query, limit) for query in QUERIES for limit in self.LIMITS),
+            *((True, query, limit) for query in SEARCHES for limit in self.LIMITS),
+        ]
+
+    def fast(self, committed, given):
+        estimated, query, limit = given
+        with estimated_searches() if estimated else nullcontext():
+            bound = case_filter(query)
+            facet_counts(bound)  # an estimated search's count fetches its window
+            ids = facets.newest_ids(bound, limit)
+        return "SQL" if ids is None else sorted(ids)
+
+    def reference(self, committed, given):
+        estimated, query, limit = given
+        if estimated:
+            # Past the window only SQL knows: the index says so rather than guess.
+            since = newest_since_window_day(query, limit)
+            if since == "searched in SQL" or len(since) < limit:
+                return "SQL"
+        return newest_ids_by_sql(query, limit)
+
+    def assert_fast_path_taken(self, committed):
+        assert facet_index.current_index() is not None
+        for query in QUERIES:
+            assert facets.newest_ids(case_filter(query), 21) is not None, query
+        with estimated_searches():
+            bound = case_filter("q=claim")
+            assert facet_counts(bound).approximate
+            assert facets.newest_ids(bound, 3) == newest_ids_by_sql("q=claim", 3)
 
 
 # --- The admin's filter counts (cases.admin_lists) for Django's own -----------------------
