@@ -131,11 +131,11 @@ class TestOnTheProductionPath:
             rest = b"".join(parts)
 
         assert first.count(b'class="case-card"') == 20 and COUNT in rest
-        # 1. the data version, 2. the keyword by its slug, 3. the page of cases,
-        # 4-7. the page's languages, countries, keywords, and appearances with outlets.
-        assert before_matches == 7
+        # 1. the data version, 2. the keyword by its slug, 3. the page of cases, 4. the
+        # page's languages, countries, keywords, and appearances with outlets.
+        assert before_matches == 4
         # The count, the position and the facets come from the index: no query of their own.
-        assert len(queries.captured_queries) == 7
+        assert len(queries.captured_queries) == 4
 
     TITLE_COLUMN = '"cases_case"."title"'
 

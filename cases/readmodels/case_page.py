@@ -1,6 +1,7 @@
 """A published case with everything its page shows, read in one query.
 
     case = published_case_for_page(pk)  # None if no published case has this id
+    prefetch_list_relations(page_of_cases)  # what a list shows of each, in one query
 
 The case comes with the same related objects, in the same order, as
 Case.objects.published().with_related_data() plus the published related cases and the
@@ -19,6 +20,7 @@ equal to the ORM's.
 
 from cases.freshness.dataversion import execute_with_version, with_version
 from cases.models import Appearance, Case, CorrectionNote, Country, Issue, Keyword, Language, Outlet
+from cases.readmodels import prepared
 from disinfo_db.routers import read_connection
 
 RELATED_CASE_FIELDS = ("id", "title", "slug", "date")
@@ -34,11 +36,10 @@ def _json_object(model, alias, names=None):
     return f"json_build_object({pairs})"
 
 
-# Each relation in the order its model (or with_related_data()) gives it. Labels are looked
-# up by id (= ANY(ARRAY(...))): joined, the planner hashed the whole keyword table.
-PAGE_SQL = f"""
-SELECT {", ".join(f"c.{field.column}" for field in CASE_FIELDS)},
-    (SELECT {_json_object(Issue, "i")} FROM cases_issue i WHERE i.id = c.issue_id),
+# Each relation a list shows (with_related_data()), in the order its model or
+# with_related_data() gives it, of the row `c`. Labels are looked up by id
+# (= ANY(ARRAY(...))): joined, the planner hashed the whole keyword table.
+LIST_RELATIONS_SQL = f"""
     (SELECT json_agg({_json_object(Language, "l")} ORDER BY l.name)
         FROM cases_language l WHERE l.id = ANY(ARRAY(
             SELECT x.language_id FROM cases_case_languages x WHERE x.case_id = c.id))),
@@ -51,7 +52,12 @@ SELECT {", ".join(f"c.{field.column}" for field in CASE_FIELDS)},
     (SELECT json_agg(json_build_object('appearance', {_json_object(Appearance, "a")},
                                        'outlet', {_json_object(Outlet, "o")}) ORDER BY a.id)
         FROM cases_appearance a LEFT JOIN cases_outlet o ON o.id = a.outlet_id
-        WHERE a.case_id = c.id),
+        WHERE a.case_id = c.id)"""
+
+PAGE_SQL = f"""
+SELECT {", ".join(f"c.{field.column}" for field in CASE_FIELDS)},
+    (SELECT {_json_object(Issue, "i")} FROM cases_issue i WHERE i.id = c.issue_id),
+    {LIST_RELATIONS_SQL},
     (SELECT json_agg({_json_object(Case, "r", RELATED_CASE_FIELDS)} ORDER BY r.date DESC, r.id DESC)
         FROM cases_case_related x JOIN cases_case r ON r.id = x.to_case_id
         WHERE x.from_case_id = c.id AND r.status = %(published)s),
@@ -83,6 +89,39 @@ def published_case_for_page(pk):
     case = Case.from_db(read_connection().alias, [field.attname for field in CASE_FIELDS], row[:n])
     issue, languages, countries, keywords, appearances, related, notes = row[n:]
     case.issue = _instance(Issue, issue) if issue else None
+    _fill_list_relations(case, languages, countries, keywords, appearances)
+    _prefetched(case, "related", [_instance(Case, data) for data in related or []])
+    case_notes = []
+    for data in notes or []:
+        note = _instance(CorrectionNote, data)
+        note.case = case
+        case_notes.append(note)
+    _prefetched(case, "correction_notes", case_notes)
+    return case
+
+
+# The relations of a page of the case list, for cases already read (the page's query).
+LIST_SQL = f"""
+SELECT c.id, {LIST_RELATIONS_SQL}
+FROM cases_case c
+WHERE c.id = ANY(%(ids)s)
+"""
+
+
+def prefetch_list_relations(cases):
+    """Fill the languages, countries, keywords and appearances (with their outlets) of
+    `cases` (a page of the list, read with their issue) as with_related_data()'s prefetches
+    would, in one statement instead of four: the same objects, in the same order."""
+    if not cases:
+        return
+    with read_connection().cursor() as cursor:
+        prepared.execute(cursor, "case_list_relations", LIST_SQL, {"ids": [c.pk for c in cases]})
+        relations = {row[0]: row[1:] for row in cursor.fetchall()}
+    for case in cases:
+        _fill_list_relations(case, *relations.get(case.pk, (None, None, None, None)))
+
+
+def _fill_list_relations(case, languages, countries, keywords, appearances):
     _prefetched(case, "languages", [_instance(Language, data) for data in languages or []])
     _prefetched(case, "countries", [_instance(Country, data) for data in countries or []])
     _prefetched(case, "keywords", [_instance(Keyword, data) for data in keywords or []])
@@ -94,14 +133,6 @@ def published_case_for_page(pk):
         appearance.case = case
         case_appearances.append(appearance)
     _prefetched(case, "appearances", case_appearances)
-    _prefetched(case, "related", [_instance(Case, data) for data in related or []])
-    case_notes = []
-    for data in notes or []:
-        note = _instance(CorrectionNote, data)
-        note.case = case
-        case_notes.append(note)
-    _prefetched(case, "correction_notes", case_notes)
-    return case
 
 
 def _instance(model, data):

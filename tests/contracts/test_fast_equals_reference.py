@@ -56,7 +56,7 @@ from cases.models import Case
 from cases.readmodels import csv as readmodels_csv
 from cases.readmodels import json_export
 from cases.readmodels.api_json import case_representations
-from cases.readmodels.case_page import published_case_for_page
+from cases.readmodels.case_page import prefetch_list_relations, published_case_for_page
 from cases.readmodels.csv import CSV_COLUMNS, sql_csv_lines
 from cases.readmodels.json_export import sql_json_lines, sql_ndjson_lines
 from cases.site.claimreview import citation, claim_review, permalink
@@ -189,6 +189,60 @@ class TestCasePage(FastPathContract):
         # Not vacuous: the spotlight has several of everything, drafts among its related.
         assert all(len(page[name]) >= 2 for name in CASE_PAGE_RELATIONS)
         assert spotlight.related.exclude(status=Case.Status.PUBLISHED).exists()
+
+
+# --- A page of the case list: one statement (prefetch_list_relations) for four prefetches --
+
+LIST_RELATIONS = ("languages", "countries", "keywords", "appearances")
+
+
+def list_page_snapshot(cases):
+    """What the list shows of each case of a page: its fields, its issue, its relations in
+    their order with the appearances' outlets, and the cards themselves."""
+    request = RequestFactory().get("/cases/")
+    return [
+        {
+            "case": fields(case),
+            "issue": case.issue and fields(case.issue),
+            **{name: [fields(o) for o in getattr(case, name).all()] for name in LIST_RELATIONS},
+            "outlets": [a.outlet and fields(a.outlet) for a in case.appearances.all()],
+            "meta": render_to_string("cases/_case_meta.html", {"case": case}, request),
+        }
+        for case in cases
+    ]
+
+
+class TestListRelations(FastPathContract):
+    """Pages of the list (their cases read as the list reads them, with their issue), the
+    relations filled by one statement, against with_related_data()'s prefetches."""
+
+    def inputs(self, committed):
+        ids = sorted(case.pk for case in committed.cases.values())
+        return [tuple(ids), tuple(ids[:1]), tuple(ids[::3]), (ids[-1] + 1000,)]
+
+    def page(self, ids):
+        listing = Case.objects.published().with_related_data()
+        return list(listing.prefetch_related(None).filter(pk__in=ids).order_by("-date", "-id"))
+
+    def fast(self, committed, ids):
+        cases = self.page(ids)
+        prefetch_list_relations(cases)
+        return list_page_snapshot(cases)
+
+    def reference(self, committed, ids):
+        listing = Case.objects.published().with_related_data()
+        return list_page_snapshot(listing.filter(pk__in=ids).order_by("-date", "-id"))
+
+    def assert_fast_path_taken(self, committed):
+        cases = self.page([case.pk for case in committed.cases.values()])
+        with CaptureQueriesContext(connection) as queries:
+            prefetch_list_relations(cases)
+            snapshot = list_page_snapshot(cases)
+        assert len(queries.captured_queries) == 1
+        assert "case_list_relations" in queries.captured_queries[0]["sql"]
+        # Not vacuous: the page has several of every relation.
+        assert all(sum(len(card[name]) for card in snapshot) >= 2 for name in LIST_RELATIONS)
+        assert any(card["outlets"] and card["outlets"][0] for card in snapshot)
 
 
 # --- The unfiltered API list: the newest-page statement for the general list --------------
