@@ -8,6 +8,9 @@ of its own, exact_case_statistics() counts the same with five aggregate queries;
 hold the two equal.
 """
 
+import functools
+from urllib.parse import urlencode
+
 from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
 from django.http import QueryDict
@@ -132,16 +135,24 @@ MAX_COMPARED = 5
 
 
 def with_parameters(query, **values):
-    """The query string `query` with each parameter set to the given values (a list)."""
-    params = QueryDict(query, mutable=True)
-    for name, value in values.items():
-        params.setlist(name, value)
-    return params.urlencode()
+    """The query string `query` with each parameter set to the given values (a list): a
+    parameter keeps its place, a new one comes last, as QueryDict.setlist() does."""
+    params = dict(_parsed(query))
+    params.update(values)
+    return urlencode([(name, value) for name, given in params.items() for value in given])
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(query):
+    """`query` as ((name, values), ...), parsed once: a page makes hundreds of links from
+    the same few queries."""
+    params = QueryDict(query)
+    return tuple((name, tuple(params.getlist(name))) for name in params)
 
 
 def adding_value(query, parameter, value):
     """`query` also selecting `value` of `parameter`, which it may already hold."""
-    values = QueryDict(query).getlist(parameter)
+    values = list(dict(_parsed(query)).get(parameter, ()))
     return with_parameters(query, **{parameter: values if value in values else [*values, value]})
 
 
