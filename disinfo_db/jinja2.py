@@ -38,8 +38,10 @@ def url(name, *args):
 
 @receiver(setting_changed)
 def _forget_urls(**kwargs):
-    """A changed setting (in tests) may change paths: ask reverse() again."""
+    """A changed setting (in tests) may change paths and catalogues: ask again."""
     _url.cache_clear()
+    _gettext.cache_clear()
+    _ngettext.cache_clear()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -56,6 +58,34 @@ def date(value, format=None):
     return defaultfilters.date(template_localtime(value), format)
 
 
+class KeptTranslations:
+    """Django's translation functions for Jinja2's i18n extension, each answer kept per
+    active language: a list page asks the same few labels 160 times ("Claim published",
+    "Keywords" on every card), and each of Django's look-ups walks the catalogue chain.
+    The catalogues do not change while the process runs."""
+
+    @staticmethod
+    def gettext(message):
+        return _gettext(translation.get_language(), message)
+
+    @staticmethod
+    def ngettext(singular, plural, number):
+        return _ngettext(translation.get_language(), singular, plural, number)
+
+    pgettext = staticmethod(translation.pgettext)
+    npgettext = staticmethod(translation.npgettext)
+
+
+@functools.lru_cache(maxsize=4096)
+def _gettext(language, message):
+    return translation.gettext(message)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ngettext(language, singular, plural, number):
+    return translation.ngettext(singular, plural, number)
+
+
 def environment(**options):
     # As in Django's templates, a missing value renders as nothing, and so do its attributes.
     options["undefined"] = ChainableUndefined
@@ -63,7 +93,7 @@ def environment(**options):
     options.setdefault("extensions", []).append("jinja2.ext.i18n")
     env = Environment(**options)
     # _(), gettext(), ngettext() and {% trans %} with Django's catalogues (locale/).
-    env.install_gettext_translations(translation, newstyle=True)
+    env.install_gettext_translations(KeptTranslations, newstyle=True)
     env.globals.update(
         static=static, url=url, view_query=view_query, current_language=translation.get_language
     )
