@@ -42,25 +42,29 @@ class RawJSON:
 _STAND_IN = re.compile(rb'"\\u0000raw(\d+)\\u0000"')
 
 
-def _with_stand_ins(data, texts):
-    if isinstance(data, RawJSON):
-        texts.append(data.text)
-        return f"\0raw{len(texts) - 1}\0"
-    if isinstance(data, dict):
-        return {key: _with_stand_ins(value, texts) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_with_stand_ins(value, texts) for value in data]
-    return data
-
-
 class JSONRenderer(renderers.JSONRenderer):
     """DRF's JSON, with RawJSON values written as they are rather than parsed and written
-    again. The rest of the data (a page's links and count) is written as DRF writes it."""
+    again. The rest of the data (a page's links and count) is written as DRF writes it.
+
+    The encoder meets each RawJSON as a value it cannot write (default()) and writes a
+    stand-in there; the texts replace their stand-ins afterwards. No walk of the data is
+    made beforehand: a facets answer holds thousands of values and no RawJSON."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         texts = []
-        data = _with_stand_ins(data, texts)
-        rendered = super().render(data, accepted_media_type, renderer_context)
+
+        class Encoder(self.encoder_class):
+            def default(self, obj):
+                if isinstance(obj, RawJSON):
+                    texts.append(obj.text)
+                    return f"\0raw{len(texts) - 1}\0"
+                return super().default(obj)
+
+        self.encoder_class = Encoder
+        try:
+            rendered = super().render(data, accepted_media_type, renderer_context)
+        finally:
+            del self.encoder_class  # the class's own again
         if not texts:
             return rendered
         # As DRF does for the rest: U+2028 and U+2029 escaped, for JavaScript's sake.

@@ -1,6 +1,5 @@
 import hashlib
 import re
-from dataclasses import asdict
 
 from csp.decorators import csp_update
 from django.db import transaction
@@ -772,7 +771,7 @@ class CaseViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
                 "approximate": result.approximate,
                 "corrected_query": corrected.corrected_query if corrected is not None else None,
                 "facets": {
-                    name: [asdict(value) for value in values]
+                    name: [value.as_dict() for value in values]
                     for name, values in result.facets.items()
                 },
             }

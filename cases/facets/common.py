@@ -6,7 +6,7 @@ import bisect
 import datetime
 import heapq
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db.models import QuerySet
 from pyroaring import BitMap
@@ -54,6 +54,14 @@ class FacetValue:
     # In a facet with a selection, for a value not selected: how many cases selecting it
     # would add to the result (values within a facet are ORed). None otherwise.
     adds: int | None = None
+
+    def as_dict(self):
+        """What dataclasses.asdict() gives, without its deep copy of each plain value: a
+        facets answer holds thousands of values (asdict() was most of its time)."""
+        return {name: getattr(self, name) for name in FACET_VALUE_FIELDS}
+
+
+FACET_VALUE_FIELDS = tuple(each.name for each in fields(FacetValue))
 
 
 @dataclass

@@ -12,8 +12,6 @@ in the API's error shape. The answer comes from the facet index: no SQL beyond r
 data version and checking the filters' own slugs.
 """
 
-from dataclasses import asdict
-
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -63,6 +61,6 @@ def suggest_values(request):
         {
             "field": field,
             "prefix": prefix,
-            "results": [asdict(value) for value in values],
+            "results": [value.as_dict() for value in values],
         }
     )
