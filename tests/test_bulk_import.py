@@ -8,7 +8,8 @@ import threading
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from cases import search
 from cases.facets import facet_counts
@@ -402,6 +403,99 @@ def test_a_big_batch_refers_only_to_rows_that_exist(db, monkeypatch, chunk):
 
     assert not Case.objects.exists() and not ImportBatch.objects.exists()
     assert not any(thread.name.startswith("import") for thread in threading.enumerate())
+
+
+def index_definitions():
+    """The indexes of the tables new cases are written to: {name: definition}."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indisvalid"
+            " FROM pg_index i WHERE i.indrelid = ANY(%s::regclass[])",
+            [list(imports.WRITTEN_TABLES)],
+        )
+        rows = cursor.fetchall()
+    assert all(valid for _, _, valid in rows)
+    return {name: definition for name, definition, _ in rows}
+
+
+def dropped_indexes(queries):
+    return [
+        query["sql"].split()[-1].strip('"') for query in queries if "DROP INDEX" in query["sql"]
+    ]
+
+
+class TestFirstLoad:
+    """A big batch into an empty case table builds the secondary indexes after its rows
+    (imports.indexes_built_after())."""
+
+    def test_the_indexes_are_dropped_and_built_again_the_same(self, db, monkeypatch):
+        monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+        before = index_definitions()
+
+        with CaptureQueriesContext(connection) as queries:
+            save_cases(archive_rows(), Status.PUBLISHED)
+
+        dropped = dropped_indexes(queries)
+        # Every secondary index, among them the full-text and title ones; not the keys.
+        assert {"case_search_date_idx", "case_title_trgm_idx"} <= set(dropped)
+        assert "cases_case_pkey" not in dropped and "case_source_url_unique" not in dropped
+        assert len(dropped) == len(set(dropped)) >= 20
+        assert index_definitions() == before
+        built = [query["sql"] for query in queries if query["sql"].startswith("CREATE INDEX")]
+        assert sorted(built) == sorted(before[name] for name in dropped)
+
+    def test_a_table_with_cases_keeps_its_indexes_while_it_loads(self, db, monkeypatch):
+        monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+        CaseFactory(title="Already here", status=Status.PUBLISHED)
+
+        with CaptureQueriesContext(connection) as queries:
+            save_cases(archive_rows(), Status.PUBLISHED)
+
+        assert dropped_indexes(queries) == []
+        assert Case.objects.count() == 4
+
+    def test_a_small_batch_keeps_the_indexes(self, db):
+        with CaptureQueriesContext(connection) as queries:
+            save_cases(archive_rows(), Status.PUBLISHED)
+
+        assert dropped_indexes(queries) == []
+
+    def test_a_failed_first_load_leaves_every_index(self, db, monkeypatch):
+        monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+        before = index_definitions()
+        resolver = imports.TaxonomyResolver()
+        rows = archive_rows()
+        resolver.prepare(rows)
+        Outlet.objects.filter(pk=resolver.outlet("Sputnik").pk).delete()
+
+        with pytest.raises(CaseImportError):
+            save_cases(rows, Status.PUBLISHED, resolver=resolver)
+
+        assert index_definitions() == before and not Case.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_first_load_is_searched_and_counted_through_its_new_indexes(monkeypatch):
+    monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+    before = index_definitions()
+
+    save_cases(archive_rows(), Status.PUBLISHED)
+
+    assert index_definitions() == before
+    assert facet_counts(bound_filter("")).total == 3
+    assert facet_counts(bound_filter("keyword=military")).total == 2
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The planner takes the rebuilt full-text and title indexes when it must.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        published = Case.objects.published()
+        assert search_cases(published, "McCain").count() == 1
+        assert Case.objects.filter(title__trigram_similar="US destroyer violated").count() == 2
+        cursor.execute(
+            "EXPLAIN SELECT id FROM cases_case"
+            " WHERE search_vector @@ to_tsquery('disinfo', 'mccain')"
+        )
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "case_search_date_idx" in plan or "case_sample_search_idx" in plan
 
 
 class TestProgress:

@@ -239,7 +239,11 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
     # ones (for search suggestions).
     side = TextsOnTheSide() if len(parsed_cases) >= PARALLEL_TEXTS else None
     texts = []
-    with connection.cursor() as cursor, writing_in_bulk(cursor, bulk):
+    with (
+        connection.cursor() as cursor,
+        writing_in_bulk(cursor, bulk),
+        indexes_built_after(cursor, bulk and not Case.objects.exists(), stream),
+    ):
         writer = ChunkWriter(cursor, bulk, user_id, progress)
         try:
             cursor.execute(STAGING_SQL)
@@ -450,6 +454,58 @@ def writing_in_bulk(cursor, bulk):
         return
     with bulk_write(cursor):
         yield
+
+
+# The tables a new case writes rows to.
+WRITTEN_TABLES = (
+    "cases_case",
+    "cases_case_languages",
+    "cases_case_countries",
+    "cases_case_keywords",
+    "cases_appearance",
+)
+# Their indexes a load into an empty database builds after the rows are in: all but the
+# primary keys and unique ones, which keep checking the rows as they come.
+DEFERRED_INDEXES_SQL = """
+SELECT c.relname, pg_get_indexdef(i.indexrelid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+ORDER BY i.indrelid, c.relname
+"""
+# What building them may use (PostgreSQL's default is 64 MB): the full-text index of
+# 100,000 cases builds in a third of the time with it.
+INDEX_BUILD_MEMORY = "256MB"
+
+
+@contextmanager
+def indexes_built_after(cursor, defer, stream=None):
+    """With `defer`, drop the secondary indexes of the tables new cases are written to,
+    and build them again once the rows are in, in the same transaction, as pg_restore
+    does: building an index over 100,000 rows costs a fraction of updating it row by row.
+
+    create_cases() defers them for a big batch into an empty case table: a first load.
+    Dropping an index locks its table until the import commits, which a database with
+    nothing to show can afford; a database that has cases keeps serving them, and its
+    imports update the indexes as they go. After an error the transaction rolls back,
+    and with it the drops.
+    """
+    if not defer:
+        yield
+        return
+    cursor.execute(DEFERRED_INDEXES_SQL, [list(WRITTEN_TABLES)])
+    indexes = cursor.fetchall()
+    for name, _ in indexes:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    progress = Progress("building indexes", len(indexes), stream)
+    cursor.execute("SELECT current_setting('maintenance_work_mem')")
+    (memory,) = cursor.fetchone()
+    cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [INDEX_BUILD_MEMORY])
+    for built, (_, definition) in enumerate(indexes, 1):
+        cursor.execute(definition)
+        progress.update(built)
+    cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [memory])
+    progress.finish()
 
 
 def lock_rows(cursor, table, ids):
