@@ -5,6 +5,8 @@ import xml.etree.ElementTree as ET
 from email.utils import parsedate_to_datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cases.models import Case
 from tests.factories import CaseFactory, KeywordFactory, edit
@@ -140,6 +142,37 @@ def test_a_feed_holds_the_latest_fifty_by_publication_on_the_database(client):
     assert atom_titles(root) == [f"Claim {n}" for n in range(54, 4, -1)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_filtered_feed_is_read_among_the_ids_the_facet_index_gives(client, settings):
+    nato = KeywordFactory(name="NATO")
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    for n in range(4):
+        # Published in another order than their ids and dates.
+        publish(f"NATO claim {n}", start - datetime.timedelta(days=n * 7 % 5), keywords=[nato])
+    publish("Not about the alliance", start + datetime.timedelta(days=3))
+    urls = ["/cases/feed/atom/?keyword=nato", "/cases/feed/rss/?q=claim&keyword=nato"]
+
+    def feed(url):
+        with CaptureQueriesContext(connection) as queries:
+            _, root = fetch(client, url)
+        titles = atom_titles(root) if "atom" in url else rss_titles(root)
+        read = [q["sql"] for q in queries.captured_queries if "published_at" in q["sql"]]
+        return titles, read
+
+    settings.FACET_INDEX = True
+    by_index = {url: feed(url) for url in urls}
+    settings.FACET_INDEX = False
+    by_sql = {url: feed(url) for url in urls}
+
+    for url in urls:
+        assert (
+            by_index[url][0]
+            == by_sql[url][0]
+            == [f"NATO claim {n}" for n in (0, 3, 1, 4, 2) if n < 4]
+        ), url
+        assert "= ANY(" in by_index[url][1][0] and "= ANY(" not in by_sql[url][1][0], url
+
+
 def test_an_empty_view_gives_a_valid_empty_feed(client):
     _, root = fetch(client, "/cases/feed/atom/")
     assert root.findtext(f"{ATOM}title") == "Disinfo DB: latest disinformation cases"
@@ -166,12 +199,14 @@ def test_a_feed_takes_the_same_number_of_queries_however_many_cases_it_holds(
 ):
     nato = KeywordFactory(name="NATO")
     CaseFactory(keywords=[nato])
-    # The keyword slug is checked, then the cases, then their keywords.
-    with django_assert_num_queries(3):
+    # The keyword slug is checked, the data version asked for the facet index's matches
+    # (which it cannot give with the test's writes uncommitted), then the cases, then
+    # their keywords.
+    with django_assert_num_queries(4):
         client.get("/cases/feed/atom/?keyword=nato")
     for _ in range(5):
         CaseFactory(keywords=[nato, KeywordFactory()])
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get("/cases/feed/atom/?keyword=nato")
 
 

@@ -50,6 +50,8 @@ VIEWS = {
     "export-ndjson": ("/cases/export/?format=ndjson&country=ukraine", False),
     "feed-rss": ("/cases/feed/rss/", True),
     "feed-atom": ("/cases/feed/atom/?keyword=nato", True),
+    "feed-atom-search": ("/cases/feed/atom/?q=biolabs&country=ukraine", True),
+    "feed-rss-filtered": ("/cases/feed/rss/?country=ukraine&language=ru", True),
 }
 # FACET_INDEX, PAGE_CACHE
 MODES = {"facet-index": (True, False), "production": (True, True)}

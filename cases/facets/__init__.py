@@ -68,6 +68,7 @@ __all__ = [
     "exact_suggest",
     "facet_counts",
     "index_status",
+    "matching_ids",
     "newest_ids",
     "newest_matching",
     "position_before",
@@ -250,6 +251,24 @@ def newest_ids(case_filter, limit):
     if found is None or not found.exact:
         return None
     return list(found.ids)
+
+
+def matching_ids(case_filter, limit):
+    """The ids of every published case the filter matches, when the index knows them
+    exactly and there are at most `limit`; else None (the caller asks SQL alone).
+
+    An order the index does not keep, such as the feeds' newest published first, is then
+    read among these ids: a filter whose matches are rare among the recently published
+    made PostgreSQL walk the published_at index and check each case it met.
+    """
+    cleaned = cleaned_data(case_filter)
+    index = current_index()
+    if index is None:
+        return None
+    matching, approximate = index.matching(case_filter, cleaned)
+    if approximate or len(matching) > limit:
+        return None
+    return list(matching)
 
 
 def tally(case_filter):

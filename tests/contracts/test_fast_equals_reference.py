@@ -829,6 +829,38 @@ class TestNewestIds(FastPathContract):
             assert facets.newest_ids(bound, 3) == newest_ids_by_sql("q=claim", 3)
 
 
+class TestMatchingIds(FastPathContract):
+    """The ids a feed is read among (an order the index does not keep): every match of
+    the filter, or None when there are more than the limit or the index only estimates
+    them (SQL reads the feed alone). Filters the index counts and searches it fetches
+    whole, with limits below, at and above their match counts."""
+
+    LIMITS = (0, 1, 3, 1000)
+
+    def inputs(self, committed):
+        return [(query, limit) for query in (*QUERIES, *SEARCHES) for limit in self.LIMITS]
+
+    def fast(self, committed, given):
+        query, limit = given
+        ids = facets.matching_ids(case_filter(query), limit)
+        return "SQL" if ids is None else sorted(ids)
+
+    def reference(self, committed, given):
+        query, limit = given
+        ids = sorted(case_filter(query).qs.values_list("id", flat=True))
+        return "SQL" if len(ids) > limit else ids
+
+    def assert_fast_path_taken(self, committed):
+        assert facet_index.current_index() is not None
+        for query in QUERIES:
+            assert facets.matching_ids(case_filter(query), 1000) is not None, query
+        with estimated_searches():
+            # An estimated search's matches are known only on the sample: SQL reads them.
+            bound = case_filter("q=claim")
+            assert facet_counts(bound).approximate
+            assert facets.matching_ids(bound, 1000) is None
+
+
 # --- The admin's filter counts (cases.admin_lists) for Django's own -----------------------
 
 
