@@ -454,6 +454,30 @@ class TestFirstLoad:
         assert dropped_indexes(queries) == []
         assert Case.objects.count() == 4
 
+    def test_a_database_user_that_does_not_own_the_tables_keeps_the_indexes(self, db, monkeypatch):
+        # Only a table's owner may drop its indexes: a user that may only write rows
+        # imports as into a database with cases.
+        monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE ROLE disinfo_writer_only NOLOGIN")
+            cursor.execute(
+                "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+                " ON ALL TABLES IN SCHEMA public TO disinfo_writer_only"
+            )
+            cursor.execute(
+                "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public"
+                " TO disinfo_writer_only"
+            )
+            cursor.execute("SET LOCAL ROLE disinfo_writer_only")
+
+        with CaptureQueriesContext(connection) as queries:
+            summary = save_cases(archive_rows(), Status.PUBLISHED)
+
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+        assert summary.created == 3
+        assert dropped_indexes(queries) == []
+
     def test_a_small_batch_keeps_the_indexes(self, db):
         with CaptureQueriesContext(connection) as queries:
             save_cases(archive_rows(), Status.PUBLISHED)

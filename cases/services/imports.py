@@ -242,7 +242,7 @@ def create_cases(parsed_cases, resolver, status, user, batch, keep_ids=False, st
     with (
         connection.cursor() as cursor,
         writing_in_bulk(cursor, bulk),
-        indexes_built_after(cursor, bulk and not Case.objects.exists(), stream),
+        indexes_built_after(cursor, bulk and first_load(cursor), stream),
     ):
         writer = ChunkWriter(cursor, bulk, user_id, progress)
         try:
@@ -477,13 +477,27 @@ ORDER BY i.indrelid, c.relname
 INDEX_BUILD_MEMORY = "256MB"
 
 
+def first_load(cursor):
+    """Whether new cases go into a database without cases, through a database user that
+    may drop and build the indexes of the tables they are written to (their owner, or a
+    superuser): indexes_built_after() is then worth it."""
+    if Case.objects.exists():
+        return False
+    cursor.execute(
+        "SELECT bool_and(pg_has_role(relowner, 'USAGE')) FROM pg_class"
+        " WHERE oid = ANY(%s::regclass[])",
+        [list(WRITTEN_TABLES)],
+    )
+    return bool(cursor.fetchone()[0])
+
+
 @contextmanager
 def indexes_built_after(cursor, defer, stream=None):
     """With `defer`, drop the secondary indexes of the tables new cases are written to,
     and build them again once the rows are in, in the same transaction, as pg_restore
     does: building an index over 100,000 rows costs a fraction of updating it row by row.
 
-    create_cases() defers them for a big batch into an empty case table: a first load.
+    create_cases() defers them for a big batch into an empty case table (first_load()).
     Dropping an index locks its table until the import commits, which a database with
     nothing to show can afford; a database that has cases keeps serving them, and its
     imports update the indexes as they go. After an error the transaction rolls back,
