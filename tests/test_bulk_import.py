@@ -297,6 +297,24 @@ class TestReimport:
         assert renamed.title.endswith("again")
         assert Case.objects.count() == 3
 
+    def test_a_change_to_a_summary_or_disproof_alone_is_found(self, db):
+        # The long texts are compared by digest (imports.TextDigest, text_digest()).
+        rows = archive_rows()
+        rows[0].summary = "Кремль — «цитата» 😀"
+        rows[1].disproof = "Same bytes, then not."
+        save_cases(rows, Status.PUBLISHED)
+        rows = archive_rows()
+        rows[0].summary = "Кремль — «цитата» 😀"
+        rows[1].disproof = "Same bytes, then not!"
+        rows[1].given.add("disproof")  # as a file with a disproof column gives it
+        rows[2].summary = rows[2].summary.replace("Russia", "Rußland")
+
+        summary = save_cases(rows, Status.PUBLISHED)
+
+        assert (summary.created, summary.updated, summary.unchanged) == (0, 2, 1)
+        changed = set(Case.objects.filter(version=2).values_list("source_url", flat=True))
+        assert changed == {rows[1].source_url, rows[2].source_url}
+
     def test_a_keyed_row_takes_a_case_typed_in_by_hand_and_keys_it(self, db):
         typed = CaseFactory(
             title="Navy provocations in the Black Sea", date=datetime.date(2020, 11, 26)
