@@ -7,10 +7,12 @@ The whole file is one transaction: a bad file leaves nothing behind.
   INSERT ... SELECT that computes their search vectors with the write path's SQL, then
   pending references in a few statements. A second connection shares the text search
   work of a big batch. No history record is written per new case: the batch lists them.
+  A big batch into a database without cases (a first load) builds the secondary indexes
+  of the tables it writes after its rows (indexes_built_after()).
 - Cases the file matches (cases.importers.base.ExistingCases: source key first, then title
-  and date) are compared with the file in bulk; only those that differ go through
-  cases.services.editing.save_case(), one by one, with its merge, review and history rules.
-  Re-importing an unchanged file writes nothing.
+  and date) are compared with the file in bulk, long texts by digest; only those that
+  differ go through cases.services.editing.save_case(), one by one, with its merge,
+  review and history rules. Re-importing an unchanged file writes nothing.
 - Paste import (propose=True) goes through save_case() for every case: a change to a
   published case becomes a revision waiting for review.
 
