@@ -11,6 +11,7 @@ import stands on: no parsing, checks, taxonomy, search vectors, links or history
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -40,7 +41,11 @@ def recreate_database(url):
 
 
 def timed_manage(env, *args):
-    """Run manage.py; returns (seconds, its last line of output)."""
+    """Run manage.py; returns (seconds, its last line of output, {step: seconds}).
+
+    The steps are import_cases's progress lines, one per step in a log (cases.progress):
+    "new cases:   100,000/100,000   30.1s   3,322/s".
+    """
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, str(BASE / "manage.py"), *args],
@@ -50,7 +55,20 @@ def timed_manage(env, *args):
         text=True,
     )
     lines = result.stdout.strip().splitlines()
-    return time.monotonic() - started, lines[-1] if lines else ""
+    return time.monotonic() - started, lines[-1] if lines else "", step_seconds(result.stderr)
+
+
+def step_seconds(log):
+    """{step: seconds} of the progress lines in `log`."""
+    steps = {}
+    for line in log.splitlines():
+        match = STEP_LINE.match(line)
+        if match:
+            steps[match["step"]] = float(match["seconds"])
+    return steps
+
+
+STEP_LINE = re.compile(r"(?P<step>[a-z][a-z ]*): +[\d,/]+ +(?P<seconds>[\d.]+)s +[\d,]+/s$")
 
 
 def reference_copy_seconds(url, path):
@@ -92,8 +110,8 @@ def measure(count, url, seed=1):
         check=True,
     )
     args = ("import_cases", str(path), "--status", "published")
-    first, first_line = timed_manage(env, *args)
-    again, again_line = timed_manage(env, *args)
+    first, first_line, first_steps = timed_manage(env, *args)
+    again, again_line, again_steps = timed_manage(env, *args)
     reference = reference_copy_seconds(url, path)
     rate = count / first
     return {
@@ -104,6 +122,8 @@ def measure(count, url, seed=1):
         "reference_copy_seconds": round(reference, 2),
         "ratio_to_reference_copy": round(first / reference, 1),
         "import_output": first_line,
+        "import_steps": first_steps,
+        "reimport_steps": again_steps,
         "reimport_seconds": round(again, 2),
         "reimport_output": again_line,
     }
@@ -117,7 +137,13 @@ def describe(figures):
         f"{figures['ratio_to_reference_copy']}x a plain COPY of the file); "
         f"the same file again in {figures['reimport_seconds']}s "
         f"({figures['reimport_output'].split(': ', 1)[-1]})"
+        f"\n  steps of the import: {steps_text(figures['import_steps'])}"
+        f"\n  steps of the same file again: {steps_text(figures['reimport_steps'])}"
     )
+
+
+def steps_text(steps):
+    return ", ".join(f"{step} {seconds:.1f}s" for step, seconds in steps.items()) or "none shown"
 
 
 def main():

@@ -594,6 +594,21 @@ class TestProgress:
         assert lines[0].split()[2] == "2" and "2/2" in lines[1]
 
 
+def test_the_import_bench_reads_each_step_of_a_first_load(db, tmp_path, capsys, monkeypatch):
+    # bench/import_speed.py reports the steps from the command's log lines.
+    from bench.import_speed import step_seconds
+
+    monkeypatch.setattr(imports, "BIG_STATEMENT", 2)
+    path = tmp_path / "cases.csv"
+    path.write_text("title,languages\nOne claim,Russian\nAnother claim,English\nThird,English\n")
+
+    call_command("import_cases", str(path), stdout=io.StringIO())
+
+    steps = step_seconds(capsys.readouterr().err)
+    assert list(steps) == ["reading file", "checking names", "new cases", "building indexes"]
+    assert all(seconds >= 0 for seconds in steps.values())
+
+
 def test_the_admin_lists_each_import_and_the_cases_it_wrote(db, client, django_user_model):
     CaseFactory(title="Typed by hand")
     summary = save_cases(archive_rows(), Status.DRAFT, source="archive.csv")
