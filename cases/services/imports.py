@@ -58,6 +58,7 @@ from cases.importers.base import (
     ExistingCases,
     ImportSummary,
     TaxonomyResolver,
+    among,
 )
 from cases.models import Appearance, Case, ImportBatch, PendingReference, normalize_title
 from cases.progress import Progress
@@ -524,15 +525,6 @@ def indexes_built_after(cursor, defer, stream=None):
         progress.update(built)
     cursor.execute("SELECT set_config('maintenance_work_mem', %s, true)", [memory])
     progress.finish()
-
-
-def among(queryset, column, values, exclude=False):
-    """`queryset`'s rows whose `column` is one of `values` (with exclude: is none of them),
-    given as one array parameter however many they are. Django's `__in` prepares and
-    writes out each value: seconds for the 100,000 cases of a big import."""
-    table = queryset.model._meta.db_table
-    test = "<> ALL" if exclude else "= ANY"
-    return queryset.extra(where=[f'"{table}"."{column}" {test}(%s)'], params=[list(values)])
 
 
 def lock_rows(cursor, table, ids):
