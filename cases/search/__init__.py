@@ -214,7 +214,16 @@ def _newest_only(total):
 
 def with_ids(queryset, ids):
     """The cases of the queryset with the given ids: one array parameter, however many."""
-    return queryset.extra(where=["cases_case.id = ANY(%s)"], params=[list(ids)])
+    return among(queryset, "id", ids)
+
+
+def among(queryset, column, values, exclude=False):
+    """`queryset`'s rows whose `column` is one of `values` (with exclude: is none of them),
+    given as one array parameter however many they are. Django's `__in` prepares and
+    writes out each value: seconds for the 100,000 cases of a big import."""
+    table = queryset.model._meta.db_table
+    test = "<> ALL" if exclude else "= ANY"
+    return queryset.extra(where=[f'"{table}"."{column}" {test}(%s)'], params=[list(values)])
 
 
 def _newest_match_ids(case_filter, text):

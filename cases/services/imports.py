@@ -58,11 +58,10 @@ from cases.importers.base import (
     ExistingCases,
     ImportSummary,
     TaxonomyResolver,
-    among,
 )
 from cases.models import Appearance, Case, ImportBatch, PendingReference, normalize_title
 from cases.progress import Progress
-from cases.search import vector_sql, vectors_of_texts, words_of_texts
+from cases.search import among, vector_sql, vectors_of_texts, words_of_texts
 from cases.services import editing
 from cases.urlnorm import lookup_keys
 
